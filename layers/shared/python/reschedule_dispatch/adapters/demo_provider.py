@@ -1,0 +1,194 @@
+"""The built-in demo scheduling provider, backed by DynamoDB, with versioned appointments.
+
+Items live in the business's partition (`BUSINESS#{id}`): `CUSTOMER#{id}`, `TECHNICIAN#{id}`,
+`APPOINTMENT#{id}`. gsi1 lists a technician's appointments by start, gsi2 a customer's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from reschedule_dispatch.adapters.dynamodb import from_item, is_condition_failure, to_item
+from reschedule_dispatch.domain.errors import AppointmentChanged, NotFound
+from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technician
+from reschedule_dispatch.domain.session import Opening
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+class DemoProvider:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    # Writing (seeding) -------------------------------------------------------------------
+
+    def put_customer(self, customer: Customer) -> None:
+        self._put(customer.business_id, f"CUSTOMER#{customer.id}", customer.model_dump(mode="json"))
+
+    def put_technician(self, technician: Technician) -> None:
+        self._put(
+            technician.business_id,
+            f"TECHNICIAN#{technician.id}",
+            technician.model_dump(mode="json"),
+        )
+
+    def put_appointment(self, appointment: Appointment) -> None:
+        self._put(
+            appointment.business_id,
+            f"APPOINTMENT#{appointment.id}",
+            {**appointment.model_dump(mode="json"), **self._index_keys(appointment)},
+        )
+
+    # The provider port ---------------------------------------------------------------------
+
+    def search_customers(self, business_id: str, query: str) -> Sequence[Customer]:
+        words = query.lower().split()
+        digits = _digits(query)
+        phone_query = not any(c.isalpha() for c in query)
+        matches = []
+        for customer in self._customers(business_id):
+            if phone_query:
+                if digits and digits in _digits(customer.phone):
+                    matches.append(customer)
+            elif all(word in customer.name.lower() for word in words):
+                matches.append(customer)
+        return sorted(matches, key=lambda c: c.name)
+
+    def get_customer(self, business_id: str, customer_id: str) -> Customer:
+        return Customer.model_validate(self._get(business_id, f"CUSTOMER#{customer_id}"))
+
+    def upcoming_appointments(
+        self, business_id: str, customer_id: str, after: datetime
+    ) -> Sequence[Appointment]:
+        items = self._query_index(
+            "gsi2",
+            Key("gsi2pk").eq(f"CUSTOMER#{business_id}#{customer_id}")
+            & Key("gsi2sk").gt(_utc(after)),
+        )
+        return [a for a in items if a.status == "scheduled"]
+
+    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
+        return Appointment.model_validate(self._get(business_id, f"APPOINTMENT#{appointment_id}"))
+
+    def get_technician(self, business_id: str, technician_id: str) -> Technician:
+        return Technician.model_validate(self._get(business_id, f"TECHNICIAN#{technician_id}"))
+
+    def technician_appointments(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> Sequence[Appointment]:
+        # Appointments are at most a day long, so one that overlaps [start, end) starts after
+        # start - 1 day; the overlap test below trims the rest.
+        items = self._query_index(
+            "gsi1",
+            Key("gsi1pk").eq(f"TECHNICIAN#{business_id}#{technician_id}")
+            & Key("gsi1sk").between(_utc(start - timedelta(days=1)), _utc(end)),
+        )
+        return [a for a in items if a.status == "scheduled" and a.overlaps(start, end)]
+
+    def move_appointment(
+        self, appointment: Appointment, opening: Opening, idempotency_key: str
+    ) -> Appointment:
+        moved = appointment.model_copy(
+            update={
+                "start": opening.start,
+                "end": opening.end,
+                "technician_id": opening.technician_id,
+                "version": appointment.version + 1,
+            }
+        )
+        index = self._index_keys(moved)
+        try:
+            self._table.update_item(
+                Key={
+                    "pk": f"BUSINESS#{appointment.business_id}",
+                    "sk": f"APPOINTMENT#{appointment.id}",
+                },
+                UpdateExpression=(
+                    "SET #start = :start, #end = :end, technician_id = :tech, version = :next, "
+                    "gsi1pk = :g1pk, gsi1sk = :g1sk, gsi2sk = :g2sk, last_move_key = :key"
+                ),
+                ConditionExpression="version = :expected",
+                ExpressionAttributeNames={"#start": "start", "#end": "end"},
+                ExpressionAttributeValues={
+                    ":start": _json(moved)["start"],
+                    ":end": _json(moved)["end"],
+                    ":tech": moved.technician_id,
+                    ":next": moved.version,
+                    ":expected": appointment.version,
+                    ":g1pk": index["gsi1pk"],
+                    ":g1sk": index["gsi1sk"],
+                    ":g2sk": index["gsi2sk"],
+                    ":key": idempotency_key,
+                },
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            current = self._get(appointment.business_id, f"APPOINTMENT#{appointment.id}")
+            if current.get("last_move_key") == idempotency_key:
+                return Appointment.model_validate(current)  # our own earlier move
+            raise AppointmentChanged("The appointment changed elsewhere.") from None
+        return moved
+
+    # Internals -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _index_keys(appointment: Appointment) -> dict[str, str]:
+        sort = f"{_utc(appointment.start)}#{appointment.id}"
+        return {
+            "gsi1pk": f"TECHNICIAN#{appointment.business_id}#{appointment.technician_id}",
+            "gsi1sk": sort,
+            "gsi2pk": f"CUSTOMER#{appointment.business_id}#{appointment.customer_id}",
+            "gsi2sk": sort,
+        }
+
+    def _customers(self, business_id: str) -> list[Customer]:
+        customers: list[Customer] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(f"BUSINESS#{business_id}")
+            & Key("sk").begins_with("CUSTOMER#")
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            customers.extend(Customer.model_validate(from_item(i)) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return customers
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _query_index(self, index: str, condition: Any) -> list[Appointment]:
+        appointments: list[Appointment] = []
+        kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
+        while True:
+            page = self._table.query(**kwargs)
+            appointments.extend(Appointment.model_validate(from_item(i)) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return appointments
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _get(self, business_id: str, sk: str) -> dict[str, Any]:
+        item = self._table.get_item(
+            Key={"pk": f"BUSINESS#{business_id}", "sk": sk}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            kind = sk.split("#", 1)[0].capitalize()
+            raise NotFound(f"{kind} not found.")
+        return from_item(item)
+
+    def _put(self, business_id: str, sk: str, data: dict[str, Any]) -> None:
+        self._table.put_item(Item=to_item({"pk": f"BUSINESS#{business_id}", "sk": sk, **data}))
+
+
+def _json(appointment: Appointment) -> dict[str, Any]:
+    return appointment.model_dump(mode="json")

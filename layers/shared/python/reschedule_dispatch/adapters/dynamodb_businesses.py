@@ -1,0 +1,43 @@
+"""Business profiles and settings in the app table (`BUSINESS#{id}`/`PROFILE`)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from reschedule_dispatch.adapters.dynamodb import from_item, to_item
+from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.errors import NotFound
+
+CACHE_SECONDS = 30.0  # settings change rarely; a warm container rereads them twice a minute
+
+
+class DynamoBusinessDirectory:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._cache: dict[str, tuple[float, Business]] = {}
+
+    def get(self, business_id: str) -> Business:
+        cached = self._cache.get(business_id)
+        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        item = self._table.get_item(Key={"pk": f"BUSINESS#{business_id}", "sk": "PROFILE"}).get(
+            "Item"
+        )
+        if not item:
+            raise NotFound("Business not found.")
+        business = Business.model_validate(from_item(item))
+        self._cache[business_id] = (time.monotonic(), business)
+        return business
+
+    def put(self, business: Business) -> None:
+        self._table.put_item(
+            Item=to_item(
+                {
+                    "pk": f"BUSINESS#{business.id}",
+                    "sk": "PROFILE",
+                    **business.model_dump(mode="json"),
+                }
+            )
+        )
+        self._cache.pop(business.id, None)

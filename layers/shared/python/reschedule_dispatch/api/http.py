@@ -1,0 +1,155 @@
+"""The one place that owns the HTTP resolvers and maps domain errors to answers.
+
+Dispatcher routes answer JSON `{"message": ...}`; customer routes answer HTML pages. Either
+way a domain error becomes its status code with a message a person can act on, and anything
+unexpected becomes a plain 500 with no stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, UnauthorizedError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from reschedule_dispatch.domain.errors import (
+    AppointmentChanged,
+    Conflict,
+    DomainError,
+    LinkGone,
+    MessagingUnavailable,
+    NotFound,
+    ProviderUnavailable,
+    Unprocessable,
+)
+
+logger = Logger(child=True)
+
+STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
+    (NotFound, HTTPStatus.NOT_FOUND),
+    (AppointmentChanged, HTTPStatus.CONFLICT),
+    (Conflict, HTTPStatus.CONFLICT),
+    (LinkGone, HTTPStatus.GONE),
+    (Unprocessable, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (MessagingUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (ProviderUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+]
+
+
+def status_for(error: DomainError) -> HTTPStatus:
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return HTTPStatus.BAD_REQUEST
+
+
+def json_resolver() -> APIGatewayRestResolver:
+    """JSON API (console, webhooks), with request validation (422 with details on bad input)."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response[dict[str, str]]:
+        return _json(status_for(error), str(error))
+
+    @app.exception_handler(UnauthorizedError)
+    def _unauthorized(error: UnauthorizedError) -> Response[dict[str, str]]:
+        return _json(HTTPStatus.UNAUTHORIZED, str(error.msg))
+
+    @app.exception_handler(ForbiddenError)
+    def _forbidden(error: ForbiddenError) -> Response[dict[str, str]]:
+        return _json(HTTPStatus.FORBIDDEN, str(error.msg))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[dict[str, str]]:
+        logger.exception("unexpected error")
+        return _json(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side.")
+
+    return app
+
+
+def page_resolver(
+    error_page: Callable[[DomainError | None], tuple[HTTPStatus, str]],
+) -> APIGatewayRestResolver:
+    """HTML routes for customers: every error is a page, never a stack trace."""
+    app = APIGatewayRestResolver()
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response[str]:
+        status, html = error_page(error)
+        return html_response(status, html)
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception("unexpected error")
+        status, html = error_page(None)
+        return html_response(status, html)
+
+    @app.not_found
+    def _no_route(error: Exception) -> Response[str]:
+        status, html = error_page(NotFound("This page does not exist."))
+        return html_response(status, html)
+
+    return app
+
+
+def html_response(
+    status: HTTPStatus, html: str, headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=html,
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",  # the link is the credential: never leak it
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            **(headers or {}),
+        },
+    )
+
+
+def _json(status: HTTPStatus, message: str) -> Response[dict[str, str]]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"message": message},
+    )
+
+
+@dataclass(frozen=True)
+class Dispatcher:
+    business_id: str
+    email: str
+
+
+def current_dispatcher(event: APIGatewayProxyEvent) -> Dispatcher:
+    """The caller, from the Cognito authorizer's claims (the local gateway sets the same)."""
+    claims = event.request_context.authorizer.claims or {}
+    business_id = claims.get("custom:business_id")
+    email = claims.get("email") or claims.get("cognito:username")
+    if not business_id or not email:
+        raise UnauthorizedError("Sign in as a dispatcher to use this API.")
+    return Dispatcher(business_id=str(business_id), email=str(email))
+
+
+def public_base_url(event: APIGatewayProxyEvent, configured: str = "") -> str:
+    """The origin customers and Twilio reach this API at, as they see it.
+
+    A configured URL (custom domain) wins; otherwise the request's own host, plus the stage
+    when the host is the default execute-api domain (where the stage is part of the path).
+    """
+    if configured:
+        return configured.rstrip("/")
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    host = headers.get("host") or event.request_context.domain_name or "localhost"
+    proto = headers.get("x-forwarded-proto", "https")
+    stage = event.request_context.stage
+    if ".execute-api." in host and stage:
+        return f"{proto}://{host}/{stage}"
+    return f"{proto}://{host}"

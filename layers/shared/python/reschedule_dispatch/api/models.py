@@ -1,0 +1,116 @@
+"""Dispatcher API shapes (the wire), mapped explicitly from the domain models."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from reschedule_dispatch.domain.scheduling import Appointment, Technician
+from reschedule_dispatch.domain.session import RescheduleSession, TimelineEvent
+from reschedule_dispatch.services.queries import CustomerWithAppointments
+
+
+class CreateSessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    appointment_id: str = Field(min_length=1, max_length=128)
+    message: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="SMS text; the business's template when omitted. The link is always appended.",
+    )
+
+
+class SessionCreated(BaseModel):
+    id: str
+    status: str
+    link: str
+    expires_at: AwareDatetime
+
+
+class TechnicianOut(BaseModel):
+    id: str
+    name: str
+
+
+class AppointmentOut(BaseModel):
+    id: str
+    service: str
+    start: AwareDatetime
+    end: AwareDatetime
+    technician: TechnicianOut
+
+    @classmethod
+    def of(cls, appointment: Appointment, technician: Technician) -> AppointmentOut:
+        return cls(
+            id=appointment.id,
+            service=appointment.service,
+            start=appointment.start,
+            end=appointment.end,
+            technician=TechnicianOut(id=technician.id, name=technician.name),
+        )
+
+
+class CustomerOut(BaseModel):
+    id: str
+    name: str
+    phone: str
+    appointments: list[AppointmentOut]
+
+    @classmethod
+    def of(cls, found: CustomerWithAppointments) -> CustomerOut:
+        return cls(
+            id=found.customer.id,
+            name=found.customer.name,
+            phone=found.customer.phone,
+            appointments=[AppointmentOut.of(a, t) for a, t in found.appointments],
+        )
+
+
+class TimelineEventOut(BaseModel):
+    type: str
+    at: AwareDatetime
+    actor: str
+    detail: str
+
+
+class SessionOut(BaseModel):
+    id: str
+    status: str
+    status_label: str
+    appointment_id: str
+    customer_id: str
+    customer_name: str
+    customer_phone: str
+    dispatcher: str
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    original_start: AwareDatetime
+    new_start: AwareDatetime | None
+    message: str
+    delivery_status: str | None
+    failure_reason: str | None
+    timeline: list[TimelineEventOut]
+
+    @classmethod
+    def of(cls, session: RescheduleSession, timeline: list[TimelineEvent]) -> SessionOut:
+        return cls(
+            id=session.id,
+            status=session.status.value,
+            status_label=session.status.label,
+            appointment_id=session.appointment_id,
+            customer_id=session.customer_id,
+            customer_name=session.customer_name,
+            customer_phone=session.customer_phone,
+            dispatcher=session.dispatcher,
+            created_at=session.created_at,
+            expires_at=session.expires_at,
+            original_start=session.original_start,
+            new_start=session.new_opening.start if session.new_opening else None,
+            message=session.message,
+            delivery_status=session.delivery_status,
+            failure_reason=session.failure_reason,
+            timeline=[
+                TimelineEventOut(type=e.type, at=e.at, actor=e.actor.value, detail=e.detail)
+                for e in timeline
+            ],
+        )

@@ -1,0 +1,43 @@
+"""A business using Reschedule Dispatch, and the settings its dispatchers control."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_SMS_TEMPLATE = (
+    "Hi {customer_first_name}, {business_name} here. Need a different time for your "
+    "{service} on {appointment_time}? Pick a new time:"
+)
+
+
+class BusinessSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    link_ttl_hours: int = Field(default=12, ge=1, le=72)
+    min_notice_hours: int = Field(default=24, ge=0, le=168)
+    horizon_days: int = Field(default=14, ge=1, le=60)
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    max_openings: int = Field(default=12, ge=1, le=50)
+    sms_template: str = Field(default=DEFAULT_SMS_TEMPLATE, min_length=1, max_length=1000)
+
+
+class Business(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    phone: str = Field(min_length=1, description="The business number customers see, E.164.")
+    time_zone: str
+    settings: BusinessSettings = BusinessSettings()
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)

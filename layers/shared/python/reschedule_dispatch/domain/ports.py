@@ -1,0 +1,119 @@
+"""Ports: what the services need from the outside world, as typing.Protocols.
+
+Adapters in `reschedule_dispatch.adapters` implement them for AWS, Twilio and providers;
+tests implement them with in-memory fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technician
+from reschedule_dispatch.domain.session import (
+    Opening,
+    RescheduleSession,
+    SessionStatus,
+    TimelineEvent,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class BusinessDirectory(Protocol):
+    def get(self, business_id: str) -> Business: ...
+
+
+class SessionRepository(Protocol):
+    def create(
+        self, session: RescheduleSession, token_hash: str, first_event: TimelineEvent
+    ) -> None: ...
+
+    def get(self, business_id: str, session_id: str) -> RescheduleSession:
+        """Raises NotFound when missing or owned by another business."""
+        ...
+
+    def get_by_id(self, session_id: str) -> RescheduleSession: ...
+
+    def find_by_token_hash(self, token_hash: str) -> RescheduleSession: ...
+
+    def find_by_message_sid(self, message_sid: str) -> RescheduleSession: ...
+
+    def timeline(self, session_id: str) -> list[TimelineEvent]: ...
+
+    def transition(
+        self,
+        session_id: str,
+        expected: SessionStatus | frozenset[SessionStatus],
+        new: SessionStatus,
+        event: TimelineEvent,
+        **changes: object,
+    ) -> RescheduleSession:
+        """Moves the session only if its status is still `expected`; raises Conflict otherwise."""
+        ...
+
+    def record_message(self, session_id: str, message_sid: str, delivery_status: str) -> None: ...
+
+    def record_delivery(
+        self,
+        session_id: str,
+        expected_status: str | None,
+        delivery_status: str,
+        event: TimelineEvent | None,
+    ) -> None:
+        """Records it only if the delivery status is still `expected_status`, else Conflict."""
+        ...
+
+    def append_event(self, session_id: str, event: TimelineEvent) -> None: ...
+
+
+class SchedulingProvider(Protocol):
+    def search_customers(self, business_id: str, query: str) -> Sequence[Customer]: ...
+
+    def get_customer(self, business_id: str, customer_id: str) -> Customer: ...
+
+    def upcoming_appointments(
+        self, business_id: str, customer_id: str, after: datetime
+    ) -> Sequence[Appointment]: ...
+
+    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment: ...
+
+    def get_technician(self, business_id: str, technician_id: str) -> Technician: ...
+
+    def technician_appointments(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> Sequence[Appointment]: ...
+
+    def move_appointment(
+        self,
+        appointment: Appointment,
+        opening: Opening,
+        idempotency_key: str,
+    ) -> Appointment:
+        """Moves it if its version is still `appointment.version`; AppointmentChanged if not.
+
+        Repeating a call with the same idempotency key returns the first result.
+        """
+        ...
+
+
+class SmsSender(Protocol):
+    def send(self, to: str, from_: str, body: str, status_callback: str | None) -> str:
+        """Sends one SMS and returns the provider's message id."""
+        ...
+
+
+class ExpiryScheduler(Protocol):
+    def schedule_expiry(self, session_id: str, at: datetime) -> None: ...
+
+    def cancel_expiry(self, session_id: str) -> None: ...
+
+
+class ConfirmWorkflow(Protocol):
+    def start(self, session: RescheduleSession, opening: Opening) -> None:
+        """Starts the confirm workflow; starting it twice for a session starts one."""
+        ...

@@ -1,0 +1,83 @@
+"""What the product knows of a business's schedule, as read from its scheduling provider."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    address: str = ""
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    business_id: str
+    name: str
+    phone: str = Field(description="E.164")
+    email: str | None = None
+    location: Location | None = None
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+
+class WorkingHours(BaseModel):
+    """Hours on one weekday (0 = Monday), in the business's time zone."""
+
+    model_config = ConfigDict(frozen=True)
+
+    weekday: int = Field(ge=0, le=6)
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError("working hours must end after they start")
+        return self
+
+
+class Technician(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    business_id: str
+    name: str
+    home_base: Location | None = None
+    working_hours: tuple[WorkingHours, ...] = ()
+
+    def hours_on(self, weekday: int) -> list[WorkingHours]:
+        return [h for h in self.working_hours if h.weekday == weekday]
+
+
+class Appointment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    business_id: str
+    customer_id: str
+    technician_id: str
+    service: str
+    start: AwareDatetime
+    end: AwareDatetime
+    location: Location | None = None
+    status: str = "scheduled"
+    version: int = Field(default=1, ge=1, description="Optimistic concurrency version.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Appointment:
+        if self.end <= self.start:
+            raise ValueError("an appointment must end after it starts")
+        return self
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end

@@ -1,0 +1,123 @@
+"""A reschedule session: one link sent for one appointment, and everything that happens to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class SessionStatus(StrEnum):
+    LINK_SENT = "link_sent"
+    VIEWED = "viewed"
+    CONFIRMING = "confirming"  # internal: the confirm workflow is running
+    COMPLETED = "completed"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+STATUS_LABELS: dict[SessionStatus, str] = {
+    SessionStatus.LINK_SENT: "Link sent",
+    SessionStatus.VIEWED: "Viewed by client",
+    SessionStatus.CONFIRMING: "Confirming",
+    SessionStatus.COMPLETED: "Reschedule completed",
+    SessionStatus.FAILED: "Reschedule failed",
+    SessionStatus.EXPIRED: "Link expired",
+    SessionStatus.CANCELED: "Canceled",
+}
+
+OPEN_STATUSES = frozenset({SessionStatus.LINK_SENT, SessionStatus.VIEWED})
+
+# The one place that says which status may follow which. Every write checks it and the
+# repository makes the same check atomically (a conditional write on the current status).
+TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
+    SessionStatus.LINK_SENT: frozenset(
+        {
+            SessionStatus.VIEWED,
+            SessionStatus.CONFIRMING,
+            SessionStatus.EXPIRED,
+            SessionStatus.CANCELED,
+        }
+    ),
+    SessionStatus.VIEWED: frozenset(
+        {SessionStatus.CONFIRMING, SessionStatus.EXPIRED, SessionStatus.CANCELED}
+    ),
+    SessionStatus.CONFIRMING: frozenset({SessionStatus.COMPLETED, SessionStatus.FAILED}),
+    SessionStatus.COMPLETED: frozenset(),
+    SessionStatus.FAILED: frozenset(),
+    SessionStatus.EXPIRED: frozenset(),
+    SessionStatus.CANCELED: frozenset(),
+}
+
+
+def can_move(current: SessionStatus, new: SessionStatus) -> bool:
+    return new in TRANSITIONS[current]
+
+
+class Actor(StrEnum):
+    DISPATCHER = "dispatcher"
+    CUSTOMER = "customer"
+    SYSTEM = "system"
+    PROVIDER = "provider"
+
+
+class TimelineEvent(BaseModel):
+    """One line on the session's timeline, as the dispatcher sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str = Field(description="sent, delivered, viewed, confirming, completed, ...")
+    at: AwareDatetime
+    actor: Actor
+    detail: str = ""
+
+
+class Opening(BaseModel):
+    """A start time and technician the appointment could move to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: AwareDatetime
+    end: AwareDatetime
+    technician_id: str
+
+    @property
+    def key(self) -> str:
+        """A stable, form-safe identifier of the opening (the page's `slot` value)."""
+        return f"{self.start.strftime('%Y%m%dT%H%M%SZ')}.{self.technician_id}"
+
+
+class RescheduleSession(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    business_id: str
+    appointment_id: str
+    customer_id: str
+    customer_name: str
+    customer_phone: str
+    dispatcher: str
+    status: SessionStatus
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    original_start: AwareDatetime
+    original_end: AwareDatetime
+    original_technician_id: str
+    message: str
+    message_sid: str | None = None
+    delivery_status: str | None = None
+    new_opening: Opening | None = None
+    failure_reason: str | None = None
+
+    def is_expired_at(self, now: datetime) -> bool:
+        return now >= self.expires_at

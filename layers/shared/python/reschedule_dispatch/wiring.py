@@ -1,0 +1,160 @@
+"""Composition root: each handler's environment as a settings model, and its services built once.
+
+Nothing here runs at import time; handlers call these builders once per cold start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from pydantic_settings import BaseSettings
+
+from reschedule_dispatch.adapters.clock import SystemClock
+from reschedule_dispatch.adapters.demo_provider import DemoProvider
+from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
+from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
+from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
+from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
+from reschedule_dispatch.adapters.twilio_sms import TwilioSmsSender, twilio_client
+from reschedule_dispatch.services.lifecycle import (
+    ExpireSession,
+    FinalizeReschedule,
+    MoveAppointment,
+    RecordDelivery,
+    RecordFailure,
+)
+from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.queries import GetSession, SearchCustomers
+from reschedule_dispatch.services.send_link import SendLink
+
+SECRET_MAX_AGE_SECONDS = 300
+
+
+class AppEnv(BaseSettings):
+    app_table_name: str
+
+
+class ProviderEnv(AppEnv):
+    provider_table_name: str
+
+
+class TwilioEnv(BaseSettings):
+    twilio_secret_arn: str
+    twilio_api_base_url: str | None = None  # the local sandbox; unset in AWS
+    public_base_url: str = ""
+
+
+class SendLinkEnv(ProviderEnv, TwilioEnv):
+    expire_function_arn: str
+    scheduler_role_arn: str
+    schedule_group_name: str
+
+
+class PortalEnv(ProviderEnv):
+    confirm_state_machine_arn: str
+
+
+class FinalizeEnv(AppEnv):
+    schedule_group_name: str
+
+
+def _table(name: str) -> Any:
+    return boto3.resource("dynamodb").Table(name)
+
+
+def twilio_credentials(env: TwilioEnv) -> dict[str, str]:
+    """Twilio's account SID and auth token from Secrets Manager, cached for five minutes."""
+    from aws_lambda_powertools.utilities import parameters
+
+    secret = parameters.get_secret(
+        env.twilio_secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS
+    )
+    return {"account_sid": str(secret["account_sid"]), "auth_token": str(secret["auth_token"])}
+
+
+def send_link(env: SendLinkEnv | None = None) -> SendLink:
+    env = env or SendLinkEnv()
+    app_table = _table(env.app_table_name)
+    credentials = twilio_credentials(env)
+    return SendLink(
+        sessions=DynamoSessionRepository(app_table),
+        provider=DemoProvider(_table(env.provider_table_name)),
+        businesses=DynamoBusinessDirectory(app_table),
+        sms=TwilioSmsSender(
+            twilio_client(
+                credentials["account_sid"], credentials["auth_token"], env.twilio_api_base_url
+            )
+        ),
+        expiry=EventBridgeExpiryScheduler(
+            boto3.client("scheduler"),
+            env.schedule_group_name,
+            env.expire_function_arn,
+            env.scheduler_role_arn,
+        ),
+        clock=SystemClock(),
+    )
+
+
+def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
+    env = env or ProviderEnv()
+    return SearchCustomers(DemoProvider(_table(env.provider_table_name)), SystemClock())
+
+
+def get_session(env: AppEnv | None = None) -> GetSession:
+    env = env or AppEnv()
+    return GetSession(DynamoSessionRepository(_table(env.app_table_name)))
+
+
+def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
+    env = env or PortalEnv()
+    app_table = _table(env.app_table_name)
+    return CustomerLinks(
+        sessions=DynamoSessionRepository(app_table),
+        provider=DemoProvider(_table(env.provider_table_name)),
+        businesses=DynamoBusinessDirectory(app_table),
+        workflow=StepFunctionsConfirmWorkflow(
+            boto3.client("stepfunctions"), env.confirm_state_machine_arn
+        ),
+        clock=SystemClock(),
+    )
+
+
+def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
+    env = env or ProviderEnv()
+    return MoveAppointment(
+        DynamoSessionRepository(_table(env.app_table_name)),
+        DemoProvider(_table(env.provider_table_name)),
+    )
+
+
+def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
+    env = env or FinalizeEnv()
+    app_table = _table(env.app_table_name)
+    # Deleting a schedule needs only its name and group: no target or role.
+    expiry = EventBridgeExpiryScheduler(boto3.client("scheduler"), env.schedule_group_name, "", "")
+    return FinalizeReschedule(
+        DynamoSessionRepository(app_table),
+        DynamoBusinessDirectory(app_table),
+        expiry,
+        SystemClock(),
+    )
+
+
+def record_failure(env: AppEnv | None = None) -> RecordFailure:
+    env = env or AppEnv()
+    return RecordFailure(DynamoSessionRepository(_table(env.app_table_name)), SystemClock())
+
+
+def expire_session(env: AppEnv | None = None) -> ExpireSession:
+    env = env or AppEnv()
+    return ExpireSession(DynamoSessionRepository(_table(env.app_table_name)), SystemClock())
+
+
+def record_delivery(env: AppEnv | None = None) -> RecordDelivery:
+    env = env or AppEnv()
+    return RecordDelivery(DynamoSessionRepository(_table(env.app_table_name)), SystemClock())
+
+
+class WebhooksEnv(AppEnv, TwilioEnv):
+    pass
