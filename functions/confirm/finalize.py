@@ -1,0 +1,31 @@
+"""Confirm workflow step: complete the session and delete its expiry schedule."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.services.lifecycle import FinalizeReschedule
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def _finalize() -> FinalizeReschedule:
+    return wiring.finalize_reschedule()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    status = _finalize()(str(event["session_id"]))
+    metrics.add_metric(name="ReschedulesCompleted", unit=MetricUnit.Count, value=1)
+    return {"session_id": event["session_id"], "status": status.value}

@@ -1,0 +1,28 @@
+"""Confirm workflow step: move the appointment in the provider (errors name the failure)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.services.lifecycle import MoveAppointment
+
+logger = Logger()
+tracer = Tracer()
+
+
+@cache
+def _move() -> MoveAppointment:
+    return wiring.move_appointment()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A raised error's class name (AppointmentChanged, OpeningTaken...) is the state's Error.
+    moved = _move()(str(event["session_id"]))
+    return {"appointment_id": moved.id, "start": moved.start.isoformat(), "version": moved.version}

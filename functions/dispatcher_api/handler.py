@@ -1,0 +1,53 @@
+"""Dispatcher reads: GET /api/customers?q=, GET /api/sessions/{id}."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.api.http import current_dispatcher, json_resolver
+from reschedule_dispatch.api.models import CustomerOut, SessionOut
+from reschedule_dispatch.services.queries import GetSession, SearchCustomers
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = json_resolver()
+
+
+@cache
+def _search_customers() -> SearchCustomers:
+    return wiring.search_customers()
+
+
+@cache
+def _get_session() -> GetSession:
+    return wiring.get_session()
+
+
+@app.get("/api/customers")
+def search_customers(
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Name or phone")],
+) -> list[CustomerOut]:
+    dispatcher = current_dispatcher(app.current_event)
+    return [CustomerOut.of(found) for found in _search_customers()(dispatcher.business_id, q)]
+
+
+@app.get("/api/sessions/<session_id>")
+def get_session(session_id: Annotated[str, Path(min_length=1, max_length=64)]) -> SessionOut:
+    dispatcher = current_dispatcher(app.current_event)
+    session, timeline = _get_session()(dispatcher.business_id, session_id)
+    return SessionOut.of(session, timeline)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,33 @@
+"""Target of a session's one-time expiry schedule. Safe to run more than once."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.domain.session import SessionStatus
+from reschedule_dispatch.services.lifecycle import ExpireSession
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def _expire() -> ExpireSession:
+    return wiring.expire_session()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    status = _expire()(str(event["session_id"]))
+    if status is SessionStatus.EXPIRED:
+        metrics.add_metric(name="LinksExpired", unit=MetricUnit.Count, value=1)
+    return {"session_id": event["session_id"], "status": status.value}

@@ -1,0 +1,85 @@
+"""The customer's page: GET /r/{token} and POST /r/{token}/confirm."""
+
+from __future__ import annotations
+
+from functools import cache
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.api.http import html_response, page_resolver, public_base_url
+from reschedule_dispatch.domain.errors import Conflict, DomainError, NotFound, Unprocessable
+from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
+from reschedule_dispatch.web.pages import closed_page, customer_page
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+def error_page(error: DomainError | None) -> tuple[HTTPStatus, str]:
+    if isinstance(error, LinkClosed):
+        return HTTPStatus.GONE, closed_page("This link can't be used", str(error), error.business)
+    if isinstance(error, NotFound):
+        return HTTPStatus.NOT_FOUND, closed_page(
+            "Link not found",
+            "This link is not valid. Open the whole link from the text message you received.",
+            None,
+        )
+    if isinstance(error, Conflict):
+        return HTTPStatus.CONFLICT, closed_page("Already done", str(error), None)
+    return HTTPStatus.INTERNAL_SERVER_ERROR, closed_page(
+        "Something went wrong", "We couldn't load this page. Please try again in a minute.", None
+    )
+
+
+app = page_resolver(error_page)
+
+
+@cache
+def _links() -> CustomerLinks:
+    return wiring.customer_links()
+
+
+def _page_url(token: str) -> str:
+    return f"{public_base_url(app.current_event)}/r/{token}"
+
+
+@app.get("/r/<token>")
+def show(token: str) -> Response[str]:
+    page = _links().page(token)
+    return html_response(
+        HTTPStatus.OK, customer_page(page, confirm_action=f"{_page_url(token)}/confirm")
+    )
+
+
+@app.post("/r/<token>/confirm")
+def confirm(token: str) -> Response[str]:
+    form = parse_qs(app.current_event.decoded_body or "", keep_blank_values=True)
+    slot = (form.get("slot") or [""])[0].strip()
+    try:
+        if not slot:
+            raise Unprocessable("Please pick one of the times below.")
+        _links().confirm(token, slot)
+    except Unprocessable as problem:
+        # Show the page again, with fresh openings and what went wrong.
+        page = _links().page(token)
+        html = customer_page(page, f"{_page_url(token)}/confirm", notice=str(problem))
+        return html_response(HTTPStatus.UNPROCESSABLE_ENTITY, html)
+    metrics.add_metric(name="ConfirmsStarted", unit=MetricUnit.Count, value=1)
+    # Post/Redirect/Get: a reload never submits twice, and the page shows the progress.
+    return html_response(HTTPStatus.SEE_OTHER, "", headers={"Location": _page_url(token)})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

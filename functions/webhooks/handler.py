@@ -1,0 +1,69 @@
+"""POST /webhooks/twilio/status: Twilio's delivery reports, accepted only when signed."""
+
+from __future__ import annotations
+
+from functools import cache
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from twilio.request_validator import RequestValidator
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.api.http import json_resolver, public_base_url
+from reschedule_dispatch.domain.errors import Unprocessable
+from reschedule_dispatch.services.lifecycle import RecordDelivery
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = json_resolver()
+
+
+@cache
+def _env() -> wiring.WebhooksEnv:
+    return wiring.WebhooksEnv()
+
+
+@cache
+def _record_delivery() -> RecordDelivery:
+    return wiring.record_delivery(_env())
+
+
+def _verified_form() -> dict[str, str]:
+    """The callback's form fields, if X-Twilio-Signature proves Twilio sent them."""
+    event = app.current_event
+    params = dict(parse_qsl(event.decoded_body or "", keep_blank_values=True))
+    # Twilio signs the URL it called, which is the one we gave it: our public URL + path.
+    url = public_base_url(event, _env().public_base_url) + event.path
+    if event.query_string_parameters:
+        url += "?" + "&".join(f"{k}={v}" for k, v in event.query_string_parameters.items())
+    signature = event.headers.get("X-Twilio-Signature") or event.headers.get(
+        "x-twilio-signature", ""
+    )
+    auth_token = wiring.twilio_credentials(_env())["auth_token"]
+    if not signature or not RequestValidator(auth_token).validate(url, params, signature):
+        raise ForbiddenError("The request is not signed by Twilio.")
+    return params
+
+
+@app.post("/webhooks/twilio/status")
+def delivery_status() -> Response[str]:
+    form = _verified_form()
+    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+    if not sid or not status:
+        raise Unprocessable("MessageSid and MessageStatus are required.")
+    _record_delivery()(sid, status, form.get("ErrorCode") or None)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
