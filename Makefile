@@ -1,0 +1,62 @@
+# Reschedule Dispatch: every target installs what it needs (Python via uv, the CDK CLI via npm).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export UV_PYTHON_DOWNLOADS := never
+export UV := $(CURDIR)/.tools/bin/uv
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+SEED ?=
+TEST_ARGS ?=
+
+.PHONY: help install dev test lint format synth cfn-lint test-unit test-integration test-infra test-e2e clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.synced node_modules/.installed ## Install Python and Node dependencies
+
+synth: install ## Build the Lambda layers and synthesize the CDK app (cdk-nag runs here)
+	$(PY) infra/build_assets.py
+	npx --no-install cdk synth --quiet
+
+cfn-lint: synth ## Lint the synthesized template
+	$(VENV)/bin/cfn-lint cdk.out/RescheduleDispatch.template.json
+
+lint: install ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint cfn-lint ## Lint, synthesize, then run every test (unit, integration, infra, e2e)
+	$(VENV)/bin/pytest $(TEST_ARGS)
+
+test-unit: install ## Unit tests only (no synth needed)
+	$(VENV)/bin/pytest tests/unit $(TEST_ARGS)
+
+dev: synth ## Run the whole product locally on http://127.0.0.1:$(PORT) (SEED=file.json for other data)
+	PORT=$(PORT) SEED=$(SEED) $(PY) -m local
+
+clean: ## Remove build outputs
+	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""AWS in-process: a moto server, provisioned from the synthesized CDK template.
+
+In front of moto sits the local Lambda runtime's Invoke API, so the state machine CDK
+defines runs in moto's interpreter and its Lambda tasks run the real handlers here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from typing import Any
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local.lambda_runtime import LambdaInvokeApi, LocalLambdaRuntime
+from local.template import ACCOUNT, REGION, Template
+
+logger = logging.getLogger("local.cloud")
+
+
+def use_local_aws(endpoint: str) -> None:
+    """Points every boto3 client in this process at the local endpoint, with dummy keys."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "MOTO_ACCOUNT_ID": ACCOUNT,
+        }
+    )
+    for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(variable, None)
+
+
+class MotoServer:
+    """moto's server in a thread, with the Lambda Invoke API answered by the local runtime."""
+
+    def __init__(self, runtime: LocalLambdaRuntime, host: str = "127.0.0.1", port: int = 0) -> None:
+        from moto.core.config import default_user_config
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        # Real execution of state machines (moto only records them by default).
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        app = LambdaInvokeApi(runtime, DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self.port = self._server.server_port
+        self.endpoint = f"http://{host}:{self.port}"
+        # moto's Step Functions interpreter calls Lambda on this port.
+        os.environ["MOTO_PORT"] = str(self.port)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+def provision(template: Template, secret_values: dict[str, dict[str, str]]) -> None:
+    """Creates what the template defines that a request path uses.
+
+    `secret_values` gives local values for secrets, keyed by the environment variable that
+    names the secret in the functions (e.g. TWILIO_SECRET_ARN).
+    """
+    dynamodb = boto3.client("dynamodb")
+    for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
+        props = resource["Properties"]
+        kwargs: dict[str, Any] = {
+            "TableName": template.physical_name(logical_id),
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        indexes = [
+            {
+                "IndexName": i["IndexName"],
+                "KeySchema": i["KeySchema"],
+                "Projection": i["Projection"],
+            }
+            for i in props.get("GlobalSecondaryIndexes", [])
+        ]
+        if indexes:
+            kwargs["GlobalSecondaryIndexes"] = indexes
+        dynamodb.create_table(**kwargs)
+
+    scheduler = boto3.client("scheduler")
+    for logical_id in template.of_type("AWS::Scheduler::ScheduleGroup"):
+        scheduler.create_schedule_group(Name=template.physical_name(logical_id))
+
+    secret_by_name = {}
+    for spec in template.functions().values():
+        for variable, value in spec.environment.items():
+            if variable in secret_values:
+                secret_by_name[value] = secret_values[variable]
+    secrets = boto3.client("secretsmanager")
+    for logical_id in template.of_type("AWS::SecretsManager::Secret"):
+        name = template.physical_name(logical_id)
+        secrets.create_secret(Name=name, SecretString=json.dumps(secret_by_name.get(name, {})))
+
+    stepfunctions = boto3.client("stepfunctions")
+    for logical_id, resource in template.of_type("AWS::StepFunctions::StateMachine").items():
+        props = resource["Properties"]
+        definition = template.resolve(props["DefinitionString"])
+        stepfunctions.create_state_machine(
+            name=template.physical_name(logical_id),
+            definition=definition if isinstance(definition, str) else json.dumps(definition),
+            roleArn=str(template.resolve(props["RoleArn"])),
+            type=props.get("StateMachineType", "STANDARD"),
+        )

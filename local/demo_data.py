@@ -1,0 +1,138 @@
+"""Demo data: two businesses in two time zones, with two weeks of appointments from today.
+
+Deterministic for a given day, so a screenshot or a bug report can be reproduced.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+FIRST_NAMES = [
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas",
+    "Mia", "Mateo", "Amelia", "Benjamin", "Harper", "Henry", "Evelyn", "Theo", "Camila", "Jack",
+]  # fmt: skip
+LAST_NAMES = [
+    "Garcia", "Johnson", "Nguyen", "Patel", "Kim", "Brown", "Martinez", "Lopez", "Wilson",
+    "Anderson", "Thomas", "Hernandez", "Moore", "Jackson", "Lee", "Clark", "Lewis", "Walker",
+]  # fmt: skip
+STREETS = ["Oak St", "Maple Ave", "Cedar Ln", "Pine St", "Elm St", "Lake Dr", "Hill Rd", "Park Ave"]
+
+BUSINESSES: list[dict[str, Any]] = [
+    {
+        "id": "northside-plumbing",
+        "name": "Northside Plumbing",
+        "phone": "+13125550100",
+        "time_zone": "America/Chicago",
+        "center": (41.8781, -87.6298),
+        "area_code": "312",
+        "dispatcher": ("dana@northside.example", "Dana Brooks"),
+        "technicians": ["Alex Rivera", "Sam Carter", "Jordan Lee", "Casey Morgan", "Riley Chen",
+                        "Taylor Brooks"],
+        "services": [("Drain cleaning", 60), ("Water heater repair", 120), ("Leak repair", 90),
+                     ("Faucet installation", 60), ("Sewer line inspection", 90)],
+    },
+    {
+        "id": "bayside-hvac",
+        "name": "Bayside Heating & Air",
+        "phone": "+14155550100",
+        "time_zone": "America/Los_Angeles",
+        "center": (37.7749, -122.4194),
+        "area_code": "415",
+        "dispatcher": ("maria@bayside.example", "Maria Santos"),
+        "technicians": ["Chris Park", "Devon Ellis", "Jamie Ortiz", "Morgan Shaw", "Quinn Foster",
+                        "Avery Kim"],
+        "services": [("AC tune-up", 90), ("Furnace repair", 120), ("Thermostat installation", 60),
+                     ("Duct cleaning", 120), ("Heat pump service", 90)],
+    },
+]  # fmt: skip
+
+CUSTOMERS_PER_BUSINESS = 40
+DAYS = 14
+
+
+def _near(rng: random.Random, center: tuple[float, float], km: float) -> dict[str, float]:
+    # ~111 km per degree of latitude; longitude degrees shrink with latitude (~0.75 here).
+    return {
+        "lat": round(center[0] + rng.uniform(-km, km) / 111.0, 5),
+        "lon": round(center[1] + rng.uniform(-km, km) / 83.0, 5),
+    }
+
+
+def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str, Any]:
+    zone = ZoneInfo(spec["time_zone"])
+    business_id = spec["id"]
+    hours = [{"weekday": d, "start": "08:00:00", "end": "17:00:00"} for d in range(5)]
+    technicians = [
+        {
+            "id": f"{business_id[:2]}-tech-{i + 1}",
+            "name": name,
+            "home_base": {"address": f"{rng.randint(100, 999)} {rng.choice(STREETS)}",
+                          **_near(rng, spec["center"], 12)},
+            "working_hours": hours + ([{"weekday": 5, "start": "09:00:00", "end": "13:00:00"}]
+                                      if i % 2 == 0 else []),
+        }
+        for i, name in enumerate(spec["technicians"])
+    ]  # fmt: skip
+    customers = []
+    for i in range(CUSTOMERS_PER_BUSINESS):
+        first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[(i * 7) % len(LAST_NAMES)]
+        customers.append(
+            {
+                "id": f"{business_id[:2]}-cust-{i + 1:02d}",
+                "name": f"{first} {last}",
+                # 555-01xx numbers are reserved for fiction: never a real person's phone.
+                "phone": f"+1{spec['area_code']}55501{i:02d}",
+                "email": f"{first.lower()}.{last.lower()}@example.com",
+                "location": {
+                    "address": f"{rng.randint(100, 9999)} {rng.choice(STREETS)}",
+                    **_near(rng, spec["center"], 15),
+                },
+            }
+        )
+    appointments = []
+    number = 0
+    for day_offset in range(DAYS):
+        day = today + timedelta(days=day_offset)
+        if day.weekday() >= 5:
+            continue
+        for technician in technicians:
+            # Two to three jobs a day, with gaps between them for the customer to move into.
+            cursor = datetime.combine(day, time(8), tzinfo=zone)
+            for _ in range(rng.randint(2, 3)):
+                service, minutes = rng.choice(spec["services"])
+                cursor += timedelta(minutes=rng.choice([0, 30, 60, 90]))
+                end = cursor + timedelta(minutes=minutes)
+                if end.time() > time(17):
+                    break
+                customer = customers[number % CUSTOMERS_PER_BUSINESS]
+                number += 1
+                appointments.append(
+                    {
+                        "id": f"{business_id[:2]}-appt-{number:03d}",
+                        "customer_id": customer["id"],
+                        "technician_id": technician["id"],
+                        "service": service,
+                        "start": cursor.isoformat(),
+                        "end": end.isoformat(),
+                    }
+                )
+                cursor = end + timedelta(minutes=30)
+    email, name = spec["dispatcher"]
+    return {
+        "id": business_id,
+        "name": spec["name"],
+        "phone": spec["phone"],
+        "time_zone": spec["time_zone"],
+        "dispatchers": [{"email": email, "name": name}],
+        "technicians": technicians,
+        "customers": customers,
+        "appointments": appointments,
+    }
+
+
+def demo_seed(today: date) -> dict[str, Any]:
+    rng = random.Random(today.toordinal())  # noqa: S311 - demo data, not a secret
+    return {"businesses": [_business(spec, today, rng) for spec in BUSINESSES]}

@@ -1,0 +1,191 @@
+"""A local API Gateway: HTTP requests in, the REST API's Lambda proxy events out.
+
+Routes, methods and authorizers come from the synthesized template. Requests for the
+Twilio sandbox and the dev pages are served beside the API, as separate hosts would be.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from html import escape
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from local.dev_auth import DevTokens
+from local.lambda_runtime import FunctionError, LocalLambdaRuntime
+from local.template import Route
+from local.twilio_sandbox import TwilioSandbox
+
+logger = logging.getLogger("local.gateway")
+
+TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+class LocalGateway:
+    def __init__(
+        self,
+        routes: list[Route],
+        runtime: LocalLambdaRuntime,
+        tokens: DevTokens,
+        sandbox: TwilioSandbox,
+    ) -> None:
+        self._routes = routes
+        self._runtime = runtime
+        self._tokens = tokens
+        self._sandbox = sandbox
+        self.ready = threading.Event()
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if self._sandbox.handles(path):
+            return self._sandbox(environ, start_response)
+        request = Request(environ)
+        return self._respond(request)(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if request.path == "/health":
+            if self.ready.is_set():
+                return _json(200, {"status": "ok"})
+            return _json(503, {"status": "starting"})
+        if request.path == "/dev/token":
+            return self._dev_token(request)
+        if request.path == "/" and request.method == "GET":
+            return self._index(request)
+        for route in self._routes:
+            match = route.pattern.match(request.path)
+            if match and route.method in (request.method, "ANY"):
+                return self._invoke(route, match.groupdict(), request)
+        # What API Gateway answers for a path or method it does not have.
+        return _json(403, {"message": "Missing Authentication Token"})
+
+    def _dev_token(self, request: Request) -> Response:
+        email = request.args.get("dispatcher", "").strip()
+        if not email:
+            return _json(400, {"message": "Add ?dispatcher=<email of a seeded dispatcher>."})
+        token = self._tokens.issue(email)
+        if token is None:
+            return _json(404, {"message": f"No seeded dispatcher has the email {email!r}."})
+        return _json(200, {"token": token})
+
+    def _index(self, request: Request) -> Response:
+        base = request.host_url.rstrip("/")
+        links = [
+            ("Phone inboxes (the Twilio sandbox)", f"{base}/dev/phone"),
+            ("A dispatcher token", f"{base}/dev/token?dispatcher=dana@northside.example"),
+            ("Health", f"{base}/health"),
+        ]
+        items = "".join(f'<li><a href="{escape(u)}">{escape(t)}</a></li>' for t, u in links)
+        html = (
+            "<!doctype html><meta charset=utf-8><title>Reschedule Dispatch (local)</title>"
+            "<style>body{font:16px system-ui;max-width:40rem;margin:2rem auto}</style>"
+            f"<h1>Reschedule Dispatch — local stack</h1><ul>{items}</ul>"
+            "<p>API routes: "
+            + ", ".join(escape(f"{r.method} {r.path}") for r in self._routes)
+            + "</p>"
+        )
+        return Response(html, mimetype="text/html")
+
+    def _invoke(self, route: Route, path_parameters: dict[str, str], request: Request) -> Response:
+        claims = None
+        if route.authorization == "COGNITO_USER_POOLS":
+            header = request.headers.get("Authorization", "")
+            token = header.removeprefix("Bearer ").strip()
+            claims = self._tokens.verify(token) if token else None
+            if claims is None:
+                return _json(401, {"message": "Unauthorized"})
+        if route.function is None:
+            return _json(200, {"status": "ok"})
+        event = proxy_event(route, path_parameters, request, claims)
+        started = time.perf_counter()
+        try:
+            result = self._runtime.invoke(route.function, event)
+        except FunctionError:
+            # API Gateway's answer when the function itself fails.
+            return _json(502, {"message": "Internal server error"})
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.info(
+                "%s %s -> %s (%.0f ms)", request.method, request.path, route.function, elapsed
+            )
+        return _response(result)
+
+
+def proxy_event(
+    route: Route, path_parameters: dict[str, str], request: Request, claims: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The REST API (v1) Lambda proxy event API Gateway would send for this request."""
+    raw = request.get_data()
+    is_text = not raw or any(request.mimetype.startswith(t) for t in TEXT_TYPES)
+    headers = dict(request.headers.items())
+    headers.setdefault("X-Forwarded-Proto", request.scheme)
+    multi_headers: dict[str, list[str]] = {}
+    for key, value in request.headers.items():
+        multi_headers.setdefault(key, []).append(value)
+    multi_headers.setdefault("X-Forwarded-Proto", [request.scheme])
+    query = request.args
+    now = time.time()
+    request_context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "local",
+        "domainName": request.host,
+        "httpMethod": request.method,
+        "path": request.path,
+        "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+        "requestId": str(uuid.uuid4()),
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "requestTimeEpoch": int(now * 1000),
+        "resourceId": "local",
+        "resourcePath": route.path,
+        "stage": "local",
+        "identity": {
+            "sourceIp": request.remote_addr or "127.0.0.1",
+            "userAgent": request.user_agent.string,
+        },
+    }
+    if claims is not None:
+        request_context["authorizer"] = {"claims": claims}
+    return {
+        "resource": route.path,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {k: query.getlist(k)[-1] for k in query} or None,
+        "multiValueQueryStringParameters": {k: query.getlist(k) for k in query} or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": request_context,
+        "body": (raw.decode("utf-8") if is_text else base64.b64encode(raw).decode())
+        if raw
+        else None,
+        "isBase64Encoded": not is_text,
+    }
+
+
+def _response(result: Any) -> Response:
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return _json(502, {"message": "Internal server error"})  # a malformed proxy response
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    response = Response(data, status=int(result["statusCode"]))
+    response.headers.pop("Content-Type", None)
+    for key, value in (result.get("headers") or {}).items():
+        response.headers[key] = str(value)
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        response.headers.remove(key)
+        for value in values:
+            response.headers.add(key, str(value))
+    return response

@@ -1,0 +1,92 @@
+"""Fires due one-time EventBridge schedules: moto stores schedules but never runs them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+logger = logging.getLogger("local.scheduler")
+
+MAX_ATTEMPTS = 5  # Scheduler retries a failed target; a handful is enough locally
+
+
+def due_at(expression: str) -> datetime | None:
+    """The moment of a one-time `at(yyyy-mm-ddThh:mm:ss)` schedule, in UTC; None otherwise."""
+    if not (expression.startswith("at(") and expression.endswith(")")):
+        return None
+    return datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC)
+
+
+class SchedulerPump:
+    def __init__(
+        self,
+        invoke: Callable[[str, Any], Any],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        interval_seconds: float = 1.0,
+    ) -> None:
+        self._invoke = invoke
+        self._clock = clock
+        self._interval = interval_seconds
+        self._client = boto3.client("scheduler")
+        self._attempts: dict[tuple[str, str], int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scheduler-pump", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.fire_due()
+            except Exception:
+                logger.exception("scheduler pump tick failed")
+
+    def fire_due(self) -> int:
+        """Runs every due one-time schedule's target once; returns how many fired."""
+        fired = 0
+        now = self._clock()
+        paginator = self._client.get_paginator("list_schedules")
+        for page in paginator.paginate(State="ENABLED"):
+            for summary in page["Schedules"]:
+                group, name = summary.get("GroupName", "default"), summary["Name"]
+                schedule: dict[str, Any] = dict(
+                    self._client.get_schedule(GroupName=group, Name=name)
+                )
+                at = due_at(schedule["ScheduleExpression"])
+                if at is None or at > now:
+                    continue
+                if self._fire(group, name, schedule):
+                    fired += 1
+        return fired
+
+    def _fire(self, group: str, name: str, schedule: dict[str, Any]) -> bool:
+        target = schedule["Target"]
+        key = (group, name)
+        try:
+            self._invoke(target["Arn"], json.loads(target.get("Input") or "{}"))
+        except Exception as error:
+            self._attempts[key] = self._attempts.get(key, 0) + 1
+            logger.warning("schedule %s/%s target failed: %s", group, name, error)
+            if self._attempts[key] < MAX_ATTEMPTS:
+                return False
+        self._attempts.pop(key, None)
+        if schedule.get("ActionAfterCompletion") == "DELETE":
+            self._client.delete_schedule(GroupName=group, Name=name)
+        else:
+            self._client.update_schedule(
+                **{k: schedule[k] for k in ("Name", "GroupName", "ScheduleExpression", "Target")},
+                FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
+                State="DISABLED",
+            )
+        return True

@@ -1,0 +1,141 @@
+"""The seed data format (documented in docs/seed-data.md) and loading it into the local stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reschedule_dispatch.adapters.demo_provider import DemoProvider
+from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
+from reschedule_dispatch.domain.business import Business, BusinessSettings
+from reschedule_dispatch.domain.scheduling import (
+    Appointment,
+    Customer,
+    Location,
+    Technician,
+    WorkingHours,
+)
+
+
+def _e164(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(f"{value!r} is not a phone number in E.164 (+15551234567)") from error
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError(f"{value!r} is not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SeedDispatcher(_Strict):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: str
+
+
+class SeedTechnician(_Strict):
+    id: str
+    name: str
+    home_base: Location
+    working_hours: list[WorkingHours]
+
+
+class SeedCustomer(_Strict):
+    id: str
+    name: str
+    phone: str
+    email: str | None = None
+    location: Location
+
+    _phone = field_validator("phone")(_e164)
+
+
+class SeedAppointment(_Strict):
+    id: str
+    customer_id: str
+    technician_id: str
+    service: str
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class SeedBusiness(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    name: str
+    phone: str
+    time_zone: str
+    settings: BusinessSettings = BusinessSettings()
+    dispatchers: list[SeedDispatcher]
+    technicians: list[SeedTechnician]
+    customers: list[SeedCustomer]
+    appointments: list[SeedAppointment]
+
+    _phone = field_validator("phone")(_e164)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> SeedBusiness:
+        technicians = {t.id for t in self.technicians}
+        customers = {c.id for c in self.customers}
+        for appointment in self.appointments:
+            if appointment.technician_id not in technicians:
+                raise ValueError(f"appointment {appointment.id}: unknown technician")
+            if appointment.customer_id not in customers:
+                raise ValueError(f"appointment {appointment.id}: unknown customer")
+        Business(id=self.id, name=self.name, phone=self.phone, time_zone=self.time_zone)
+        return self
+
+
+class Seed(_Strict):
+    businesses: list[SeedBusiness] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_dispatchers(self) -> Seed:
+        emails = [d.email.lower() for b in self.businesses for d in b.dispatchers]
+        if len(emails) != len(set(emails)):
+            raise ValueError("a dispatcher email belongs to more than one business")
+        return self
+
+    @classmethod
+    def from_file(cls, path: Path) -> Seed:
+        return cls.model_validate(json.loads(path.read_text()))
+
+    def dispatchers(self) -> dict[str, dict[str, Any]]:
+        """Dispatcher email → the claims a Cognito ID token would carry for them."""
+        return {
+            d.email.lower(): {"email": d.email.lower(), "name": d.name, "custom:business_id": b.id}
+            for b in self.businesses
+            for d in b.dispatchers
+        }
+
+
+def load(seed: Seed, app_table: Any, provider_table: Any) -> None:
+    directory = DynamoBusinessDirectory(app_table)
+    provider = DemoProvider(provider_table)
+    for b in seed.businesses:
+        directory.put(
+            Business(
+                id=b.id, name=b.name, phone=b.phone, time_zone=b.time_zone, settings=b.settings
+            )
+        )
+        for t in b.technicians:
+            provider.put_technician(
+                Technician(
+                    business_id=b.id,
+                    **t.model_dump(exclude={"working_hours"}),
+                    working_hours=tuple(t.working_hours),
+                )
+            )
+        for c in b.customers:
+            provider.put_customer(Customer(business_id=b.id, **c.model_dump()))
+        locations = {c.id: c.location for c in b.customers}
+        for a in b.appointments:
+            provider.put_appointment(
+                Appointment(business_id=b.id, location=locations[a.customer_id], **a.model_dump())
+            )

@@ -1,0 +1,150 @@
+"""The whole product on one machine: `make dev` runs this (`python -m local`).
+
+One process: moto (DynamoDB, Step Functions with execution, Scheduler, Secrets Manager)
+provisioned from the synthesized CDK template, the real handlers in-process, a local API
+gateway for the template's routes, the Twilio sandbox, a scheduler pump and demo data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local.cloud import MotoServer, provision, use_local_aws
+from local.demo_data import demo_seed
+from local.dev_auth import DevTokens
+from local.gateway import LocalGateway
+from local.lambda_runtime import LocalLambdaRuntime
+from local.scheduler_pump import SchedulerPump
+from local.seed import Seed, load
+from local.template import Template
+from local.twilio_sandbox import TwilioSandbox
+
+logger = logging.getLogger("local")
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    port: int = 8000
+    host: str = "127.0.0.1"
+    cdk_out: Path = Path("cdk.out")
+    seed_file: Path | None = None
+    sms_step_seconds: float = 0.5
+    scheduler_interval_seconds: float = 1.0
+
+
+class LocalStack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self._server: BaseWSGIServer | None = None
+        self._pump: SchedulerPump | None = None
+        self._moto: MotoServer | None = None
+        self._sandbox: TwilioSandbox | None = None
+        self.gateway: LocalGateway | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://{self.config.host}:{self._server.server_port}"
+
+    def start(self) -> None:
+        config = self.config
+        template = Template.load(config.cdk_out)
+        runtime = LocalLambdaRuntime(template.functions().values())
+
+        self._moto = MotoServer(runtime, host=config.host)
+        self._moto.start()
+        use_local_aws(self._moto.endpoint)
+
+        # The gateway's socket is bound first so the sandbox URL is known before handlers load.
+        placeholder = _Deferred()
+        self._server = make_server(config.host, config.port, placeholder, threaded=True)
+        base = f"http://{config.host}:{self._server.server_port}"
+        os.environ.update(runtime.shared_environment())
+        os.environ.update(
+            {
+                "TWILIO_API_BASE_URL": f"{base}/twilio",
+                "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+                "POWERTOOLS_METRICS_DISABLED": "true",  # keep the console readable
+            }
+        )
+
+        account_sid = "AC" + secrets.token_hex(16)
+        auth_token = secrets.token_hex(16)
+        provision(
+            template,
+            {"TWILIO_SECRET_ARN": {"account_sid": account_sid, "auth_token": auth_token}},
+        )
+        seed = (
+            Seed.from_file(config.seed_file)
+            if config.seed_file
+            else Seed.model_validate(demo_seed(datetime.now(UTC).date()))
+        )
+        dynamodb = boto3.resource("dynamodb")
+        load(
+            seed,
+            dynamodb.Table(os.environ["APP_TABLE_NAME"]),
+            dynamodb.Table(os.environ["PROVIDER_TABLE_NAME"]),
+        )
+        runtime.cold_start_all()
+
+        self._sandbox = TwilioSandbox(account_sid, auth_token, step_delay=config.sms_step_seconds)
+        self.gateway = LocalGateway(
+            template.routes(), runtime, DevTokens(seed.dispatchers()), self._sandbox
+        )
+        placeholder.app = self.gateway
+        threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
+
+        self._pump = SchedulerPump(
+            runtime.invoke, interval_seconds=config.scheduler_interval_seconds
+        )
+        self._pump.start()
+        self.gateway.ready.set()
+        self._seed = seed
+
+    def banner(self) -> str:
+        dispatchers = ", ".join(sorted(self._seed.dispatchers()))
+        return "\n".join(
+            [
+                "",
+                f"Reschedule Dispatch is running at {self.url}",
+                f"  Phone inboxes (SMS sandbox): {self.url}/dev/phone",
+                f"  Dispatcher token:            curl '{self.url}/dev/token?dispatcher=<email>'",
+                f"  Seeded dispatchers:          {dispatchers}",
+                f"  API:                          {self.url}/api/customers?q=<name or phone> "
+                "(Authorization: Bearer <token>)",
+                f"  Health:                      {self.url}/health",
+                "Press Ctrl+C to stop.",
+            ]
+        )
+
+    def stop(self) -> None:
+        if self._pump:
+            self._pump.stop()
+        if self._server:
+            self._server.shutdown()
+        if self._sandbox:
+            self._sandbox.close()
+        if self._moto:
+            self._moto.stop()
+
+
+class _Deferred:
+    """A WSGI app that answers 503 until the real one is set."""
+
+    def __init__(self) -> None:
+        self.app: LocalGateway | None = None
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"status": "starting"}']
+        return self.app(environ, start_response)
