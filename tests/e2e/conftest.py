@@ -1,0 +1,75 @@
+"""Starts the whole local stack (`python -m local`, as `make dev` does) for the e2e tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not (ROOT / "cdk.out" / "RescheduleDispatch.template.json").exists():
+        pytest.fail("cdk.out is missing: run `make synth` (make test does it)")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("stack") / "stack.log"
+    env = {**os.environ, "PORT": str(port)}
+    env.pop("SEED", None)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the local stack exited early:\n{log.read_text()[-4000:]}")
+            try:
+                if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the local stack did not become healthy:\n{log.read_text()[-4000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def token_for(url: str, email: str) -> str:
+    response = requests.get(f"{url}/dev/token", params={"dispatcher": email}, timeout=5)
+    response.raise_for_status()
+    return str(response.json()["token"])
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.25):
+    """Polls until predicate() returns something truthy; returns it, or fails the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout}s")

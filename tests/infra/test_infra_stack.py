@@ -1,0 +1,595 @@
+"""The synthesized RescheduleDispatch template keeps the promises of docs/contract.md.
+
+One synth per session (see conftest.py); each test reads the template.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk.assertions import Annotations, Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Resources = dict[str, dict[str, Any]]
+
+COMMON_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+TABLES = {"APP_TABLE_NAME", "PROVIDER_TABLE_NAME"}
+
+# (metadata reschedule:source, Handler) -> environment variables beyond COMMON_ENV
+EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
+    ("functions/send_link", "handler.lambda_handler"): TABLES
+    | {
+        "TWILIO_SECRET_ARN",
+        "EXPIRE_FUNCTION_ARN",
+        "SCHEDULER_ROLE_ARN",
+        "SCHEDULE_GROUP_NAME",
+        "PUBLIC_BASE_URL",
+    },
+    ("functions/dispatcher_api", "handler.lambda_handler"): TABLES,
+    ("functions/portal", "handler.lambda_handler"): TABLES | {"CONFIRM_STATE_MACHINE_ARN"},
+    ("functions/confirm", "move.lambda_handler"): TABLES,
+    ("functions/confirm", "finalize.lambda_handler"): {"APP_TABLE_NAME", "SCHEDULE_GROUP_NAME"},
+    ("functions/confirm", "fail.lambda_handler"): {"APP_TABLE_NAME"},
+    ("functions/expire", "handler.lambda_handler"): {"APP_TABLE_NAME"},
+    ("functions/webhooks", "handler.lambda_handler"): {
+        "APP_TABLE_NAME",
+        "TWILIO_SECRET_ARN",
+        "PUBLIC_BASE_URL",
+    },
+}
+
+DYNAMODB_WRITES = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+}
+
+
+# --- template queries -------------------------------------------------------------------
+
+
+def of_type(resources: Resources, cfn_type: str) -> dict[str, dict[str, Any]]:
+    return {lid: r for lid, r in resources.items() if r["Type"] == cfn_type}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def ref(value: Any) -> str:
+    """The logical id a Ref or Fn::GetAtt points at."""
+    if "Ref" in value:
+        return str(value["Ref"])
+    return str(value["Fn::GetAtt"][0])
+
+
+def function_id(resources: Resources, source: str, handler: str) -> str:
+    matches = [
+        lid
+        for lid, fn in of_type(resources, "AWS::Lambda::Function").items()
+        if fn.get("Metadata", {}).get("reschedule:source") == source
+        and fn["Properties"]["Handler"] == handler
+    ]
+    assert len(matches) == 1, f"{source} {handler}: {matches}"
+    return matches[0]
+
+
+def role_statements(resources: Resources, role_id: str) -> list[dict[str, Any]]:
+    """Every Allow/Deny statement of the inline and attached policies of one role."""
+    statements: list[dict[str, Any]] = []
+    for policy in of_type(resources, "AWS::IAM::Policy").values():
+        if role_id in [ref(r) for r in policy["Properties"].get("Roles", [])]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    for inline in resources[role_id]["Properties"].get("Policies", []):
+        statements += inline["PolicyDocument"]["Statement"]
+    return statements
+
+
+def function_statements(resources: Resources, source: str, handler: str) -> list[dict[str, Any]]:
+    fn = resources[function_id(resources, source, handler)]
+    return role_statements(resources, ref(fn["Properties"]["Role"]))
+
+
+def actions_on(statements: list[dict[str, Any]], resource_id: str) -> set[str]:
+    """Actions allowed on a resource (its ARN, or a pattern built from its ARN)."""
+    found: set[str] = set()
+    for statement in statements:
+        resources_json = json.dumps(statement["Resource"])
+        if statement["Effect"] == "Allow" and f'"{resource_id}"' in resources_json:
+            found |= set(as_list(statement["Action"]))
+    return found
+
+
+def all_actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {a for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+
+
+def routes(resources: Resources) -> dict[tuple[str, str], dict[str, Any]]:
+    """(HTTP method, path) -> AWS::ApiGateway::Method properties."""
+    api_resources = of_type(resources, "AWS::ApiGateway::Resource")
+
+    def path(resource_ref: Any) -> str:
+        if "Fn::GetAtt" in resource_ref:  # the RestApi's RootResourceId
+            return ""
+        resource = api_resources[ref(resource_ref)]["Properties"]
+        return f"{path(resource['ParentId'])}/{resource['PathPart']}"
+
+    return {
+        (m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"])): m["Properties"]
+        for m in of_type(resources, "AWS::ApiGateway::Method").values()
+    }
+
+
+def state_machine_definition(state_machine: dict[str, Any]) -> dict[str, Any]:
+    """The ASL with each intrinsic replaced by ``<LogicalId>``."""
+    parts = state_machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else f"<{ref(p)}>" for p in parts)
+    definition: dict[str, Any] = json.loads(text)
+    return definition
+
+
+def single(mapping: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    assert len(mapping) == 1, list(mapping)
+    return next(iter(mapping.items()))
+
+
+def table_ids(resources: Resources) -> dict[str, str]:
+    """{"app": logical id, "provider": logical id}."""
+    tables = of_type(resources, "AWS::DynamoDB::Table")
+    ids = {
+        "app": next(lid for lid in tables if "AppTable" in lid),
+        "provider": next(lid for lid in tables if "ProviderTable" in lid),
+    }
+    assert len(tables) == 2
+    return ids
+
+
+# --- Lambda functions -------------------------------------------------------------------
+
+
+def test_every_function_comes_from_the_factory(synthesized):
+    resources = synthesized.resources
+    functions = of_type(resources, "AWS::Lambda::Function")
+    layers = set(of_type(resources, "AWS::Lambda::LayerVersion"))
+    assert len(functions) == len(EXPECTED_FUNCTIONS)
+    for lid, fn in functions.items():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.13", lid
+        assert props["Architectures"] == ["arm64"], lid
+        assert props["TracingConfig"] == {"Mode": "Active"}, lid
+        assert props["MemorySize"] == 512, lid
+        assert 3 <= props["Timeout"] <= 60, lid
+        assert {ref(layer) for layer in props["Layers"]} == layers, lid
+        log_group = resources[ref(props["LoggingConfig"]["LogGroup"])]
+        assert log_group["Type"] == "AWS::Logs::LogGroup", lid
+        assert log_group["Properties"]["RetentionInDays"] > 0, lid
+        env = props["Environment"]["Variables"]
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "RescheduleDispatch", lid
+        assert env["LOG_LEVEL"] == "INFO", lid
+        assert env["POWERTOOLS_SERVICE_NAME"], lid
+
+
+def test_functions_match_the_contract_table(synthesized):
+    resources = synthesized.resources
+    found = {
+        (fn["Metadata"]["reschedule:source"], fn["Properties"]["Handler"]): set(
+            fn["Properties"]["Environment"]["Variables"]
+        )
+        for fn in of_type(resources, "AWS::Lambda::Function").values()
+    }
+    assert found == {key: env | COMMON_ENV for key, env in EXPECTED_FUNCTIONS.items()}
+    for source, handler in EXPECTED_FUNCTIONS:
+        assert (REPO_ROOT / source).is_dir()
+        assert handler.endswith(".lambda_handler")
+
+
+def test_same_variable_name_means_same_value(synthesized):
+    resources = synthesized.resources
+    tables = table_ids(resources)
+    values: dict[str, set[str]] = {}
+    for fn in of_type(resources, "AWS::Lambda::Function").values():
+        for name, value in fn["Properties"]["Environment"]["Variables"].items():
+            if name != "POWERTOOLS_SERVICE_NAME":
+                values.setdefault(name, set()).add(json.dumps(value, sort_keys=True))
+    assert all(len(v) == 1 for v in values.values()), values
+    env = resources[function_id(resources, "functions/send_link", "handler.lambda_handler")]
+    variables = env["Properties"]["Environment"]["Variables"]
+    assert ref(variables["APP_TABLE_NAME"]) == tables["app"]
+    assert ref(variables["PROVIDER_TABLE_NAME"]) == tables["provider"]
+    assert variables["SCHEDULE_GROUP_NAME"] == "reschedule-dispatch-links"
+    assert variables["PUBLIC_BASE_URL"] == ""
+    expire_id = function_id(resources, "functions/expire", "handler.lambda_handler")
+    assert ref(variables["EXPIRE_FUNCTION_ARN"]) == expire_id
+    secret = resources[ref(variables["TWILIO_SECRET_ARN"])]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    portal = resources[function_id(resources, "functions/portal", "handler.lambda_handler")]
+    state_machine_ref = portal["Properties"]["Environment"]["Variables"][
+        "CONFIRM_STATE_MACHINE_ARN"
+    ]
+    assert resources[ref(state_machine_ref)]["Type"] == "AWS::StepFunctions::StateMachine"
+
+
+def test_public_base_url_comes_from_context():
+    # Given the context key publicBaseUrl (a second synth, so the cost of one more stack)
+    from infra.app import build_app
+
+    _, stack = build_app({"publicBaseUrl": "https://reschedule.example.com"})
+    # When synthesized
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    # Then every function that builds links gets it
+    with_base_url = {
+        fn["Metadata"]["reschedule:source"]
+        for fn in of_type(resources, "AWS::Lambda::Function").values()
+        if fn["Properties"]["Environment"]["Variables"].get("PUBLIC_BASE_URL")
+        == "https://reschedule.example.com"
+    }
+    assert with_base_url == {"functions/send_link", "functions/webhooks"}
+
+
+# --- Tables -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", ["app", "provider"])
+def test_tables_have_the_contract_key_design(synthesized, table):
+    resources = synthesized.resources
+    props = resources[table_ids(resources)[table]]["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]} == {
+        ("pk", "S"),
+        ("sk", "S"),
+        ("gsi1pk", "S"),
+        ("gsi1sk", "S"),
+    }
+    [gsi] = props["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "gsi1"
+    assert gsi["KeySchema"] == [
+        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+    ]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_app_table_is_retained(synthesized):
+    resources = synthesized.resources
+    app_table = resources[table_ids(resources)["app"]]
+    assert app_table["DeletionPolicy"] == "Retain"
+    assert app_table["UpdateReplacePolicy"] == "Retain"
+
+
+# --- API --------------------------------------------------------------------------------
+
+
+def test_api_routes_and_their_authorization(synthesized):
+    resources = synthesized.resources
+    found = routes(resources)
+    authorizer_id, authorizer = single(of_type(resources, "AWS::ApiGateway::Authorizer"))
+    assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
+
+    expected = {
+        ("GET", "/api/customers"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("POST", "/api/sessions"): ("COGNITO_USER_POOLS", "send_link"),
+        ("GET", "/api/sessions/{id}"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("GET", "/r/{token}"): ("NONE", "portal"),
+        ("POST", "/r/{token}/confirm"): ("NONE", "portal"),
+        ("POST", "/webhooks/twilio/status"): ("NONE", "webhooks"),
+        ("GET", "/health"): ("NONE", None),
+    }
+    assert set(found) == set(expected)
+    for route, (authorization, folder) in expected.items():
+        method = found[route]
+        assert method["AuthorizationType"] == authorization, route
+        if authorization == "COGNITO_USER_POOLS":
+            assert ref(method["AuthorizerId"]) == authorizer_id, route
+        else:
+            assert "AuthorizerId" not in method, route
+        integration = method["Integration"]
+        if folder is None:
+            assert integration["Type"] == "MOCK"
+            response = integration["IntegrationResponses"][0]
+            assert response["StatusCode"] == "200"
+            assert json.loads(response["ResponseTemplates"]["application/json"]) == {"status": "ok"}
+            continue
+        assert integration["Type"] == "AWS_PROXY", route
+        target = resources[ref(integration["Uri"]["Fn::Join"][1][5])]
+        assert target["Metadata"]["reschedule:source"] == f"functions/{folder}"
+        # the function answers before API Gateway's 29 s integration timeout
+        assert target["Properties"]["Timeout"] < 29, route
+
+
+def test_api_stage_logs_traces_and_throttles(synthesized):
+    resources = synthesized.resources
+    stage_id, stage = single(of_type(resources, "AWS::ApiGateway::Stage"))
+    props = stage["Properties"]
+    assert props["StageName"] == "prod"
+    assert props["TracingEnabled"] is True
+    assert "AccessLogSetting" in props
+    [settings] = props["MethodSettings"]
+    assert settings["HttpMethod"] == "*"
+    assert settings["ResourcePath"] == "/*"
+    assert settings["LoggingLevel"] in {"ERROR", "INFO"}
+    assert settings["DataTraceEnabled"] is False
+    assert settings["ThrottlingRateLimit"] > 0
+    assert settings["ThrottlingBurstLimit"] > 0
+    _, validator = single(of_type(resources, "AWS::ApiGateway::RequestValidator"))
+    assert validator["Properties"]["ValidateRequestParameters"] is True
+
+    _, association = single(of_type(resources, "AWS::WAFv2::WebACLAssociation"))
+    assert stage_id in json.dumps(association["Properties"]["ResourceArn"])
+    _, web_acl = single(of_type(resources, "AWS::WAFv2::WebACL"))
+    statements = [rule["Statement"] for rule in web_acl["Properties"]["Rules"]]
+    assert {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"} in [
+        s.get("ManagedRuleGroupStatement") for s in statements
+    ]
+    assert any("RateBasedStatement" in s for s in statements)
+
+
+def test_user_pool_is_for_invited_dispatchers(synthesized):
+    resources = synthesized.resources
+    _, pool = single(of_type(resources, "AWS::Cognito::UserPool"))
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert props["MfaConfiguration"] == "ON"
+    policy = props["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert all(
+        policy[k]
+        for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols")
+    )
+    business_id = next(a for a in props["Schema"] if a["Name"] == "business_id")
+    assert business_id["Mutable"] is False
+    _, client = single(of_type(resources, "AWS::Cognito::UserPoolClient"))
+    assert "custom:business_id" in client["Properties"]["ReadAttributes"]
+    assert "custom:business_id" not in client["Properties"]["WriteAttributes"]
+    assert client["Properties"]["GenerateSecret"] is False
+
+
+# --- Confirm workflow -------------------------------------------------------------------
+
+
+def test_confirm_state_machine_shape(synthesized):
+    resources = synthesized.resources
+    _, state_machine = single(of_type(resources, "AWS::StepFunctions::StateMachine"))
+    props = state_machine["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+
+    definition = state_machine_definition(state_machine)
+    states = definition["States"]
+    move = function_id(resources, "functions/confirm", "move.lambda_handler")
+    finalize = function_id(resources, "functions/confirm", "finalize.lambda_handler")
+    fail = function_id(resources, "functions/confirm", "fail.lambda_handler")
+
+    assert definition["StartAt"] == "MoveAppointment"
+    move_state = states["MoveAppointment"]
+    assert move_state["Resource"] == f"<{move}>"  # the function's return value is the result
+    assert move_state["ResultPath"] == "$.moved"  # the original input is kept
+    assert move_state["Next"] == "FinalizeSession"
+    [retry] = move_state["Retry"]
+    assert retry["ErrorEquals"] == [
+        "ProviderUnavailable",
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+    ]
+    assert retry["MaxAttempts"] >= 2
+    assert retry["BackoffRate"] >= 2
+
+    finalize_state = states["FinalizeSession"]
+    assert finalize_state["Resource"] == f"<{finalize}>"
+    assert "ResultPath" not in finalize_state
+    assert states[finalize_state["Next"]]["Type"] == "Succeed"
+
+    for name in ("MoveAppointment", "FinalizeSession"):
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+        ]
+    record_failure = states["RecordFailure"]
+    assert record_failure["Resource"] == f"<{fail}>"
+    assert "Catch" not in record_failure
+    assert states[record_failure["Next"]]["Type"] == "Fail"
+
+
+def test_state_machine_role_invokes_only_the_confirm_functions(synthesized):
+    resources = synthesized.resources
+    _, state_machine = single(of_type(resources, "AWS::StepFunctions::StateMachine"))
+    statements = role_statements(resources, ref(state_machine["Properties"]["RoleArn"]))
+    invoked = {
+        ref(r)
+        for s in statements
+        if "lambda:InvokeFunction" in as_list(s["Action"])
+        for r in as_list(s["Resource"])
+        if "Fn::GetAtt" in r
+    }
+    assert invoked == {
+        function_id(resources, "functions/confirm", handler)
+        for handler in ("move.lambda_handler", "finalize.lambda_handler", "fail.lambda_handler")
+    }
+
+
+# --- Expiry -----------------------------------------------------------------------------
+
+
+def test_schedule_group_and_scheduler_role(synthesized):
+    resources = synthesized.resources
+    _, group = single(of_type(resources, "AWS::Scheduler::ScheduleGroup"))
+    assert group["Properties"]["Name"] == "reschedule-dispatch-links"
+
+    send_link = resources[function_id(resources, "functions/send_link", "handler.lambda_handler")]
+    role_id = ref(send_link["Properties"]["Environment"]["Variables"]["SCHEDULER_ROLE_ARN"])
+    trust = resources[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+        }
+    ]
+    expire = function_id(resources, "functions/expire", "handler.lambda_handler")
+    statements = role_statements(resources, role_id)
+    assert all_actions(statements) == {"lambda:InvokeFunction"}
+    assert {ref(r) for s in statements for r in as_list(s["Resource"]) if "Fn::GetAtt" in r} == {
+        expire
+    }
+
+
+def scheduler_grants(resources: Resources) -> dict[tuple[str, str], set[str]]:
+    grants = {}
+    for source, handler in EXPECTED_FUNCTIONS:
+        statements = function_statements(resources, source, handler)
+        actions = {a for a in all_actions(statements) if a.startswith(("scheduler:", "iam:"))}
+        if actions:
+            grants[(source, handler)] = actions
+    return grants
+
+
+def test_only_send_link_creates_and_only_finalize_deletes_schedules(synthesized):
+    resources = synthesized.resources
+    assert scheduler_grants(resources) == {
+        ("functions/send_link", "handler.lambda_handler"): {
+            "scheduler:CreateSchedule",
+            "iam:PassRole",
+        },
+        ("functions/confirm", "finalize.lambda_handler"): {"scheduler:DeleteSchedule"},
+    }
+    for source, handler in scheduler_grants(resources):
+        for statement in function_statements(resources, source, handler):
+            if str(statement["Action"]).startswith("scheduler:"):
+                arn = "".join(
+                    p if isinstance(p, str) else "${" + p["Ref"] + "}"
+                    for p in statement["Resource"]["Fn::Join"][1]
+                )
+                assert arn == (
+                    "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:"
+                    "schedule/reschedule-dispatch-links/*"
+                )
+
+
+# --- Least privilege --------------------------------------------------------------------
+
+
+def test_dispatcher_api_only_reads(synthesized):
+    resources = synthesized.resources
+    statements = function_statements(
+        resources, "functions/dispatcher_api", "handler.lambda_handler"
+    )
+    tables = table_ids(resources)
+    assert "dynamodb:Query" in actions_on(statements, tables["app"])
+    assert not all_actions(statements) & DYNAMODB_WRITES
+    assert not {a for a in all_actions(statements) if a.startswith(("states:", "secrets"))}
+
+
+def test_portal_starts_the_confirm_workflow(synthesized):
+    resources = synthesized.resources
+    state_machine_id, _ = single(of_type(resources, "AWS::StepFunctions::StateMachine"))
+    statements = function_statements(resources, "functions/portal", "handler.lambda_handler")
+    assert actions_on(statements, state_machine_id) == {"states:StartExecution"}
+    assert not actions_on(statements, table_ids(resources)["provider"]) & DYNAMODB_WRITES
+    starters = [
+        key
+        for key in EXPECTED_FUNCTIONS
+        if "states:StartExecution" in all_actions(function_statements(resources, *key))
+    ]
+    assert starters == [("functions/portal", "handler.lambda_handler")]
+
+
+def test_only_twilio_users_read_the_secret(synthesized):
+    resources = synthesized.resources
+    secret_id, _ = single(of_type(resources, "AWS::SecretsManager::Secret"))
+    readers = {
+        key
+        for key in EXPECTED_FUNCTIONS
+        if "secretsmanager:GetSecretValue"
+        in actions_on(function_statements(resources, *key), secret_id)
+    }
+    assert readers == {
+        ("functions/send_link", "handler.lambda_handler"),
+        ("functions/webhooks", "handler.lambda_handler"),
+    }
+
+
+def test_provider_table_writes_only_from_the_move_step(synthesized):
+    resources = synthesized.resources
+    provider = table_ids(resources)["provider"]
+    writers = {
+        key
+        for key in EXPECTED_FUNCTIONS
+        if actions_on(function_statements(resources, *key), provider) & DYNAMODB_WRITES
+    }
+    assert writers == {("functions/confirm", "move.lambda_handler")}
+
+
+def test_no_managed_policies_or_wildcard_actions_on_function_roles(synthesized):
+    resources = synthesized.resources
+    for key in EXPECTED_FUNCTIONS:
+        fn = resources[function_id(resources, *key)]
+        role = resources[ref(fn["Properties"]["Role"])]
+        assert "ManagedPolicyArns" not in role["Properties"], key
+        assert not [a for a in all_actions(function_statements(resources, *key)) if "*" in a]
+
+
+# --- Secret, outputs, validation ------------------------------------------------------
+
+
+def test_twilio_secret_is_generated_with_the_expected_keys(synthesized):
+    resources = synthesized.resources
+    _, secret = single(of_type(resources, "AWS::SecretsManager::Secret"))
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert generated["GenerateStringKey"] == "auth_token"
+    assert set(json.loads(generated["SecretStringTemplate"])) == {"account_sid"}
+
+
+def test_outputs(synthesized):
+    outputs = synthesized.template.to_json()["Outputs"]
+    assert {
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "AppTableName",
+        "ProviderTableName",
+        "ConfirmStateMachineArn",
+    } <= set(outputs)
+
+
+def iter_violations(report: Any) -> Iterator[str]:
+    for violation in report.violations:
+        for resource in violation.violating_resources:
+            yield f"{violation.rule_name} at {resource.construct_path}: {violation.description}"
+
+
+def test_cdk_nag_has_no_unacknowledged_findings(synthesized):
+    assert list(iter_violations(synthesized.nag_report)) == []
+    assert synthesized.nag_report.success is True
+
+
+def test_cdk_nag_pack_does_report_findings():
+    # Given a stack with a secret nobody acknowledged (guards against a silent no-op pack)
+    app = App()
+    stack = Stack(app, "NagCanary")
+    secretsmanager.Secret(stack, "Unrotated")
+    # When the AwsSolutions pack checks it
+    report = AwsSolutionsChecks().validate_scope(app)
+    # Then it reports the missing rotation
+    assert any("AwsSolutions-SMG4" in line for line in iter_violations(report))
+
+
+def test_no_cdk_errors_or_warnings(synthesized):
+    annotations = Annotations.from_stack(synthesized.stack)
+    assert annotations.find_error("*", Match.any_value()) == []
+    assert annotations.find_warning("*", Match.any_value()) == []

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from reschedule_dispatch.domain.errors import AppointmentChanged, Conflict, NotFound, Unprocessable
+from reschedule_dispatch.domain.session import SessionStatus
+from reschedule_dispatch.services.lifecycle import (
+    ExpireSession,
+    FinalizeReschedule,
+    MoveAppointment,
+    OpeningTaken,
+    RecordDelivery,
+    RecordFailure,
+)
+from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
+from tests.builders import appointment as build_appointment
+
+BASE = "https://api.example"
+
+
+def _links(world) -> CustomerLinks:
+    return CustomerLinks(
+        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+    )
+
+
+def _sent(world):
+    sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
+    return sent.session, sent.link.rsplit("/", 1)[1]
+
+
+def _executions(world) -> list:
+    return boto3.client("stepfunctions").list_executions(
+        stateMachineArn=world.env["CONFIRM_STATE_MACHINE_ARN"]
+    )["executions"]
+
+
+def test_the_page_shows_openings_and_viewing_changes_nothing(world):
+    session, token = _sent(world)
+    page = _links(world).page(token)
+    assert page.appointment.id == "appt-1"
+    assert page.openings
+    assert all(o.start >= world.clock.now() + timedelta(hours=24) for o in page.openings)
+    # A GET (or a link-preview bot) never changes state
+    assert world.sessions.get("acme", session.id).status is SessionStatus.LINK_SENT
+    assert [e.type for e in world.sessions.timeline(session.id)] == ["created", "sent"]
+
+
+def test_unknown_and_malformed_tokens_are_not_found(world):
+    with pytest.raises(NotFound):
+        _links(world).page("A" * 43)
+    with pytest.raises(NotFound):
+        _links(world).page("../../etc/passwd")
+
+
+def test_an_expired_link_is_gone_even_before_its_schedule_fires(world):
+    session, token = _sent(world)
+    world.clock.advance(hours=12)
+    with pytest.raises(LinkClosed, match="expired") as gone:
+        _links(world).page(token)
+    assert gone.value.business.phone == "+13125550100"
+    with pytest.raises(LinkClosed):
+        _links(world).confirm(token, "anything")
+    assert world.sessions.get("acme", session.id).status is SessionStatus.LINK_SENT
+    assert _executions(world) == []
+
+
+def test_confirming_starts_one_workflow_even_when_submitted_twice(world):
+    session, token = _sent(world)
+    opening = _links(world).page(token).openings[0]
+    confirming = _links(world).confirm(token, opening.key)
+    assert confirming.status is SessionStatus.CONFIRMING
+    assert confirming.new_opening == opening
+    # A double submit of the same choice is accepted and starts nothing new
+    _links(world).confirm(token, opening.key)
+    [execution] = _executions(world)
+    assert execution["name"] == f"session-{session.id}"
+    started = boto3.client("stepfunctions").describe_execution(
+        executionArn=execution["executionArn"]
+    )
+    assert json.loads(started["input"])["opening"]["technician_id"] == opening.technician_id
+    # A different choice after that is refused
+    other = _links(world).page(token)
+    assert other.openings == []  # no openings once a time is being confirmed
+
+
+def test_a_slot_not_offered_is_refused_and_nothing_is_written(world):
+    session, token = _sent(world)
+    with pytest.raises(Unprocessable):
+        _links(world).confirm(token, "20261125T160000Z.tech-1")  # the current time itself
+    assert world.sessions.get("acme", session.id).status is SessionStatus.LINK_SENT
+    assert _executions(world) == []
+
+
+def _confirming(world):
+    session, token = _sent(world)
+    opening = _links(world).page(token).openings[0]
+    _links(world).confirm(token, opening.key)
+    return session, opening
+
+
+def test_the_workflow_steps_move_the_appointment_and_complete_the_session(world):
+    session, opening = _confirming(world)
+    moved = MoveAppointment(world.sessions, world.provider)(session.id)
+    assert (moved.start, moved.technician_id, moved.version) == (
+        opening.start,
+        opening.technician_id,
+        2,
+    )
+    # A retried move step is harmless
+    assert MoveAppointment(world.sessions, world.provider)(session.id).version == 2
+    finalize = FinalizeReschedule(world.sessions, world.businesses, world.expiry, world.clock)
+    assert finalize(session.id) is SessionStatus.COMPLETED
+    assert finalize(session.id) is SessionStatus.COMPLETED  # idempotent
+    assert boto3.client("scheduler").list_schedules()["Schedules"] == []
+    types = [e.type for e in world.sessions.timeline(session.id)]
+    assert types == ["created", "sent", "confirming", "completed"]
+
+
+def test_an_appointment_changed_elsewhere_fails_the_session_with_the_reason(world):
+    session, _ = _confirming(world)
+    current = world.provider.get_appointment("acme", "appt-1")
+    world.provider.put_appointment(
+        current.model_copy(update={"start": current.start + timedelta(hours=1),
+                                   "end": current.end + timedelta(hours=1)})
+    )  # fmt: skip
+    with pytest.raises(AppointmentChanged):
+        MoveAppointment(world.sessions, world.provider)(session.id)
+    assert RecordFailure(world.sessions, world.clock)(session.id, "AppointmentChanged") is (
+        SessionStatus.FAILED
+    )
+    failed = world.sessions.get("acme", session.id)
+    assert failed.failure_reason == "The appointment changed elsewhere before it could be moved."
+    # Retried failure recording changes nothing more
+    RecordFailure(world.sessions, world.clock)(session.id, "AppointmentChanged")
+    assert [e.type for e in world.sessions.timeline(session.id)].count("failed") == 1
+
+
+def test_a_taken_opening_is_not_double_booked(world):
+    session, opening = _confirming(world)
+    world.provider.put_appointment(
+        build_appointment(opening.start, id="intruder", customer_id="cust-1")
+    )
+    with pytest.raises(OpeningTaken):
+        MoveAppointment(world.sessions, world.provider)(session.id)
+    assert world.provider.get_appointment("acme", "appt-1").version == 1
+
+
+def test_a_stale_version_never_overwrites_a_newer_appointment(world):
+    current = world.provider.get_appointment("acme", "appt-1")
+    _, opening = _confirming(world)
+    world.provider.move_appointment(current, opening, idempotency_key="someone-else")
+    with pytest.raises(AppointmentChanged):
+        world.provider.move_appointment(current, opening, idempotency_key="late")
+
+
+def test_expiry_is_idempotent_and_only_for_open_due_sessions(world):
+    session, _ = _sent(world)
+    expire = ExpireSession(world.sessions, world.clock)
+    assert expire(session.id) is SessionStatus.LINK_SENT  # fired early: nothing happens
+    world.clock.advance(hours=12)
+    assert expire(session.id) is SessionStatus.EXPIRED
+    assert expire(session.id) is SessionStatus.EXPIRED
+    assert [e.type for e in world.sessions.timeline(session.id)].count("expired") == 1
+
+
+def test_illegal_transitions_change_nothing(world):
+    session, _ = _sent(world)
+    with pytest.raises(Conflict):
+        world.sessions.transition(
+            session.id,
+            SessionStatus.VIEWED,  # it is link_sent, not viewed
+            SessionStatus.CONFIRMING,
+            world.sessions.timeline(session.id)[0],
+        )
+    with pytest.raises(Conflict):
+        world.sessions.transition(
+            session.id,
+            SessionStatus.LINK_SENT,
+            SessionStatus.COMPLETED,  # not a legal move from link_sent
+            world.sessions.timeline(session.id)[0],
+        )
+    assert world.sessions.get("acme", session.id).status is SessionStatus.LINK_SENT
+    assert len(world.sessions.timeline(session.id)) == 2
+
+
+def test_delivery_statuses_only_move_forward(world):
+    session, _ = _sent(world)
+    record = RecordDelivery(world.sessions, world.clock)
+    sid = world.sessions.get("acme", session.id).message_sid
+    assert record(sid, "sent", None)
+    assert record(sid, "delivered", None)
+    assert not record(sid, "sent", None)  # late
+    assert not record(sid, "delivered", None)  # duplicate
+    assert world.sessions.get("acme", session.id).delivery_status == "delivered"
+    assert [e.type for e in world.sessions.timeline(session.id)].count("delivered") == 1
+    with pytest.raises(NotFound):
+        record("SMunknown", "delivered", None)
+
+
+def test_another_business_cannot_read_a_session(world):
+    session, _ = _sent(world)
+    with pytest.raises(NotFound):
+        world.sessions.get("other", session.id)

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from reschedule_dispatch.adapters.eventbridge_scheduler import schedule_name
+from reschedule_dispatch.domain.errors import MessagingUnavailable, NotFound, Unprocessable
+from reschedule_dispatch.domain.links import token_hash
+from reschedule_dispatch.domain.session import SessionStatus
+from tests.builders import NOW
+
+BASE = "https://api.example/prod"
+
+
+def test_sending_a_link_stores_the_session_texts_it_and_schedules_expiry(world):
+    # When the dispatcher sends a link for Wednesday's appointment
+    sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
+
+    # Then the session is open, expires 12 h after sending, and the SMS carries the link
+    session = sent.session
+    assert session.status is SessionStatus.LINK_SENT
+    assert session.expires_at == NOW + timedelta(hours=12)
+    assert sent.link.startswith(f"{BASE}/r/")
+    [sms] = world.sms.sent
+    assert sms["to"] == "+13125550142"
+    assert sms["from"] == "+13125550100"
+    assert sms["body"].endswith(sent.link)
+    assert "Olivia" in sms["body"]
+    assert sms["callback"] == f"{BASE}/webhooks/twilio/status"
+
+    # And only the token's hash is stored, and it leads back to the session
+    token = sent.link.rsplit("/", 1)[1]
+    assert world.sessions.find_by_token_hash(token_hash(token)).id == session.id
+    items = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"]).scan()["Items"]
+    assert not any(token in str(item) for item in items)
+
+    # And a one-time schedule fires at expiry, without a flexible window, deleting itself
+    schedule = boto3.client("scheduler").get_schedule(
+        GroupName=world.env["SCHEDULE_GROUP_NAME"], Name=schedule_name(session.id)
+    )
+    assert schedule["ScheduleExpression"] == "at(2026-11-24T03:00:00)"
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["Target"]["Arn"] == world.env["EXPIRE_FUNCTION_ARN"]
+
+    # And the timeline says it was created and sent
+    assert [e.type for e in world.sessions.timeline(session.id)] == ["created", "sent"]
+    assert world.sessions.get("acme", session.id).message_sid == "SM" + "1".zfill(32)
+
+
+def test_the_link_expires_before_the_notice_period_when_that_is_sooner(world):
+    # Given an appointment 30 h away and 24 h notice: the link must die in 6 h, not 12
+    appointment = world.provider.get_appointment("acme", "appt-1")
+    world.clock.at = appointment.start - timedelta(hours=30)
+    sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
+    assert sent.session.expires_at == appointment.start - timedelta(hours=24)
+
+
+def test_an_appointment_too_soon_is_refused_and_nothing_is_written(world):
+    # Given an appointment starting in 7 hours (inside the 24 h notice)
+    with pytest.raises(Unprocessable, match="less than 24 hours"):
+        world.send_link()("acme", "d@acme.example", "appt-soon", None, BASE)
+    # Then no SMS went out and no session exists
+    assert world.sms.sent == []
+    items = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"]).scan()["Items"]
+    assert not [i for i in items if str(i["pk"]).startswith("SESSION#")]
+
+
+def test_another_business_appointment_is_not_found(world):
+    with pytest.raises(NotFound):
+        world.send_link()("other", "d@other.example", "appt-missing", None, BASE)
+
+
+def test_a_custom_message_keeps_the_link_appended(world):
+    sent = world.send_link()(
+        "acme", "d@acme.example", "appt-1", "Hi {customer_first_name}, pick a time", BASE
+    )
+    assert world.sms.sent[0]["body"] == f"Hi Olivia, pick a time {sent.link}"
+
+
+def test_when_the_sms_fails_the_session_is_withdrawn_and_says_why(world):
+    # Given Twilio cannot take the message
+    world.sms.fail_with = MessagingUnavailable("The SMS service could not be reached.")
+    with pytest.raises(MessagingUnavailable):
+        world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
+    # Then the session is closed with the reason, and its expiry schedule is gone
+    items = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"]).scan()["Items"]
+    [item] = [i for i in items if i["sk"] == "SESSION"]
+    assert item["status"] == "canceled"
+    assert "SMS not sent" in str(item["failure_reason"])
+    schedules = boto3.client("scheduler").list_schedules()["Schedules"]
+    assert schedules == []

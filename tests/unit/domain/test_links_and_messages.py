@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reschedule_dispatch.domain.links import (
+    is_well_formed,
+    link_url,
+    new_token,
+    token_hash,
+)
+from reschedule_dispatch.domain.messages import format_time, render_template, with_link
+
+
+def test_tokens_carry_at_least_128_bits_and_differ():
+    tokens = {new_token() for _ in range(200)}
+    assert len(tokens) == 200
+    for token in tokens:
+        # 43 URL-safe base64 characters = 256 bits
+        assert is_well_formed(token)
+        assert len(token) * 6 >= 128
+
+
+def test_only_the_sha256_of_a_token_is_kept():
+    token = new_token()
+    assert token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in token_hash(token)
+
+
+@given(st.text(max_size=60))
+def test_malformed_tokens_are_rejected_before_any_lookup(text):
+    if is_well_formed(text):
+        assert len(text) == 43
+        assert all(c.isalnum() or c in "-_" for c in text)
+
+
+def test_link_url_joins_base_and_token():
+    assert link_url("https://x.example/prod/", "abc") == "https://x.example/prod/r/abc"
+
+
+def test_times_read_in_the_business_time_zone():
+    moment = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    assert format_time(moment, ZoneInfo("America/Chicago")) == "Wed, Dec 2 at 9:00 AM"
+    assert format_time(moment, ZoneInfo("America/Los_Angeles")) == "Wed, Dec 2 at 7:00 AM"
+
+
+def test_template_fills_placeholders_and_keeps_unknown_ones():
+    text = render_template("Hi {customer_first_name}, {mystery}!", {"customer_first_name": "Ana"})
+    assert text == "Hi Ana, {mystery}!"
+
+
+@given(st.text(max_size=200))
+def test_the_link_is_always_at_the_end(text):
+    link = "https://x.example/r/" + "a" * 43
+    result = with_link(text, link)
+    assert result.endswith(link)
+    assert result.count(link) >= 1
+
+
+def test_a_stray_brace_is_sent_as_typed():
+    assert render_template("Save 10% {today", {}) == "Save 10% {today"
+    assert render_template("a } b", {}) == "a } b"
