@@ -18,7 +18,7 @@ from reschedule_dispatch.services.queries import GetSession, SearchCustomers
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = json_resolver()
+app = json_resolver(logger)
 
 
 @cache

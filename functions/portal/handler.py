@@ -40,7 +40,7 @@ def error_page(error: DomainError | None) -> tuple[HTTPStatus, str]:
     )
 
 
-app = page_resolver(error_page)
+app = page_resolver(error_page, logger)
 
 
 @cache

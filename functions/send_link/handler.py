@@ -21,7 +21,7 @@ from reschedule_dispatch.services.send_link import SendLink
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = json_resolver()
+app = json_resolver(logger)
 
 
 @cache

@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from twilio.request_validator import RequestValidator
 
@@ -21,8 +22,8 @@ from reschedule_dispatch.services.lifecycle import RecordDelivery
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
-app = json_resolver()
+metrics = Metrics(raise_on_empty_metrics=False)
+app = json_resolver(logger)
 
 
 @cache
@@ -58,7 +59,8 @@ def delivery_status() -> Response[str]:
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
     if not sid or not status:
         raise Unprocessable("MessageSid and MessageStatus are required.")
-    _record_delivery()(sid, status, form.get("ErrorCode") or None)
+    if _record_delivery()(sid, status, form.get("ErrorCode") or None):
+        metrics.add_metric(name="DeliveryReports", unit=MetricUnit.Count, value=1)
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 

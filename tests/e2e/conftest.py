@@ -44,7 +44,7 @@ def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             try:
                 if requests.get(f"{url}/health", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not accepting or not answering yet
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"the local stack did not become healthy:\n{log.read_text()[-4000:]}")

@@ -39,7 +39,7 @@ def test_a_dispatcher_sends_a_link_and_the_customer_reschedules(stack_url):
     api = _api(url, token_for(url, NORTHSIDE))
 
     # 1. Given a dispatcher who finds a customer and an upcoming appointment
-    customer, appointment = _an_appointment_to_move(api, url, "a")
+    customer, appointment = _an_appointment_to_move(api, url, "ar")
     assert appointment["technician"]["name"]
 
     # When they send the link
@@ -125,7 +125,7 @@ def test_bad_links_get_clear_pages_and_change_nothing(stack_url):
 def test_a_slot_that_is_not_offered_is_refused_and_the_session_stays_open(stack_url):
     url = stack_url
     api = _api(url, token_for(url, NORTHSIDE))
-    _, appointment = _an_appointment_to_move(api, url, "e")
+    _, appointment = _an_appointment_to_move(api, url, "er")
     created = api.post(
         f"{url}/api/sessions", json={"appointment_id": appointment["id"]}, timeout=10
     )
@@ -166,10 +166,14 @@ def test_the_dispatcher_api_answers_bad_requests_clearly(stack_url):
         headers={"Content-Type": "application/json"},
         timeout=5,
     )
-    assert malformed.status_code in (400, 422)
+    assert malformed.status_code == 400
+    assert malformed.json()["message"] == "The request body is not valid JSON."
 
     missing = api.post(f"{url}/api/sessions", json={}, timeout=5)
     assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "appointment_id"]
+    extra = api.post(f"{url}/api/sessions", json={"appointment_id": "x", "admin": True}, timeout=5)
+    assert extra.status_code == 422
 
     unknown = api.post(f"{url}/api/sessions", json={"appointment_id": "nope"}, timeout=5)
     assert unknown.status_code == 404
@@ -183,7 +187,7 @@ def test_a_dispatcher_never_sees_another_business(stack_url):
     url = stack_url
     northside = _api(url, token_for(url, NORTHSIDE))
     bayside = _api(url, token_for(url, BAYSIDE))
-    _, appointment = _an_appointment_to_move(northside, url, "o")
+    _, appointment = _an_appointment_to_move(northside, url, "on")
     session = northside.post(
         f"{url}/api/sessions", json={"appointment_id": appointment["id"]}, timeout=10
     ).json()

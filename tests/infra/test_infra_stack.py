@@ -238,26 +238,27 @@ def test_public_base_url_comes_from_context():
 # --- Tables -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", ["app", "provider"])
-def test_tables_have_the_contract_key_design(synthesized, table):
+@pytest.mark.parametrize(("table", "indexes"), [("app", ["gsi1"]), ("provider", ["gsi1", "gsi2"])])
+def test_tables_have_the_contract_key_design(synthesized, table, indexes):
     resources = synthesized.resources
     props = resources[table_ids(resources)[table]]["Properties"]
     assert props["KeySchema"] == [
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
+    index_keys = {(f"{i}{k}", "S") for i in indexes for k in ("pk", "sk")}
     assert {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]} == {
         ("pk", "S"),
         ("sk", "S"),
-        ("gsi1pk", "S"),
-        ("gsi1sk", "S"),
-    }
-    [gsi] = props["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "gsi1"
-    assert gsi["KeySchema"] == [
-        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-    ]
+    } | index_keys
+    assert [gsi["IndexName"] for gsi in props["GlobalSecondaryIndexes"]] == indexes
+    for gsi in props["GlobalSecondaryIndexes"]:
+        name = gsi["IndexName"]
+        assert gsi["KeySchema"] == [
+            {"AttributeName": f"{name}pk", "KeyType": "HASH"},
+            {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
+        ]
+        assert gsi["Projection"] == {"ProjectionType": "ALL"}
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}

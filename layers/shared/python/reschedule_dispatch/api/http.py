@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, UnauthorizedError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from reschedule_dispatch.domain.errors import (
@@ -26,8 +28,6 @@ from reschedule_dispatch.domain.errors import (
     ProviderUnavailable,
     Unprocessable,
 )
-
-logger = Logger(child=True)
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
     (NotFound, HTTPStatus.NOT_FOUND),
@@ -47,9 +47,23 @@ def status_for(error: DomainError) -> HTTPStatus:
     return HTTPStatus.BAD_REQUEST
 
 
-def json_resolver() -> APIGatewayRestResolver:
+def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     """JSON API (console, webhooks), with request validation (422 with details on bad input)."""
     app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
+        problems = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in error.errors()
+        ]
+        if any(p["type"] == "json_invalid" for p in problems):
+            return _json(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON.")
+        return Response(
+            status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": "The request is not valid.", "detail": problems},
+        )
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[dict[str, str]]:
@@ -73,6 +87,7 @@ def json_resolver() -> APIGatewayRestResolver:
 
 def page_resolver(
     error_page: Callable[[DomainError | None], tuple[HTTPStatus, str]],
+    logger: Logger,
 ) -> APIGatewayRestResolver:
     """HTML routes for customers: every error is a page, never a stack trace."""
     app = APIGatewayRestResolver()

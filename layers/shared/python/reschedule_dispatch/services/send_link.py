@@ -123,8 +123,10 @@ class SendLink:
                 body=body,
                 status_callback=f"{public_base_url.rstrip('/')}/webhooks/twilio/status",
             )
-        except DomainError as error:
-            self._withdraw(session, str(error))
+        except Exception as error:
+            self._withdraw(
+                session, str(error) if isinstance(error, DomainError) else "unexpected error"
+            )
             raise
         self._sessions.record_message(session.id, message_sid, "queued")
         self._sessions.append_event(

@@ -1,0 +1,1 @@
+"""The AWS CDK app for Reschedule Dispatch: one construct per capability, one stack."""

@@ -1,0 +1,326 @@
+"""API: the REST API, its Lambda functions and the WAF web ACL in front of it.
+
+Dispatcher routes (/api/*) need a Cognito token. Customer routes (/r/{token}) carry a bearer
+link token checked in code, and Twilio's status callbacks are verified with their signature
+in code, so neither has an API Gateway authorizer.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra import nag
+from infra.capabilities.expiry import Expiry
+from infra.lambda_factory import LambdaFactory
+
+STAGE_NAME = "prod"
+THROTTLING_RATE_LIMIT = 50  # requests per second, steady state, across the stage
+THROTTLING_BURST_LIMIT = 100
+WAF_RATE_LIMIT = 500  # requests per client IP per 5 minutes
+
+PUBLIC_ROUTE_REASON = (
+    "Customer link routes are opened from an SMS on a phone, with no account: the path's "
+    "link token is a bearer secret, stored hashed and checked (existence, expiry, state) in "
+    "the portal function."
+)
+WEBHOOK_REASON = (
+    "Twilio calls this route without AWS credentials; the webhooks function verifies the "
+    "X-Twilio-Signature header (HMAC of the URL and parameters with the account's auth token) "
+    "and rejects unsigned requests."
+)
+HEALTH_REASON = "Unauthenticated health check: a mock integration returning a static body."
+
+
+class Api(Construct):
+    """Functions send_link, dispatcher_api, portal and webhooks behind one REST API."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: LambdaFactory,
+        app_table: dynamodb.ITable,
+        provider_table: dynamodb.ITable,
+        twilio_secret: secretsmanager.ISecret,
+        user_pool: cognito.IUserPool,
+        expiry: Expiry,
+        confirm_state_machine: sfn.IStateMachine,
+        public_base_url: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        tables = {
+            "APP_TABLE_NAME": app_table.table_name,
+            "PROVIDER_TABLE_NAME": provider_table.table_name,
+        }
+
+        self.send_link_function = functions.function(
+            self,
+            "SendLinkFunction",
+            folder="send_link",
+            module="handler",
+            service="send_link",
+            description="POST /api/sessions: create a session and text the link",
+            environment={
+                **tables,
+                "TWILIO_SECRET_ARN": twilio_secret.secret_arn,
+                "EXPIRE_FUNCTION_ARN": expiry.expire_function.function_arn,
+                "SCHEDULER_ROLE_ARN": expiry.scheduler_role.role_arn,
+                "SCHEDULE_GROUP_NAME": expiry.schedule_group_name,
+                "PUBLIC_BASE_URL": public_base_url,
+            },
+            timeout=Duration.seconds(20),
+        )
+        app_table.grant_read_write_data(self.send_link_function)
+        provider_table.grant_read_data(self.send_link_function)
+        twilio_secret.grant_read(self.send_link_function)
+        expiry.grant_create_schedules(self.send_link_function)
+
+        self.dispatcher_api_function = functions.function(
+            self,
+            "DispatcherApiFunction",
+            folder="dispatcher_api",
+            module="handler",
+            service="dispatcher_api",
+            description="GET /api/customers, GET /api/sessions/{id}: search and session detail",
+            environment=tables,
+        )
+        app_table.grant_read_data(self.dispatcher_api_function)
+        provider_table.grant_read_data(self.dispatcher_api_function)
+
+        self.portal_function = functions.function(
+            self,
+            "PortalFunction",
+            folder="portal",
+            module="handler",
+            service="portal",
+            description="GET /r/{token}, POST /r/{token}/confirm: the customer page",
+            environment={
+                **tables,
+                "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
+            },
+            timeout=Duration.seconds(15),
+        )
+        app_table.grant_read_write_data(self.portal_function)
+        provider_table.grant_read_data(self.portal_function)
+        confirm_state_machine.grant_start_execution(self.portal_function)
+
+        self.webhooks_function = functions.function(
+            self,
+            "WebhooksFunction",
+            folder="webhooks",
+            module="handler",
+            service="webhooks",
+            description="POST /webhooks/twilio/status: Twilio delivery status callbacks",
+            environment={
+                "APP_TABLE_NAME": app_table.table_name,
+                "TWILIO_SECRET_ARN": twilio_secret.secret_arn,
+                "PUBLIC_BASE_URL": public_base_url,
+            },
+        )
+        app_table.grant_read_write_data(self.webhooks_function)
+        twilio_secret.grant_read(self.webhooks_function)
+
+        for function in (
+            self.send_link_function,
+            self.dispatcher_api_function,
+            self.portal_function,
+        ):
+            nag.acknowledge_table_indexes(function, app_table, provider_table)
+        nag.acknowledge_table_indexes(self.webhooks_function, app_table)
+
+        self.rest_api = self._rest_api()
+        self._routes(user_pool)
+        self.web_acl = self._web_acl()
+
+    @property
+    def url(self) -> str:
+        """The prod stage's invoke URL."""
+        return self.rest_api.url
+
+    def _rest_api(self) -> apigw.RestApi:
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name="reschedule-dispatch",
+            description="Reschedule Dispatch: dispatcher API, customer links, Twilio webhooks",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE_NAME,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # bodies carry phone numbers and link tokens
+                metrics_enabled=True,
+                throttling_rate_limit=THROTTLING_RATE_LIMIT,
+                throttling_burst_limit=THROTTLING_BURST_LIMIT,
+            ),
+        )
+        # The stack has its own ApiUrl output; drop the construct's hash-named duplicate.
+        rest_api.node.try_remove_child("Endpoint")
+        # The account-level role API Gateway writes execution logs with.
+        cloud_watch_role = rest_api.node.find_child("CloudWatchRole")
+        nag.acknowledge(
+            cloud_watch_role,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The AWS-managed policy is the documented way to let API Gateway write execution "
+            "logs for the account; the role is assumable by apigateway.amazonaws.com only.",
+        )
+        return rest_api
+
+    def _routes(self, user_pool: cognito.IUserPool) -> None:
+        api = self.rest_api
+        authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "DispatcherAuthorizer", cognito_user_pools=[user_pool]
+        )
+        # Required path parameters are checked at the edge. No method declares a body model,
+        # so bodies pass through and the handlers validate them (pydantic, clear 4xx).
+        validator = api.add_request_validator(
+            "RequestValidator", validate_request_parameters=True, validate_request_body=True
+        )
+
+        def dispatcher(
+            resource: apigw.IResource, verb: str, function: lambda_.IFunction, *params: str
+        ) -> apigw.Method:
+            return resource.add_method(
+                verb,
+                apigw.LambdaIntegration(function, allow_test_invoke=False),
+                authorizer=authorizer,
+                authorization_type=apigw.AuthorizationType.COGNITO,
+                request_validator=validator,
+                request_parameters={f"method.request.path.{p}": True for p in params},
+            )
+
+        def public(
+            resource: apigw.IResource,
+            verb: str,
+            function: lambda_.IFunction,
+            reason: str,
+            *params: str,
+        ) -> apigw.Method:
+            method = resource.add_method(
+                verb,
+                apigw.LambdaIntegration(function, allow_test_invoke=False),
+                authorization_type=apigw.AuthorizationType.NONE,
+                request_validator=validator,
+                request_parameters={f"method.request.path.{p}": True for p in params},
+            )
+            nag.acknowledge(method, "APIG4", reason)
+            nag.acknowledge(method, "COG4", reason)
+            return method
+
+        # Dispatcher console (Cognito)
+        api_root = api.root.add_resource("api")
+        dispatcher(api_root.add_resource("customers"), "GET", self.dispatcher_api_function)
+        sessions = api_root.add_resource("sessions")
+        dispatcher(sessions, "POST", self.send_link_function)
+        dispatcher(sessions.add_resource("{id}"), "GET", self.dispatcher_api_function, "id")
+
+        # Customer link (bearer token in the path)
+        link = api.root.add_resource("r").add_resource("{token}")
+        public(link, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
+        public(
+            link.add_resource("confirm"), "POST", self.portal_function, PUBLIC_ROUTE_REASON, "token"
+        )
+
+        # Twilio callbacks (signature checked in code)
+        twilio_status = api.root.add_resource("webhooks").add_resource("twilio")
+        public(twilio_status.add_resource("status"), "POST", self.webhooks_function, WEBHOOK_REASON)
+
+        # Health check
+        health = api.root.add_resource("health").add_method(
+            "GET",
+            apigw.MockIntegration(
+                request_templates={"application/json": '{"statusCode": 200}'},
+                passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+                integration_responses=[
+                    apigw.IntegrationResponse(
+                        status_code="200",
+                        response_templates={"application/json": '{"status":"ok"}'},
+                    )
+                ],
+            ),
+            authorization_type=apigw.AuthorizationType.NONE,
+            method_responses=[apigw.MethodResponse(status_code="200")],
+        )
+        nag.acknowledge(health, "APIG4", HEALTH_REASON)
+        nag.acknowledge(health, "COG4", HEALTH_REASON)
+
+    def _web_acl(self) -> wafv2.CfnWebACL:
+        acl = wafv2.CfnWebACL  # its property types, for short
+
+        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return acl.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True,
+                metric_name=name,
+                sampled_requests_enabled=True,
+            )
+
+        web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            description="Reschedule Dispatch API: AWS common rule set and a per-IP rate limit",
+            scope="REGIONAL",
+            default_action=acl.DefaultActionProperty(allow={}),
+            visibility_config=visibility("RescheduleDispatchApi"),
+            rules=[
+                acl.RuleProperty(
+                    name="AWSManagedRulesCommonRuleSet",
+                    priority=0,
+                    override_action=acl.OverrideActionProperty(none={}),
+                    statement=acl.StatementProperty(
+                        managed_rule_group_statement=acl.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                        )
+                    ),
+                    visibility_config=visibility("AWSManagedRulesCommonRuleSet"),
+                ),
+                acl.RuleProperty(
+                    name="RateLimitPerIp",
+                    priority=1,
+                    action=acl.RuleActionProperty(block={}),
+                    statement=acl.StatementProperty(
+                        rate_based_statement=acl.RateBasedStatementProperty(
+                            limit=WAF_RATE_LIMIT, aggregate_key_type="IP"
+                        )
+                    ),
+                    visibility_config=visibility("RateLimitPerIp"),
+                ),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=web_acl.attr_arn,
+        )
+        return web_acl

@@ -1,0 +1,73 @@
+"""Auth: the Cognito user pool of dispatchers and the app client of the web console."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from infra import nag
+
+BUSINESS_ID_ATTRIBUTE = "business_id"
+
+
+class Auth(Construct):
+    """Dispatchers sign in to the console; each user carries ``custom:business_id``.
+
+    Accounts are created by an administrator (self sign-up is off) with the business id set
+    once: the attribute is immutable and the console client cannot write it.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            custom_attributes={
+                BUSINESS_ID_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=64, mutable=False)
+            },
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        nag.acknowledge(
+            self.user_pool,
+            "COG8",
+            "Essentials tier: accounts are admin-created (no self sign-up), passwords are long "
+            "and complex and TOTP MFA is required. Plus-tier threat protection is a per-user "
+            "cost the deploying business can opt into with feature_plan=PLUS.",
+        )
+
+        self.console_client = self.user_pool.add_client(
+            "ConsoleClient",
+            user_pool_client_name="dispatcher-console",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,
+            disable_o_auth=True,
+            prevent_user_existence_errors=True,
+            access_token_validity=Duration.hours(1),
+            id_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, email_verified=True, fullname=True)
+            .with_custom_attributes(BUSINESS_ID_ATTRIBUTE),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(
+                email=True, fullname=True
+            ),
+        )

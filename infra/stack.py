@@ -1,0 +1,72 @@
+"""The RescheduleDispatch stack: composes one construct per capability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.capabilities.api import Api
+from infra.capabilities.auth import Auth
+from infra.capabilities.confirm_workflow import ConfirmWorkflow
+from infra.capabilities.data import Data
+from infra.capabilities.expiry import Expiry
+from infra.capabilities.messaging import Messaging
+from infra.lambda_factory import LambdaFactory
+
+STACK_NAME = "RescheduleDispatch"
+
+
+class RescheduleDispatchStack(Stack):
+    """Everything the product runs on, environment-agnostic (no account or region lookups)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str = STACK_NAME,
+        *,
+        public_base_url: str = "",
+        log_level: str = "INFO",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        functions = LambdaFactory(self, "Functions", log_level=log_level)
+
+        data = Data(self, "Data")
+        messaging = Messaging(self, "Messaging")
+        auth = Auth(self, "Auth")
+        expiry = Expiry(self, "Expiry", functions=functions, app_table=data.app_table)
+        confirm = ConfirmWorkflow(
+            self,
+            "ConfirmWorkflow",
+            functions=functions,
+            app_table=data.app_table,
+            provider_table=data.provider_table,
+            expiry=expiry,
+        )
+        api = Api(
+            self,
+            "Api",
+            functions=functions,
+            app_table=data.app_table,
+            provider_table=data.provider_table,
+            twilio_secret=messaging.twilio_secret,
+            user_pool=auth.user_pool,
+            expiry=expiry,
+            confirm_state_machine=confirm.state_machine,
+            public_base_url=public_base_url,
+        )
+
+        outputs = {
+            "ApiUrl": api.url,
+            "UserPoolId": auth.user_pool.user_pool_id,
+            "UserPoolClientId": auth.console_client.user_pool_client_id,
+            "AppTableName": data.app_table.table_name,
+            "ProviderTableName": data.provider_table.table_name,
+            "ConfirmStateMachineArn": confirm.state_machine.state_machine_arn,
+            "TwilioSecretArn": messaging.twilio_secret.secret_arn,
+            "ScheduleGroupName": expiry.schedule_group_name,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.scheduler_pump import MAX_ATTEMPTS, SchedulerPump, due_at
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def test_due_at_reads_one_time_expressions_only():
+    assert due_at("at(2026-11-21T12:00:00)") == NOW
+    assert due_at("rate(5 minutes)") is None
+    assert due_at("cron(0 12 * * ? *)") is None
+
+
+@pytest.fixture
+def scheduler():
+    with mock_aws():
+        client = boto3.client("scheduler")
+        client.create_schedule_group(Name="links")
+        yield client
+
+
+def _schedule(client, name: str, at: str, action: str = "DELETE") -> None:
+    client.create_schedule(
+        Name=name,
+        GroupName="links",
+        ScheduleExpression=f"at({at})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion=action,
+        Target={
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:function:Expire",
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+            "Input": json.dumps({"session_id": name}),
+        },
+    )
+
+
+def test_due_schedules_fire_once_and_delete_themselves(scheduler):
+    calls = []
+    _schedule(scheduler, "due", "2026-11-21T11:59:00")
+    _schedule(scheduler, "later", "2026-11-21T12:01:00")
+    pump = SchedulerPump(lambda arn, event: calls.append((arn, event)), clock=lambda: NOW)
+
+    assert pump.fire_due() == 1
+    assert pump.fire_due() == 0
+    assert calls == [
+        ("arn:aws:lambda:us-east-1:123456789012:function:Expire", {"session_id": "due"})
+    ]
+    names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
+    assert names == ["later"]
+
+
+def test_a_failing_target_is_retried_then_given_up(scheduler):
+    attempts = []
+
+    def failing(arn, event):
+        attempts.append(event)
+        raise RuntimeError("boom")
+
+    _schedule(scheduler, "due", "2026-11-21T11:00:00")
+    pump = SchedulerPump(failing, clock=lambda: NOW)
+    for _ in range(MAX_ATTEMPTS):
+        pump.fire_due()
+    assert len(attempts) == MAX_ATTEMPTS
+    assert scheduler.list_schedules()["Schedules"] == []
