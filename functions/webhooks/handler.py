@@ -22,7 +22,7 @@ from reschedule_dispatch.services.lifecycle import RecordDelivery
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(raise_on_empty_metrics=False)
+metrics = Metrics()
 app = json_resolver(logger)
 
 
