@@ -43,6 +43,7 @@ class RescheduleDispatchStack(Stack):
             functions=functions,
             app_table=data.app_table,
             provider_table=data.provider_table,
+            twilio_secret=messaging.twilio_secret,
             expiry=expiry,
         )
         api = Api(

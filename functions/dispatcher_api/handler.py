@@ -1,9 +1,9 @@
-"""Dispatcher reads: GET /api/customers?q=, GET /api/sessions/{id}."""
+"""The console's reads: customers, the session lists, a session's detail. Read-only."""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -12,8 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import current_dispatcher, json_resolver
-from reschedule_dispatch.api.models import CustomerOut, SessionOut
+from reschedule_dispatch.api.models import CustomerOut, SessionList, SessionOut, SessionSummary
 from reschedule_dispatch.services.queries import GetSession, SearchCustomers
+from reschedule_dispatch.services.session_actions import ListSessions
 
 logger = Logger()
 tracer = Tracer()
@@ -31,6 +32,11 @@ def _get_session() -> GetSession:
     return wiring.get_session()
 
 
+@cache
+def _list_sessions() -> ListSessions:
+    return wiring.list_sessions()
+
+
 @app.get("/api/customers")
 def search_customers(
     q: Annotated[str, Query(min_length=1, max_length=100, description="Name or phone")],
@@ -44,6 +50,17 @@ def get_session(session_id: Annotated[str, Path(min_length=1, max_length=64)]) -
     dispatcher = current_dispatcher(app.current_event)
     session, timeline = _get_session()(dispatcher.business_id, session_id)
     return SessionOut.of(session, timeline)
+
+
+@app.get("/api/sessions")
+def list_sessions(
+    view: Annotated[Literal["in_progress", "history"], Query()] = "in_progress",
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> SessionList:
+    dispatcher = current_dispatcher(app.current_event)
+    page = _list_sessions()(dispatcher.business_id, view == "in_progress", limit, cursor)
+    return SessionList(sessions=[SessionSummary.of(s) for s in page.sessions], cursor=page.cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

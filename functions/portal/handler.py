@@ -1,4 +1,4 @@
-"""The customer's page: GET /r/{token} and POST /r/{token}/confirm."""
+"""The customer's page: GET /r/{token}, POST /r/{token}/viewed, POST /r/{token}/confirm."""
 
 from __future__ import annotations
 
@@ -58,6 +58,12 @@ def show(token: str) -> Response[str]:
     return html_response(
         HTTPStatus.OK, customer_page(page, confirm_action=f"{_page_url(token)}/confirm")
     )
+
+
+@app.post("/r/<token>/viewed")
+def viewed(token: str) -> Response[str]:
+    _links().mark_viewed(token)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 
 @app.post("/r/<token>/confirm")

@@ -1,4 +1,4 @@
-"""POST /api/sessions: a dispatcher sends a customer a reschedule link."""
+"""POST /api/sessions: a dispatcher texts a customer a reschedule link."""
 
 from __future__ import annotations
 

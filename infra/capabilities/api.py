@@ -85,13 +85,32 @@ class Api(Construct):
         twilio_secret.grant_read(self.send_link_function)
         expiry.grant_create_schedules(self.send_link_function)
 
+        self.session_actions_function = functions.function(
+            self,
+            "SessionActionsFunction",
+            folder="session_actions",
+            module="handler",
+            service="session_actions",
+            description="POST /api/sessions/{id}/resend and /cancel",
+            environment={
+                "APP_TABLE_NAME": app_table.table_name,
+                "TWILIO_SECRET_ARN": twilio_secret.secret_arn,
+                "SCHEDULE_GROUP_NAME": expiry.schedule_group_name,
+                "PUBLIC_BASE_URL": public_base_url,
+            },
+            timeout=Duration.seconds(20),
+        )
+        app_table.grant_read_write_data(self.session_actions_function)
+        twilio_secret.grant_read(self.session_actions_function)
+        expiry.grant_delete_schedules(self.session_actions_function)
+
         self.dispatcher_api_function = functions.function(
             self,
             "DispatcherApiFunction",
             folder="dispatcher_api",
             module="handler",
             service="dispatcher_api",
-            description="GET /api/customers, GET /api/sessions/{id}: search and session detail",
+            description="GET /api/customers, /api/sessions, /api/sessions/{id}: read-only",
             environment=tables,
         )
         app_table.grant_read_data(self.dispatcher_api_function)
@@ -103,7 +122,7 @@ class Api(Construct):
             folder="portal",
             module="handler",
             service="portal",
-            description="GET /r/{token}, POST /r/{token}/confirm: the customer page",
+            description="GET /r/{token}, POST /r/{token}/viewed and /confirm: the customer page",
             environment={
                 **tables,
                 "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
@@ -137,6 +156,7 @@ class Api(Construct):
         ):
             nag.acknowledge_table_indexes(function, app_table, provider_table)
         nag.acknowledge_table_indexes(self.webhooks_function, app_table)
+        nag.acknowledge_table_indexes(self.session_actions_function, app_table)
 
         self.rest_api = self._rest_api()
         self._routes(user_pool)
@@ -243,14 +263,23 @@ class Api(Construct):
         dispatcher(api_root.add_resource("customers"), "GET", self.dispatcher_api_function)
         sessions = api_root.add_resource("sessions")
         dispatcher(sessions, "POST", self.send_link_function)
-        dispatcher(sessions.add_resource("{id}"), "GET", self.dispatcher_api_function, "id")
+        dispatcher(sessions, "GET", self.dispatcher_api_function)
+        session = sessions.add_resource("{id}")
+        dispatcher(session, "GET", self.dispatcher_api_function, "id")
+        for action in ("resend", "cancel"):
+            dispatcher(session.add_resource(action), "POST", self.session_actions_function, "id")
 
         # Customer link (bearer token in the path)
         link = api.root.add_resource("r").add_resource("{token}")
         public(link, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
-        public(
-            link.add_resource("confirm"), "POST", self.portal_function, PUBLIC_ROUTE_REASON, "token"
-        )
+        for action in ("viewed", "confirm"):
+            public(
+                link.add_resource(action),
+                "POST",
+                self.portal_function,
+                PUBLIC_ROUTE_REASON,
+                "token",
+            )
 
         # Twilio callbacks (signature checked in code)
         twilio_status = api.root.add_resource("webhooks").add_resource("twilio")

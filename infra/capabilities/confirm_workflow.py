@@ -1,8 +1,10 @@
 """Confirm workflow: the Standard state machine that moves the appointment.
 
 Input ``{"session_id", "business_id", "appointment_id", "opening": {...}}``.
-MoveAppointment (retries transient errors) -> FinalizeSession -> Succeed; an error in either
-step is caught into ``$.error`` and RecordFailure marks the session failed -> Fail.
+HoldOpening -> CheckAppointment -> MoveAppointment -> FinalizeSession -> Confirmed. An error in
+the first three is caught into ``$.error`` and Compensate releases the hold; it either hands
+the link back to the customer (the time was taken: PickAgain) or fails the session with a
+reason (ConfirmFailed). Transient provider errors retry with exponential backoff and jitter.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -19,18 +22,19 @@ from infra import nag
 from infra.capabilities.expiry import Expiry
 from infra.lambda_factory import LambdaFactory, ignore_redundant_depends_on
 
-# Errors worth retrying: the provider's transient failure and the Lambda service's own.
+# The Lambda service's own transient errors: every step retries these.
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ]
-MOVE_RETRY_ERRORS = ["ProviderUnavailable", *LAMBDA_TRANSIENT_ERRORS]
+# The provider's transient failures (5xx, timeouts, 429), raised by the provider adapters.
+PROVIDER_TRANSIENT_ERRORS = ["ProviderUnavailable", "ProviderRateLimited", "States.Timeout"]
 
 
 class ConfirmWorkflow(Construct):
-    """The three task functions (confirm/move, finalize, fail) and the state machine."""
+    """The step functions (confirm/hold, check, move, finalize, compensate) and the machine."""
 
     def __init__(
         self,
@@ -40,56 +44,65 @@ class ConfirmWorkflow(Construct):
         functions: LambdaFactory,
         app_table: dynamodb.ITable,
         provider_table: dynamodb.ITable,
+        twilio_secret: secretsmanager.ISecret,
         expiry: Expiry,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.move_function = functions.function(
-            self,
-            "MoveFunction",
-            folder="confirm",
-            module="move",
-            service="confirm_move",
-            description="Confirm workflow: move the appointment in the provider",
-            environment={
-                "APP_TABLE_NAME": app_table.table_name,
-                "PROVIDER_TABLE_NAME": provider_table.table_name,
-            },
-            timeout=Duration.seconds(30),
-        )
-        app_table.grant_read_write_data(self.move_function)
-        provider_table.grant_read_write_data(self.move_function)
+        app_env = {"APP_TABLE_NAME": app_table.table_name}
+        provider_env = {**app_env, "PROVIDER_TABLE_NAME": provider_table.table_name}
 
-        self.finalize_function = functions.function(
-            self,
+        def step(
+            name: str, module: str, description: str, environment: dict[str, str]
+        ) -> lambda_.Function:
+            return functions.function(
+                self,
+                name,
+                folder="confirm",
+                module=module,
+                service=f"confirm_{module}",
+                description=f"Confirm workflow: {description}",
+                environment=environment,
+                timeout=Duration.seconds(30),
+            )
+
+        self.hold_function = step(
+            "HoldFunction", "hold", "hold the chosen technician time", app_env
+        )
+        self.check_function = step(
+            "CheckFunction", "check", "re-check the appointment and the time", provider_env
+        )
+        self.move_function = step(
+            "MoveFunction", "move", "move the appointment in the provider", provider_env
+        )
+        self.finalize_function = step(
             "FinalizeFunction",
-            folder="confirm",
-            module="finalize",
-            service="confirm_finalize",
-            description="Confirm workflow: complete the session, delete its expiry schedule",
-            environment={
-                "APP_TABLE_NAME": app_table.table_name,
+            "finalize",
+            "complete the session, drop its expiry, text the customer",
+            {
+                **app_env,
                 "SCHEDULE_GROUP_NAME": expiry.schedule_group_name,
+                "TWILIO_SECRET_ARN": twilio_secret.secret_arn,
             },
-            timeout=Duration.seconds(15),
         )
-        app_table.grant_read_write_data(self.finalize_function)
-        expiry.grant_delete_schedules(self.finalize_function)
-
-        self.fail_function = functions.function(
-            self,
-            "FailFunction",
-            folder="confirm",
-            module="fail",
-            service="confirm_fail",
-            description="Confirm workflow: mark the session failed with the reason",
-            environment={"APP_TABLE_NAME": app_table.table_name},
-            timeout=Duration.seconds(15),
+        self.compensate_function = step(
+            "CompensateFunction", "compensate", "release the hold, record the outcome", app_env
         )
-        app_table.grant_read_write_data(self.fail_function)
-
-        for function in (self.move_function, self.finalize_function, self.fail_function):
+        self.step_functions = (
+            self.hold_function,
+            self.check_function,
+            self.move_function,
+            self.finalize_function,
+            self.compensate_function,
+        )
+        for function in self.step_functions:
+            app_table.grant_read_write_data(function)
             nag.acknowledge_table_indexes(function, app_table)
-        nag.acknowledge_table_indexes(self.move_function, provider_table)
+        provider_table.grant_read_data(self.check_function)
+        provider_table.grant_read_write_data(self.move_function)
+        for function in (self.check_function, self.move_function):
+            nag.acknowledge_table_indexes(function, provider_table)
+        expiry.grant_delete_schedules(self.finalize_function)
+        twilio_secret.grant_read(self.finalize_function)
 
         self.log_group = logs.LogGroup(
             self,
@@ -100,7 +113,7 @@ class ConfirmWorkflow(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            comment="Move the appointment, then finalize the session; record any failure",
+            comment="Hold, re-check, move the appointment, finalize; compensate on any error",
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
             timeout=Duration.minutes(10),
@@ -115,9 +128,7 @@ class ConfirmWorkflow(Construct):
         assert isinstance(cfn_state_machine, sfn.CfnStateMachine)
         ignore_redundant_depends_on(cfn_state_machine)
         role = self.state_machine.role
-        nag.acknowledge_function_versions(
-            role, self.move_function, self.finalize_function, self.fail_function
-        )
+        nag.acknowledge_function_versions(role, *self.step_functions)
         nag.acknowledge_wildcard_resource(
             role,
             "*",
@@ -127,27 +138,39 @@ class ConfirmWorkflow(Construct):
         )
 
     def _definition(self) -> sfn.IChainable:
+        hold = self._invoke("HoldOpening", self.hold_function, result_path=sfn.JsonPath.DISCARD)
+        check = self._invoke(
+            "CheckAppointment", self.check_function, result_path=sfn.JsonPath.DISCARD
+        )
         move = self._invoke("MoveAppointment", self.move_function, result_path="$.moved")
-        move.add_retry(
-            errors=MOVE_RETRY_ERRORS,
-            interval=Duration.seconds(2),
-            max_attempts=3,
-            backoff_rate=2,
-        )
-        # FinalizeSession gets the whole state: the input plus $.moved.
         finalize = self._invoke("FinalizeSession", self.finalize_function)
-        finalize.add_retry(
-            errors=LAMBDA_TRANSIENT_ERRORS,
-            interval=Duration.seconds(2),
-            max_attempts=3,
-            backoff_rate=2,
+        compensate = self._invoke(
+            "Compensate", self.compensate_function, result_path="$.compensation"
         )
-        record_failure = self._invoke("RecordFailure", self.fail_function)
-        record_failure.add_retry(
-            errors=LAMBDA_TRANSIENT_ERRORS,
-            interval=Duration.seconds(2),
-            max_attempts=3,
-            backoff_rate=2,
+
+        for provider_step in (check, move):
+            provider_step.add_retry(
+                errors=PROVIDER_TRANSIENT_ERRORS,
+                interval=Duration.seconds(1),
+                max_attempts=4,
+                backoff_rate=2,
+                max_delay=Duration.seconds(10),
+                jitter_strategy=sfn.JitterType.FULL,
+            )
+        for any_step in (hold, check, move, finalize, compensate):
+            any_step.add_retry(
+                errors=LAMBDA_TRANSIENT_ERRORS,
+                interval=Duration.seconds(1),
+                max_attempts=3,
+                backoff_rate=2,
+                jitter_strategy=sfn.JitterType.FULL,
+            )
+        # Nothing has moved before Finalize, so any error up to there is safe to undo.
+        for undoable in (hold, check, move):
+            undoable.add_catch(compensate, errors=[sfn.Errors.ALL], result_path="$.error")
+
+        pick_again = sfn.Succeed(
+            self, "PickAgain", comment="The time was taken; the customer can pick another."
         )
         failed = sfn.Fail(
             self,
@@ -155,12 +178,12 @@ class ConfirmWorkflow(Construct):
             error="ConfirmFailed",
             cause="The appointment could not be moved; the session records the reason.",
         )
-        record_failure.next(failed)
-
-        for step in (move, finalize):
-            step.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path="$.error")
-
-        return move.next(finalize).next(sfn.Succeed(self, "Confirmed"))
+        compensate.next(
+            sfn.Choice(self, "CustomerCanPickAgain")
+            .when(sfn.Condition.string_equals("$.compensation.status", "viewed"), pick_again)
+            .otherwise(failed)
+        )
+        return hold.next(check).next(move).next(finalize).next(sfn.Succeed(self, "Confirmed"))
 
     def _invoke(
         self, state_name: str, function: lambda_.IFunction, *, result_path: str | None = None

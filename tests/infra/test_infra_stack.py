@@ -35,9 +35,21 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
     },
     ("functions/dispatcher_api", "handler.lambda_handler"): TABLES,
     ("functions/portal", "handler.lambda_handler"): TABLES | {"CONFIRM_STATE_MACHINE_ARN"},
+    ("functions/session_actions", "handler.lambda_handler"): {
+        "APP_TABLE_NAME",
+        "TWILIO_SECRET_ARN",
+        "SCHEDULE_GROUP_NAME",
+        "PUBLIC_BASE_URL",
+    },
+    ("functions/confirm", "hold.lambda_handler"): {"APP_TABLE_NAME"},
+    ("functions/confirm", "check.lambda_handler"): TABLES,
     ("functions/confirm", "move.lambda_handler"): TABLES,
-    ("functions/confirm", "finalize.lambda_handler"): {"APP_TABLE_NAME", "SCHEDULE_GROUP_NAME"},
-    ("functions/confirm", "fail.lambda_handler"): {"APP_TABLE_NAME"},
+    ("functions/confirm", "finalize.lambda_handler"): {
+        "APP_TABLE_NAME",
+        "SCHEDULE_GROUP_NAME",
+        "TWILIO_SECRET_ARN",
+    },
+    ("functions/confirm", "compensate.lambda_handler"): {"APP_TABLE_NAME"},
     ("functions/expire", "handler.lambda_handler"): {"APP_TABLE_NAME"},
     ("functions/webhooks", "handler.lambda_handler"): {
         "APP_TABLE_NAME",
@@ -232,7 +244,11 @@ def test_public_base_url_comes_from_context():
         if fn["Properties"]["Environment"]["Variables"].get("PUBLIC_BASE_URL")
         == "https://reschedule.example.com"
     }
-    assert with_base_url == {"functions/send_link", "functions/webhooks"}
+    assert with_base_url == {
+        "functions/send_link",
+        "functions/session_actions",
+        "functions/webhooks",
+    }
 
 
 # --- Tables -----------------------------------------------------------------------------
@@ -283,8 +299,12 @@ def test_api_routes_and_their_authorization(synthesized):
     expected = {
         ("GET", "/api/customers"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("POST", "/api/sessions"): ("COGNITO_USER_POOLS", "send_link"),
+        ("GET", "/api/sessions"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/sessions/{id}"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("POST", "/api/sessions/{id}/resend"): ("COGNITO_USER_POOLS", "session_actions"),
+        ("POST", "/api/sessions/{id}/cancel"): ("COGNITO_USER_POOLS", "session_actions"),
         ("GET", "/r/{token}"): ("NONE", "portal"),
+        ("POST", "/r/{token}/viewed"): ("NONE", "portal"),
         ("POST", "/r/{token}/confirm"): ("NONE", "portal"),
         ("POST", "/webhooks/twilio/status"): ("NONE", "webhooks"),
         ("GET", "/health"): ("NONE", None),
@@ -371,39 +391,53 @@ def test_confirm_state_machine_shape(synthesized):
 
     definition = state_machine_definition(state_machine)
     states = definition["States"]
-    move = function_id(resources, "functions/confirm", "move.lambda_handler")
-    finalize = function_id(resources, "functions/confirm", "finalize.lambda_handler")
-    fail = function_id(resources, "functions/confirm", "fail.lambda_handler")
 
-    assert definition["StartAt"] == "MoveAppointment"
-    move_state = states["MoveAppointment"]
-    assert move_state["Resource"] == f"<{move}>"  # the function's return value is the result
-    assert move_state["ResultPath"] == "$.moved"  # the original input is kept
-    assert move_state["Next"] == "FinalizeSession"
-    [retry] = move_state["Retry"]
-    assert retry["ErrorEquals"] == [
-        "ProviderUnavailable",
-        "Lambda.ServiceException",
-        "Lambda.AWSLambdaException",
-        "Lambda.SdkClientException",
-        "Lambda.TooManyRequestsException",
-    ]
-    assert retry["MaxAttempts"] >= 2
-    assert retry["BackoffRate"] >= 2
+    def step(handler: str) -> str:
+        return f"<{function_id(resources, 'functions/confirm', handler)}>"
 
-    finalize_state = states["FinalizeSession"]
-    assert finalize_state["Resource"] == f"<{finalize}>"
-    assert "ResultPath" not in finalize_state
-    assert states[finalize_state["Next"]]["Type"] == "Succeed"
+    # Hold -> Check -> Move -> Finalize -> Confirmed; each task's result is the return value.
+    assert definition["StartAt"] == "HoldOpening"
+    chain = ["HoldOpening", "CheckAppointment", "MoveAppointment", "FinalizeSession"]
+    handlers = ["hold", "check", "move", "finalize"]
+    for name, following, handler in zip(chain, [*chain[1:], "Confirmed"], handlers, strict=True):
+        assert states[name]["Resource"] == step(f"{handler}.lambda_handler"), name
+        assert states[name]["Next"] == following, name
+    assert states["Confirmed"]["Type"] == "Succeed"
+    assert states["MoveAppointment"]["ResultPath"] == "$.moved"  # the original input is kept
+    assert states["HoldOpening"]["ResultPath"] is None  # results discarded, input passed on
 
-    for name in ("MoveAppointment", "FinalizeSession"):
-        assert states[name]["Catch"] == [
-            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+    # Transient provider errors retry with exponential backoff and full jitter.
+    for name in ("CheckAppointment", "MoveAppointment"):
+        provider_retry = states[name]["Retry"][0]
+        assert provider_retry["ErrorEquals"] == [
+            "ProviderUnavailable",
+            "ProviderRateLimited",
+            "States.Timeout",
         ]
-    record_failure = states["RecordFailure"]
-    assert record_failure["Resource"] == f"<{fail}>"
-    assert "Catch" not in record_failure
-    assert states[record_failure["Next"]]["Type"] == "Fail"
+        assert provider_retry["MaxAttempts"] >= 3
+        assert provider_retry["BackoffRate"] >= 2
+        assert provider_retry["JitterStrategy"] == "FULL"
+    for name in [*chain, "Compensate"]:
+        assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in states[name]["Retry"])
+
+    # Anything before the move has happened is undone by Compensate; Finalize is not caught.
+    for name in ("HoldOpening", "CheckAppointment", "MoveAppointment"):
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Compensate"}
+        ]
+    assert "Catch" not in states["FinalizeSession"]
+    compensate = states["Compensate"]
+    assert compensate["Resource"] == step("compensate.lambda_handler")
+    choice = states[compensate["Next"]]
+    assert choice["Type"] == "Choice"
+    [again] = choice["Choices"]
+    assert again == {
+        "Variable": "$.compensation.status",
+        "StringEquals": "viewed",
+        "Next": "PickAgain",
+    }
+    assert states["PickAgain"]["Type"] == "Succeed"
+    assert states[choice["Default"]]["Type"] == "Fail"
 
 
 def test_state_machine_role_invokes_only_the_confirm_functions(synthesized):
@@ -419,7 +453,13 @@ def test_state_machine_role_invokes_only_the_confirm_functions(synthesized):
     }
     assert invoked == {
         function_id(resources, "functions/confirm", handler)
-        for handler in ("move.lambda_handler", "finalize.lambda_handler", "fail.lambda_handler")
+        for handler in (
+            "hold.lambda_handler",
+            "check.lambda_handler",
+            "move.lambda_handler",
+            "finalize.lambda_handler",
+            "compensate.lambda_handler",
+        )
     }
 
 
@@ -460,7 +500,7 @@ def scheduler_grants(resources: Resources) -> dict[tuple[str, str], set[str]]:
     return grants
 
 
-def test_only_send_link_creates_and_only_finalize_deletes_schedules(synthesized):
+def test_only_send_link_creates_and_only_closing_steps_delete_schedules(synthesized):
     resources = synthesized.resources
     assert scheduler_grants(resources) == {
         ("functions/send_link", "handler.lambda_handler"): {
@@ -468,6 +508,7 @@ def test_only_send_link_creates_and_only_finalize_deletes_schedules(synthesized)
             "iam:PassRole",
         },
         ("functions/confirm", "finalize.lambda_handler"): {"scheduler:DeleteSchedule"},
+        ("functions/session_actions", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
     }
     for source, handler in scheduler_grants(resources):
         for statement in function_statements(resources, source, handler):
@@ -521,7 +562,9 @@ def test_only_twilio_users_read_the_secret(synthesized):
     }
     assert readers == {
         ("functions/send_link", "handler.lambda_handler"),
+        ("functions/session_actions", "handler.lambda_handler"),
         ("functions/webhooks", "handler.lambda_handler"),
+        ("functions/confirm", "finalize.lambda_handler"),
     }
 
 

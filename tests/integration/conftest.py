@@ -17,6 +17,7 @@ from local.seed import Seed, load
 from local.template import Template
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
+from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
@@ -52,6 +53,9 @@ class RecordingSms:
         self.sent.append({"to": to, "from": from_, "body": body, "callback": status_callback})
         return f"SM{len(self.sent):032d}"
 
+    def sent_body(self, message_sid: str) -> str:
+        return str(self.sent[int(message_sid[2:]) - 1]["body"])
+
 
 @dataclass
 class World:
@@ -63,6 +67,7 @@ class World:
     expiry: EventBridgeExpiryScheduler
     workflow: StepFunctionsConfirmWorkflow
     sms: RecordingSms
+    holds: DynamoOpeningHolds
 
     def send_link(self) -> SendLink:
         return SendLink(
@@ -159,6 +164,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 boto3.client("stepfunctions"), env["CONFIRM_STATE_MACHINE_ARN"]
             ),
             sms=RecordingSms(),
+            holds=DynamoOpeningHolds(app_table),
         )
 
 

@@ -6,15 +6,23 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from reschedule_dispatch.domain.errors import AppointmentChanged, Conflict, NotFound, Unprocessable
+from reschedule_dispatch.domain.errors import (
+    AppointmentChanged,
+    Conflict,
+    NotFound,
+    OpeningTaken,
+    Unprocessable,
+)
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.services.lifecycle import (
+    TAKEN_NOTICE,
+    CheckAppointment,
+    Compensate,
     ExpireSession,
     FinalizeReschedule,
+    HoldOpening,
     MoveAppointment,
-    OpeningTaken,
     RecordDelivery,
-    RecordFailure,
 )
 from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
 from tests.builders import appointment as build_appointment
@@ -74,11 +82,12 @@ def test_confirming_starts_one_workflow_even_when_submitted_twice(world):
     opening = _links(world).page(token).openings[0]
     confirming = _links(world).confirm(token, opening.key)
     assert confirming.status is SessionStatus.CONFIRMING
-    assert confirming.new_opening == opening
+    assert confirming.new_opening is not None
+    assert confirming.new_opening.key == opening.key
     # A double submit of the same choice is accepted and starts nothing new
     _links(world).confirm(token, opening.key)
     [execution] = _executions(world)
-    assert execution["name"] == f"session-{session.id}"
+    assert execution["name"] == f"session-{session.id}-1"
     started = boto3.client("stepfunctions").describe_execution(
         executionArn=execution["executionArn"]
     )
@@ -103,51 +112,107 @@ def _confirming(world):
     return session, opening
 
 
+def _finalize(world) -> FinalizeReschedule:
+    return FinalizeReschedule(
+        world.sessions, world.businesses, world.expiry, world.sms, world.clock
+    )
+
+
+def _run_steps(world, session_id: str) -> None:
+    HoldOpening(world.sessions, world.holds, world.clock)(session_id)
+    CheckAppointment(world.sessions, world.provider)(session_id)
+    MoveAppointment(world.sessions, world.provider)(session_id)
+
+
 def test_the_workflow_steps_move_the_appointment_and_complete_the_session(world):
     session, opening = _confirming(world)
-    moved = MoveAppointment(world.sessions, world.provider)(session.id)
+    _run_steps(world, session.id)
+    moved = world.provider.get_appointment("acme", "appt-1")
     assert (moved.start, moved.technician_id, moved.version) == (
         opening.start,
         opening.technician_id,
         2,
     )
-    # A retried move step is harmless
+    # A retried move step is harmless: the idempotency key returns the same move
     assert MoveAppointment(world.sessions, world.provider)(session.id).version == 2
-    finalize = FinalizeReschedule(world.sessions, world.businesses, world.expiry, world.clock)
-    assert finalize(session.id) is SessionStatus.COMPLETED
-    assert finalize(session.id) is SessionStatus.COMPLETED  # idempotent
+    assert _finalize(world)(session.id) is SessionStatus.COMPLETED
+    assert _finalize(world)(session.id) is SessionStatus.COMPLETED  # idempotent
     assert boto3.client("scheduler").list_schedules()["Schedules"] == []
     types = [e.type for e in world.sessions.timeline(session.id)]
-    assert types == ["created", "sent", "confirming", "completed"]
+    assert types == ["created", "sent", "confirming", "completed", "confirmation_sent"]
+    # One confirmation SMS, even though finalize ran twice
+    confirmations = [m for m in world.sms.sent if "is now" in m["body"]]
+    assert len(confirmations) == 1
+    assert confirmations[0]["to"] == "+13125550142"
+    # And the appointment is free for a new session
+    again = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
+    assert again.session.status is SessionStatus.LINK_SENT
 
 
 def test_an_appointment_changed_elsewhere_fails_the_session_with_the_reason(world):
     session, _ = _confirming(world)
     current = world.provider.get_appointment("acme", "appt-1")
-    world.provider.put_appointment(
-        current.model_copy(update={"start": current.start + timedelta(hours=1),
-                                   "end": current.end + timedelta(hours=1)})
-    )  # fmt: skip
+    world.provider.put_appointment(current.model_copy(update={"version": current.version + 1}))
+    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
     with pytest.raises(AppointmentChanged):
-        MoveAppointment(world.sessions, world.provider)(session.id)
-    assert RecordFailure(world.sessions, world.clock)(session.id, "AppointmentChanged") is (
-        SessionStatus.FAILED
-    )
+        CheckAppointment(world.sessions, world.provider)(session.id)
+    compensate = Compensate(world.sessions, world.holds, world.clock)
+    assert compensate(session.id, "AppointmentChanged") is SessionStatus.FAILED
     failed = world.sessions.get("acme", session.id)
-    assert failed.failure_reason == "The appointment changed elsewhere before it could be moved."
-    # Retried failure recording changes nothing more
-    RecordFailure(world.sessions, world.clock)(session.id, "AppointmentChanged")
+    assert failed.failure_reason == "The appointment changed elsewhere."
+    # Retried compensation changes nothing more
+    compensate(session.id, "AppointmentChanged")
     assert [e.type for e in world.sessions.timeline(session.id)].count("failed") == 1
+    # The hold was released, and the original appointment is untouched
+    assert not [i for i in _items(world) if str(i["pk"]).startswith("HOLD#")]
+    assert world.provider.get_appointment("acme", "appt-1").start == current.start
 
 
-def test_a_taken_opening_is_not_double_booked(world):
+def _items(world) -> list[dict]:
+    return boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"]).scan()["Items"]
+
+
+def test_a_taken_opening_is_not_double_booked_and_the_customer_picks_again(world):
     session, opening = _confirming(world)
     world.provider.put_appointment(
         build_appointment(opening.start, id="intruder", customer_id="cust-1")
     )
+    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
     with pytest.raises(OpeningTaken):
-        MoveAppointment(world.sessions, world.provider)(session.id)
+        CheckAppointment(world.sessions, world.provider)(session.id)
+    status = Compensate(world.sessions, world.holds, world.clock)(session.id, "OpeningTaken")
+    # The session is open again, its page tells the customer why, and nothing moved
+    assert status is SessionStatus.VIEWED
+    reopened = world.sessions.get("acme", session.id)
+    assert reopened.notice == TAKEN_NOTICE
+    assert reopened.new_opening is None
     assert world.provider.get_appointment("acme", "appt-1").version == 1
+
+
+def test_two_sessions_holding_the_same_technician_time_one_wins(world):
+    # Given two sessions whose customers chose the same technician time
+    first, opening = _confirming(world)
+    other = world.provider.get_appointment("acme", "appt-1").model_copy(
+        update={"id": "appt-2", "start": opening.start + timedelta(days=1),
+                "end": opening.end + timedelta(days=1)}
+    )  # fmt: skip
+    world.provider.put_appointment(other)
+    second = world.send_link()("acme", "d@acme.example", "appt-2", None, BASE).session
+    world.sessions.transition(
+        second.id,
+        SessionStatus.LINK_SENT,
+        SessionStatus.CONFIRMING,
+        world.sessions.timeline(second.id)[0],
+        new_opening=opening.model_copy(update={"start": opening.start + timedelta(minutes=30),
+                                               "end": opening.end + timedelta(minutes=30)}),
+    )  # fmt: skip
+    # When both hold: the first wins; the overlapping second is refused
+    HoldOpening(world.sessions, world.holds, world.clock)(first.id)
+    with pytest.raises(OpeningTaken):
+        HoldOpening(world.sessions, world.holds, world.clock)(second.id)
+    # And once the first's lease runs out, the time can be held again
+    world.clock.advance(minutes=11)
+    HoldOpening(world.sessions, world.holds, world.clock)(second.id)
 
 
 def test_a_stale_version_never_overwrites_a_newer_appointment(world):

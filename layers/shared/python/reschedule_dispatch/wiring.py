@@ -13,20 +13,24 @@ from pydantic_settings import BaseSettings
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
+from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
 from reschedule_dispatch.adapters.twilio_sms import TwilioSmsSender, twilio_client
 from reschedule_dispatch.services.lifecycle import (
+    CheckAppointment,
+    Compensate,
     ExpireSession,
     FinalizeReschedule,
+    HoldOpening,
     MoveAppointment,
     RecordDelivery,
-    RecordFailure,
 )
 from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.queries import GetSession, SearchCustomers
 from reschedule_dispatch.services.send_link import SendLink
+from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
 
 SECRET_MAX_AGE_SECONDS = 300
 
@@ -55,7 +59,11 @@ class PortalEnv(ProviderEnv):
     confirm_state_machine_arn: str
 
 
-class FinalizeEnv(AppEnv):
+class FinalizeEnv(AppEnv, TwilioEnv):
+    schedule_group_name: str
+
+
+class SessionActionsEnv(AppEnv, TwilioEnv):
     schedule_group_name: str
 
 
@@ -73,19 +81,23 @@ def twilio_credentials(env: TwilioEnv) -> dict[str, str]:
     return {"account_sid": str(secret["account_sid"]), "auth_token": str(secret["auth_token"])}
 
 
+def sms_sender(env: TwilioEnv) -> TwilioSmsSender:
+    credentials = twilio_credentials(env)
+    return TwilioSmsSender(
+        twilio_client(
+            credentials["account_sid"], credentials["auth_token"], env.twilio_api_base_url
+        )
+    )
+
+
 def send_link(env: SendLinkEnv | None = None) -> SendLink:
     env = env or SendLinkEnv()
     app_table = _table(env.app_table_name)
-    credentials = twilio_credentials(env)
     return SendLink(
         sessions=DynamoSessionRepository(app_table),
         provider=DemoProvider(_table(env.provider_table_name)),
         businesses=DynamoBusinessDirectory(app_table),
-        sms=TwilioSmsSender(
-            twilio_client(
-                credentials["account_sid"], credentials["auth_token"], env.twilio_api_base_url
-            )
-        ),
+        sms=sms_sender(env),
         expiry=EventBridgeExpiryScheduler(
             boto3.client("scheduler"),
             env.schedule_group_name,
@@ -120,6 +132,22 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
     )
 
 
+def hold_opening(env: AppEnv | None = None) -> HoldOpening:
+    env = env or AppEnv()
+    app_table = _table(env.app_table_name)
+    return HoldOpening(
+        DynamoSessionRepository(app_table), DynamoOpeningHolds(app_table), SystemClock()
+    )
+
+
+def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
+    env = env or ProviderEnv()
+    return CheckAppointment(
+        DynamoSessionRepository(_table(env.app_table_name)),
+        DemoProvider(_table(env.provider_table_name)),
+    )
+
+
 def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
     env = env or ProviderEnv()
     return MoveAppointment(
@@ -128,22 +156,54 @@ def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
     )
 
 
+def _expiry_deleter(group_name: str) -> EventBridgeExpiryScheduler:
+    # Deleting a schedule needs only its name and group: no target or role.
+    return EventBridgeExpiryScheduler(boto3.client("scheduler"), group_name, "", "")
+
+
 def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
     env = env or FinalizeEnv()
     app_table = _table(env.app_table_name)
-    # Deleting a schedule needs only its name and group: no target or role.
-    expiry = EventBridgeExpiryScheduler(boto3.client("scheduler"), env.schedule_group_name, "", "")
     return FinalizeReschedule(
         DynamoSessionRepository(app_table),
         DynamoBusinessDirectory(app_table),
-        expiry,
+        _expiry_deleter(env.schedule_group_name),
+        sms_sender(env),
         SystemClock(),
     )
 
 
-def record_failure(env: AppEnv | None = None) -> RecordFailure:
+def compensate(env: AppEnv | None = None) -> Compensate:
     env = env or AppEnv()
-    return RecordFailure(DynamoSessionRepository(_table(env.app_table_name)), SystemClock())
+    app_table = _table(env.app_table_name)
+    return Compensate(
+        DynamoSessionRepository(app_table), DynamoOpeningHolds(app_table), SystemClock()
+    )
+
+
+def list_sessions(env: AppEnv | None = None) -> ListSessions:
+    env = env or AppEnv()
+    return ListSessions(DynamoSessionRepository(_table(env.app_table_name)))
+
+
+def cancel_session(env: SessionActionsEnv | None = None) -> CancelSession:
+    env = env or SessionActionsEnv()
+    return CancelSession(
+        DynamoSessionRepository(_table(env.app_table_name)),
+        _expiry_deleter(env.schedule_group_name),
+        SystemClock(),
+    )
+
+
+def resend_link(env: SessionActionsEnv | None = None) -> ResendLink:
+    env = env or SessionActionsEnv()
+    app_table = _table(env.app_table_name)
+    return ResendLink(
+        DynamoSessionRepository(app_table),
+        DynamoBusinessDirectory(app_table),
+        sms_sender(env),
+        SystemClock(),
+    )
 
 
 def expire_session(env: AppEnv | None = None) -> ExpireSession:

@@ -1,7 +1,8 @@
 """The built-in demo scheduling provider, backed by DynamoDB, with versioned appointments.
 
 Items live in the business's partition (`BUSINESS#{id}`): `CUSTOMER#{id}`, `TECHNICIAN#{id}`,
-`APPOINTMENT#{id}`. gsi1 lists a technician's appointments by start, gsi2 a customer's.
+`APPOINTMENT#{id}`, `BLOCKED#{id}`. gsi1 lists a technician's appointments and blocked times
+by start, gsi2 a customer's appointments.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from botocore.exceptions import ClientError
 
 from reschedule_dispatch.adapters.dynamodb import from_item, is_condition_failure, to_item
 from reschedule_dispatch.domain.errors import AppointmentChanged, NotFound
-from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technician
+from reschedule_dispatch.domain.scheduling import (
+    Appointment,
+    BlockedTime,
+    Busy,
+    Customer,
+    Technician,
+)
 from reschedule_dispatch.domain.session import Opening
 
 
@@ -51,7 +58,25 @@ class DemoProvider:
             {**appointment.model_dump(mode="json"), **self._index_keys(appointment)},
         )
 
+    def put_blocked_time(self, blocked: BlockedTime) -> None:
+        sort = f"{_utc(blocked.start)}#{blocked.id}"
+        self._put(
+            blocked.business_id,
+            f"BLOCKED#{blocked.id}",
+            {
+                **blocked.model_dump(mode="json"),
+                "gsi1pk": f"TECHNICIAN#{blocked.business_id}#{blocked.technician_id}",
+                "gsi1sk": sort,
+            },
+        )
+
     # The provider port ---------------------------------------------------------------------
+
+    def technicians(self, business_id: str) -> Sequence[Technician]:
+        return [
+            Technician.model_validate(item)
+            for item in self._query_partition(business_id, "TECHNICIAN#")
+        ]
 
     def search_customers(self, business_id: str, query: str) -> Sequence[Customer]:
         words = query.lower().split()
@@ -88,14 +113,30 @@ class DemoProvider:
     def technician_appointments(
         self, business_id: str, technician_id: str, start: datetime, end: datetime
     ) -> Sequence[Appointment]:
-        # Appointments are at most a day long, so one that overlaps [start, end) starts after
+        schedule = self.technician_schedule(business_id, technician_id, start, end)
+        return [busy for busy in schedule if isinstance(busy, Appointment)]
+
+    def technician_schedule(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> Sequence[Busy]:
+        # Nothing lasts more than a day, so whatever overlaps [start, end) starts after
         # start - 1 day; the overlap test below trims the rest.
-        items = self._query_index(
+        found: list[Busy] = []
+        for item in self._query_items(
             "gsi1",
             Key("gsi1pk").eq(f"TECHNICIAN#{business_id}#{technician_id}")
             & Key("gsi1sk").between(_utc(start - timedelta(days=1)), _utc(end)),
-        )
-        return [a for a in items if a.status == "scheduled" and a.overlaps(start, end)]
+        ):
+            busy: Busy
+            if str(item["sk"]).startswith("BLOCKED#"):
+                busy = BlockedTime.model_validate(item)
+            else:
+                busy = Appointment.model_validate(item)
+                if busy.status != "scheduled":
+                    continue
+            if busy.overlaps(start, end):
+                found.append(busy)
+        return found
 
     def move_appointment(
         self, appointment: Appointment, opening: Opening, idempotency_key: str
@@ -155,26 +196,26 @@ class DemoProvider:
         }
 
     def _customers(self, business_id: str) -> list[Customer]:
-        customers: list[Customer] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"BUSINESS#{business_id}")
-            & Key("sk").begins_with("CUSTOMER#")
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            customers.extend(Customer.model_validate(from_item(i)) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return customers
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [Customer.model_validate(i) for i in self._query_partition(business_id, "CUSTOMER#")]
 
     def _query_index(self, index: str, condition: Any) -> list[Appointment]:
-        appointments: list[Appointment] = []
-        kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition}
+        return [Appointment.model_validate(i) for i in self._query_items(index, condition)]
+
+    def _query_partition(self, business_id: str, prefix: str) -> list[dict[str, Any]]:
+        return self._query_items(
+            None, Key("pk").eq(f"BUSINESS#{business_id}") & Key("sk").begins_with(prefix)
+        )
+
+    def _query_items(self, index: str | None, condition: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
+        if index:
+            kwargs["IndexName"] = index
         while True:
             page = self._table.query(**kwargs)
-            appointments.extend(Appointment.model_validate(from_item(i)) for i in page["Items"])
+            items.extend(from_item(i) for i in page["Items"])
             if "LastEvaluatedKey" not in page:
-                return appointments
+                return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _get(self, business_id: str, sk: str) -> dict[str, Any]:

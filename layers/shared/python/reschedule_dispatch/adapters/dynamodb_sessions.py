@@ -1,12 +1,21 @@
 """Sessions, their links and timelines in the app table (single-table design).
 
-Items: `SESSION#{id}`/`SESSION` (the session, with gsi1 = the business's sessions by time),
-`SESSION#{id}`/`EVENT#{at}#{n}` (timeline), `LINK#{sha256}`/`LINK` and `MESSAGE#{sid}`/`MESSAGE`
-(lookups by token hash and by SMS id). Every status change is a conditional write.
+Items:
+- `SESSION#{id}`/`SESSION`: the session. gsi1 = `BUSINESS#{id}#IN_PROGRESS` or `#HISTORY`
+  by creation time, so both console tabs are one Query each, newest first.
+- `SESSION#{id}`/`EVENT#{at}#{n}`: the timeline.
+- `APPOINTMENT#{business}#{appointment}`/`OPEN_SESSION`: the appointment's one session in
+  progress, written with the session and deleted when it reaches a final status.
+- `LINK#{sha256}`/`LINK` and `MESSAGE#{sid}`/`MESSAGE`: lookups by token hash and SMS id.
+
+Every status change is one transaction conditioned on the current status.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
 import uuid
 from datetime import UTC
@@ -16,8 +25,11 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from reschedule_dispatch.adapters.dynamodb import from_item, is_condition_failure, to_item
-from reschedule_dispatch.domain.errors import Conflict, NotFound
+from reschedule_dispatch.domain.errors import Conflict, NotFound, SessionAlreadyOpen, Unprocessable
+from reschedule_dispatch.domain.ports import SessionPage
 from reschedule_dispatch.domain.session import (
+    FINAL_STATUSES,
+    IN_PROGRESS_STATUSES,
     RescheduleSession,
     SessionStatus,
     TimelineEvent,
@@ -25,10 +37,24 @@ from reschedule_dispatch.domain.session import (
 )
 
 SESSION_SK = "SESSION"
+LIST_INDEX = "gsi1"
 
 
 def _session_key(session_id: str) -> dict[str, str]:
     return {"pk": f"SESSION#{session_id}", "sk": SESSION_SK}
+
+
+def _lock_key(business_id: str, appointment_id: str) -> dict[str, str]:
+    return {"pk": f"APPOINTMENT#{business_id}#{appointment_id}", "sk": "OPEN_SESSION"}
+
+
+def _list_pk(business_id: str, status: SessionStatus) -> str:
+    tab = "IN_PROGRESS" if status in IN_PROGRESS_STATUSES else "HISTORY"
+    return f"BUSINESS#{business_id}#{tab}"
+
+
+def _utc(moment: Any) -> str:
+    return str(moment.astimezone(UTC).isoformat())
 
 
 def _event_item(session_id: str, event: TimelineEvent) -> dict[str, Any]:
@@ -43,47 +69,206 @@ def _event_item(session_id: str, event: TimelineEvent) -> dict[str, Any]:
     )
 
 
+def _value(value: object) -> Any:
+    if hasattr(value, "model_dump"):
+        return to_item(value.model_dump(mode="json"))
+    if hasattr(value, "isoformat"):
+        return _utc(value)
+    return value
+
+
 class DynamoSessionRepository:
     def __init__(self, table: Any) -> None:
         """`table` is a boto3 DynamoDB Table resource."""
         self._table = table
         self._client = table.meta.client
 
+    # Writing -------------------------------------------------------------------------------
+
     def create(
         self, session: RescheduleSession, token_hash: str, first_event: TimelineEvent
     ) -> None:
+        session = session.model_copy(
+            update={"last_event_type": first_event.type, "last_event_at": first_event.at}
+        )
         item = to_item(
             {
                 **_session_key(session.id),
-                "gsi1pk": f"BUSINESS#{session.business_id}#SESSIONS",
-                "gsi1sk": f"{session.created_at.astimezone(UTC).isoformat()}#{session.id}",
+                "gsi1pk": _list_pk(session.business_id, session.status),
+                "gsi1sk": f"{_utc(session.created_at)}#{session.id}",
                 **session.model_dump(mode="json"),
             }
         )
-        name = self._table.name
-        self._client.transact_write_items(
-            TransactItems=[
+        lock = {**_lock_key(session.business_id, session.appointment_id), "session_id": session.id}
+        link = {"pk": f"LINK#{token_hash}", "sk": "LINK", "session_id": session.id}
+        try:
+            self._transact(
+                {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": lock, "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": link, "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": _event_item(session.id, first_event)}},
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            holder = self._table.get_item(
+                Key=_lock_key(session.business_id, session.appointment_id), ConsistentRead=True
+            ).get("Item")
+            if holder:
+                raise SessionAlreadyOpen(str(holder["session_id"])) from None
+            raise Conflict("The session could not be created; try again.") from None
+
+    def transition(
+        self,
+        session_id: str,
+        expected: SessionStatus | frozenset[SessionStatus],
+        new: SessionStatus,
+        event: TimelineEvent,
+        **changes: object,
+    ) -> RescheduleSession:
+        allowed = frozenset({expected}) if isinstance(expected, SessionStatus) else expected
+        allowed = frozenset(s for s in allowed if can_move(s, new))
+        if not allowed:
+            raise Conflict(f"A session cannot become {new.value} from {sorted(allowed)}.")
+        current = self.get_by_id(session_id)
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":new": new.value,
+            ":list": _list_pk(current.business_id, new),
+            ":etype": event.type,
+            ":eat": _utc(event.at),
+        }
+        sets = [
+            "#status = :new",
+            "gsi1pk = :list",
+            "last_event_type = :etype",
+            "last_event_at = :eat",
+        ]
+        removes = []
+        for i, (field, value) in enumerate(changes.items()):
+            names[f"#c{i}"] = field
+            if value is None:
+                removes.append(f"#c{i}")
+            else:
+                values[f":c{i}"] = _value(value)
+                sets.append(f"#c{i} = :c{i}")
+        placeholders = []
+        for i, status in enumerate(sorted(allowed)):
+            values[f":e{i}"] = status.value
+            placeholders.append(f":e{i}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        operations: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "Key": _session_key(session_id),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": f"#status IN ({', '.join(placeholders)})",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            {"Put": {"Item": _event_item(session_id, event)}},
+        ]
+        if new in FINAL_STATUSES:
+            # The appointment is free for a new session once this one is over.
+            operations.append(
                 {
-                    "Put": {
-                        "TableName": name,
-                        "Item": item,
-                        "ConditionExpression": "attribute_not_exists(pk)",
+                    "Delete": {
+                        "Key": _lock_key(current.business_id, current.appointment_id),
+                        "ConditionExpression": "attribute_not_exists(pk) OR session_id = :sid",
+                        "ExpressionAttributeValues": {":sid": session_id},
                     }
-                },
-                {
-                    "Put": {
-                        "TableName": name,
-                        "Item": {
-                            "pk": f"LINK#{token_hash}",
-                            "sk": "LINK",
-                            "session_id": session.id,
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            )
+        try:
+            self._transact(*operations)
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict(
+                    f"The session is no longer in a state that allows {new.value}."
+                ) from None
+            raise
+        return self.get_by_id(session_id)
+
+    def record_message(self, session_id: str, message_sid: str, delivery_status: str) -> None:
+        self._transact(
+            {
+                "Update": {
+                    "Key": _session_key(session_id),
+                    "UpdateExpression": "SET message_sid = :sid, delivery_status = :st",
+                    "ExpressionAttributeValues": {":sid": message_sid, ":st": delivery_status},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "Item": {
+                        "pk": f"MESSAGE#{message_sid}",
+                        "sk": "MESSAGE",
+                        "session_id": session_id,
                     }
-                },
-                {"Put": {"TableName": name, "Item": _event_item(session.id, first_event)}},
-            ]
+                }
+            },
         )
+
+    def record_delivery(
+        self,
+        session_id: str,
+        message_sid: str,
+        expected_status: str | None,
+        delivery_status: str,
+        event: TimelineEvent | None,
+    ) -> None:
+        condition = "message_sid = :msg AND " + (
+            "delivery_status = :old"
+            if expected_status is not None
+            else "attribute_not_exists(delivery_status)"
+        )
+        values: dict[str, Any] = {":st": delivery_status, ":msg": message_sid}
+        if expected_status is not None:
+            values[":old"] = expected_status
+        expression = "SET delivery_status = :st"
+        if event is not None:
+            expression += ", last_event_type = :etype, last_event_at = :eat"
+            values |= {":etype": event.type, ":eat": _utc(event.at)}
+        operations: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "Key": _session_key(session_id),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        if event is not None:
+            operations.append({"Put": {"Item": _event_item(session_id, event)}})
+        try:
+            self._transact(*operations)
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise Conflict("The delivery status changed meanwhile.") from None
+            raise
+
+    def append_event(self, session_id: str, event: TimelineEvent, **changes: object) -> None:
+        values: dict[str, Any] = {":etype": event.type, ":eat": _utc(event.at)}
+        names: dict[str, str] = {}
+        sets = ["last_event_type = :etype", "last_event_at = :eat"]
+        for i, (field, value) in enumerate(changes.items()):
+            names[f"#c{i}"] = field
+            values[f":c{i}"] = _value(value)
+            sets.append(f"#c{i} = :c{i}")
+        update: dict[str, Any] = {
+            "Key": _session_key(session_id),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        self._transact({"Update": update}, {"Put": {"Item": _event_item(session_id, event)}})
+
+    # Reading -------------------------------------------------------------------------------
 
     def get(self, business_id: str, session_id: str) -> RescheduleSession:
         session = self._load(session_id)
@@ -118,122 +303,30 @@ class DynamoSessionRepository:
                 return events
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def transition(
-        self,
-        session_id: str,
-        expected: SessionStatus | frozenset[SessionStatus],
-        new: SessionStatus,
-        event: TimelineEvent,
-        **changes: object,
-    ) -> RescheduleSession:
-        allowed = frozenset({expected}) if isinstance(expected, SessionStatus) else expected
-        allowed = frozenset(s for s in allowed if can_move(s, new))
-        if not allowed:
-            raise Conflict(f"A session cannot become {new.value} from {sorted(expected)}.")
-        values: dict[str, Any] = {":new": new.value}
-        names = {"#status": "status"}
-        sets = ["#status = :new"]
-        for i, (field, value) in enumerate(changes.items()):
-            names[f"#c{i}"] = field
-            values[f":c{i}"] = _attribute_value(value)
-            sets.append(f"#c{i} = :c{i}")
-        placeholders = []
-        for i, status in enumerate(sorted(allowed)):
-            values[f":e{i}"] = status.value
-            placeholders.append(f":e{i}")
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table.name,
-                            "Key": _session_key(session_id),
-                            "UpdateExpression": "SET " + ", ".join(sets),
-                            "ConditionExpression": f"#status IN ({', '.join(placeholders)})",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._table.name,
-                            "Item": _event_item(session_id, event),
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise Conflict(
-                    f"The session is no longer in a state that allows {new.value}."
-                ) from None
-            raise
-        return self.get_by_id(session_id)
+    def list_sessions(
+        self, business_id: str, in_progress: bool, limit: int, cursor: str | None
+    ) -> SessionPage:
+        status = SessionStatus.LINK_SENT if in_progress else SessionStatus.COMPLETED
+        partition = _list_pk(business_id, status)
+        kwargs: dict[str, Any] = {
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": Key("gsi1pk").eq(partition),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, partition)
+        page = self._table.query(**kwargs)
+        sessions = [RescheduleSession.model_validate(from_item(i)) for i in page["Items"]]
+        last = page.get("LastEvaluatedKey")
+        return SessionPage(sessions=sessions, cursor=_encode_cursor(last) if last else None)
 
-    def record_message(self, session_id: str, message_sid: str, delivery_status: str) -> None:
-        self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table.name,
-                        "Key": _session_key(session_id),
-                        "UpdateExpression": "SET message_sid = :sid, delivery_status = :st",
-                        "ExpressionAttributeValues": {":sid": message_sid, ":st": delivery_status},
-                        "ConditionExpression": "attribute_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table.name,
-                        "Item": {
-                            "pk": f"MESSAGE#{message_sid}",
-                            "sk": "MESSAGE",
-                            "session_id": session_id,
-                        },
-                    }
-                },
-            ]
-        )
+    # Internals -----------------------------------------------------------------------------
 
-    def record_delivery(
-        self,
-        session_id: str,
-        expected_status: str | None,
-        delivery_status: str,
-        event: TimelineEvent | None,
-    ) -> None:
-        condition = (
-            "delivery_status = :old"
-            if expected_status is not None
-            else "attribute_not_exists(delivery_status)"
-        )
-        values: dict[str, Any] = {":st": delivery_status}
-        if expected_status is not None:
-            values[":old"] = expected_status
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": _session_key(session_id),
-                    "UpdateExpression": "SET delivery_status = :st",
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeValues": values,
-                }
-            }
-        ]
-        if event is not None:
-            items.append(
-                {"Put": {"TableName": self._table.name, "Item": _event_item(session_id, event)}}
-            )
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise Conflict("The delivery status changed meanwhile.") from None
-            raise
-
-    def append_event(self, session_id: str, event: TimelineEvent) -> None:
-        self._table.put_item(Item=_event_item(session_id, event))
+    def _transact(self, *operations: dict[str, Any]) -> None:
+        for operation in operations:
+            next(iter(operation.values()))["TableName"] = self._table.name
+        self._client.transact_write_items(TransactItems=list(operations))
 
     def _load(self, session_id: str) -> RescheduleSession | None:
         item = self._table.get_item(Key=_session_key(session_id), ConsistentRead=True).get("Item")
@@ -246,7 +339,19 @@ class DynamoSessionRepository:
         return str(item["session_id"])
 
 
-def _attribute_value(value: object) -> Any:
-    if hasattr(value, "model_dump"):
-        return to_item(value.model_dump(mode="json"))
-    return value
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(from_item(key)).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
+    """The page key a cursor stands for, refused if forged or from another list."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raise Unprocessable("The cursor is not valid.") from None
+    expected = {"pk", "sk", "gsi1pk", "gsi1sk"}
+    if not isinstance(key, dict) or set(key) != expected or key.get("gsi1pk") != partition:
+        raise Unprocessable("The cursor is not valid.")
+    if not all(isinstance(v, str) for v in key.values()):
+        raise Unprocessable("The cursor is not valid.")
+    return key

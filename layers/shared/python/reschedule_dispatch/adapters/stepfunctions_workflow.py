@@ -9,8 +9,9 @@ from typing import Any
 from reschedule_dispatch.domain.session import Opening, RescheduleSession
 
 
-def execution_name(session_id: str) -> str:
-    return f"session-{session_id}"
+def execution_name(session: RescheduleSession) -> str:
+    """One name per confirm attempt: a double submit reuses it, a new pick gets a new one."""
+    return f"session-{session.id}-{session.confirm_attempt}"
 
 
 class StepFunctionsConfirmWorkflow:
@@ -19,11 +20,11 @@ class StepFunctionsConfirmWorkflow:
         self._arn = state_machine_arn
 
     def start(self, session: RescheduleSession, opening: Opening) -> None:
-        # The execution name is the session's, so a double submit cannot start two workflows.
+        # Same name and input as a running execution: AWS answers with that one, starting nothing.
         with contextlib.suppress(self._client.exceptions.ExecutionAlreadyExists):
             self._client.start_execution(
                 stateMachineArn=self._arn,
-                name=execution_name(session.id),
+                name=execution_name(session),
                 input=json.dumps(
                     {
                         "session_id": session.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -76,3 +77,20 @@ class TwilioSmsSender:
                 "The SMS service could not be reached. Try again."
             ) from error
         return str(message.sid)
+
+    def sent_body(self, message_sid: str) -> str:
+        try:
+            message = self._client.messages(message_sid).fetch()
+        except TwilioRestException as error:
+            if error.status == HTTPStatus.NOT_FOUND:
+                raise Conflict("The first message is no longer available at Twilio.") from error
+            raise MessagingUnavailable(
+                f"The SMS could not be read back (Twilio error {error.code})."
+            ) from error
+        except (TwilioException, OSError) as error:
+            raise MessagingUnavailable(
+                "The SMS service could not be reached. Try again."
+            ) from error
+        if not message.body:
+            raise Conflict("The first message's text is not available (redacted at Twilio).")
+        return str(message.body)

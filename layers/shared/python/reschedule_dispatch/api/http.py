@@ -25,9 +25,12 @@ from reschedule_dispatch.domain.errors import (
     LinkGone,
     MessagingUnavailable,
     NotFound,
+    ProviderRateLimited,
     ProviderUnavailable,
+    SessionAlreadyOpen,
     Unprocessable,
 )
+from reschedule_dispatch.web.pages import CONTENT_SECURITY_POLICY
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
     (NotFound, HTTPStatus.NOT_FOUND),
@@ -37,6 +40,7 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
     (Unprocessable, HTTPStatus.UNPROCESSABLE_ENTITY),
     (MessagingUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
     (ProviderUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (ProviderRateLimited, HTTPStatus.SERVICE_UNAVAILABLE),
 ]
 
 
@@ -68,6 +72,14 @@ def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[dict[str, str]]:
         return _json(status_for(error), str(error))
+
+    @app.exception_handler(SessionAlreadyOpen)
+    def _already_open(error: SessionAlreadyOpen) -> Response[dict[str, str]]:
+        return Response(
+            status_code=HTTPStatus.CONFLICT,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": str(error), "session_id": error.session_id},
+        )
 
     @app.exception_handler(UnauthorizedError)
     def _unauthorized(error: UnauthorizedError) -> Response[dict[str, str]]:
@@ -122,8 +134,7 @@ def html_response(
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",  # the link is the credential: never leak it
             "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-            "img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             **(headers or {}),
         },
     )

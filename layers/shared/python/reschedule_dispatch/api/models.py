@@ -114,3 +114,44 @@ class SessionOut(BaseModel):
                 for e in timeline
             ],
         )
+
+
+class SessionSummary(BaseModel):
+    """One row of the console's In progress / History tabs."""
+
+    id: str
+    status: str
+    status_label: str
+    appointment_id: str
+    customer_name: str
+    customer_phone: str
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    original_start: AwareDatetime
+    new_start: AwareDatetime | None
+    delivery_status: str | None
+    last_event_type: str | None
+    last_event_at: AwareDatetime | None
+
+    @classmethod
+    def of(cls, session: RescheduleSession) -> SessionSummary:
+        return cls(
+            id=session.id,
+            status=session.status.value,
+            status_label=session.status.label,
+            appointment_id=session.appointment_id,
+            customer_name=session.customer_name,
+            customer_phone=session.customer_phone,
+            created_at=session.created_at,
+            expires_at=session.expires_at,
+            original_start=session.original_start,
+            new_start=session.new_opening.start if session.new_opening else None,
+            delivery_status=session.delivery_status,
+            last_event_type=session.last_event_type,
+            last_event_at=session.last_event_at,
+        )
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionSummary]
+    cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last.")

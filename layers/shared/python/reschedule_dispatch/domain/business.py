@@ -12,6 +12,9 @@ DEFAULT_SMS_TEMPLATE = (
 )
 
 
+DRIVE_LIMIT_CHOICES = (15, 30, 45, 60)
+
+
 class BusinessSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -20,6 +23,12 @@ class BusinessSettings(BaseModel):
     horizon_days: int = Field(default=14, ge=1, le=60)
     slot_minutes: int = Field(default=30, ge=5, le=240)
     max_openings: int = Field(default=12, ge=1, le=50)
+    max_drive_minutes: int = Field(default=30, ge=1, le=240)
+    allow_technician_change: bool = False
+    buffer_minutes: int = Field(default=0, ge=0, le=120)
+    # The offline travel-time model: great-circle km x detour factor, at this average speed.
+    drive_detour_factor: float = Field(default=1.3, ge=1.0, le=3.0)
+    drive_speed_kmh: float = Field(default=40.0, gt=0, le=150)
     sms_template: str = Field(default=DEFAULT_SMS_TEMPLATE, min_length=1, max_length=1000)
 
 

@@ -15,6 +15,18 @@ class Conflict(DomainError):
     """The request clashes with the current state (e.g. a closed session)."""
 
 
+class SessionAlreadyOpen(Conflict):
+    """The appointment already has a session in progress: one at a time."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__("This appointment already has a reschedule link in progress.")
+        self.session_id = session_id
+
+
+class OpeningTaken(Conflict):
+    """Somebody else booked or is booking the chosen time."""
+
+
 class LinkGone(DomainError):
     """The customer's link can no longer be used (expired, canceled, completed or failed)."""
 
@@ -32,7 +44,15 @@ class AppointmentChanged(ProviderError):
 
 
 class ProviderUnavailable(ProviderError):
-    """The provider could not be reached or answered 5xx; the caller may retry."""
+    """The provider could not be reached, timed out or answered 5xx; the caller may retry."""
+
+
+class ProviderRateLimited(ProviderError):
+    """The provider answered 429; retry after `retry_after_seconds`."""
+
+    def __init__(self, message: str, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class MessagingUnavailable(DomainError):

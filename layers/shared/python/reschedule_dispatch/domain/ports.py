@@ -7,11 +7,12 @@ tests implement them with in-memory fakes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technician
+from reschedule_dispatch.domain.scheduling import Appointment, Busy, Customer, Technician
 from reschedule_dispatch.domain.session import (
     Opening,
     RescheduleSession,
@@ -28,10 +29,24 @@ class BusinessDirectory(Protocol):
     def get(self, business_id: str) -> Business: ...
 
 
+@dataclass(frozen=True)
+class SessionPage:
+    sessions: list[RescheduleSession]
+    cursor: str | None  # pass back to get the next page; None on the last one
+
+
 class SessionRepository(Protocol):
     def create(
         self, session: RescheduleSession, token_hash: str, first_event: TimelineEvent
-    ) -> None: ...
+    ) -> None:
+        """Stores a new session; SessionAlreadyOpen if its appointment has one in progress."""
+        ...
+
+    def list_sessions(
+        self, business_id: str, in_progress: bool, limit: int, cursor: str | None
+    ) -> SessionPage:
+        """The business's sessions in progress (or history), newest first."""
+        ...
 
     def get(self, business_id: str, session_id: str) -> RescheduleSession:
         """Raises NotFound when missing or owned by another business."""
@@ -53,7 +68,11 @@ class SessionRepository(Protocol):
         event: TimelineEvent,
         **changes: object,
     ) -> RescheduleSession:
-        """Moves the session only if its status is still `expected`; raises Conflict otherwise."""
+        """Moves the session only if its status is still `expected`; raises Conflict otherwise.
+
+        `changes` set other fields in the same write (None removes one). Reaching a final
+        status also frees the appointment for a new session.
+        """
         ...
 
     def record_message(self, session_id: str, message_sid: str, delivery_status: str) -> None: ...
@@ -61,14 +80,16 @@ class SessionRepository(Protocol):
     def record_delivery(
         self,
         session_id: str,
+        message_sid: str,
         expected_status: str | None,
         delivery_status: str,
         event: TimelineEvent | None,
     ) -> None:
-        """Records it only if the delivery status is still `expected_status`, else Conflict."""
+        """Records it only if `message_sid` is the session's current message and its status
+        is still `expected_status`; Conflict otherwise."""
         ...
 
-    def append_event(self, session_id: str, event: TimelineEvent) -> None: ...
+    def append_event(self, session_id: str, event: TimelineEvent, **changes: object) -> None: ...
 
 
 class SchedulingProvider(Protocol):
@@ -84,9 +105,17 @@ class SchedulingProvider(Protocol):
 
     def get_technician(self, business_id: str, technician_id: str) -> Technician: ...
 
+    def technicians(self, business_id: str) -> Sequence[Technician]: ...
+
     def technician_appointments(
         self, business_id: str, technician_id: str, start: datetime, end: datetime
     ) -> Sequence[Appointment]: ...
+
+    def technician_schedule(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> Sequence[Busy]:
+        """Appointments and blocked times overlapping [start, end)."""
+        ...
 
     def move_appointment(
         self,
@@ -104,6 +133,27 @@ class SchedulingProvider(Protocol):
 class SmsSender(Protocol):
     def send(self, to: str, from_: str, body: str, status_callback: str | None) -> str:
         """Sends one SMS and returns the provider's message id."""
+        ...
+
+    def sent_body(self, message_sid: str) -> str:
+        """The text of a message sent earlier (resend sends the same link, which we never store)."""
+        ...
+
+
+class OpeningHolds(Protocol):
+    def hold(
+        self,
+        business_id: str,
+        opening: Opening,
+        session_id: str,
+        now: datetime,
+        lease_until: datetime,
+    ) -> None:
+        """Reserves the technician's time for the session; OpeningTaken if another holds it."""
+        ...
+
+    def release(self, business_id: str, opening: Opening, session_id: str) -> None:
+        """Gives the time back, if this session still holds it."""
         ...
 
 

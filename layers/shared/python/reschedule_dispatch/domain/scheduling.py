@@ -54,6 +54,11 @@ class Technician(BaseModel):
     name: str
     home_base: Location | None = None
     working_hours: tuple[WorkingHours, ...] = ()
+    # The services this technician can do, when the provider says; None means any.
+    services: tuple[str, ...] | None = None
+
+    def can_do(self, service: str) -> bool:
+        return self.services is None or service in self.services
 
     def hours_on(self, weekday: int) -> list[WorkingHours]:
         return [h for h in self.working_hours if h.weekday == weekday]
@@ -81,3 +86,30 @@ class Appointment(BaseModel):
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end
+
+
+class BlockedTime(BaseModel):
+    """Time a technician is not bookable (lunch, training, vehicle service...)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    business_id: str
+    technician_id: str
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: str = ""
+    location: Location | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BlockedTime:
+        if self.end <= self.start:
+            raise ValueError("blocked time must end after it starts")
+        return self
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end
+
+
+# What occupies a technician's day: a job, or time they are not bookable.
+Busy = Appointment | BlockedTime

@@ -36,7 +36,11 @@ STATUS_LABELS: dict[SessionStatus, str] = {
     SessionStatus.CANCELED: "Canceled",
 }
 
+# Open: the customer can still pick a time with the link.
 OPEN_STATUSES = frozenset({SessionStatus.LINK_SENT, SessionStatus.VIEWED})
+# In progress (the console's tab): open, or a time is being confirmed. The rest is history.
+IN_PROGRESS_STATUSES = OPEN_STATUSES | {SessionStatus.CONFIRMING}
+FINAL_STATUSES = frozenset(SessionStatus) - IN_PROGRESS_STATUSES
 
 # The one place that says which status may follow which. Every write checks it and the
 # repository makes the same check atomically (a conditional write on the current status).
@@ -52,7 +56,10 @@ TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
     SessionStatus.VIEWED: frozenset(
         {SessionStatus.CONFIRMING, SessionStatus.EXPIRED, SessionStatus.CANCELED}
     ),
-    SessionStatus.CONFIRMING: frozenset({SessionStatus.COMPLETED, SessionStatus.FAILED}),
+    # Back to viewed when the chosen time was taken meanwhile: the customer picks again.
+    SessionStatus.CONFIRMING: frozenset(
+        {SessionStatus.COMPLETED, SessionStatus.FAILED, SessionStatus.VIEWED}
+    ),
     SessionStatus.COMPLETED: frozenset(),
     SessionStatus.FAILED: frozenset(),
     SessionStatus.EXPIRED: frozenset(),
@@ -113,11 +120,23 @@ class RescheduleSession(BaseModel):
     original_start: AwareDatetime
     original_end: AwareDatetime
     original_technician_id: str
+    original_version: int = 1
     message: str
     message_sid: str | None = None
     delivery_status: str | None = None
     new_opening: Opening | None = None
     failure_reason: str | None = None
+    # What the customer's page should say once (e.g. "that time was just taken").
+    notice: str | None = None
+    confirmation_sid: str | None = None
+    # Incremented by each confirm, so every attempt has its own workflow execution name.
+    confirm_attempt: int = 0
+    last_event_type: str | None = None
+    last_event_at: AwareDatetime | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in IN_PROGRESS_STATUSES
 
     def is_expired_at(self, now: datetime) -> bool:
         return now >= self.expires_at

@@ -1,63 +1,94 @@
-"""The session's life after the link is out: the confirm workflow's steps, expiry, delivery."""
+"""The session's life after the link is out: the confirm workflow's steps, expiry, delivery.
+
+The confirm workflow (Step Functions) runs HoldOpening → CheckAppointment → MoveAppointment
+→ FinalizeReschedule, and Compensate on any error. Each step is safe to run again: Step
+Functions retries them, and a retried step must not do its work twice.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from reschedule_dispatch.domain.errors import AppointmentChanged, Conflict
+from reschedule_dispatch.domain.errors import (
+    AppointmentChanged,
+    Conflict,
+    DomainError,
+    OpeningTaken,
+)
 from reschedule_dispatch.domain.messages import format_time
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
     ExpiryScheduler,
+    OpeningHolds,
     SchedulingProvider,
     SessionRepository,
+    SmsSender,
 )
 from reschedule_dispatch.domain.scheduling import Appointment
 from reschedule_dispatch.domain.session import (
     OPEN_STATUSES,
     Actor,
+    Opening,
+    RescheduleSession,
     SessionStatus,
     TimelineEvent,
 )
 
 logger = logging.getLogger(__name__)
 
+# Long enough for the whole workflow with its retries; a crashed one frees the time after it.
+HOLD_LEASE = timedelta(minutes=10)
+
 # Why a confirm failed, in words a dispatcher can act on, by the workflow's error name.
 FAILURE_REASONS = {
-    "AppointmentChanged": "The appointment changed elsewhere before it could be moved.",
-    "OpeningTaken": "The chosen time was taken before it could be booked.",
-    "ProviderUnavailable": "The scheduling provider could not be reached.",
+    "AppointmentChanged": "The appointment changed elsewhere.",
+    "OpeningTaken": "The time is no longer available.",
+    "ProviderUnavailable": "The scheduling provider was unavailable.",
+    "ProviderRateLimited": "The scheduling provider was unavailable.",
+    "States.Timeout": "The scheduling provider was unavailable.",
 }
 DEFAULT_FAILURE_REASON = "The appointment could not be moved."
+TAKEN_NOTICE = "That time was just taken. Please pick another one."
 
 
-class OpeningTaken(Conflict):
-    """Somebody else booked the chosen time in the meantime."""
+class NotConfirming(Conflict):
+    """A workflow step ran for a session that is not confirming (nothing to do)."""
 
 
-class MoveAppointment:
-    """Workflow step: re-check the appointment and the opening, then move it in the provider."""
+def _confirming(sessions: SessionRepository, session_id: str) -> tuple[RescheduleSession, Opening]:
+    session = sessions.get_by_id(session_id)
+    if session.status is not SessionStatus.CONFIRMING or session.new_opening is None:
+        raise NotConfirming(f"session {session_id} is {session.status.value}, not confirming")
+    return session, session.new_opening
+
+
+class HoldOpening:
+    """Step 1: reserve the technician's time, so no other session can take it meanwhile."""
+
+    def __init__(self, sessions: SessionRepository, holds: OpeningHolds, clock: Clock) -> None:
+        self._sessions = sessions
+        self._holds = holds
+        self._clock = clock
+
+    def __call__(self, session_id: str) -> None:
+        session, opening = _confirming(self._sessions, session_id)
+        now = self._clock.now()
+        self._holds.hold(session.business_id, opening, session.id, now, now + HOLD_LEASE)
+
+
+class CheckAppointment:
+    """Step 2: the appointment is as it was when the link went out, and the time is free."""
 
     def __init__(self, sessions: SessionRepository, provider: SchedulingProvider) -> None:
         self._sessions = sessions
         self._provider = provider
 
-    def __call__(self, session_id: str) -> Appointment:
-        session = self._sessions.get_by_id(session_id)
-        opening = session.new_opening
-        if session.status is not SessionStatus.CONFIRMING or opening is None:
-            raise Conflict(f"session {session_id} is {session.status}, not confirming")
+    def __call__(self, session_id: str) -> None:
+        session, opening = _confirming(self._sessions, session_id)
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
-        if (
-            appointment.start == opening.start
-            and appointment.technician_id == opening.technician_id
-        ):
-            return appointment  # a retry after the move went through: nothing left to do
-        if (
-            appointment.start != session.original_start
-            or appointment.technician_id != session.original_technician_id
-        ):
+        if appointment.version != session.original_version or appointment.status != "scheduled":
             raise AppointmentChanged("The appointment changed elsewhere.")
         clashes = [
             other
@@ -68,62 +99,128 @@ class MoveAppointment:
         ]
         if clashes:
             raise OpeningTaken("The chosen time is no longer free.")
-        return self._provider.move_appointment(appointment, opening, idempotency_key=session.id)
+
+
+class MoveAppointment:
+    """Step 3: move it in the provider, only if it is still the version we checked."""
+
+    def __init__(self, sessions: SessionRepository, provider: SchedulingProvider) -> None:
+        self._sessions = sessions
+        self._provider = provider
+
+    def __call__(self, session_id: str) -> Appointment:
+        session, opening = _confirming(self._sessions, session_id)
+        current = self._provider.get_appointment(session.business_id, session.appointment_id)
+        # If-Match on the version the session started from; the session id is the idempotency
+        # key, so a retry after a move that went through returns that move.
+        expected = current.model_copy(update={"version": session.original_version})
+        return self._provider.move_appointment(expected, opening, idempotency_key=session.id)
 
 
 class FinalizeReschedule:
-    """Workflow step: the appointment moved, so the session is completed and its expiry dropped."""
+    """Step 4: the session is completed, its expiry dropped, and the customer told.
+
+    The hold is left to run out its lease: it keeps covering the time while the provider's
+    schedule (read through an eventually consistent index) catches up with the move.
+    """
 
     def __init__(
         self,
         sessions: SessionRepository,
         businesses: BusinessDirectory,
         expiry: ExpiryScheduler,
+        sms: SmsSender,
         clock: Clock,
     ) -> None:
         self._sessions = sessions
         self._businesses = businesses
         self._expiry = expiry
+        self._sms = sms
         self._clock = clock
 
     def __call__(self, session_id: str) -> SessionStatus:
         session = self._sessions.get_by_id(session_id)
-        if session.status is SessionStatus.COMPLETED:
-            return session.status  # a retried step
-        assert session.new_opening is not None
-        zone = self._businesses.get(session.business_id).zone
-        self._sessions.transition(
-            session.id,
-            SessionStatus.CONFIRMING,
-            SessionStatus.COMPLETED,
-            TimelineEvent(
-                type="completed",
-                at=self._clock.now(),
-                actor=Actor.SYSTEM,
-                detail=f"Moved to {format_time(session.new_opening.start, zone)}",
-            ),
-        )
+        business = self._businesses.get(session.business_id)
+        if session.status is SessionStatus.CONFIRMING:
+            assert session.new_opening is not None
+            session = self._sessions.transition(
+                session.id,
+                SessionStatus.CONFIRMING,
+                SessionStatus.COMPLETED,
+                TimelineEvent(
+                    type="completed",
+                    at=self._clock.now(),
+                    actor=Actor.SYSTEM,
+                    detail=f"Moved to {format_time(session.new_opening.start, business.zone)}",
+                ),
+            )
+        if session.status is not SessionStatus.COMPLETED:
+            raise NotConfirming(f"session {session_id} is {session.status.value}")
         self._expiry.cancel_expiry(session.id)
+        if session.confirmation_sid is None and session.new_opening is not None:
+            self._confirm_to_customer(session, session.new_opening)
         return SessionStatus.COMPLETED
 
+    def _confirm_to_customer(self, session: RescheduleSession, opening: Opening) -> None:
+        business = self._businesses.get(session.business_id)
+        first_name = session.customer_name.split()[0] if session.customer_name else "there"
+        body = (
+            f"Hi {first_name}, your appointment with {business.name} is now "
+            f"{format_time(opening.start, business.zone)}. Questions? Call {business.phone}."
+        )
+        now = self._clock.now()
+        try:
+            sid = self._sms.send(session.customer_phone, business.phone, body, None)
+        except DomainError as error:
+            # The booking stands; the dispatcher sees that the customer was not told.
+            self._sessions.append_event(
+                session.id,
+                TimelineEvent(
+                    type="confirmation_not_sent", at=now, actor=Actor.SYSTEM, detail=str(error)
+                ),
+            )
+            return
+        self._sessions.append_event(
+            session.id,
+            TimelineEvent(type="confirmation_sent", at=now, actor=Actor.SYSTEM, detail=body),
+            confirmation_sid=sid,
+        )
 
-class RecordFailure:
-    """Workflow step: the move did not happen; the session says why."""
 
-    def __init__(self, sessions: SessionRepository, clock: Clock) -> None:
+class Compensate:
+    """On any error: give the time back, and either let the customer pick again or fail."""
+
+    def __init__(self, sessions: SessionRepository, holds: OpeningHolds, clock: Clock) -> None:
         self._sessions = sessions
+        self._holds = holds
         self._clock = clock
 
     def __call__(self, session_id: str, error_name: str) -> SessionStatus:
         session = self._sessions.get_by_id(session_id)
         if session.status is not SessionStatus.CONFIRMING:
             return session.status  # already settled: a retried step changes nothing
+        if session.new_opening is not None:
+            self._holds.release(session.business_id, session.new_opening, session.id)
+        now = self._clock.now()
+        if error_name == "OpeningTaken" and not session.is_expired_at(now):
+            # Only the chosen time is gone: the link stays usable for another one.
+            self._sessions.transition(
+                session.id,
+                SessionStatus.CONFIRMING,
+                SessionStatus.VIEWED,
+                TimelineEvent(
+                    type="opening_taken", at=now, actor=Actor.SYSTEM, detail=TAKEN_NOTICE
+                ),
+                notice=TAKEN_NOTICE,
+                new_opening=None,
+            )
+            return SessionStatus.VIEWED
         reason = FAILURE_REASONS.get(error_name, DEFAULT_FAILURE_REASON)
         self._sessions.transition(
             session.id,
             SessionStatus.CONFIRMING,
             SessionStatus.FAILED,
-            TimelineEvent(type="failed", at=self._clock.now(), actor=Actor.SYSTEM, detail=reason),
+            TimelineEvent(type="failed", at=now, actor=Actor.SYSTEM, detail=reason),
             failure_reason=reason,
         )
         return SessionStatus.FAILED
@@ -186,6 +283,8 @@ class RecordDelivery:
 
     def _record(self, message_sid: str, status: str, error_code: str | None) -> bool:
         session = self._sessions.find_by_message_sid(message_sid)
+        if session.message_sid != message_sid:
+            return False  # a report on an earlier send of a resent link
         current = DELIVERY_ORDER.get(session.delivery_status or "queued", 0)
         new = DELIVERY_ORDER.get(status)
         if new is None or new <= current:
@@ -196,5 +295,7 @@ class RecordDelivery:
             event = TimelineEvent(
                 type=status, at=self._clock.now(), actor=Actor.SYSTEM, detail=detail
             )
-        self._sessions.record_delivery(session.id, session.delivery_status, status, event)
+        self._sessions.record_delivery(
+            session.id, message_sid, session.delivery_status, status, event
+        )
         return True

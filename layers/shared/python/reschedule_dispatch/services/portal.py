@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.errors import Conflict, LinkGone, NotFound, Unprocessable
 from reschedule_dispatch.domain.links import is_well_formed, token_hash
-from reschedule_dispatch.domain.openings import find_openings
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
@@ -25,6 +24,9 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.openings import FindOpenings
+
+RETRY_NOTICE = "We couldn't confirm that time just now. Please try again."
 
 GONE_REASONS = {
     SessionStatus.EXPIRED: "This link has expired.",
@@ -59,48 +61,61 @@ class CustomerLinks:
         businesses: BusinessDirectory,
         workflow: ConfirmWorkflow,
         clock: Clock,
+        openings: FindOpenings | None = None,
     ) -> None:
         self._sessions = sessions
         self._provider = provider
         self._businesses = businesses
         self._workflow = workflow
         self._clock = clock
+        self._find_openings = openings or FindOpenings(provider, clock)
 
     def page(self, token: str) -> CustomerPage:
         """What GET /r/{token} shows. Never changes state: link-preview bots fetch links too."""
         session, business = self._usable_session(token)
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
-        technician = self._provider.get_technician(session.business_id, appointment.technician_id)
-        openings: list[Opening] = []
-        if session.status in OPEN_STATUSES:
-            openings = self._openings(business, appointment, technician)
-        return CustomerPage(
-            business=business,
-            session=session,
-            appointment=appointment,
-            technicians={technician.id: technician},
-            openings=openings,
-        )
+        if session.status not in OPEN_STATUSES:
+            technician = self._provider.get_technician(
+                session.business_id, appointment.technician_id
+            )
+            return CustomerPage(business, session, appointment, {technician.id: technician}, [])
+        found = self._find_openings(business, appointment)
+        # Ranked best first to choose which to show; shown in time order, grouped by day.
+        openings: list[Opening] = sorted(found.result.openings, key=lambda o: o.start)
+        return CustomerPage(business, session, appointment, found.technicians, openings)
+
+    def mark_viewed(self, token: str) -> None:
+        """The page was really shown to a person (a POST the page makes, which bots don't)."""
+        session, _ = self._usable_session(token)
+        if session.status is not SessionStatus.LINK_SENT:
+            return
+        with suppress(Conflict):  # already viewed, or confirmed in the same instant
+            self._sessions.transition(
+                session.id,
+                SessionStatus.LINK_SENT,
+                SessionStatus.VIEWED,
+                TimelineEvent(type="viewed", at=self._clock.now(), actor=Actor.CUSTOMER),
+            )
 
     def confirm(self, token: str, slot: str) -> RescheduleSession:
         session, business = self._usable_session(token)
-        if session.status is SessionStatus.CONFIRMING or (
-            session.status is SessionStatus.COMPLETED
-        ):
+        if session.status in (SessionStatus.CONFIRMING, SessionStatus.COMPLETED):
             if session.new_opening is not None and session.new_opening.key == slot:
-                return session  # a double submit of the same choice: already under way
+                if session.status is SessionStatus.CONFIRMING:
+                    # A double submit: (re)starting the same execution is a no-op, and it
+                    # recovers a confirm whose first start was lost.
+                    self._workflow.start(session, session.new_opening)
+                return session
             raise Conflict("A new time was already chosen with this link.")
         if session.status not in OPEN_STATUSES:
             raise LinkClosed("This link can no longer be used.", business)
 
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
-        technician = self._provider.get_technician(session.business_id, appointment.technician_id)
-        chosen = next(
-            (o for o in self._openings(business, appointment, technician) if o.key == slot),
-            None,
-        )
-        if chosen is None:
+        offered = self._find_openings(business, appointment).result.openings
+        ranked = next((o for o in offered if o.key == slot), None)
+        if ranked is None:
             raise Unprocessable("That time is no longer available. Please pick another one.")
+        chosen = Opening(start=ranked.start, end=ranked.end, technician_id=ranked.technician_id)
         confirming = self._sessions.transition(
             session.id,
             OPEN_STATUSES,
@@ -112,8 +127,22 @@ class CustomerLinks:
                 detail=chosen.start.isoformat(),
             ),
             new_opening=chosen,
+            notice=None,
+            confirm_attempt=session.confirm_attempt + 1,
         )
-        self._workflow.start(confirming, chosen)
+        try:
+            self._workflow.start(confirming, chosen)
+        except Exception:
+            # Nothing will move the appointment: give the link back to the customer.
+            self._sessions.transition(
+                session.id,
+                SessionStatus.CONFIRMING,
+                SessionStatus.VIEWED,
+                TimelineEvent(type="confirm_not_started", at=self._clock.now(), actor=Actor.SYSTEM),
+                new_opening=None,
+                notice=RETRY_NOTICE,
+            )
+            raise
         return confirming
 
     def _usable_session(self, token: str) -> tuple[RescheduleSession, Business]:
@@ -130,13 +159,3 @@ class CustomerLinks:
         if session.status in GONE_REASONS:
             raise LinkClosed(GONE_REASONS[session.status], business)
         return session, business
-
-    def _openings(
-        self, business: Business, appointment: Appointment, technician: Technician
-    ) -> list[Opening]:
-        now = self._clock.now()
-        settings = business.settings
-        busy = self._provider.technician_appointments(
-            business.id, technician.id, now, now + timedelta(days=settings.horizon_days + 1)
-        )
-        return find_openings(appointment, technician, busy, settings, business.zone, now)

@@ -107,6 +107,7 @@ class SendLink:
             original_start=appointment.start,
             original_end=appointment.end,
             original_technician_id=appointment.technician_id,
+            original_version=appointment.version,
             message=redact(body, token),
         )
         self._sessions.create(

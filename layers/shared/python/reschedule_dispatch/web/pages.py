@@ -1,7 +1,13 @@
-"""Server-rendered pages for the customer: small, no scripts, no third-party requests."""
+"""Server-rendered pages for the customer: small, no third-party requests, work without JS.
+
+The one script tells us a person saw the page (viewed). Link previews and mail scanners
+fetch the page without running it, which is why viewing is a POST and never the GET.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime
 from html import escape
 from itertools import groupby
@@ -25,14 +31,33 @@ a{color:#1f6feb}.ok{border-left:4px solid #1a7f37}.warn{border-left:4px solid #b
 """
 
 
-def _layout(title: str, body: str, refresh_seconds: int | None = None) -> str:
+VIEWED_SCRIPT = (
+    "(function(){function s(){fetch(location.pathname.replace(/\\/$/,'')+'/viewed',"
+    "{method:'POST',keepalive:true}).catch(function(){})}"
+    "if(document.visibilityState==='visible'){s()}else{document.addEventListener("
+    "'visibilitychange',function v(){if(document.visibilityState==='visible'){"
+    "document.removeEventListener('visibilitychange',v);s()}})}})()"
+)
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(VIEWED_SCRIPT.encode()).digest()).decode()
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    f"script-src 'sha256-{_SCRIPT_HASH}'; connect-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def _layout(
+    title: str, body: str, refresh_seconds: int | None = None, report_view: bool = False
+) -> str:
     refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         '<meta name="robots" content="noindex">'
         f"{refresh}<title>{escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body><main>{body}</main></body></html>"
+        f"<body><main>{body}</main>"
+        + (f"<script>{VIEWED_SCRIPT}</script>" if report_view else "")
+        + "</body></html>"
     )
 
 
@@ -74,7 +99,9 @@ def customer_page(page: CustomerPage, confirm_action: str, notice: str = "") -> 
             f"is still {escape(format_time(appointment.start, zone))}.</p></div>{_call_us(business)}",
         )
 
+    notice = notice or session.notice or ""
     notice_html = f"<div class='card warn'><p>{escape(notice)}</p></div>" if notice else ""
+    report_view = session.status is SessionStatus.LINK_SENT
     current = (
         f"<div class='card'><p class='muted'>Your appointment</p><p><strong>"
         f"{escape(appointment.service)}</strong></p><p>{escape(format_time(appointment.start, zone))}"
@@ -85,6 +112,7 @@ def customer_page(page: CustomerPage, confirm_action: str, notice: str = "") -> 
             "Pick a new time",
             f"{header}<h1>Pick a new time</h1>{notice_html}{current}<div class='card'><p>No other "
             f"times are open right now.</p>{_call_us(business)}</div>",
+            report_view=report_view,
         )
     days = []
     for day, openings in groupby(page.openings, key=lambda o: o.start.astimezone(zone).date()):
@@ -99,6 +127,7 @@ def customer_page(page: CustomerPage, confirm_action: str, notice: str = "") -> 
         f"{header}<h1>Pick a new time</h1>{notice_html}{current}"
         f"<form method='post' action='{escape(confirm_action)}'>{''.join(days)}"
         "<button type='submit'>Confirm new time</button></form>",
+        report_view=report_view,
     )
 
 

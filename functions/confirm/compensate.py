@@ -1,4 +1,4 @@
-"""Confirm workflow step: the move failed, so the session records why."""
+"""Confirm workflow, on any error: release the hold; the customer picks again or the session fails."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.services.lifecycle import RecordFailure
+from reschedule_dispatch.domain.session import SessionStatus
+from reschedule_dispatch.services.lifecycle import Compensate
 
 logger = Logger()
 tracer = Tracer()
@@ -18,8 +19,8 @@ metrics = Metrics()
 
 
 @cache
-def _record_failure() -> RecordFailure:
-    return wiring.record_failure()
+def _compensate() -> Compensate:
+    return wiring.compensate()
 
 
 @logger.inject_lambda_context
@@ -30,6 +31,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.warning(
         "confirm failed", extra={"error": error.get("Error"), "cause": error.get("Cause")}
     )
-    status = _record_failure()(str(event["session_id"]), str(error.get("Error", "")))
-    metrics.add_metric(name="ReschedulesFailed", unit=MetricUnit.Count, value=1)
+    status = _compensate()(str(event["session_id"]), str(error.get("Error", "")))
+    if status is SessionStatus.FAILED:
+        metrics.add_metric(name="ReschedulesFailed", unit=MetricUnit.Count, value=1)
     return {"session_id": event["session_id"], "status": status.value}

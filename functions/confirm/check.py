@@ -1,0 +1,28 @@
+"""Confirm workflow step 2: the appointment is unchanged and the chosen time still free."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.services.lifecycle import CheckAppointment
+
+logger = Logger()
+tracer = Tracer()
+
+
+@cache
+def _step() -> CheckAppointment:
+    return wiring.check_appointment()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A raised error's class name (OpeningTaken, AppointmentChanged...) is the state's Error.
+    _step()(str(event["session_id"]))
+    return {"session_id": event["session_id"]}

@@ -1,0 +1,67 @@
+"""A dispatcher acts on a session: POST /api/sessions/{id}/resend and /cancel."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.api.http import current_dispatcher, json_resolver, public_base_url
+from reschedule_dispatch.api.models import SessionOut
+from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = json_resolver(logger)
+
+SessionId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@cache
+def _env() -> wiring.SessionActionsEnv:
+    return wiring.SessionActionsEnv()
+
+
+@cache
+def _resend_link() -> ResendLink:
+    return wiring.resend_link(_env())
+
+
+@cache
+def _cancel_session() -> CancelSession:
+    return wiring.cancel_session(_env())
+
+
+@app.post("/api/sessions/<session_id>/resend")
+def resend(session_id: SessionId) -> SessionOut:
+    dispatcher = current_dispatcher(app.current_event)
+    session, timeline = _resend_link()(
+        dispatcher.business_id,
+        dispatcher.email,
+        session_id,
+        public_base_url(app.current_event, _env().public_base_url),
+    )
+    metrics.add_metric(name="LinksResent", unit=MetricUnit.Count, value=1)
+    return SessionOut.of(session, timeline)
+
+
+@app.post("/api/sessions/<session_id>/cancel")
+def cancel(session_id: SessionId) -> SessionOut:
+    dispatcher = current_dispatcher(app.current_event)
+    session, timeline = _cancel_session()(dispatcher.business_id, dispatcher.email, session_id)
+    metrics.add_metric(name="SessionsCanceled", unit=MetricUnit.Count, value=1)
+    return SessionOut.of(session, timeline)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,68 @@
+"""Openings for an appointment: gathers the engine's inputs from the provider and settings.
+
+The single source of openings: the customer page and the dispatcher API both ask here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reschedule_dispatch.domain.business import Business, BusinessSettings
+from reschedule_dispatch.domain.openings import OpeningsResult, find_openings, search_window
+from reschedule_dispatch.domain.ports import Clock, SchedulingProvider
+from reschedule_dispatch.domain.scheduling import Appointment, Technician
+from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
+
+
+@dataclass(frozen=True)
+class AppointmentOpenings:
+    appointment: Appointment
+    technicians: dict[str, Technician]  # every technician an opening or the appointment names
+    result: OpeningsResult
+
+
+class FindOpenings:
+    def __init__(
+        self,
+        provider: SchedulingProvider,
+        clock: Clock,
+        travel_for: Callable[[BusinessSettings], TravelTime] = travel_from_settings,
+    ) -> None:
+        self._provider = provider
+        self._clock = clock
+        self._travel_for = travel_for
+
+    def __call__(
+        self, business: Business, appointment: Appointment, *, explain: bool = False
+    ) -> AppointmentOpenings:
+        settings = business.settings
+        current = self._provider.get_technician(business.id, appointment.technician_id)
+        candidates = (
+            list(self._provider.technicians(business.id))
+            if settings.allow_technician_change
+            else [current]
+        )
+        if all(t.id != current.id for t in candidates):
+            candidates.append(current)
+        now = self._clock.now()
+        start, end = search_window(now, settings)
+        busy = {
+            t.id: self._provider.technician_schedule(business.id, t.id, start, end)
+            for t in candidates
+        }
+        result = find_openings(
+            appointment,
+            candidates,
+            busy,
+            settings,
+            business.zone,
+            now,
+            self._travel_for(settings),
+            explain=explain,
+        )
+        return AppointmentOpenings(
+            appointment=appointment,
+            technicians={t.id: t for t in candidates},
+            result=result,
+        )

@@ -1,0 +1,112 @@
+"""What a dispatcher does with a session once it exists: list, resend, cancel."""
+
+from __future__ import annotations
+
+from reschedule_dispatch.domain.errors import Conflict
+from reschedule_dispatch.domain.ports import (
+    BusinessDirectory,
+    Clock,
+    ExpiryScheduler,
+    SessionPage,
+    SessionRepository,
+    SmsSender,
+)
+from reschedule_dispatch.domain.session import (
+    OPEN_STATUSES,
+    Actor,
+    RescheduleSession,
+    SessionStatus,
+    TimelineEvent,
+)
+
+MAX_PAGE = 100
+
+
+class ListSessions:
+    def __init__(self, sessions: SessionRepository) -> None:
+        self._sessions = sessions
+
+    def __call__(
+        self, business_id: str, in_progress: bool, limit: int, cursor: str | None
+    ) -> SessionPage:
+        return self._sessions.list_sessions(business_id, in_progress, min(limit, MAX_PAGE), cursor)
+
+
+def _open_or_conflict(session: RescheduleSession, clock: Clock) -> None:
+    if session.status is SessionStatus.CONFIRMING:
+        raise Conflict("The customer is confirming a new time right now.")
+    if session.status not in OPEN_STATUSES:
+        raise Conflict(f"This session is closed ({session.status.label}).")
+    if session.is_expired_at(clock.now()):
+        raise Conflict("This link has expired.")
+
+
+class ResendLink:
+    """Texts the same link again: the body is read back from the SMS provider, because
+    we never store the token."""
+
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        businesses: BusinessDirectory,
+        sms: SmsSender,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._businesses = businesses
+        self._sms = sms
+        self._clock = clock
+
+    def __call__(
+        self, business_id: str, dispatcher: str, session_id: str, public_base_url: str
+    ) -> tuple[RescheduleSession, list[TimelineEvent]]:
+        session = self._sessions.get(business_id, session_id)
+        _open_or_conflict(session, self._clock)
+        if session.message_sid is None:
+            raise Conflict("The first message was never sent; cancel and send a new link.")
+        business = self._businesses.get(business_id)
+        body = self._sms.sent_body(session.message_sid)
+        sid = self._sms.send(
+            session.customer_phone,
+            business.phone,
+            body,
+            f"{public_base_url.rstrip('/')}/webhooks/twilio/status",
+        )
+        self._sessions.record_message(session.id, sid, "queued")
+        self._sessions.append_event(
+            session.id,
+            TimelineEvent(
+                type="resent", at=self._clock.now(), actor=Actor.DISPATCHER, detail=dispatcher
+            ),
+        )
+        return self._sessions.get(business_id, session.id), self._sessions.timeline(session.id)
+
+
+class CancelSession:
+    """Revokes the link at once; its page then says so and shows the business phone."""
+
+    def __init__(self, sessions: SessionRepository, expiry: ExpiryScheduler, clock: Clock) -> None:
+        self._sessions = sessions
+        self._expiry = expiry
+        self._clock = clock
+
+    def __call__(
+        self, business_id: str, dispatcher: str, session_id: str
+    ) -> tuple[RescheduleSession, list[TimelineEvent]]:
+        session = self._sessions.get(business_id, session_id)
+        _open_or_conflict(session, self._clock)
+        try:
+            canceled = self._sessions.transition(
+                session.id,
+                OPEN_STATUSES,
+                SessionStatus.CANCELED,
+                TimelineEvent(
+                    type="canceled", at=self._clock.now(), actor=Actor.DISPATCHER, detail=dispatcher
+                ),
+            )
+        except Conflict:
+            # The customer confirmed in the same instant: tell the dispatcher what won.
+            current = self._sessions.get(business_id, session.id)
+            raise Conflict(f"The session changed meanwhile: {current.status.label}.") from None
+        self._expiry.cancel_expiry(session.id)
+        return canceled, self._sessions.timeline(session.id)
