@@ -70,7 +70,7 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
             "id": f"{business_id[:2]}-tech-{i + 1}",
             "name": name,
             "home_base": {"address": f"{rng.randint(100, 999)} {rng.choice(STREETS)}",
-                          **_near(rng, spec["center"], 12)},
+                          **_near(rng, spec["center"], 4)},
             "working_hours": hours + ([{"weekday": 5, "start": "09:00:00", "end": "13:00:00"}]
                                       if i % 2 == 0 else []),
         }
@@ -88,7 +88,7 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
                 "email": f"{first.lower()}.{last.lower()}@example.com",
                 "location": {
                     "address": f"{rng.randint(100, 9999)} {rng.choice(STREETS)}",
-                    **_near(rng, spec["center"], 15),
+                    **_near(rng, spec["center"], 5),
                 },
             }
         )
@@ -98,14 +98,16 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
         day = today + timedelta(days=day_offset)
         if day.weekday() >= 5:
             continue
-        for technician in technicians:
-            # Two to three jobs a day, with gaps between them for the customer to move into.
+        for index, technician in enumerate(technicians):
+            # Two to three jobs a day, with gaps between them for the customer to move into;
+            # none on the first technician's Friday afternoon (vehicle service, below).
+            day_end = time(13) if index == 0 and day.weekday() == 4 else time(17)
             cursor = datetime.combine(day, time(8), tzinfo=zone)
             for _ in range(rng.randint(2, 3)):
                 service, minutes = rng.choice(spec["services"])
                 cursor += timedelta(minutes=rng.choice([0, 30, 60, 90]))
                 end = cursor + timedelta(minutes=minutes)
-                if end.time() > time(17):
+                if end.time() > day_end:
                     break
                 customer = customers[number % CUSTOMERS_PER_BUSINESS]
                 number += 1
@@ -120,6 +122,21 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
                     }
                 )
                 cursor = end + timedelta(minutes=30)
+    # Every Friday afternoon the first technician's van is serviced: time nobody can book.
+    blocked_times = [
+        {
+            "id": f"{business_id[:2]}-block-{i + 1}",
+            "technician_id": technicians[0]["id"],
+            "start": datetime.combine(day, time(13), tzinfo=zone).isoformat(),
+            "end": datetime.combine(day, time(17), tzinfo=zone).isoformat(),
+            "reason": "Vehicle service",
+        }
+        for i, day in enumerate(
+            today + timedelta(days=d)
+            for d in range(DAYS)
+            if (today + timedelta(days=d)).weekday() == 4
+        )
+    ]
     email, name = spec["dispatcher"]
     return {
         "id": business_id,
@@ -130,6 +147,7 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
         "technicians": technicians,
         "customers": customers,
         "appointments": appointments,
+        "blocked_times": blocked_times,
     }
 
 

@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterable
 from html import escape
 from typing import Any
 
+from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
 from local.dev_auth import DevTokens
 from local.lambda_runtime import FunctionError, LocalLambdaRuntime
+from local.provider_faults import FaultPlan, FaultRule
 from local.template import Route
 from local.twilio_sandbox import TwilioSandbox
 
@@ -39,11 +41,13 @@ class LocalGateway:
         runtime: LocalLambdaRuntime,
         tokens: DevTokens,
         sandbox: TwilioSandbox,
+        faults: FaultPlan | None = None,
     ) -> None:
         self._routes = routes
         self._runtime = runtime
         self._tokens = tokens
         self._sandbox = sandbox
+        self._faults = faults or FaultPlan()
         self.ready = threading.Event()
 
     def __call__(
@@ -62,6 +66,8 @@ class LocalGateway:
             return _json(503, {"status": "starting"})
         if request.path == "/dev/token":
             return self._dev_token(request)
+        if request.path == "/dev/provider-faults":
+            return self._provider_faults(request)
         if request.path == "/" and request.method == "GET":
             return self._index(request)
         for route in self._routes:
@@ -79,6 +85,25 @@ class LocalGateway:
         if token is None:
             return _json(404, {"message": f"No seeded dispatcher has the email {email!r}."})
         return _json(200, {"token": token})
+
+    def _provider_faults(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self._faults.clear()
+            return _json(200, {"armed": []})
+        if request.method == "POST":
+            try:
+                rule = FaultRule.model_validate_json(request.get_data())
+            except ValidationError as error:
+                return _json(
+                    422,
+                    {
+                        "message": "Invalid fault rule.",
+                        "detail": error.errors(include_url=False, include_context=False),
+                    },
+                )
+            self._faults.add(rule)
+            return _json(201, {"armed": self._faults.armed()})
+        return _json(200, {"armed": self._faults.armed()})
 
     def _index(self, request: Request) -> Response:
         base = request.host_url.rstrip("/")

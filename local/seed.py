@@ -14,6 +14,7 @@ from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirec
 from reschedule_dispatch.domain.business import Business, BusinessSettings
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
+    BlockedTime,
     Customer,
     Location,
     Technician,
@@ -45,6 +46,15 @@ class SeedTechnician(_Strict):
     name: str
     home_base: Location
     working_hours: list[WorkingHours]
+    services: list[str] | None = None  # None: can do any service
+
+
+class SeedBlockedTime(_Strict):
+    id: str
+    technician_id: str
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: str = ""
 
 
 class SeedCustomer(_Strict):
@@ -76,6 +86,7 @@ class SeedBusiness(_Strict):
     technicians: list[SeedTechnician]
     customers: list[SeedCustomer]
     appointments: list[SeedAppointment]
+    blocked_times: list[SeedBlockedTime] = []
 
     _phone = field_validator("phone")(_e164)
 
@@ -83,6 +94,9 @@ class SeedBusiness(_Strict):
     def _references_resolve(self) -> SeedBusiness:
         technicians = {t.id for t in self.technicians}
         customers = {c.id for c in self.customers}
+        for blocked in self.blocked_times:
+            if blocked.technician_id not in technicians:
+                raise ValueError(f"blocked time {blocked.id}: unknown technician")
         for appointment in self.appointments:
             if appointment.technician_id not in technicians:
                 raise ValueError(f"appointment {appointment.id}: unknown technician")
@@ -128,10 +142,13 @@ def load(seed: Seed, app_table: Any, provider_table: Any) -> None:
             provider.put_technician(
                 Technician(
                     business_id=b.id,
-                    **t.model_dump(exclude={"working_hours"}),
+                    **t.model_dump(exclude={"working_hours", "services"}),
                     working_hours=tuple(t.working_hours),
+                    services=tuple(t.services) if t.services is not None else None,
                 )
             )
+        for blocked in b.blocked_times:
+            provider.put_blocked_time(BlockedTime(business_id=b.id, **blocked.model_dump()))
         for c in b.customers:
             provider.put_customer(Customer(business_id=b.id, **c.model_dump()))
         locations = {c.id: c.location for c in b.customers}

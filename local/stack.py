@@ -23,10 +23,12 @@ from local.demo_data import demo_seed
 from local.dev_auth import DevTokens
 from local.gateway import LocalGateway
 from local.lambda_runtime import LocalLambdaRuntime
+from local.provider_faults import FaultPlan, FaultyProvider
 from local.scheduler_pump import SchedulerPump
 from local.seed import Seed, load
 from local.template import Template
 from local.twilio_sandbox import TwilioSandbox
+from reschedule_dispatch import wiring
 
 logger = logging.getLogger("local")
 
@@ -94,11 +96,13 @@ class LocalStack:
             dynamodb.Table(os.environ["APP_TABLE_NAME"]),
             dynamodb.Table(os.environ["PROVIDER_TABLE_NAME"]),
         )
+        self.faults = FaultPlan()
+        wiring.use_provider_wrapper(lambda provider: FaultyProvider(provider, self.faults))
         runtime.cold_start_all()
 
         self._sandbox = TwilioSandbox(account_sid, auth_token, step_delay=config.sms_step_seconds)
         self.gateway = LocalGateway(
-            template.routes(), runtime, DevTokens(seed.dispatchers()), self._sandbox
+            template.routes(), runtime, DevTokens(seed.dispatchers()), self._sandbox, self.faults
         )
         placeholder.app = self.gateway
         threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
@@ -122,6 +126,7 @@ class LocalStack:
                 f"  API:                          {self.url}/api/customers?q=<name or phone> "
                 "(Authorization: Bearer <token>)",
                 f"  Health:                      {self.url}/health",
+                f"  Provider faults (chaos):     {self.url}/dev/provider-faults",
                 "Press Ctrl+C to stop.",
             ]
         )

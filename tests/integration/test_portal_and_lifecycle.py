@@ -271,3 +271,29 @@ def test_another_business_cannot_read_a_session(world):
     session, _ = _sent(world)
     with pytest.raises(NotFound):
         world.sessions.get("other", session.id)
+
+
+def test_a_finished_sessions_hold_never_blocks_its_own_appointment(world):
+    # Given a completed reschedule whose hold is still within its lease
+    session, opening = _confirming(world)
+    _run_steps(world, session.id)
+    _finalize(world)(session.id)
+    # When the same appointment gets a new session choosing a time overlapping its new slot
+    again = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE).session
+    overlapping = opening.model_copy(
+        update={"start": opening.start + timedelta(minutes=30),
+                "end": opening.end + timedelta(minutes=30)}
+    )  # fmt: skip
+    world.sessions.transition(
+        again.id,
+        SessionStatus.LINK_SENT,
+        SessionStatus.CONFIRMING,
+        world.sessions.timeline(again.id)[0],
+        new_opening=overlapping,
+    )
+    # Then its hold goes through: moving within its own slot is allowed
+    HoldOpening(world.sessions, world.holds, world.clock)(again.id)
+    # But the time still holds against any other appointment's session
+    with pytest.raises(OpeningTaken):
+        world.holds.hold("acme", overlapping, "someone", "appt-other", world.clock.now(),
+                         world.clock.now() + timedelta(minutes=10))  # fmt: skip

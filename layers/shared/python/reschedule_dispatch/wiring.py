@@ -5,6 +5,7 @@ Nothing here runs at import time; handlers call these builders once per cold sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -18,6 +19,7 @@ from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionReposito
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
 from reschedule_dispatch.adapters.twilio_sms import TwilioSmsSender, twilio_client
+from reschedule_dispatch.domain.ports import SchedulingProvider
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -33,6 +35,22 @@ from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
 
 SECRET_MAX_AGE_SECONDS = 300
+
+# The one place a provider adapter is chosen. A local stack may wrap it (fault injection);
+# in AWS nothing does.
+_provider_wrapper: Callable[[SchedulingProvider], SchedulingProvider] | None = None
+
+
+def use_provider_wrapper(
+    wrapper: Callable[[SchedulingProvider], SchedulingProvider] | None,
+) -> None:
+    global _provider_wrapper
+    _provider_wrapper = wrapper
+
+
+def _provider(table_name: str) -> SchedulingProvider:
+    provider: SchedulingProvider = DemoProvider(_table(table_name))
+    return _provider_wrapper(provider) if _provider_wrapper else provider
 
 
 class AppEnv(BaseSettings):
@@ -95,7 +113,7 @@ def send_link(env: SendLinkEnv | None = None) -> SendLink:
     app_table = _table(env.app_table_name)
     return SendLink(
         sessions=DynamoSessionRepository(app_table),
-        provider=DemoProvider(_table(env.provider_table_name)),
+        provider=_provider(env.provider_table_name),
         businesses=DynamoBusinessDirectory(app_table),
         sms=sms_sender(env),
         expiry=EventBridgeExpiryScheduler(
@@ -110,7 +128,7 @@ def send_link(env: SendLinkEnv | None = None) -> SendLink:
 
 def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
     env = env or ProviderEnv()
-    return SearchCustomers(DemoProvider(_table(env.provider_table_name)), SystemClock())
+    return SearchCustomers(_provider(env.provider_table_name), SystemClock())
 
 
 def get_session(env: AppEnv | None = None) -> GetSession:
@@ -123,7 +141,7 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
     app_table = _table(env.app_table_name)
     return CustomerLinks(
         sessions=DynamoSessionRepository(app_table),
-        provider=DemoProvider(_table(env.provider_table_name)),
+        provider=_provider(env.provider_table_name),
         businesses=DynamoBusinessDirectory(app_table),
         workflow=StepFunctionsConfirmWorkflow(
             boto3.client("stepfunctions"), env.confirm_state_machine_arn
@@ -144,7 +162,7 @@ def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
     env = env or ProviderEnv()
     return CheckAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
-        DemoProvider(_table(env.provider_table_name)),
+        _provider(env.provider_table_name),
     )
 
 
@@ -152,7 +170,7 @@ def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
     env = env or ProviderEnv()
     return MoveAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
-        DemoProvider(_table(env.provider_table_name)),
+        _provider(env.provider_table_name),
     )
 
 

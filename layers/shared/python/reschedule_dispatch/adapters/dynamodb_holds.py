@@ -53,6 +53,7 @@ class DynamoOpeningHolds:
         business_id: str,
         opening: Opening,
         session_id: str,
+        appointment_id: str,
         now: datetime,
         lease_until: datetime,
     ) -> None:
@@ -63,14 +64,22 @@ class DynamoOpeningHolds:
                     "Item": {
                         **self._key(business_id, opening.technician_id, cell),
                         "session_id": session_id,
+                        "appointment_id": appointment_id,
                         "lease_until": _stamp(lease_until),
                         # DynamoDB TTL sweeps old holds; the lease itself is checked in code.
                         "expires_at_epoch": int(lease_until.timestamp()) + 86_400,
                     },
+                    # Free, expired, ours, or held for this same appointment (by an earlier
+                    # session of it): moving within or next to its own slot is allowed.
                     "ConditionExpression": (
-                        "attribute_not_exists(pk) OR lease_until < :now OR session_id = :sid"
+                        "attribute_not_exists(pk) OR lease_until < :now OR session_id = :sid "
+                        "OR appointment_id = :appointment"
                     ),
-                    "ExpressionAttributeValues": {":now": _stamp(now), ":sid": session_id},
+                    "ExpressionAttributeValues": {
+                        ":now": _stamp(now),
+                        ":sid": session_id,
+                        ":appointment": appointment_id,
+                    },
                 }
             }
             for cell in cells(opening.start, opening.end)

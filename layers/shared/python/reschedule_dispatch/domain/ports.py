@@ -146,10 +146,12 @@ class OpeningHolds(Protocol):
         business_id: str,
         opening: Opening,
         session_id: str,
+        appointment_id: str,
         now: datetime,
         lease_until: datetime,
     ) -> None:
-        """Reserves the technician's time for the session; OpeningTaken if another holds it."""
+        """Reserves the technician's time for the session's appointment; OpeningTaken if
+        another appointment's session holds it."""
         ...
 
     def release(self, business_id: str, opening: Opening, session_id: str) -> None:

@@ -75,7 +75,9 @@ class HoldOpening:
     def __call__(self, session_id: str) -> None:
         session, opening = _confirming(self._sessions, session_id)
         now = self._clock.now()
-        self._holds.hold(session.business_id, opening, session.id, now, now + HOLD_LEASE)
+        self._holds.hold(
+            session.business_id, opening, session.id, session.appointment_id, now, now + HOLD_LEASE
+        )
 
 
 class CheckAppointment:

@@ -97,7 +97,7 @@ class CustomerLinks:
                 TimelineEvent(type="viewed", at=self._clock.now(), actor=Actor.CUSTOMER),
             )
 
-    def confirm(self, token: str, slot: str) -> RescheduleSession:
+    def confirm(self, token: str, slot: str, *, retry_race: bool = True) -> RescheduleSession:
         session, business = self._usable_session(token)
         if session.status in (SessionStatus.CONFIRMING, SessionStatus.COMPLETED):
             if session.new_opening is not None and session.new_opening.key == slot:
@@ -116,20 +116,14 @@ class CustomerLinks:
         if ranked is None:
             raise Unprocessable("That time is no longer available. Please pick another one.")
         chosen = Opening(start=ranked.start, end=ranked.end, technician_id=ranked.technician_id)
-        confirming = self._sessions.transition(
-            session.id,
-            OPEN_STATUSES,
-            SessionStatus.CONFIRMING,
-            TimelineEvent(
-                type="confirming",
-                at=self._clock.now(),
-                actor=Actor.CUSTOMER,
-                detail=chosen.start.isoformat(),
-            ),
-            new_opening=chosen,
-            notice=None,
-            confirm_attempt=session.confirm_attempt + 1,
-        )
+        try:
+            confirming = self._confirming(session, chosen)
+        except Conflict:
+            if not retry_race:
+                raise
+            # Something else changed the session between our read and our write (a cancel,
+            # expiry, or the same customer's other tap): answer from the state that won.
+            return self.confirm(token, slot, retry_race=False)
         try:
             self._workflow.start(confirming, chosen)
         except Exception:
@@ -144,6 +138,22 @@ class CustomerLinks:
             )
             raise
         return confirming
+
+    def _confirming(self, session: RescheduleSession, chosen: Opening) -> RescheduleSession:
+        return self._sessions.transition(
+            session.id,
+            OPEN_STATUSES,
+            SessionStatus.CONFIRMING,
+            TimelineEvent(
+                type="confirming",
+                at=self._clock.now(),
+                actor=Actor.CUSTOMER,
+                detail=chosen.start.isoformat(),
+            ),
+            new_opening=chosen,
+            notice=None,
+            confirm_attempt=session.confirm_attempt + 1,
+        )
 
     def _usable_session(self, token: str) -> tuple[RescheduleSession, Business]:
         if not is_well_formed(token):

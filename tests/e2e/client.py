@@ -1,0 +1,87 @@
+"""The e2e tests' view of the product: a dispatcher's console API, a phone, a browser-less page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from tests.e2e.conftest import token_for, wait_for
+
+TIMEOUT = 10
+
+
+def slots(html: str) -> list[str]:
+    """The slot values a customer page offers."""
+    return re.findall(r"name='slot' value='([^']+)'", html)
+
+
+def inbox(url: str, phone: str) -> list[dict[str, Any]]:
+    response = requests.get(f"{url}/dev/sms", params={"to": phone}, timeout=TIMEOUT)
+    response.raise_for_status()
+    return list(response.json())
+
+
+@dataclass
+class Console:
+    url: str
+    token: str
+
+    @classmethod
+    def sign_in(cls, url: str, email: str) -> Console:
+        return cls(url, token_for(url, email))
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return requests.request(
+            method, f"{self.url}{path}", headers=headers, timeout=TIMEOUT, **kwargs
+        )
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self._call("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self._call("POST", path, **kwargs)
+
+    def customers(self, query: str) -> list[dict[str, Any]]:
+        response = self.get("/api/customers", params={"q": query})
+        response.raise_for_status()
+        return list(response.json())
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        response = self.get(f"/api/sessions/{session_id}")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def movable_appointments(self, query: str = "555") -> list[tuple[dict, dict]]:
+        """(customer, appointment) pairs at least two days away, so the link may be sent."""
+        soon = datetime.now().astimezone() + timedelta(days=2)
+        return [
+            (customer, appointment)
+            for customer in self.customers(query)
+            for appointment in customer["appointments"]
+            if datetime.fromisoformat(appointment["start"]) > soon
+        ]
+
+    def send_any(self, exclude: set[str] | None = None) -> tuple[dict, dict, dict]:
+        """Sends a link for the first movable appointment with no session in progress."""
+        for customer, appointment in self.movable_appointments():
+            if exclude and appointment["id"] in exclude:
+                continue
+            response = self.post("/api/sessions", json={"appointment_id": appointment["id"]})
+            if response.status_code == 409:
+                continue  # another test's session is in progress on this one
+            assert response.status_code == 201, response.text
+            return customer, appointment, dict(response.json())
+        raise AssertionError("no movable appointment left without a session in progress")
+
+    def wait_status(self, session_id: str, *statuses: str, timeout: float = 45.0) -> dict:
+        return dict(
+            wait_for(
+                lambda: d if (d := self.session(session_id))["status"] in statuses else None,
+                timeout=timeout,
+            )
+        )
