@@ -1,4 +1,4 @@
-"""The console's reads: customers, the session lists, a session's detail. Read-only."""
+"""The console's reads: customers, openings, the session lists, a session's detail. Read-only."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import current_dispatcher, json_resolver
-from reschedule_dispatch.api.models import CustomerOut, SessionList, SessionOut, SessionSummary
+from reschedule_dispatch.api.models import (
+    CustomerOut,
+    OpeningsOut,
+    SessionList,
+    SessionOut,
+    SessionSummary,
+)
+from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
 from reschedule_dispatch.services.queries import GetSession, SearchCustomers
 from reschedule_dispatch.services.session_actions import ListSessions
 
@@ -35,6 +42,25 @@ def _get_session() -> GetSession:
 @cache
 def _list_sessions() -> ListSessions:
     return wiring.list_sessions()
+
+
+@cache
+def _appointment_openings() -> AppointmentOpeningsQuery:
+    return wiring.appointment_openings()
+
+
+@app.get("/api/appointments/<appointment_id>/openings")
+def appointment_openings(
+    appointment_id: Annotated[str, Path(min_length=1, max_length=128)],
+    explain: Annotated[
+        bool, Query(description="Also list rejected times near the top ones")
+    ] = False,
+) -> OpeningsOut:
+    dispatcher = current_dispatcher(app.current_event)
+    business, found = _appointment_openings()(
+        dispatcher.business_id, appointment_id, explain=explain
+    )
+    return OpeningsOut.of(business, found, explain)
 
 
 @app.get("/api/customers")

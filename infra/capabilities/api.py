@@ -110,7 +110,7 @@ class Api(Construct):
             folder="dispatcher_api",
             module="handler",
             service="dispatcher_api",
-            description="GET /api/customers, /api/sessions, /api/sessions/{id}: read-only",
+            description="GET customers, appointment openings, sessions: read-only",
             environment=tables,
         )
         app_table.grant_read_data(self.dispatcher_api_function)
@@ -261,6 +261,10 @@ class Api(Construct):
         # Dispatcher console (Cognito)
         api_root = api.root.add_resource("api")
         dispatcher(api_root.add_resource("customers"), "GET", self.dispatcher_api_function)
+        openings = (
+            api_root.add_resource("appointments").add_resource("{id}").add_resource("openings")
+        )
+        dispatcher(openings, "GET", self.dispatcher_api_function, "id")
         sessions = api_root.add_resource("sessions")
         dispatcher(sessions, "POST", self.send_link_function)
         dispatcher(sessions, "GET", self.dispatcher_api_function)

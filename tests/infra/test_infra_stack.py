@@ -298,6 +298,7 @@ def test_api_routes_and_their_authorization(synthesized):
 
     expected = {
         ("GET", "/api/customers"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("GET", "/api/appointments/{id}/openings"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("POST", "/api/sessions"): ("COGNITO_USER_POOLS", "send_link"),
         ("GET", "/api/sessions"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/sessions/{id}"): ("COGNITO_USER_POOLS", "dispatcher_api"),

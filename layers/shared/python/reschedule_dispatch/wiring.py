@@ -29,6 +29,7 @@ from reschedule_dispatch.services.lifecycle import (
     MoveAppointment,
     RecordDelivery,
 )
+from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
 from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.queries import GetSession, SearchCustomers
 from reschedule_dispatch.services.send_link import SendLink
@@ -129,6 +130,16 @@ def send_link(env: SendLinkEnv | None = None) -> SendLink:
 def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
     env = env or ProviderEnv()
     return SearchCustomers(_provider(env.provider_table_name), SystemClock())
+
+
+def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQuery:
+    env = env or ProviderEnv()
+    provider = _provider(env.provider_table_name)
+    return AppointmentOpeningsQuery(
+        provider,
+        DynamoBusinessDirectory(_table(env.app_table_name)),
+        FindOpenings(provider, SystemClock()),
+    )
 
 
 def get_session(env: AppEnv | None = None) -> GetSession:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.session import RescheduleSession, TimelineEvent
+from reschedule_dispatch.services.openings import AppointmentOpenings
 from reschedule_dispatch.services.queries import CustomerWithAppointments
 
 
@@ -155,3 +157,63 @@ class SessionSummary(BaseModel):
 class SessionList(BaseModel):
     sessions: list[SessionSummary]
     cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last.")
+
+
+class OpeningOut(BaseModel):
+    start: AwareDatetime
+    end: AwareDatetime
+    technician_id: str
+    technician_name: str
+    drive_minutes_before: int
+    drive_minutes_after: int
+    score: float
+
+
+class RejectedOut(BaseModel):
+    start: AwareDatetime
+    end: AwareDatetime
+    technician_id: str
+    technician_name: str
+    reason: str
+
+
+class OpeningsOut(BaseModel):
+    """Best first; times in the business's time zone. `rejected` only with ?explain=true."""
+
+    openings: list[OpeningOut]
+    rejected: list[RejectedOut] | None = None
+
+    @classmethod
+    def of(cls, business: Business, found: AppointmentOpenings, explain: bool) -> OpeningsOut:
+        zone = business.zone
+
+        def name(technician_id: str) -> str:
+            technician = found.technicians.get(technician_id)
+            return technician.name if technician else technician_id
+
+        return cls(
+            openings=[
+                OpeningOut(
+                    start=o.start.astimezone(zone),
+                    end=o.end.astimezone(zone),
+                    technician_id=o.technician_id,
+                    technician_name=name(o.technician_id),
+                    drive_minutes_before=o.drive_minutes_before,
+                    drive_minutes_after=o.drive_minutes_after,
+                    score=o.score,
+                )
+                for o in found.result.openings
+            ],
+            rejected=[
+                RejectedOut(
+                    start=r.start.astimezone(zone),
+                    end=r.end.astimezone(zone),
+                    technician_id=r.technician_id,
+                    technician_name=name(r.technician_id),
+                    reason=r.reason,
+                )
+                for r in found.result.rejected
+            ]
+            if explain
+            else None,
+        )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings
 from reschedule_dispatch.domain.openings import OpeningsResult, find_openings, search_window
-from reschedule_dispatch.domain.ports import Clock, SchedulingProvider
+from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, SchedulingProvider
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 
@@ -66,3 +66,21 @@ class FindOpenings:
             technicians={t.id: t for t in candidates},
             result=result,
         )
+
+
+class AppointmentOpeningsQuery:
+    """The dispatcher's view: the same openings the customer would see, for any appointment."""
+
+    def __init__(
+        self, provider: SchedulingProvider, businesses: BusinessDirectory, find: FindOpenings
+    ) -> None:
+        self._provider = provider
+        self._businesses = businesses
+        self._find = find
+
+    def __call__(
+        self, business_id: str, appointment_id: str, *, explain: bool = False
+    ) -> tuple[Business, AppointmentOpenings]:
+        business = self._businesses.get(business_id)
+        appointment = self._provider.get_appointment(business_id, appointment_id)
+        return business, self._find(business, appointment, explain=explain)
