@@ -14,7 +14,7 @@ PORT ?= 8000
 SEED ?=
 TEST_ARGS ?=
 
-.PHONY: help install dev test lint format synth cfn-lint test-unit test-integration test-infra test-e2e clean
+.PHONY: help install dev test lint format synth cfn-lint test-unit bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ test: lint cfn-lint ## Lint, synthesize, then run every test (unit, integration,
 
 test-unit: install ## Unit tests only (no synth needed)
 	$(VENV)/bin/pytest tests/unit $(TEST_ARGS)
+
+bench: install ## Performance budgets: the openings engine (see docs/openings.md)
+	$(PY) bench/bench_openings.py
 
 dev: synth ## Run the whole product locally on http://127.0.0.1:$(PORT) (SEED=file.json for other data)
 	PORT=$(PORT) SEED=$(SEED) $(PY) -m local

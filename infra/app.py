@@ -20,12 +20,14 @@ def build_app(context: Mapping[str, Any] | None = None) -> tuple[App, Reschedule
     app = App(context=dict(context) if context is not None else None)
     public_base_url = app.node.try_get_context("publicBaseUrl") or ""
     log_level = app.node.try_get_context("logLevel") or "INFO"
+    travel_model = app.node.try_get_context("travelModel") or "haversine"
     stack = RescheduleDispatchStack(
         app,
         STACK_NAME,
         description="Reschedule Dispatch: text a customer a private link to move an appointment",
         public_base_url=str(public_base_url),
         log_level=str(log_level),
+        travel_model=str(travel_model),
         analytics_reporting=False,
     )
     Tags.of(stack).add("Project", "RescheduleDispatch")

@@ -13,6 +13,7 @@ from infra.capabilities.confirm_workflow import ConfirmWorkflow
 from infra.capabilities.data import Data
 from infra.capabilities.expiry import Expiry
 from infra.capabilities.messaging import Messaging
+from infra.capabilities.travel import Travel
 from infra.lambda_factory import LambdaFactory
 
 STACK_NAME = "RescheduleDispatch"
@@ -28,6 +29,7 @@ class RescheduleDispatchStack(Stack):
         *,
         public_base_url: str = "",
         log_level: str = "INFO",
+        travel_model: str = "haversine",
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -69,5 +71,9 @@ class RescheduleDispatchStack(Stack):
             "TwilioSecretArn": messaging.twilio_secret.secret_arn,
             "ScheduleGroupName": expiry.schedule_group_name,
         }
+        travel = Travel(self, "Travel", model=travel_model)
+        for computes_openings in (api.portal_function, api.dispatcher_api_function):
+            travel.use_from(computes_openings)
+
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

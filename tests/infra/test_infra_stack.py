@@ -638,3 +638,45 @@ def test_no_cdk_errors_or_warnings(synthesized):
     annotations = Annotations.from_stack(synthesized.stack)
     assert annotations.find_error("*", Match.any_value()) == []
     assert annotations.find_warning("*", Match.any_value()) == []
+
+
+def test_travel_is_offline_by_default(synthesized):
+    resources = synthesized.resources
+    assert not of_type(resources, "AWS::Location::RouteCalculator")
+    for fn in of_type(resources, "AWS::Lambda::Function").values():
+        assert "ROUTE_CALCULATOR_NAME" not in fn["Properties"]["Environment"]["Variables"]
+
+
+def test_amazon_location_travel_is_an_opt_in_with_least_privilege():
+    # Given the context key travelModel=amazon-location
+    from infra.app import build_app
+
+    _, stack = build_app({"travelModel": "amazon-location"})
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    # Then one route calculator exists
+    [calculator] = of_type(resources, "AWS::Location::RouteCalculator").values()
+    name = calculator["Properties"]["CalculatorName"]
+    # And exactly the functions that compute openings use it, and may only calculate routes
+    users = {
+        fn["Metadata"]["reschedule:source"]
+        for fn in of_type(resources, "AWS::Lambda::Function").values()
+        if fn["Properties"]["Environment"]["Variables"].get("ROUTE_CALCULATOR_NAME") == name
+    }
+    assert users == {"functions/portal", "functions/dispatcher_api"}
+    geo_statements = [
+        statement
+        for policy in of_type(resources, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(str(a).startswith("geo:") for a in as_list(statement["Action"]))
+    ]
+    assert len(geo_statements) == 2
+    for statement in geo_statements:
+        assert statement["Action"] == "geo:CalculateRouteMatrix"
+        assert name in json.dumps(statement["Resource"])
+
+
+def test_an_unknown_travel_model_is_refused():
+    from infra.app import build_app
+
+    with pytest.raises(ValueError, match="travelModel"):
+        build_app({"travelModel": "carrier-pigeon"})

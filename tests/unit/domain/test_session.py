@@ -64,3 +64,22 @@ def test_any_walk_of_legal_moves_ends_in_at_most_one_final_status(attempts):
     assert len(reached_final) <= 1
     if reached_final:
         assert status == reached_final[0]
+
+
+def test_overlap_uses_instants_across_the_fall_back_hour():
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from reschedule_dispatch.domain.scheduling import BlockedTime
+
+    # Given a blocked time over the repeated 1:00-2:00 hour of 2026-11-01 in Chicago
+    zone = ZoneInfo("America/Chicago")
+    first_one_thirty = datetime(2026, 11, 1, 1, 30, tzinfo=zone)  # CDT, fold=0
+    second_one_ten = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=zone)  # CST, 40 min later
+    blocked = BlockedTime(
+        id="b", business_id="x", technician_id="t", start=first_one_thirty, end=second_one_ten
+    )
+    # Then it is valid, and overlaps what is inside it in real time only
+    assert blocked.overlaps(first_one_thirty + timedelta(minutes=5), second_one_ten)
+    later = datetime(2026, 11, 1, 1, 20, fold=1, tzinfo=zone)
+    assert not blocked.overlaps(later, later + timedelta(minutes=5))

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from pydantic_settings import BaseSettings
 
+from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime, RouteCache
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
@@ -19,7 +20,9 @@ from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionReposito
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
 from reschedule_dispatch.adapters.twilio_sms import TwilioSmsSender, twilio_client
+from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.ports import SchedulingProvider
+from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -60,6 +63,8 @@ class AppEnv(BaseSettings):
 
 class ProviderEnv(AppEnv):
     provider_table_name: str
+    # Amazon Location route calculator for drive times; unset: the offline model.
+    route_calculator_name: str | None = None
 
 
 class TwilioEnv(BaseSettings):
@@ -132,13 +137,31 @@ def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
     return SearchCustomers(_provider(env.provider_table_name), SystemClock())
 
 
+def _travel_for(env: ProviderEnv) -> Callable[[BusinessSettings], TravelTime]:
+    """The business's travel-time model: Amazon Location when configured, else offline."""
+    calculator = env.route_calculator_name
+    if not calculator:
+        return travel_from_settings
+    client = boto3.client("location")
+    routes = RouteCache()  # shared by every request this container serves
+
+    def amazon_location(settings: BusinessSettings) -> TravelTime:
+        return AmazonLocationTravelTime(
+            client, calculator, cache=routes, fallback=travel_from_settings(settings)
+        )
+
+    return amazon_location
+
+
+def find_openings(env: ProviderEnv, provider: SchedulingProvider) -> FindOpenings:
+    return FindOpenings(provider, SystemClock(), _travel_for(env))
+
+
 def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQuery:
     env = env or ProviderEnv()
     provider = _provider(env.provider_table_name)
     return AppointmentOpeningsQuery(
-        provider,
-        DynamoBusinessDirectory(_table(env.app_table_name)),
-        FindOpenings(provider, SystemClock()),
+        provider, DynamoBusinessDirectory(_table(env.app_table_name)), find_openings(env, provider)
     )
 
 
@@ -150,14 +173,16 @@ def get_session(env: AppEnv | None = None) -> GetSession:
 def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
     env = env or PortalEnv()
     app_table = _table(env.app_table_name)
+    provider = _provider(env.provider_table_name)
     return CustomerLinks(
         sessions=DynamoSessionRepository(app_table),
-        provider=_provider(env.provider_table_name),
+        provider=provider,
         businesses=DynamoBusinessDirectory(app_table),
         workflow=StepFunctionsConfirmWorkflow(
             boto3.client("stepfunctions"), env.confirm_state_machine_arn
         ),
         clock=SystemClock(),
+        openings=find_openings(env, provider),
     )
 
 

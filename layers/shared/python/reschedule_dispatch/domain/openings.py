@@ -1,64 +1,770 @@
-"""Openings for an appointment: a simple, pure rule until the full engine lands.
+"""The openings engine: which times a customer may move an appointment to, best first.
 
-Same technician, whole service inside their working hours, no overlap with their other
-appointments (the one being moved blocks nothing), at least `min_notice_hours` from now and
-within `horizon_days`, on the business's slot grid, never the current time.
+Pure: no I/O; drive times come through the `TravelTime` port. docs/openings.md states the
+rules, the score, the DST behaviour and how `explain` works; this module follows it.
+
+An opening is a start on the technician's wall-clock grid (every `slot_minutes` from the
+start of their working hours) and a technician such that the whole service lies in their
+working hours, it overlaps nothing of theirs (the appointment being moved blocks nothing),
+the drive from the previous stop and on to the next one (the home base at the ends of the
+day) each take at most `max_drive_minutes` and fit, with `buffer_minutes` next to other
+jobs, it starts at least `min_notice_hours` from now and at most `horizon_days` ahead, the
+technician may take it, and it is not the current time with the current technician.
+
+How it stays fast: per technician and working block, the day's busy items are walked once
+into gaps; each gap gets its drives once (cached per location pair for the call) and then
+its feasible starts are one contiguous run of the precomputed grid (two bisections). Only
+the few starts of a gap that can still be shown are ranked, and pydantic models are built
+only for the openings returned. Work grows linearly with the number of busy items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+import math
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from reschedule_dispatch.domain.business import BusinessSettings
-from reschedule_dispatch.domain.scheduling import Appointment, Technician
+from reschedule_dispatch.domain.scheduling import (
+    Appointment,
+    BlockedTime,
+    Busy,
+    Location,
+    Technician,
+)
 from reschedule_dispatch.domain.session import Opening
+from reschedule_dispatch.domain.travel import TravelTime
+
+# The ranking penalty, in points (lower is better); docs/openings.md gives the formula.
+POINTS_PER_ADDED_DRIVE_MINUTE = 1.0
+POINTS_FOR_ANOTHER_TECHNICIAN = 30.0
+POINTS_PER_DAY_FROM_ORIGINAL = 5.0
+# `explain` looks at this many grid steps either side of each shown opening.
+EXPLAIN_STEPS = 2
+
+_DAY_SECONDS = 86400.0
+
+
+class RankedOpening(Opening):
+    """An opening as shown: with its drives and its score (higher is better, 100 at most)."""
+
+    drive_minutes_before: int
+    drive_minutes_after: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A time near a shown opening that was not offered, and the first rule it broke."""
+
+    start: datetime
+    end: datetime
+    technician_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OpeningsResult:
+    openings: list[RankedOpening]
+    rejected: list[Rejection]
+
+
+@dataclass(frozen=True)
+class FeasibleOpening:
+    """One feasible (start, technician) before ranking; what the rules alone allow."""
+
+    start: datetime
+    end: datetime
+    technician_id: str
+    drive_minutes_before: int
+    drive_minutes_after: int
+    added_drive_minutes: int
+
+
+@dataclass(frozen=True)
+class TravelLegs:
+    """Every drive `find_openings` may ask the travel port for, so an adapter can batch them.
+
+    `to_customer` are the places a technician may drive from to the customer,
+    `from_customer` those they may drive on to, and `between` the existing drives from one
+    stop to the next, which the score needs to tell how many minutes an opening adds.
+    """
+
+    to_customer: tuple[Location, ...]
+    from_customer: tuple[Location, ...]
+    between: tuple[tuple[Location, Location], ...]
+
+
+def search_window(now: datetime, settings: BusinessSettings) -> tuple[datetime, datetime]:
+    """The span [start, end) to fetch busy time for: give the engine every appointment and
+    blocked time that overlaps it.
+
+    Openings start in [now + min notice, now + horizon]; a working day around them is at
+    most 25 hours long (a fall-back day), so a margin of two days on each side holds every
+    item that can touch those working days, in any time zone.
+    """
+    now = now.astimezone(UTC)
+    return (
+        now + timedelta(hours=settings.min_notice_hours) - timedelta(days=2),
+        now + timedelta(days=settings.horizon_days) + timedelta(days=2),
+    )
 
 
 def find_openings(
     appointment: Appointment,
-    technician: Technician,
-    technician_appointments: Iterable[Appointment],
+    technicians: Sequence[Technician],
+    busy: Mapping[str, Sequence[Busy]],
     settings: BusinessSettings,
     zone: ZoneInfo,
     now: datetime,
-) -> list[Opening]:
+    travel: TravelTime,
+    *,
+    explain: bool = False,
+) -> OpeningsResult:
+    """The best openings, best first, at most `settings.max_openings`, spread across days.
+
+    `technicians` are the candidates, the current one included; the engine applies
+    `allow_technician_change` and `can_do`. `busy` maps a technician id to their
+    appointments and blocked times in `search_window` (the moved appointment may be among
+    them). Times come back as aware UTC datetimes.
+    """
+    search = _Search(appointment, technicians, busy, settings, zone, now, travel)
+    candidates, days = search.candidates(per_gap=settings.max_openings)
+    chosen = _select(candidates, days, settings.max_openings)
     duration = appointment.end - appointment.start
-    earliest = now + timedelta(hours=settings.min_notice_hours)
-    latest = now + timedelta(days=settings.horizon_days)
-    busy = [a for a in technician_appointments if a.id != appointment.id]
-    step = timedelta(minutes=settings.slot_minutes)
+    openings = [_ranked(c, duration) for c in chosen]
+    rejected = search.explain(chosen) if explain else []
+    return OpeningsResult(openings=openings, rejected=rejected)
 
-    openings: list[Opening] = []
-    for day in _days(earliest.astimezone(zone).date(), latest.astimezone(zone).date()):
-        for hours in technician.hours_on(day.weekday()):
-            # Wall-clock times on the grid; zoneinfo resolves each to its real UTC instant,
-            # so DST days simply have a shorter or longer list.
-            start = datetime.combine(day, hours.start, tzinfo=zone)
-            day_end = datetime.combine(day, hours.end, tzinfo=zone)
-            while start + duration <= day_end:
-                end = start + duration
-                if (
-                    earliest <= start <= latest
-                    and start != appointment.start
-                    and not any(b.overlaps(start, end) for b in busy)
+
+def feasible_openings(
+    appointment: Appointment,
+    technicians: Sequence[Technician],
+    busy: Mapping[str, Sequence[Busy]],
+    settings: BusinessSettings,
+    zone: ZoneInfo,
+    now: datetime,
+    travel: TravelTime,
+) -> list[FeasibleOpening]:
+    """Every feasible opening, unranked and uncapped, by start then technician id."""
+    search = _Search(appointment, technicians, busy, settings, zone, now, travel)
+    duration = appointment.end - appointment.start
+    found: list[FeasibleOpening] = []
+    for schedule, block, fit in search.fits():
+        current = not schedule.changes
+        for s in block.grid[fit.first : fit.stop]:
+            if current and s == search.original:
+                continue
+            start = datetime.fromtimestamp(s, UTC)
+            found.append(
+                FeasibleOpening(
+                    start=start,
+                    end=start + duration,
+                    technician_id=schedule.technician.id,
+                    drive_minutes_before=fit.drive_before,
+                    drive_minutes_after=fit.drive_after,
+                    added_drive_minutes=fit.added,
+                )
+            )
+    found.sort(key=lambda f: (f.start, f.technician_id))
+    return found
+
+
+def rank_openings(
+    feasible: Sequence[FeasibleOpening],
+    appointment: Appointment,
+    settings: BusinessSettings,
+    zone: ZoneInfo,
+) -> list[RankedOpening]:
+    """Ranks and caps a full list of feasible openings exactly as `find_openings` does."""
+    original = appointment.start.timestamp()
+    candidates = [
+        (
+            penalty(
+                f.added_drive_minutes,
+                f.technician_id != appointment.technician_id,
+                f.start.timestamp() - original,
+            ),
+            f.start.timestamp(),
+            f.technician_id,
+            f.drive_minutes_before,
+            f.drive_minutes_after,
+            f.start.astimezone(zone).date().toordinal(),
+        )
+        for f in feasible
+    ]
+    days = len({c[5] for c in candidates})
+    duration = appointment.end - appointment.start
+    return [_ranked(c, duration) for c in _select(candidates, days, settings.max_openings)]
+
+
+def travel_legs(
+    appointment: Appointment,
+    technicians: Sequence[Technician],
+    busy: Mapping[str, Sequence[Busy]],
+    settings: BusinessSettings,
+    zone: ZoneInfo,
+    now: datetime,
+) -> TravelLegs:
+    """The drives `find_openings` may ask for with these inputs: a superset, to prefetch.
+
+    The search is run with every drive taking 0 minutes: no gap is then ruled out by a
+    drive, so it asks for every drive a search with real drive times can ask for.
+    """
+    recorder = _Recorder()
+    search = _Search(appointment, technicians, busy, settings, zone, now, recorder)
+    for _ in search.fits():
+        pass
+    site = appointment.location
+    to_customer = {_key(a): a for a, b in recorder.asked if b is site}
+    from_customer = {_key(b): b for a, b in recorder.asked if a is site}
+    between = {
+        (_key(a), _key(b)): (a, b) for a, b in recorder.asked if a is not site and b is not site
+    }
+    return TravelLegs(
+        to_customer=tuple(to_customer.values()),
+        from_customer=tuple(from_customer.values()),
+        between=tuple(between.values()),
+    )
+
+
+def penalty(
+    added_drive_minutes: int, another_technician: bool, seconds_from_original: float
+) -> float:
+    """Penalty points of an opening: lower ranks first (docs/openings.md)."""
+    return (
+        POINTS_PER_ADDED_DRIVE_MINUTE * added_drive_minutes
+        + (POINTS_FOR_ANOTHER_TECHNICIAN if another_technician else 0.0)
+        + POINTS_PER_DAY_FROM_ORIGINAL * abs(seconds_from_original) / _DAY_SECONDS
+    )
+
+
+def score_of(points: float) -> float:
+    """The shown score: 100 for a perfect opening, 50 at 100 penalty points."""
+    return round(100.0 / (1.0 + points / 100.0), 2)
+
+
+# --- internals -------------------------------------------------------------------------
+
+# (penalty, start epoch seconds, technician id, drive before, drive after, day ordinal):
+# tuples sort best first and cost far less than models in the hot loop.
+_Candidate = tuple[float, float, str, int, int, int]
+
+
+def _ranked(candidate: _Candidate, duration: timedelta) -> RankedOpening:
+    start = datetime.fromtimestamp(candidate[1], UTC)
+    return RankedOpening(
+        start=start,
+        end=start + duration,
+        technician_id=candidate[2],
+        drive_minutes_before=candidate[3],
+        drive_minutes_after=candidate[4],
+        score=score_of(candidate[0]),
+    )
+
+
+def _select(candidates: list[_Candidate], days: int, limit: int) -> list[_Candidate]:
+    """At most `limit`, best first, spread across days.
+
+    With `days` days having openings, no day gets more than ceil(limit / days) while the
+    other days still have openings to give: the first pass keeps to that cap, best first;
+    if that leaves places, the second fills them with the best of the rest.
+    """
+    candidates.sort()
+    cap = math.ceil(limit / days) if days else limit
+    per_day: Counter[int] = Counter()
+    chosen: list[_Candidate] = []
+    skipped: list[_Candidate] = []
+    for candidate in candidates:
+        if len(chosen) == limit:
+            break
+        if per_day[candidate[5]] < cap:
+            per_day[candidate[5]] += 1
+            chosen.append(candidate)
+        else:
+            skipped.append(candidate)
+    chosen.extend(skipped[: limit - len(chosen)])
+    chosen.sort()
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """One stretch of working hours on one date: real bounds and grid starts (epoch s)."""
+
+    day: date
+    start: float
+    end: float
+    grid: tuple[float, ...]
+
+
+@dataclass(slots=True)
+class _Schedule:
+    technician: Technician
+    changes: bool  # True when this is not the appointment's current technician
+    home: Location | None
+    items: list[Busy]  # sorted by start, the moved appointment left out
+    starts: list[float]
+    ends: list[float]
+    longest: float  # the longest item, so a bisection can find items reaching into a block
+    blocks: list[_Block]
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    drive_before: int
+    drive_after: int
+    added: int
+    first: int  # grid[first:stop] are the feasible starts (the current time aside)
+    stop: int
+
+
+class _Recorder:
+    """A travel port that takes no time and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[Location, Location]] = []
+
+    def minutes(self, origin: Location, destination: Location) -> int:
+        self.asked.append((origin, destination))
+        return 0
+
+
+def _key(place: Location) -> tuple[float, float]:
+    return (place.lat, place.lon)
+
+
+class _Search:
+    def __init__(
+        self,
+        appointment: Appointment,
+        technicians: Sequence[Technician],
+        busy: Mapping[str, Sequence[Busy]],
+        settings: BusinessSettings,
+        zone: ZoneInfo,
+        now: datetime,
+        travel: TravelTime,
+    ) -> None:
+        self.appointment = appointment
+        self.settings = settings
+        self.zone = zone
+        self.travel = travel
+        self.site = appointment.location
+        self.original = appointment.start.timestamp()
+        self.duration = appointment.end.timestamp() - self.original
+        self.earliest = now.timestamp() + settings.min_notice_hours * 3600
+        self.latest = now.timestamp() + settings.horizon_days * _DAY_SECONDS
+        self.buffer = settings.buffer_minutes * 60
+        self.max_drive = settings.max_drive_minutes
+        first = datetime.fromtimestamp(self.earliest, zone).date()
+        last = datetime.fromtimestamp(self.latest, zone).date()
+        self.dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        self._grids: dict[tuple[date, time, time], _Block] = {}
+        # Drives asked for in this call, by coordinates: to the customer, from the
+        # customer, and between two stops.
+        self._to: dict[tuple[float, float], int] = {}
+        self._from: dict[tuple[float, float], int] = {}
+        self._drives: dict[tuple[float, float, float, float], int] = {}
+        self.schedules = [
+            self._schedule(t, busy.get(t.id, ()))
+            for t in _eligible(appointment, technicians, settings)
+        ]
+
+    # -- building ----------------------------------------------------------------------
+
+    def _schedule(self, technician: Technician, busy: Sequence[Busy]) -> _Schedule:
+        weekly = _working_blocks(technician)
+        blocks = [
+            self._block(day, start, end)
+            for day in self.dates
+            for start, end in weekly.get(day.weekday(), ())
+        ]
+        if not blocks:
+            busy = ()  # not working in the window: nothing of theirs to read
+        moved = self.appointment.id
+        if moved in [b.id for b in busy]:
+            busy = [b for b in busy if b.id != moved or not isinstance(b, Appointment)]
+        # Epoch seconds once per item: float comparisons are far cheaper than datetime ones,
+        # and these conversions are the biggest single cost of a search.
+        starts = [b.start.timestamp() for b in busy]
+        ends = [b.end.timestamp() for b in busy]
+        order = sorted(range(len(busy)), key=starts.__getitem__)
+        if order == list(range(len(busy))):
+            items = list(busy)  # providers usually list by start already
+        else:
+            items = [busy[i] for i in order]
+            starts = [starts[i] for i in order]
+            ends = [ends[i] for i in order]
+        return _Schedule(
+            technician=technician,
+            changes=technician.id != self.appointment.technician_id,
+            home=technician.home_base,
+            items=items,
+            starts=starts,
+            ends=ends,
+            longest=max(map(float.__sub__, ends, starts), default=0.0),
+            blocks=blocks,
+        )
+
+    def _block(self, day: date, start: time, end: time) -> _Block:
+        key = (day, start, end)
+        block = self._grids.get(key)
+        if block is None:
+            block = self._grids[key] = _make_block(
+                day, start, end, self.zone, self.settings.slot_minutes
+            )
+        return block
+
+    # -- walking -----------------------------------------------------------------------
+
+    def fits(self) -> Iterator[tuple[_Schedule, _Block, _Fit]]:
+        for schedule in self.schedules:
+            for block in schedule.blocks:
+                for fit in self._block_fits(schedule, block):
+                    yield schedule, block, fit
+
+    def _block_fits(self, schedule: _Schedule, block: _Block) -> list[_Fit]:
+        """The free stretches of a working block that hold an opening, with their drives.
+
+        Items are sorted by start. `frontier` is the latest end seen so far (at first the
+        block's start), and the items ending exactly there are the previous stop (none:
+        the home base). A gap runs from the frontier to the next item's start, the last one
+        to the block's end. Items ending before the block starts are no stop of its day.
+        This loop runs for every busy item, so it keeps to locals and plain lists.
+        """
+        starts, ends = schedule.starts, schedule.ends
+        block_start, duration = block.start, self.duration
+        found: list[_Fit] = []
+        hi = bisect_right(starts, block.end)
+        frontier = block_start
+        reach = frontier + duration  # a gap needs the next item to start here or later
+        before_ids: list[int] = []
+        for k in range(bisect_left(starts, block_start - schedule.longest), hi):
+            end = ends[k]
+            if end < block_start:
+                continue
+            if starts[k] >= reach:
+                fit = self._gap_fit(schedule, block, frontier, starts[k], before_ids, k, hi)
+                if fit is not None:
+                    found.append(fit)
+            if end > frontier:
+                frontier, reach, before_ids = end, end + duration, [k]
+            elif end == frontier:
+                before_ids.append(k)
+        if block.end >= reach:
+            fit = self._gap_fit(schedule, block, frontier, block.end, before_ids, hi, hi)
+            if fit is not None:
+                found.append(fit)
+        return found
+
+    def _gap_fit(
+        self,
+        schedule: _Schedule,
+        block: _Block,
+        g0: float,
+        g1: float,
+        before_ids: list[int],
+        k: int,
+        hi: int,
+    ) -> _Fit | None:
+        """The drives and the run of feasible grid starts of a gap, or None.
+
+        `before_ids` are the items ending at g0 (none: the home base), `k` the next item
+        (hi: none, the home base). Cheapest test first: does a grid start fit with no
+        drive at all, then with the drive in, then with the drive out.
+        """
+        grid, items, starts = block.grid, schedule.items, schedule.starts
+        earliest, latest = self.earliest, self.latest
+        buffer_before = self.buffer if before_ids else 0
+        buffer_after = self.buffer if k < hi else 0
+        # The latest start the next stop allows, before its drive is counted. (Conditional
+        # expressions, not min/max: this runs for thousands of gaps.)
+        last_start = g1 - buffer_after - self.duration
+        latest_start = last_start if last_start < latest else latest
+        arrive = g0 + buffer_before
+        first = bisect_left(grid, arrive if arrive > earliest else earliest)
+        if first == len(grid) or grid[first] > latest_start:
+            return None
+
+        # Stops ending at the same moment must all be reachable: the longest drive counts.
+        if len(before_ids) == 1:
+            origins: list[Location | None] = [items[before_ids[0]].location]
+            before = self._to_site(origins[0])
+        elif before_ids:
+            origins = [items[i].location for i in before_ids]
+            before = max([self._to_site(place) for place in origins])
+        else:
+            origins = [schedule.home]
+            before = self._to_site(schedule.home)
+        if before > self.max_drive:
+            return None
+        if before:
+            arrive += before * 60
+            first = bisect_left(grid, arrive if arrive > earliest else earliest, first)
+            if first == len(grid) or grid[first] > latest_start:
+                return None
+
+        if k < hi:
+            # Stops starting at the same moment: all must be reachable too.
+            j = k + 1
+            while j < hi and starts[j] == starts[k]:
+                j += 1
+            targets: list[Location | None] = [items[i].location for i in range(k, j)]
+            after = max([self._from_site(place) for place in targets])
+        else:
+            targets = [schedule.home]
+            after = self._from_site(schedule.home)
+        if after > self.max_drive:
+            return None
+        stop = bisect_right(grid, min(last_start - after * 60, latest), first)
+        if first >= stop:
+            return None
+        # The minutes the opening adds to the route: the detour from the direct drive
+        # between the two stops (never below zero, whatever the travel model says).
+        direct = max([self._drive(a, b) for a in origins for b in targets])
+        return _Fit(before, after, max(0, before + after - direct), first, stop)
+
+    def _to_site(self, place: Location | None) -> int:
+        if place is None or self.site is None:
+            return 0
+        key = (place.lat, place.lon)
+        minutes = self._to.get(key)
+        if minutes is None:
+            minutes = self._to[key] = self.travel.minutes(place, self.site)
+        return minutes
+
+    def _from_site(self, place: Location | None) -> int:
+        if place is None or self.site is None:
+            return 0
+        key = (place.lat, place.lon)
+        minutes = self._from.get(key)
+        if minutes is None:
+            minutes = self._from[key] = self.travel.minutes(self.site, place)
+        return minutes
+
+    def _drive(self, origin: Location | None, destination: Location | None) -> int:
+        # An unknown place (no home base, no address) makes that leg 0 minutes: nothing to
+        # check, rather than a guess. docs/openings.md says so.
+        if origin is None or destination is None:
+            return 0
+        key = (origin.lat, origin.lon, destination.lat, destination.lon)
+        minutes = self._drives.get(key)
+        if minutes is None:
+            minutes = self._drives[key] = self.travel.minutes(origin, destination)
+        return minutes
+
+    # -- ranking -----------------------------------------------------------------------
+
+    def candidates(self, per_gap: int) -> tuple[list[_Candidate], int]:
+        """The rankable candidates, and the number of days with at least one opening.
+
+        Within a gap every start shares the drives, so its starts rank by nearness to the
+        original alone: only the `per_gap` nearest can ever be shown (a start is chosen only
+        after every better one of its day), so only those are ranked.
+        """
+        original = self.original
+        found: list[_Candidate] = []
+        days: set[int] = set()
+        for schedule, block, fit in self.fits():
+            grid = block.grid
+            first, stop = fit.first, fit.stop
+            current = not schedule.changes
+            mid = bisect_left(grid, original, first, stop)
+            own = current and mid < stop and grid[mid] == original
+            if stop - first - own <= 0:
+                continue
+            day = block.day.toordinal()
+            days.add(day)
+            reach = per_gap + 1  # one more on each side in case the current time is skipped
+            base = penalty(fit.added, schedule.changes, 0.0)
+            tech = schedule.technician.id
+            for i in range(max(first, mid - reach), min(stop, mid + reach)):
+                s = grid[i]
+                if current and s == original:
+                    continue
+                points = base + POINTS_PER_DAY_FROM_ORIGINAL * abs(s - original) / _DAY_SECONDS
+                found.append((points, s, tech, fit.drive_before, fit.drive_after, day))
+        return found, len(days)
+
+    # -- explaining --------------------------------------------------------------------
+
+    def explain(self, chosen: Sequence[_Candidate]) -> list[Rejection]:
+        """Rejected grid starts within EXPLAIN_STEPS of each shown opening (same technician
+        and working block), and around the current time with the current technician."""
+        by_id = {s.technician.id: s for s in self.schedules}
+        wanted: list[tuple[_Schedule, float]] = [(by_id[c[2]], c[1]) for c in chosen]
+        current = by_id.get(self.appointment.technician_id)
+        if current is not None:
+            wanted.append((current, self.original))
+        seen: set[tuple[str, float]] = set()
+        rejected: list[Rejection] = []
+        for schedule, anchor in wanted:
+            for block in schedule.blocks:
+                if not block.start <= anchor < block.end:
+                    continue
+                mid = bisect_left(block.grid, anchor)
+                for i in range(
+                    max(0, mid - EXPLAIN_STEPS), min(len(block.grid), mid + EXPLAIN_STEPS + 1)
                 ):
-                    openings.append(
-                        Opening(
-                            start=start.astimezone(ZoneInfo("UTC")),
-                            end=end.astimezone(ZoneInfo("UTC")),
-                            technician_id=technician.id,
+                    s = block.grid[i]
+                    key = (schedule.technician.id, s)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    reason = self.why_not(schedule, block, s)
+                    if reason is not None:
+                        start = datetime.fromtimestamp(s, UTC)
+                        rejected.append(
+                            Rejection(
+                                start=start,
+                                end=start + (self.appointment.end - self.appointment.start),
+                                technician_id=schedule.technician.id,
+                                reason=reason,
+                            )
                         )
-                    )
-                    if len(openings) >= settings.max_openings:
-                        return openings
-                start += step
-    return openings
+        rejected.sort(key=lambda r: (r.start, r.technician_id))
+        return rejected
+
+    def why_not(self, schedule: _Schedule, block: _Block, s: float) -> str | None:
+        """The first rule a grid start breaks, checked one by one; None if it is feasible."""
+        e = s + self.duration
+        settings = self.settings
+        if e > block.end:
+            return f"ends {self._clock(e)}, after working hours end at {self._clock(block.end)}"
+        if s < self.earliest:
+            return f"less than {settings.min_notice_hours} h notice"
+        if s > self.latest:
+            return f"more than {settings.horizon_days} days ahead"
+        if not schedule.changes and s == self.original:
+            return "the appointment's current time"
+        items, starts, ends = schedule.items, schedule.starts, schedule.ends
+        for i, item in enumerate(items):
+            if starts[i] < e and s < ends[i]:
+                return f"overlaps {_label(item)}"
+        touching = [
+            i for i in range(len(items)) if starts[i] <= block.end and ends[i] >= block.start
+        ]
+        earlier = [i for i in touching if ends[i] <= s]
+        later = [i for i in touching if starts[i] >= e]
+        if earlier:
+            g0 = max(ends[i] for i in earlier)
+            origin = max(
+                (items[i] for i in earlier if ends[i] == g0),
+                key=lambda b: self._to_site(b.location),
+            )
+            before, buffer_before = self._to_site(origin.location), self.buffer
+            source, since = f"from {_label(origin)}", "after it ends"
+        else:
+            g0, before, buffer_before = block.start, self._to_site(schedule.home), 0
+            source, since = "from home base", "after the day starts"
+        if before > self.max_drive:
+            return f"drive {before} min > {self.max_drive} max ({source})"
+        if later:
+            g1 = min(starts[i] for i in later)
+            target = max(
+                (items[i] for i in later if starts[i] == g1),
+                key=lambda b: self._from_site(b.location),
+            )
+            after, buffer_after = self._from_site(target.location), self.buffer
+            goal, until = f"to {_label(target)}", "before it starts"
+        else:
+            g1, after, buffer_after = block.end, self._from_site(schedule.home), 0
+            goal, until = "to home base", "before the day ends"
+        if after > self.max_drive:
+            return f"drive {after} min > {self.max_drive} max ({goal})"
+        if g0 + buffer_before + before * 60 > s:
+            return (
+                f"arrives late: drive {before} min {source}{_plus(buffer_before)}, "
+                f"only {_minutes(s - g0)} min {since}"
+            )
+        if e + buffer_after + after * 60 > g1:
+            return (
+                f"leaves late: drive {after} min {goal}{_plus(buffer_after)}, "
+                f"only {_minutes(g1 - e)} min {until}"
+            )
+        return None
+
+    def _clock(self, epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, self.zone).strftime("%H:%M")
 
 
-def _days(first: date, last: date) -> Iterable[date]:
-    day = first
-    while day <= last:
-        yield day
-        day += timedelta(days=1)
+def _eligible(
+    appointment: Appointment, technicians: Sequence[Technician], settings: BusinessSettings
+) -> list[Technician]:
+    """The current technician always; others only when changes are allowed and they can do
+    the service. The first of a repeated id wins."""
+    seen: set[str] = set()
+    eligible: list[Technician] = []
+    for technician in technicians:
+        if technician.id in seen:
+            continue
+        seen.add(technician.id)
+        if technician.id == appointment.technician_id or (
+            settings.allow_technician_change and technician.can_do(appointment.service)
+        ):
+            eligible.append(technician)
+    return eligible
+
+
+def _working_blocks(technician: Technician) -> dict[int, list[tuple[time, time]]]:
+    """Working hours per weekday, overlapping or touching stretches merged into one."""
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for hours in sorted(technician.working_hours, key=lambda h: (h.weekday, h.start)):
+        spans = by_day.setdefault(hours.weekday, [])
+        if spans and hours.start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hours.end))
+        else:
+            spans.append((hours.start, hours.end))
+    return by_day
+
+
+def _make_block(day: date, start: time, end: time, zone: ZoneInfo, slot_minutes: int) -> _Block:
+    """A working block's real bounds and its wall-clock grid.
+
+    Bounds and grid times are local wall times resolved PEP 495 style (fold=0): an
+    ambiguous time (fall back) is its first occurrence, so it is offered once. A grid time
+    that does not exist (spring forward) does not survive the round trip and is skipped.
+    """
+    first = datetime.combine(day, start, tzinfo=zone)
+    last = datetime.combine(day, end, tzinfo=zone)
+    bs, be = first.timestamp(), last.timestamp()
+    step = slot_minutes * 60
+    wall_seconds = (datetime.combine(day, end) - datetime.combine(day, start)).total_seconds()
+    if be - bs == wall_seconds and _exists(first) and _exists(last):
+        # No clock change inside the block: the grid is plain arithmetic.
+        grid = tuple(bs + k * step for k in range(math.ceil(wall_seconds / step)))
+    else:
+        starts: list[float] = []
+        wall = datetime.combine(day, start)
+        stop = datetime.combine(day, end)
+        while wall < stop:
+            local = wall.replace(tzinfo=zone)
+            if _exists(local):
+                starts.append(local.timestamp())
+            wall += timedelta(seconds=step)
+        grid = tuple(starts)
+    return _Block(day=day, start=bs, end=be, grid=grid)
+
+
+def _exists(local: datetime) -> bool:
+    """Whether a wall time (fold=0) exists: it comes back unchanged from UTC."""
+    back = datetime.fromtimestamp(local.timestamp(), local.tzinfo)
+    return back.replace(tzinfo=None) == local.replace(tzinfo=None)
+
+
+def _label(item: Busy) -> str:
+    if isinstance(item, BlockedTime):
+        return f"blocked time {item.id}" + (f" ({item.reason})" if item.reason else "")
+    return f"appointment {item.id}"
+
+
+def _plus(buffer_seconds: int) -> str:
+    return f" + {buffer_seconds // 60} min buffer" if buffer_seconds else ""
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g}"

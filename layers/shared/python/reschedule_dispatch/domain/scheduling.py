@@ -7,6 +7,12 @@ from datetime import datetime, time
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
+def _overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    # Instants, not wall clocks: two times in one ZoneInfo compare by wall clock and ignore
+    # `fold`, which gets the repeated hour of a fall-back day wrong.
+    return a_start.timestamp() < b_end.timestamp() and b_start.timestamp() < a_end.timestamp()
+
+
 class Location(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -80,12 +86,12 @@ class Appointment(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> Appointment:
-        if self.end <= self.start:
+        if self.end.timestamp() <= self.start.timestamp():
             raise ValueError("an appointment must end after it starts")
         return self
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
-        return self.start < end and start < self.end
+        return _overlap(self.start, self.end, start, end)
 
 
 class BlockedTime(BaseModel):
@@ -103,12 +109,12 @@ class BlockedTime(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> BlockedTime:
-        if self.end <= self.start:
+        if self.end.timestamp() <= self.start.timestamp():
             raise ValueError("blocked time must end after it starts")
         return self
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
-        return self.start < end and start < self.end
+        return _overlap(self.start, self.end, start, end)
 
 
 # What occupies a technician's day: a job, or time they are not bookable.

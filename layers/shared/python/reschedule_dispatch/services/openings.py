@@ -5,14 +5,29 @@ The single source of openings: the customer page and the dispatcher API both ask
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings
-from reschedule_dispatch.domain.openings import OpeningsResult, find_openings, search_window
+from reschedule_dispatch.domain.openings import (
+    OpeningsResult,
+    find_openings,
+    search_window,
+    travel_legs,
+)
 from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, SchedulingProvider
-from reschedule_dispatch.domain.scheduling import Appointment, Technician
+from reschedule_dispatch.domain.scheduling import Appointment, Location, Technician
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
+
+
+@runtime_checkable
+class BatchTravelTime(TravelTime, Protocol):
+    """A travel model that answers best when told every drive up front (one matrix call)."""
+
+    def prefetch(self, origins: Iterable[Location], destinations: Iterable[Location]) -> None: ...
+
+    def prefetch_pairs(self, pairs: Iterable[tuple[Location, Location]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -51,15 +66,14 @@ class FindOpenings:
             t.id: self._provider.technician_schedule(business.id, t.id, start, end)
             for t in candidates
         }
+        travel = self._travel_for(settings)
+        if isinstance(travel, BatchTravelTime) and appointment.location is not None:
+            legs = travel_legs(appointment, candidates, busy, settings, business.zone, now)
+            travel.prefetch(legs.to_customer, [appointment.location])
+            travel.prefetch([appointment.location], legs.from_customer)
+            travel.prefetch_pairs(legs.between)
         result = find_openings(
-            appointment,
-            candidates,
-            busy,
-            settings,
-            business.zone,
-            now,
-            self._travel_for(settings),
-            explain=explain,
+            appointment, candidates, busy, settings, business.zone, now, travel, explain=explain
         )
         return AppointmentOpenings(
             appointment=appointment,

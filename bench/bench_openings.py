@@ -1,0 +1,181 @@
+"""Benchmark of the openings engine: `python bench/bench_openings.py` (or `make bench`).
+
+The case from the issue: one appointment to move, technician change allowed, 50 technicians
+with 10 appointments a day for 14 days (7,000 busy items), default settings and the offline
+travel model. Then the same shape at 1x, 10x and 100x of a smaller size (5, 50 and 500
+technicians) to show that the time grows linearly with the number of appointments.
+
+Data comes from random.Random(seed), so every run times the same schedules. Each size is
+warmed up, then timed with time.perf_counter; the table gives the median and the 95th
+percentile, and microseconds per busy appointment (flat when growth is linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "shared" / "python"))
+
+from reschedule_dispatch.domain.business import BusinessSettings
+from reschedule_dispatch.domain.openings import find_openings
+from reschedule_dispatch.domain.scheduling import (
+    Appointment,
+    Busy,
+    Location,
+    Technician,
+    WorkingHours,
+)
+from reschedule_dispatch.domain.travel import travel_from_settings
+
+ZONE = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 9:00 in Chicago
+CENTER = (41.88, -87.63)
+DAYS = 14
+PER_DAY = 10
+SETTINGS = BusinessSettings(allow_technician_change=True)
+
+
+@dataclass(frozen=True)
+class Case:
+    appointment: Appointment
+    technicians: list[Technician]
+    busy: dict[str, list[Busy]]
+
+    @property
+    def appointments(self) -> int:
+        return sum(len(items) for items in self.busy.values())
+
+
+def _place(rng: random.Random, spread_km: float = 20.0) -> Location:
+    # About 111 km per degree of latitude, 83 per degree of longitude at Chicago.
+    return Location(
+        lat=CENTER[0] + rng.uniform(-spread_km, spread_km) / 111,
+        lon=CENTER[1] + rng.uniform(-spread_km, spread_km) / 83,
+    )
+
+
+def make_case(technicians: int, seed: int = 7) -> Case:
+    """`technicians` technicians working 7:00-19:00 every day, 10 jobs a day for 14 days."""
+    rng = random.Random(seed)  # noqa: S311 -- repeatable test data, not secrets
+    hours = tuple(WorkingHours(weekday=d, start=clock(7), end=clock(19)) for d in range(7))
+    techs = [
+        Technician(
+            id=f"tech-{n:03}",
+            business_id="bench",
+            name=f"Technician {n}",
+            home_base=_place(rng),
+            working_hours=hours,
+        )
+        for n in range(technicians)
+    ]
+    first_day = (NOW + timedelta(days=1)).astimezone(ZONE).date()
+    busy: dict[str, list[Busy]] = {}
+    for tech in techs:
+        items: list[Busy] = []
+        for d in range(DAYS):
+            day = first_day + timedelta(days=d)
+            durations = [rng.choice((30, 45, 60)) for _ in range(PER_DAY)]
+            free = 12 * 60 - sum(durations)
+            # Split the free time into PER_DAY + 1 gaps on a 15-minute grid.
+            cuts = sorted(rng.randint(0, free // 15) * 15 for _ in range(PER_DAY))
+            gaps = [b - a for a, b in zip([0, *cuts], [*cuts, free], strict=True)]
+            at = datetime.combine(day, clock(7), tzinfo=ZONE)
+            for i, minutes in enumerate(durations):
+                at += timedelta(minutes=gaps[i])
+                # Built as the provider adapters build them: validated from stored UTC
+                # ISO 8601 strings (so each datetime carries pydantic's own tzinfo).
+                items.append(
+                    Appointment.model_validate(
+                        {
+                            "id": f"{tech.id}-{d}-{i}",
+                            "business_id": "bench",
+                            "customer_id": f"c-{tech.id}-{d}-{i}",
+                            "technician_id": tech.id,
+                            "service": "Maintenance",
+                            "start": at.astimezone(UTC).isoformat(),
+                            "end": (at + timedelta(minutes=minutes)).astimezone(UTC).isoformat(),
+                            "location": _place(rng),
+                        }
+                    )
+                )
+                at += timedelta(minutes=minutes)
+        busy[tech.id] = items
+    # The one to move: an existing job of the first technician, on the third day.
+    moving = busy[techs[0].id][2 * PER_DAY + 3]
+    assert isinstance(moving, Appointment)
+    return Case(appointment=moving, technicians=techs, busy=busy)
+
+
+def run(case: Case) -> int:
+    result = find_openings(
+        case.appointment,
+        case.technicians,
+        case.busy,
+        SETTINGS,
+        ZONE,
+        NOW,
+        travel_from_settings(SETTINGS),
+    )
+    return len(result.openings)
+
+
+def measure(case: Case, repeats: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        run(case)
+    timings: list[float] = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run(case)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _p95(timings: list[float]) -> float:
+    return statistics.quantiles(timings, n=20, method="inclusive")[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no 100x size")
+    args = parser.parse_args()
+    repeats = 10 if args.quick else args.repeats
+
+    print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}")
+    full = make_case(50)
+    timings = measure(full, repeats, warmup=5)
+    print(
+        f"\nFull case: 50 technicians x {DAYS} days x {PER_DAY} appointments/day "
+        f"= {full.appointments} appointments, technician change allowed, "
+        f"{run(full)} openings shown"
+    )
+    print(f"  median {statistics.median(timings):7.2f} ms   p95 {_p95(timings):7.2f} ms")
+
+    print("\nGrowth (the same shape with more technicians):")
+    print(
+        f"  {'size':>5} {'technicians':>11} {'appointments':>12} {'median ms':>10} {'p95 ms':>8} {'us/appt':>8}"
+    )
+    sizes = ((1, 5), (10, 50)) if args.quick else ((1, 5), (10, 50), (100, 500))
+    for factor, technicians in sizes:
+        case = make_case(technicians)
+        n = max(3, repeats // factor)
+        timings = measure(case, n, warmup=2)
+        median = statistics.median(timings)
+        print(
+            f"  {factor:>4}x {technicians:>11} {case.appointments:>12} {median:>10.2f} "
+            f"{_p95(timings):>8.2f} {median * 1000 / case.appointments:>8.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
