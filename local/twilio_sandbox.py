@@ -36,6 +36,8 @@ from urllib.parse import urlencode
 import requests
 from werkzeug.wrappers import Request, Response
 
+from reschedule_dispatch.domain.messages import count_segments
+
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -54,37 +56,6 @@ MAX_PAGE_SIZE = 1000
 _E164 = re.compile(r"\+[1-9]\d{1,14}")
 _SHORT_CODE = re.compile(r"\d{5,6}")
 _ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
-
-# GSM 03.38: the basic set (one septet each, ESC excluded) and the extension table (two
-# septets each: ESC + char). Anything else forces UCS-2 for the whole message.
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
-
-
-def count_segments(body: str) -> int:
-    """How many SMS segments Twilio bills for `body` (GSM-7 or UCS-2).
-
-    Multi-part messages lose room to the concatenation header (153 septets / 67 UCS-2 units)
-    and a two-unit character (GSM escape sequence, UTF-16 surrogate pair) is never split
-    across segments, so the count comes from packing, not from a division.
-    """
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in body):
-        units = [2 if ch in GSM7_EXTENSION else 1 for ch in body]
-        single, multi = 160, 153
-    else:
-        units = [2 if ord(ch) > 0xFFFF else 1 for ch in body]
-        single, multi = 70, 67
-    if sum(units) <= single:
-        return 1
-    segments, used = 1, 0
-    for size in units:
-        if used + size > multi:
-            segments, used = segments + 1, 0
-        used += size
-    return segments
 
 
 def normalize_number(raw: str) -> str:

@@ -6,21 +6,26 @@ from functools import cache
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.api.http import current_dispatcher, json_resolver
+from reschedule_dispatch.api.http import current_dispatcher, json_resolver, public_base_url
 from reschedule_dispatch.api.models import (
+    BusinessOut,
     CustomerOut,
+    MeOut,
     OpeningsOut,
+    PreviewOut,
+    PreviewRequest,
     SessionList,
     SessionOut,
     SessionSummary,
 )
+from reschedule_dispatch.services.business_settings import GetBusiness
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
-from reschedule_dispatch.services.queries import GetSession, SearchCustomers
+from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
 from reschedule_dispatch.services.session_actions import ListSessions
 
 logger = Logger()
@@ -42,6 +47,46 @@ def _get_session() -> GetSession:
 @cache
 def _list_sessions() -> ListSessions:
     return wiring.list_sessions()
+
+
+@cache
+def _env() -> wiring.ProviderEnv:
+    return wiring.ProviderEnv()
+
+
+@cache
+def _get_business() -> GetBusiness:
+    return wiring.get_business(_env())
+
+
+@cache
+def _preview_message() -> PreviewMessage:
+    return wiring.preview_message(_env())
+
+
+@app.get("/api/me")
+def me() -> MeOut:
+    dispatcher = current_dispatcher(app.current_event)
+    business = _get_business()(dispatcher.business_id)
+    return MeOut(
+        email=dispatcher.email,
+        business=BusinessOut(
+            id=business.id, name=business.name, phone=business.phone, time_zone=business.time_zone
+        ),
+    )
+
+
+@app.post("/api/messages/preview")
+def preview_message(request: Annotated[PreviewRequest, Body()]) -> PreviewOut:
+    dispatcher = current_dispatcher(app.current_event)
+    preview = _preview_message()(
+        dispatcher.business_id,
+        request.appointment_id,
+        request.message,
+        request.language,
+        public_base_url(app.current_event),
+    )
+    return PreviewOut(**vars(preview))
 
 
 @cache

@@ -1,4 +1,5 @@
-"""The customer's page: GET /r/{token}, POST /r/{token}/viewed, POST /r/{token}/confirm."""
+"""The customer's page: GET /r/{token} (and its confirm step), POST /r/{token}/viewed and
+/confirm, GET /r/{token}/calendar.ics."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import html_response, page_resolver, public_base_url
 from reschedule_dispatch.domain.errors import Conflict, DomainError, NotFound, Unprocessable
 from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
-from reschedule_dispatch.web.pages import closed_page, customer_page
+from reschedule_dispatch.web.pages import calendar_event, closed_page, customer_page
 
 logger = Logger()
 tracer = Tracer()
@@ -26,7 +27,10 @@ metrics = Metrics()
 
 def error_page(error: DomainError | None) -> tuple[HTTPStatus, str]:
     if isinstance(error, LinkClosed):
-        return HTTPStatus.GONE, closed_page("This link can't be used", str(error), error.business)
+        title = (
+            "Este enlace no se puede usar" if error.language == "es" else "This link can't be used"
+        )
+        return HTTPStatus.GONE, closed_page(title, str(error), error.business, error.language)
     if isinstance(error, NotFound):
         return HTTPStatus.NOT_FOUND, closed_page(
             "Link not found",
@@ -55,8 +59,27 @@ def _page_url(token: str) -> str:
 @app.get("/r/<token>")
 def show(token: str) -> Response[str]:
     page = _links().page(token)
-    return html_response(
-        HTTPStatus.OK, customer_page(page, confirm_action=f"{_page_url(token)}/confirm")
+    slot = app.current_event.get_query_string_value("slot")
+    notice = ""
+    if slot and all(o.key != slot for o in page.openings):
+        notice = "That time is no longer available. Please pick another one."
+    html = customer_page(page, _page_url(token), notice=notice, chosen_slot=slot)
+    return html_response(HTTPStatus.OK, html)
+
+
+@app.get("/r/<token>/calendar.ics")
+def calendar(token: str) -> Response[str]:
+    page = _links().page(token)
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type="text/calendar; charset=utf-8",
+        body=calendar_event(page),
+        headers={
+            "Content-Disposition": 'attachment; filename="appointment.ics"',
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Robots-Tag": "noindex, nofollow",
+        },
     )
 
 
@@ -75,9 +98,9 @@ def confirm(token: str) -> Response[str]:
             raise Unprocessable("Please pick one of the times below.")
         _links().confirm(token, slot)
     except Unprocessable as problem:
-        # Show the page again, with fresh openings and what went wrong.
+        # Show the openings again, fresh, with what went wrong.
         page = _links().page(token)
-        html = customer_page(page, f"{_page_url(token)}/confirm", notice=str(problem))
+        html = customer_page(page, _page_url(token), notice=str(problem))
         return html_response(HTTPStatus.UNPROCESSABLE_ENTITY, html)
     metrics.add_metric(name="ConfirmsStarted", unit=MetricUnit.Count, value=1)
     # Post/Redirect/Get: a reload never submits twice, and the page shows the progress.

@@ -45,6 +45,7 @@ def create_session(
         appointment_id=request.appointment_id,
         message=request.message,
         public_base_url=public_base_url(app.current_event, _env().public_base_url),
+        language=request.language,
     )
     metrics.add_metric(name="LinksSent", unit=MetricUnit.Count, value=1)
     return Response(

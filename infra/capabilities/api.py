@@ -104,6 +104,17 @@ class Api(Construct):
         twilio_secret.grant_read(self.session_actions_function)
         expiry.grant_delete_schedules(self.session_actions_function)
 
+        self.settings_function = functions.function(
+            self,
+            "SettingsFunction",
+            folder="settings",
+            module="handler",
+            service="settings",
+            description="GET and PUT /api/settings: the business's settings",
+            environment={"APP_TABLE_NAME": app_table.table_name},
+        )
+        app_table.grant_read_write_data(self.settings_function)
+
         self.dispatcher_api_function = functions.function(
             self,
             "DispatcherApiFunction",
@@ -122,7 +133,7 @@ class Api(Construct):
             folder="portal",
             module="handler",
             service="portal",
-            description="GET /r/{token}, POST /r/{token}/viewed and /confirm: the customer page",
+            description="The customer page: GET /r/{token}, .ics; POST viewed, confirm",
             environment={
                 **tables,
                 "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
@@ -157,6 +168,7 @@ class Api(Construct):
             nag.acknowledge_table_indexes(function, app_table, provider_table)
         nag.acknowledge_table_indexes(self.webhooks_function, app_table)
         nag.acknowledge_table_indexes(self.session_actions_function, app_table)
+        nag.acknowledge_table_indexes(self.settings_function, app_table)
 
         self.rest_api = self._rest_api()
         self._routes(user_pool)
@@ -261,6 +273,12 @@ class Api(Construct):
         # Dispatcher console (Cognito)
         api_root = api.root.add_resource("api")
         dispatcher(api_root.add_resource("customers"), "GET", self.dispatcher_api_function)
+        dispatcher(api_root.add_resource("me"), "GET", self.dispatcher_api_function)
+        preview = api_root.add_resource("messages").add_resource("preview")
+        dispatcher(preview, "POST", self.dispatcher_api_function)
+        settings = api_root.add_resource("settings")
+        for verb in ("GET", "PUT"):
+            dispatcher(settings, verb, self.settings_function)
         openings = (
             api_root.add_resource("appointments").add_resource("{id}").add_resource("openings")
         )
@@ -284,6 +302,8 @@ class Api(Construct):
                 PUBLIC_ROUTE_REASON,
                 "token",
             )
+        calendar = link.add_resource("calendar.ics")
+        public(calendar, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
 
         # Twilio callbacks (signature checked in code)
         twilio_status = api.root.add_resource("webhooks").add_resource("twilio")

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import requests
 
@@ -15,8 +16,8 @@ TIMEOUT = 10
 
 
 def slots(html: str) -> list[str]:
-    """The slot values a customer page offers."""
-    return re.findall(r"name='slot' value='([^']+)'", html)
+    """The openings a customer page offers (each a link to its confirm step)."""
+    return [unquote(s) for s in re.findall(r"\?slot=([^'\"&]+)", html)]
 
 
 def inbox(url: str, phone: str) -> list[dict[str, Any]]:

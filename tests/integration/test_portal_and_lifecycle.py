@@ -297,3 +297,11 @@ def test_a_finished_sessions_hold_never_blocks_its_own_appointment(world):
     with pytest.raises(OpeningTaken):
         world.holds.hold("acme", overlapping, "someone", "appt-other", world.clock.now(),
                          world.clock.now() + timedelta(minutes=10))  # fmt: skip
+
+
+def test_settings_the_domain_refuses_are_unprocessable_and_not_saved(world):
+    from reschedule_dispatch.services.business_settings import UpdateSettings
+
+    with pytest.raises(Unprocessable, match="English template"):
+        UpdateSettings(world.businesses)("acme", {"templates": {"es": "hola"}})
+    assert "en" in world.businesses.get("acme").settings.templates

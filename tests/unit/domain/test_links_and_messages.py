@@ -64,3 +64,32 @@ def test_the_link_is_always_at_the_end(text):
 def test_a_stray_brace_is_sent_as_typed():
     assert render_template("Save 10% {today", {}) == "Save 10% {today"
     assert render_template("a } b", {}) == "a } b"
+
+
+def test_times_and_days_read_in_spanish():
+    from reschedule_dispatch.domain.messages import format_day
+
+    moment = datetime(2026, 12, 2, 21, 5, tzinfo=UTC)  # 3:05 PM in Chicago
+    assert format_time(moment, ZoneInfo("America/Chicago"), "es") == "mié 2 dic a las 15:05"
+    assert format_time(moment, ZoneInfo("America/Chicago"), "en") == "Wed, Dec 2 at 3:05 PM"
+    assert format_day(moment, "es") == "miércoles 2 de diciembre"
+    assert format_day(moment, "en") == "Wednesday, December 2"
+    # An unknown language falls back to English rather than failing
+    assert format_time(moment, ZoneInfo("America/Chicago"), "fr").startswith("Wed")
+
+
+def test_midnight_and_noon_in_english():
+    zone = ZoneInfo("UTC")
+    assert format_time(datetime(2026, 12, 2, 0, 0, tzinfo=UTC), zone).endswith("12:00 AM")
+    assert format_time(datetime(2026, 12, 2, 12, 0, tzinfo=UTC), zone).endswith("12:00 PM")
+
+
+def test_segments_follow_gsm7_and_ucs2_rules():
+    from reschedule_dispatch.domain.messages import count_segments, sms_encoding
+
+    assert (sms_encoding("Hola ¿qué tal?"), count_segments("a" * 160)) == ("GSM-7", 1)
+    assert count_segments("a" * 161) == 2
+    assert count_segments("€" * 80) == 1  # extension characters count twice: 160 septets
+    assert count_segments("€" * 81) == 2
+    assert (sms_encoding("sábado"), count_segments("á" * 70)) == ("UCS-2", 1)
+    assert count_segments("á" * 71) == 2

@@ -23,6 +23,7 @@ from reschedule_dispatch.adapters.twilio_sms import TwilioSmsSender, twilio_clie
 from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.ports import SchedulingProvider
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
+from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -34,7 +35,7 @@ from reschedule_dispatch.services.lifecycle import (
 )
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
 from reschedule_dispatch.services.portal import CustomerLinks
-from reschedule_dispatch.services.queries import GetSession, SearchCustomers
+from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
 from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
 
@@ -95,6 +96,16 @@ def _table(name: str) -> Any:
     return boto3.resource("dynamodb").Table(name)
 
 
+_directories: dict[str, DynamoBusinessDirectory] = {}
+
+
+def _businesses(table_name: str) -> DynamoBusinessDirectory:
+    """One directory per process, so a settings change is seen by every service at once."""
+    if table_name not in _directories:
+        _directories[table_name] = DynamoBusinessDirectory(_table(table_name))
+    return _directories[table_name]
+
+
 def twilio_credentials(env: TwilioEnv) -> dict[str, str]:
     """Twilio's account SID and auth token from Secrets Manager, cached for five minutes."""
     from aws_lambda_powertools.utilities import parameters
@@ -120,7 +131,7 @@ def send_link(env: SendLinkEnv | None = None) -> SendLink:
     return SendLink(
         sessions=DynamoSessionRepository(app_table),
         provider=_provider(env.provider_table_name),
-        businesses=DynamoBusinessDirectory(app_table),
+        businesses=_businesses(env.app_table_name),
         sms=sms_sender(env),
         expiry=EventBridgeExpiryScheduler(
             boto3.client("scheduler"),
@@ -134,7 +145,26 @@ def send_link(env: SendLinkEnv | None = None) -> SendLink:
 
 def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
     env = env or ProviderEnv()
-    return SearchCustomers(_provider(env.provider_table_name), SystemClock())
+    return SearchCustomers(
+        _provider(env.provider_table_name),
+        DynamoSessionRepository(_table(env.app_table_name)),
+        SystemClock(),
+    )
+
+
+def preview_message(env: ProviderEnv | None = None) -> PreviewMessage:
+    env = env or ProviderEnv()
+    return PreviewMessage(_provider(env.provider_table_name), _businesses(env.app_table_name))
+
+
+def get_business(env: AppEnv | None = None) -> GetBusiness:
+    env = env or AppEnv()
+    return GetBusiness(_businesses(env.app_table_name))
+
+
+def update_settings(env: AppEnv | None = None) -> UpdateSettings:
+    env = env or AppEnv()
+    return UpdateSettings(_businesses(env.app_table_name))
 
 
 def _travel_for(env: ProviderEnv) -> Callable[[BusinessSettings], TravelTime]:
@@ -161,7 +191,7 @@ def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQ
     env = env or ProviderEnv()
     provider = _provider(env.provider_table_name)
     return AppointmentOpeningsQuery(
-        provider, DynamoBusinessDirectory(_table(env.app_table_name)), find_openings(env, provider)
+        provider, _businesses(env.app_table_name), find_openings(env, provider)
     )
 
 
@@ -177,7 +207,7 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
     return CustomerLinks(
         sessions=DynamoSessionRepository(app_table),
         provider=provider,
-        businesses=DynamoBusinessDirectory(app_table),
+        businesses=_businesses(env.app_table_name),
         workflow=StepFunctionsConfirmWorkflow(
             boto3.client("stepfunctions"), env.confirm_state_machine_arn
         ),
@@ -220,7 +250,7 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
     app_table = _table(env.app_table_name)
     return FinalizeReschedule(
         DynamoSessionRepository(app_table),
-        DynamoBusinessDirectory(app_table),
+        _businesses(env.app_table_name),
         _expiry_deleter(env.schedule_group_name),
         sms_sender(env),
         SystemClock(),
@@ -254,7 +284,7 @@ def resend_link(env: SessionActionsEnv | None = None) -> ResendLink:
     app_table = _table(env.app_table_name)
     return ResendLink(
         DynamoSessionRepository(app_table),
-        DynamoBusinessDirectory(app_table),
+        _businesses(env.app_table_name),
         sms_sender(env),
         SystemClock(),
     )

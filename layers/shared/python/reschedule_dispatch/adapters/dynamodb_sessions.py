@@ -18,6 +18,7 @@ import binascii
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
@@ -283,6 +284,18 @@ class DynamoSessionRepository:
             raise NotFound("Session not found.")
         return session
 
+    def in_progress_by_appointment(
+        self, business_id: str, appointment_ids: Sequence[str]
+    ) -> dict[str, RescheduleSession]:
+        locks = self._batch_get([_lock_key(business_id, a) for a in dict.fromkeys(appointment_ids)])
+        sessions = self._batch_get([_session_key(str(lock["session_id"])) for lock in locks])
+        found = {}
+        for item in sessions:
+            session = RescheduleSession.model_validate(from_item(item))
+            if session.business_id == business_id and session.in_progress:
+                found[session.appointment_id] = session
+        return found
+
     def find_by_token_hash(self, token_hash: str) -> RescheduleSession:
         return self.get_by_id(self._lookup(f"LINK#{token_hash}", "LINK"))
 
@@ -327,6 +340,18 @@ class DynamoSessionRepository:
         for operation in operations:
             next(iter(operation.values()))["TableName"] = self._table.name
         self._client.transact_write_items(TransactItems=list(operations))
+
+    def _batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys at most
+            request: dict[str, Any] = {
+                self._table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}
+            }
+            while request:
+                answer = self._table.meta.client.batch_get_item(RequestItems=request)
+                items.extend(answer["Responses"].get(self._table.name, []))
+                request = answer.get("UnprocessedKeys") or {}
+        return items
 
     def _load(self, session_id: str) -> RescheduleSession | None:
         item = self._table.get_item(Key=_session_key(session_id), ConsistentRead=True).get("Item")

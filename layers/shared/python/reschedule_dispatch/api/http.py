@@ -133,6 +133,7 @@ def html_response(
         headers={
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",  # the link is the credential: never leak it
+            "X-Robots-Tag": "noindex, nofollow",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             **(headers or {}),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from typing import Annotated, Literal
 
-from reschedule_dispatch.domain.business import Business
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from reschedule_dispatch.domain.business import Business, BusinessSettings, Language
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.session import RescheduleSession, TimelineEvent
 from reschedule_dispatch.services.openings import AppointmentOpenings
@@ -20,6 +22,61 @@ class CreateSessionRequest(BaseModel):
         max_length=1000,
         description="SMS text; the business's template when omitted. The link is always appended.",
     )
+    language: Language = Field(
+        default="en", description="The customer's language: the SMS, page and confirmation."
+    )
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    appointment_id: str = Field(min_length=1, max_length=128)
+    message: str | None = Field(default=None, max_length=1000)
+    language: Language = "en"
+
+
+class PreviewOut(BaseModel):
+    text: str
+    link_placeholder: str
+    full_text: str
+    characters: int
+    segments: int
+    encoding: str
+
+
+class BusinessOut(BaseModel):
+    id: str
+    name: str
+    phone: str
+    time_zone: str
+
+
+class MeOut(BaseModel):
+    email: str
+    business: BusinessOut
+
+
+class SettingsBody(BaseModel):
+    """The settings a dispatcher edits; the rest keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_drive_minutes: Literal[15, 30, 45, 60]
+    allow_technician_change: bool
+    link_ttl_hours: int = Field(ge=1, le=72)
+    min_notice_hours: int = Field(ge=0, le=168)
+    templates: dict[Language, Annotated[str, Field(min_length=1, max_length=1000)]]
+
+    @field_validator("templates")
+    @classmethod
+    def _english_required(cls, value: dict[Language, str]) -> dict[Language, str]:
+        if "en" not in value:
+            raise ValueError("an English template is required")
+        return value
+
+    @classmethod
+    def of(cls, settings: BusinessSettings) -> SettingsBody:
+        return cls.model_validate(settings.model_dump(include=set(cls.model_fields)))
 
 
 class SessionCreated(BaseModel):
@@ -34,21 +91,38 @@ class TechnicianOut(BaseModel):
     name: str
 
 
+class SessionChip(BaseModel):
+    id: str
+    status: str
+    status_label: str
+
+
 class AppointmentOut(BaseModel):
     id: str
     service: str
     start: AwareDatetime
     end: AwareDatetime
     technician: TechnicianOut
+    session: SessionChip | None = Field(description="The session in progress on it, if any.")
 
     @classmethod
-    def of(cls, appointment: Appointment, technician: Technician) -> AppointmentOut:
+    def of(
+        cls,
+        appointment: Appointment,
+        technician: Technician,
+        session: RescheduleSession | None = None,
+    ) -> AppointmentOut:
         return cls(
             id=appointment.id,
             service=appointment.service,
             start=appointment.start,
             end=appointment.end,
             technician=TechnicianOut(id=technician.id, name=technician.name),
+            session=SessionChip(
+                id=session.id, status=session.status.value, status_label=session.status.label
+            )
+            if session
+            else None,
         )
 
 
@@ -64,7 +138,9 @@ class CustomerOut(BaseModel):
             id=found.customer.id,
             name=found.customer.name,
             phone=found.customer.phone,
-            appointments=[AppointmentOut.of(a, t) for a, t in found.appointments],
+            appointments=[
+                AppointmentOut.of(a, t, found.sessions.get(a.id)) for a, t in found.appointments
+            ],
         )
 
 

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DEFAULT_SMS_TEMPLATE = (
-    "Hi {customer_first_name}, {business_name} here. Need a different time for your "
-    "{service} on {appointment_time}? Pick a new time:"
-)
+Language = Literal["en", "es"]
+LANGUAGES: tuple[Language, ...] = ("en", "es")
+
+DEFAULT_TEMPLATES: dict[Language, str] = {
+    "en": (
+        "Hi {customer_first_name}, {business_name} here. Need a different time for your "
+        "{service} on {appointment_time}? Pick a new time:"
+    ),
+    "es": (
+        "Hola {customer_first_name}, le escribe {business_name}. ¿Necesita otro horario para "
+        "su {service} del {appointment_time}? Elija uno nuevo:"
+    ),
+}
 
 
 DRIVE_LIMIT_CHOICES = (15, 30, 45, 60)
+MAX_TEMPLATE_LENGTH = 1000
 
 
 class BusinessSettings(BaseModel):
@@ -29,7 +40,25 @@ class BusinessSettings(BaseModel):
     # The offline travel-time model: great-circle km x detour factor, at this average speed.
     drive_detour_factor: float = Field(default=1.3, ge=1.0, le=3.0)
     drive_speed_kmh: float = Field(default=40.0, gt=0, le=150)
-    sms_template: str = Field(default=DEFAULT_SMS_TEMPLATE, min_length=1, max_length=1000)
+
+    @field_validator("templates")
+    @classmethod
+    def _usable_templates(cls, value: dict[Language, str]) -> dict[Language, str]:
+        if "en" not in value:
+            raise ValueError("an English template is required")
+        for language, text in value.items():
+            if not text.strip() or len(text) > MAX_TEMPLATE_LENGTH:
+                raise ValueError(f"the {language} template must have 1 to 1000 characters")
+        return value
+
+    def template_for(self, language: str) -> str:
+        for known, text in self.templates.items():
+            if known == language:
+                return text
+        return self.templates["en"]
+
+    # The link SMS per language; the link is appended to whatever the template says.
+    templates: dict[Language, str] = Field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
 
 class Business(BaseModel):

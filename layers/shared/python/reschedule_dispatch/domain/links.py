@@ -7,7 +7,8 @@ import re
 import secrets
 
 TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG
-_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+TOKEN_LENGTH = 43  # URL-safe base64 of 32 bytes, unpadded
+_TOKEN_SHAPE = re.compile(rf"^[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}$")
 
 
 def new_token() -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 PLACEHOLDERS = frozenset(
@@ -11,11 +11,63 @@ PLACEHOLDERS = frozenset(
 )
 
 
-def format_time(moment: datetime, zone: ZoneInfo) -> str:
-    """'Tue, Dec 2 at 9:00 AM' in the business's time zone."""
+# Names spelled out here rather than through the C locale, which Lambda does not localize.
+_WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
+}
+_WEEKDAYS_LONG = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"),
+}
+_MONTHS_LONG = {
+    "en": (
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    ),
+    "es": (
+        "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+        "septiembre", "octubre", "noviembre", "diciembre",
+    ),
+}  # fmt: skip
+
+
+def _lang(language: str) -> str:
+    return language if language in _WEEKDAYS else "en"
+
+
+def format_clock(moment: datetime, zone: ZoneInfo, language: str = "en") -> str:
+    """'9:00 AM' (English) or '9:00' (Spanish, 24-hour) in the business's time zone."""
     local = moment.astimezone(zone)
-    hour = local.strftime("%I").lstrip("0")
-    return f"{local:%a, %b} {local.day} at {hour}:{local:%M %p}"
+    if _lang(language) == "es":
+        return f"{local.hour}:{local:%M}"
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def format_day(moment: datetime | date, language: str = "en") -> str:
+    """'Tuesday, December 2' / 'martes, 2 de diciembre'."""
+    lang = _lang(language)
+    weekday = _WEEKDAYS_LONG[lang][moment.weekday()]
+    month = _MONTHS_LONG[lang][moment.month - 1]
+    return (
+        f"{weekday} {moment.day} de {month}" if lang == "es" else f"{weekday}, {month} {moment.day}"
+    )
+
+
+def format_time(moment: datetime, zone: ZoneInfo, language: str = "en") -> str:
+    """'Tue, Dec 2 at 9:00 AM' / 'mar 2 dic a las 9:00', in the business's time zone."""
+    local = moment.astimezone(zone)
+    lang = _lang(language)
+    weekday, month = _WEEKDAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
+    clock = format_clock(moment, zone, lang)
+    if lang == "es":
+        return f"{weekday} {local.day} {month} a las {clock}"
+    return f"{weekday}, {month} {local.day} at {clock}"
 
 
 def render_template(template: str, values: dict[str, str]) -> str:
@@ -38,3 +90,39 @@ def with_link(text: str, link: str) -> str:
     if text.endswith(link):
         return text
     return f"{text} {link}" if text else link
+
+
+# GSM 03.38: the basic set (one septet each, ESC excluded) and the extension table (two
+# septets each: ESC + char). Anything else forces UCS-2 for the whole message.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+
+def count_segments(body: str) -> int:
+    """How many SMS segments Twilio bills for `body` (GSM-7 or UCS-2).
+
+    Multi-part messages lose room to the concatenation header (153 septets / 67 UCS-2 units)
+    and a two-unit character (GSM escape sequence, UTF-16 surrogate pair) is never split
+    across segments, so the count comes from packing, not from a division.
+    """
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in body):
+        units = [2 if ch in GSM7_EXTENSION else 1 for ch in body]
+        single, multi = 160, 153
+    else:
+        units = [2 if ord(ch) > 0xFFFF else 1 for ch in body]
+        single, multi = 70, 67
+    if sum(units) <= single:
+        return 1
+    segments, used = 1, 0
+    for size in units:
+        if used + size > multi:
+            segments, used = segments + 1, 0
+        used += size
+    return segments
+
+
+def sms_encoding(text: str) -> str:
+    return "GSM-7" if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text) else "UCS-2"

@@ -28,6 +28,8 @@ class Clock(Protocol):
 class BusinessDirectory(Protocol):
     def get(self, business_id: str) -> Business: ...
 
+    def put(self, business: Business) -> None: ...
+
 
 @dataclass(frozen=True)
 class SessionPage:
@@ -53,6 +55,12 @@ class SessionRepository(Protocol):
         ...
 
     def get_by_id(self, session_id: str) -> RescheduleSession: ...
+
+    def in_progress_by_appointment(
+        self, business_id: str, appointment_ids: Sequence[str]
+    ) -> dict[str, RescheduleSession]:
+        """The session in progress on each of these appointments that has one."""
+        ...
 
     def find_by_token_hash(self, token_hash: str) -> RescheduleSession: ...
 

@@ -165,10 +165,14 @@ class FinalizeReschedule:
 
     def _confirm_to_customer(self, session: RescheduleSession, opening: Opening) -> None:
         business = self._businesses.get(session.business_id)
-        first_name = session.customer_name.split()[0] if session.customer_name else "there"
+        first_name = session.customer_name.split()[0] if session.customer_name else ""
+        when = format_time(opening.start, business.zone, session.language)
         body = (
-            f"Hi {first_name}, your appointment with {business.name} is now "
-            f"{format_time(opening.start, business.zone)}. Questions? Call {business.phone}."
+            f"Hola {first_name}, su cita con {business.name} ahora es el {when}. "
+            f"¿Preguntas? Llame al {business.phone}."
+            if session.language == "es"
+            else f"Hi {first_name}, your appointment with {business.name} is now {when}. "
+            f"Questions? Call {business.phone}."
         )
         now = self._clock.now()
         try:

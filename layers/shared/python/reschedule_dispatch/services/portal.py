@@ -37,9 +37,10 @@ GONE_REASONS = {
 class LinkClosed(LinkGone):
     """The link can't be used any more; carries the business so the page can show its phone."""
 
-    def __init__(self, message: str, business: Business) -> None:
+    def __init__(self, message: str, business: Business, language: str = "en") -> None:
         super().__init__(message)
         self.business = business
+        self.language = language
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class CustomerLinks:
                 return session
             raise Conflict("A new time was already chosen with this link.")
         if session.status not in OPEN_STATUSES:
-            raise LinkClosed("This link can no longer be used.", business)
+            raise LinkClosed("This link can no longer be used.", business, session.language)
 
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
         offered = self._find_openings(business, appointment).result.openings
@@ -165,7 +166,7 @@ class CustomerLinks:
         business = self._businesses.get(session.business_id)
         # Expiry is enforced here too, so a late schedule changes nothing for the customer.
         if session.status in OPEN_STATUSES and session.is_expired_at(self._clock.now()):
-            raise LinkClosed(GONE_REASONS[SessionStatus.EXPIRED], business)
+            raise LinkClosed(GONE_REASONS[SessionStatus.EXPIRED], business, session.language)
         if session.status in GONE_REASONS:
-            raise LinkClosed(GONE_REASONS[session.status], business)
+            raise LinkClosed(GONE_REASONS[session.status], business, session.language)
         return session, business

@@ -6,9 +6,17 @@ import re
 from dataclasses import dataclass
 
 from reschedule_dispatch.domain.errors import Unprocessable
-from reschedule_dispatch.domain.ports import Clock, SchedulingProvider, SessionRepository
+from reschedule_dispatch.domain.links import TOKEN_LENGTH, link_url
+from reschedule_dispatch.domain.messages import count_segments, sms_encoding, with_link
+from reschedule_dispatch.domain.ports import (
+    BusinessDirectory,
+    Clock,
+    SchedulingProvider,
+    SessionRepository,
+)
 from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technician
 from reschedule_dispatch.domain.session import RescheduleSession, TimelineEvent
+from reschedule_dispatch.services.send_link import link_message
 
 MIN_QUERY_LETTERS = 2
 MIN_QUERY_DIGITS = 3
@@ -18,11 +26,16 @@ MIN_QUERY_DIGITS = 3
 class CustomerWithAppointments:
     customer: Customer
     appointments: list[tuple[Appointment, Technician]]
+    # The session in progress on each appointment that has one, by appointment id.
+    sessions: dict[str, RescheduleSession]
 
 
 class SearchCustomers:
-    def __init__(self, provider: SchedulingProvider, clock: Clock) -> None:
+    def __init__(
+        self, provider: SchedulingProvider, sessions: SessionRepository, clock: Clock
+    ) -> None:
         self._provider = provider
+        self._sessions = sessions
         self._clock = clock
 
     def __call__(self, business_id: str, query: str) -> list[CustomerWithAppointments]:
@@ -48,8 +61,56 @@ class SearchCustomers:
                 if tech_id not in technicians:
                     technicians[tech_id] = self._provider.get_technician(business_id, tech_id)
                 appointments.append((appointment, technicians[tech_id]))
-            results.append(CustomerWithAppointments(customer, appointments))
+            results.append(CustomerWithAppointments(customer, appointments, {}))
+        ids = [a.id for found in results for a, _ in found.appointments]
+        in_progress = self._sessions.in_progress_by_appointment(business_id, ids)
+        for found in results:
+            found.sessions.update(
+                {a.id: in_progress[a.id] for a, _ in found.appointments if a.id in in_progress}
+            )
         return results
+
+
+@dataclass(frozen=True)
+class MessagePreview:
+    text: str  # the message before its link
+    link_placeholder: str  # as long as a real link, so the counts are exact
+    full_text: str
+    characters: int
+    segments: int
+    encoding: str
+
+
+class PreviewMessage:
+    """What the customer will receive, before sending: text, length, SMS segments."""
+
+    def __init__(self, provider: SchedulingProvider, businesses: BusinessDirectory) -> None:
+        self._provider = provider
+        self._businesses = businesses
+
+    def __call__(
+        self,
+        business_id: str,
+        appointment_id: str,
+        message: str | None,
+        language: str,
+        public_base_url: str,
+    ) -> MessagePreview:
+        business = self._businesses.get(business_id)
+        appointment = self._provider.get_appointment(business_id, appointment_id)
+        customer = self._provider.get_customer(business_id, appointment.customer_id)
+        technician = self._provider.get_technician(business_id, appointment.technician_id)
+        text = link_message(business, customer, appointment, technician, message, language)
+        placeholder = link_url(public_base_url, "x" * TOKEN_LENGTH)
+        full = with_link(text, placeholder)
+        return MessagePreview(
+            text=text,
+            link_placeholder=placeholder,
+            full_text=full,
+            characters=len(full),
+            segments=count_segments(full),
+            encoding=sms_encoding(full),
+        )
 
 
 class GetSession:

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.errors import DomainError, Unprocessable
 from reschedule_dispatch.domain.links import link_url, new_token, redact, token_hash
 from reschedule_dispatch.domain.messages import format_time, render_template, with_link
@@ -18,6 +19,7 @@ from reschedule_dispatch.domain.ports import (
     SessionRepository,
     SmsSender,
 )
+from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technician
 from reschedule_dispatch.domain.session import (
     Actor,
     RescheduleSession,
@@ -26,6 +28,28 @@ from reschedule_dispatch.domain.session import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def link_message(
+    business: Business,
+    customer: Customer,
+    appointment: Appointment,
+    technician: Technician,
+    message: str | None,
+    language: str,
+) -> str:
+    """The SMS text before its link: the dispatcher's words, or the business's template."""
+    template = message if message and message.strip() else business.settings.template_for(language)
+    return render_template(
+        template,
+        {
+            "customer_first_name": customer.first_name,
+            "business_name": business.name,
+            "appointment_time": format_time(appointment.start, business.zone, language),
+            "technician_name": technician.name,
+            "service": appointment.service,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,7 @@ class SendLink:
         appointment_id: str,
         message: str | None,
         public_base_url: str,
+        language: str = "en",
     ) -> SentLink:
         business = self._businesses.get(business_id)
         settings = business.settings
@@ -79,19 +104,8 @@ class SendLink:
         technician = self._provider.get_technician(business_id, appointment.technician_id)
         token = new_token()
         link = link_url(public_base_url, token)
-        template = message if message and message.strip() else settings.sms_template
         body = with_link(
-            render_template(
-                template,
-                {
-                    "customer_first_name": customer.first_name,
-                    "business_name": business.name,
-                    "appointment_time": format_time(appointment.start, business.zone),
-                    "technician_name": technician.name,
-                    "service": appointment.service,
-                },
-            ),
-            link,
+            link_message(business, customer, appointment, technician, message, language), link
         )
         session = RescheduleSession(
             id=uuid.uuid4().hex,
@@ -108,6 +122,7 @@ class SendLink:
             original_end=appointment.end,
             original_technician_id=appointment.technician_id,
             original_version=appointment.version,
+            language=language,
             message=redact(body, token),
         )
         self._sessions.create(

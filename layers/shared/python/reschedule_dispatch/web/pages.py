@@ -1,35 +1,104 @@
 """Server-rendered pages for the customer: small, no third-party requests, work without JS.
 
-The one script tells us a person saw the page (viewed). Link previews and mail scanners
-fetch the page without running it, which is why viewing is a POST and never the GET.
+Mobile-first: openings grouped by day; tapping one opens a confirm step (a plain link, so
+it needs no JavaScript); the confirm is a POST. The one script only tells us a person saw
+the page (viewed): link previews and mail scanners fetch the page without running it,
+which is why viewing is a POST and never the GET.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from itertools import groupby
-from zoneinfo import ZoneInfo
+from urllib.parse import quote
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.messages import format_time
-from reschedule_dispatch.domain.session import SessionStatus
+from reschedule_dispatch.domain.messages import format_clock, format_day, format_time
+from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.portal import CustomerPage
 
-STYLE = """
-*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,sans-serif;
-color:#1d2430;background:#f4f6f9}main{max-width:32rem;margin:0 auto;padding:1rem}
-h1{font-size:1.35rem;margin:.5rem 0 1rem}h2{font-size:1rem;margin:1.2rem 0 .4rem;color:#4a5568}
-.card{background:#fff;border-radius:12px;padding:1rem;box-shadow:0 1px 3px #0002;margin:.8rem 0}
-.muted{color:#5b6573;font-size:.92rem}.slot{display:flex;align-items:center;gap:.6rem;
-padding:.75rem;border:1px solid #d5dbe3;border-radius:10px;margin:.4rem 0;background:#fff}
-.slot input{width:1.2rem;height:1.2rem}button{width:100%;padding:.9rem;border:0;border-radius:10px;
-background:#1f6feb;color:#fff;font-size:1.05rem;font-weight:600;margin-top:1rem}
-a{color:#1f6feb}.ok{border-left:4px solid #1a7f37}.warn{border-left:4px solid #bf8700}
-"""
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "pick_title": "Pick a new time",
+        "your_appointment": "Your appointment",
+        "with": "with",
+        "no_openings": "No other times are open right now.",
+        "confirm_title": "Confirm your new time",
+        "confirm": "Confirm",
+        "pick_another": "Pick another time",
+        "confirming_title": "Confirming your new time…",
+        "confirming_body": "This takes a few seconds. This page refreshes by itself.",
+        "done_title": "You're all set",
+        "done_body": "Your appointment is now:",
+        "add_to_calendar": "Add to calendar",
+        "failed_title": "We couldn't move your appointment",
+        "still": "Your appointment is still",
+        "call": "Call {name} at",
+        "contact": "Please contact the business that sent you this link.",
+        "times_for": "Open times",
+    },
+    "es": {
+        "pick_title": "Elija un nuevo horario",
+        "your_appointment": "Su cita",
+        "with": "con",
+        "no_openings": "No hay otros horarios disponibles en este momento.",
+        "confirm_title": "Confirme su nuevo horario",
+        "confirm": "Confirmar",
+        "pick_another": "Elegir otro horario",
+        "confirming_title": "Confirmando su nuevo horario…",
+        "confirming_body": "Esto tarda unos segundos. La página se actualiza sola.",
+        "done_title": "¡Listo!",
+        "done_body": "Su cita ahora es:",
+        "add_to_calendar": "Agregar al calendario",
+        "failed_title": "No pudimos cambiar su cita",
+        "still": "Su cita sigue siendo el",
+        "call": "Llame a {name} al",
+        "contact": "Comuníquese con la empresa que le envió este enlace.",
+        "times_for": "Horarios disponibles",
+    },
+}
 
+# What the page says when a notice or closed-link reason comes from the service (English).
+TRANSLATIONS_ES = {
+    "That time was just taken. Please pick another one.": (
+        "Alguien acaba de tomar ese horario. Elija otro, por favor."
+    ),
+    "We couldn't confirm that time just now. Please try again.": (
+        "No pudimos confirmar ese horario. Inténtelo de nuevo."
+    ),
+    "That time is no longer available. Please pick another one.": (
+        "Ese horario ya no está disponible. Elija otro, por favor."
+    ),
+    "Please pick one of the times below.": "Elija uno de los horarios, por favor.",
+    "This link has expired.": "Este enlace ha vencido.",
+    "This link was canceled.": "Este enlace fue cancelado.",
+    "This link can no longer be used.": "Este enlace ya no se puede usar.",
+    "The appointment changed elsewhere.": "La cita cambió por otro medio.",
+    "The time is no longer available.": "El horario ya no está disponible.",
+    "The scheduling provider was unavailable.": "El sistema de citas no estaba disponible.",
+    "The appointment could not be moved.": "No se pudo mover la cita.",
+}
+
+STYLE = """
+*{box-sizing:border-box}body{margin:0;font:17px/1.5 system-ui,-apple-system,"Segoe UI",
+Roboto,sans-serif;color:#16202c;background:#f3f5f8}main{max-width:32rem;margin:0 auto;
+padding:1rem}h1{font-size:1.4rem;line-height:1.25;margin:.4rem 0 1rem}h2{font-size:1rem;
+margin:1.4rem 0 .5rem;color:#3b4654}.biz{color:#4a5462;font-size:.95rem;margin:0}
+.card{background:#fff;border-radius:14px;padding:1rem 1.1rem;box-shadow:0 1px 3px #0002;
+margin:.8rem 0}.card p{margin:.25rem 0}.muted{color:#4a5462;font-size:.95rem}
+ul.slots{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,
+minmax(9rem,1fr));gap:.5rem}a.slot,a.button,button{display:block;min-height:44px;
+padding:.7rem .9rem;border-radius:10px;font:inherit;font-weight:600;text-decoration:none;
+text-align:center}a.slot{background:#fff;color:#0b4fb3;border:1.5px solid #b9c6d8}
+a.slot small{display:block;font-weight:400;color:#4a5462}button,a.button{width:100%;
+border:0;background:#0b57d0;color:#fff;margin-top:.8rem;cursor:pointer}a.secondary{
+background:#fff;color:#0b4fb3;border:1.5px solid #b9c6d8}a:focus-visible,button:focus-visible{
+outline:3px solid #f5a623;outline-offset:2px}.ok{border-left:5px solid #1a7f37}
+.warn{border-left:5px solid #9a6700}a{color:#0b4fb3}
+"""
 
 VIEWED_SCRIPT = (
     "(function(){function s(){fetch(location.pathname.replace(/\\/$/,'')+'/viewed',"
@@ -46,12 +115,25 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def _t(language: str, key: str) -> str:
+    return TEXT.get(language, TEXT["en"])[key]
+
+
+def translate(message: str, language: str) -> str:
+    return TRANSLATIONS_ES.get(message, message) if language == "es" else message
+
+
 def _layout(
-    title: str, body: str, refresh_seconds: int | None = None, report_view: bool = False
+    title: str,
+    body: str,
+    language: str,
+    refresh_seconds: int | None = None,
+    report_view: bool = False,
 ) -> str:
     refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
+    lang = language if language in TEXT else "en"
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         '<meta name="robots" content="noindex">'
         f"{refresh}<title>{escape(title)}</title><style>{STYLE}</style></head>"
@@ -61,89 +143,166 @@ def _layout(
     )
 
 
-def _call_us(business: Business | None) -> str:
+def _call_us(business: Business | None, language: str) -> str:
     if business is None:
-        return '<p class="muted">Please contact the business that sent you this link.</p>'
+        return f'<p class="muted">{escape(_t(language, "contact"))}</p>'
+    call = _t(language, "call").format(name=escape(business.name))
+    phone = escape(business.phone)
+    return f'<p>{call} <a href="tel:{phone}">{phone}</a>.</p>'
+
+
+def _when(start: datetime, technician: str, page: CustomerPage) -> str:
+    language = page.session.language
     return (
-        f'<p>Call {escape(business.name)} at <a href="tel:{escape(business.phone)}">'
-        f"{escape(business.phone)}</a>.</p>"
+        f"{escape(format_time(start, page.business.zone, language))} "
+        f"{escape(_t(language, 'with'))} {escape(technician)}"
     )
 
 
-def customer_page(page: CustomerPage, confirm_action: str, notice: str = "") -> str:
+def _tech_name(page: CustomerPage, technician_id: str) -> str:
+    technician = page.technicians.get(technician_id)
+    return technician.name if technician else technician_id
+
+
+def customer_page(
+    page: CustomerPage, page_url: str, notice: str = "", chosen_slot: str | None = None
+) -> str:
+    """The page for the session's state; `chosen_slot` shows the confirm step for it."""
     business, session, appointment = page.business, page.session, page.appointment
-    zone = business.zone
-    technician = page.technicians.get(appointment.technician_id)
-    tech_name = technician.name if technician else "your technician"
-    header = f"<p class='muted'>{escape(business.name)}</p>"
+    lang = session.language
+    header = f"<p class='biz'>{escape(business.name)}</p>"
+    tech = _tech_name(page, appointment.technician_id)
 
     if session.status is SessionStatus.COMPLETED:
         return _layout(
-            "Your new time is confirmed",
-            f"{header}<h1>You're all set</h1><div class='card ok'><p><strong>"
-            f"{escape(appointment.service)}</strong></p><p>{escape(format_time(appointment.start, zone))}"
-            f" with {escape(tech_name)}</p></div>{_call_us(business)}",
+            _t(lang, "done_title"),
+            f"{header}<h1>{escape(_t(lang, 'done_title'))}</h1><div class='card ok'>"
+            f"<p>{escape(_t(lang, 'done_body'))}</p><p><strong>{escape(appointment.service)}"
+            f"</strong></p><p>{_when(appointment.start, tech, page)}</p>"
+            f"<a class='button secondary' href='{escape(page_url)}/calendar.ics' download>"
+            f"{escape(_t(lang, 'add_to_calendar'))}</a></div>{_call_us(business, lang)}",
+            lang,
         )
     if session.status is SessionStatus.CONFIRMING:
         return _layout(
-            "Confirming your new time",
-            f"{header}<h1>Confirming your new time…</h1><div class='card'><p>This takes a few "
-            "seconds. This page refreshes by itself.</p></div>",
+            _t(lang, "confirming_title"),
+            f"{header}<h1 aria-live='polite'>{escape(_t(lang, 'confirming_title'))}</h1>"
+            f"<div class='card'><p>{escape(_t(lang, 'confirming_body'))}</p></div>",
+            lang,
             refresh_seconds=2,
         )
     if session.status is SessionStatus.FAILED:
+        reason = translate(session.failure_reason or "The appointment could not be moved.", lang)
         return _layout(
-            "We couldn't move your appointment",
-            f"{header}<h1>We couldn't move your appointment</h1><div class='card warn'><p>"
-            f"{escape(session.failure_reason or 'Something went wrong.')}</p><p>Your appointment "
-            f"is still {escape(format_time(appointment.start, zone))}.</p></div>{_call_us(business)}",
+            _t(lang, "failed_title"),
+            f"{header}<h1>{escape(_t(lang, 'failed_title'))}</h1><div class='card warn'>"
+            f"<p>{escape(reason)}</p><p>{escape(_t(lang, 'still'))} "
+            f"{_when(appointment.start, tech, page)}.</p></div>{_call_us(business, lang)}",
+            lang,
         )
 
-    notice = notice or session.notice or ""
-    notice_html = f"<div class='card warn'><p>{escape(notice)}</p></div>" if notice else ""
-    report_view = session.status is SessionStatus.LINK_SENT
-    current = (
-        f"<div class='card'><p class='muted'>Your appointment</p><p><strong>"
-        f"{escape(appointment.service)}</strong></p><p>{escape(format_time(appointment.start, zone))}"
-        f" with {escape(tech_name)}</p></div>"
+    notice = translate(notice or session.notice or "", lang)
+    notice_html = (
+        f"<div class='card warn' role='alert'><p>{escape(notice)}</p></div>" if notice else ""
     )
-    if not page.openings:
+    current = (
+        f"<div class='card'><p class='muted'>{escape(_t(lang, 'your_appointment'))}</p>"
+        f"<p><strong>{escape(appointment.service)}</strong></p>"
+        f"<p>{_when(appointment.start, tech, page)}</p></div>"
+    )
+    report_view = session.status is SessionStatus.LINK_SENT
+    chosen = next((o for o in page.openings if o.key == chosen_slot), None)
+    if chosen is not None:
         return _layout(
-            "Pick a new time",
-            f"{header}<h1>Pick a new time</h1>{notice_html}{current}<div class='card'><p>No other "
-            f"times are open right now.</p>{_call_us(business)}</div>",
+            _t(lang, "confirm_title"),
+            f"{header}<h1>{escape(_t(lang, 'confirm_title'))}</h1>{current}"
+            f"<form method='post' action='{escape(page_url)}/confirm' class='card ok'>"
+            f"<p><strong>{_when(chosen.start, _tech_name(page, chosen.technician_id), page)}"
+            f"</strong></p><input type='hidden' name='slot' value='{escape(chosen.key)}'>"
+            f"<button type='submit'>{escape(_t(lang, 'confirm'))}</button>"
+            f"<a class='button secondary' href='{escape(page_url)}'>"
+            f"{escape(_t(lang, 'pick_another'))}</a></form>",
+            lang,
             report_view=report_view,
         )
-    days = []
-    for day, openings in groupby(page.openings, key=lambda o: o.start.astimezone(zone).date()):
-        slots = "".join(
-            f"<label class='slot'><input type='radio' name='slot' value='{escape(o.key)}' required>"
-            f"{escape(_clock(o.start, zone))} with {escape(_tech(page, o.technician_id))}</label>"
-            for o in openings
+    title = _t(lang, "pick_title")
+    if not page.openings:
+        return _layout(
+            title,
+            f"{header}<h1>{escape(title)}</h1>{notice_html}{current}<div class='card'><p>"
+            f"{escape(_t(lang, 'no_openings'))}</p>{_call_us(business, lang)}</div>",
+            lang,
+            report_view=report_view,
         )
-        days.append(f"<h2>{day:%A, %B} {day.day}</h2>{slots}")
     return _layout(
-        "Pick a new time",
-        f"{header}<h1>Pick a new time</h1>{notice_html}{current}"
-        f"<form method='post' action='{escape(confirm_action)}'>{''.join(days)}"
-        "<button type='submit'>Confirm new time</button></form>",
+        title,
+        f"{header}<h1>{escape(title)}</h1>{notice_html}{current}"
+        f"<nav aria-label='{escape(_t(lang, 'times_for'))}'>"
+        f"{_days(page, page_url)}</nav>",
+        lang,
         report_view=report_view,
     )
 
 
-def closed_page(title: str, message: str, business: Business | None) -> str:
-    return _layout(
-        title,
-        f"<h1>{escape(title)}</h1><div class='card warn'><p>{escape(message)}</p></div>"
-        f"{_call_us(business)}",
+def _days(page: CustomerPage, page_url: str) -> str:
+    zone, lang = page.business.zone, page.session.language
+    days = []
+    for day, openings in groupby(page.openings, key=lambda o: o.start.astimezone(zone).date()):
+        items = "".join(_slot(o, page, page_url) for o in openings)
+        days.append(f"<h2>{escape(format_day(day, lang))}</h2><ul class='slots'>{items}</ul>")
+    return "".join(days)
+
+
+def _slot(opening: Opening, page: CustomerPage, page_url: str) -> str:
+    lang = page.session.language
+    clock = format_clock(opening.start, page.business.zone, lang)
+    tech = _tech_name(page, opening.technician_id)
+    href = f"{page_url}?slot={quote(opening.key)}"
+    return (
+        f"<li><a class='slot' href='{escape(href)}'>{escape(clock)}"
+        f"<small>{escape(_t(lang, 'with'))} {escape(tech)}</small></a></li>"
     )
 
 
-def _clock(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local.strftime('%I').lstrip('0')}:{local:%M %p}"
+def closed_page(title: str, message: str, business: Business | None, language: str = "en") -> str:
+    return _layout(
+        title,
+        f"<h1>{escape(title)}</h1><div class='card warn'><p>{escape(translate(message, language))}"
+        f"</p></div>{_call_us(business, language)}",
+        language,
+    )
 
 
-def _tech(page: CustomerPage, technician_id: str) -> str:
-    technician = page.technicians.get(technician_id)
-    return technician.name if technician else "a technician"
+def _ics_text(value: str) -> str:
+    """RFC 5545 TEXT escaping."""
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar_event(page: CustomerPage) -> str:
+    """An iCalendar (RFC 5545) event for the appointment's time, for "Add to calendar"."""
+    appointment, business = page.appointment, page.business
+    tech = _tech_name(page, appointment.technician_id)
+    location = appointment.location.address if appointment.location else ""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Reschedule Dispatch//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        # Stable per appointment, so adding it again updates the same calendar entry.
+        f"UID:{appointment.id}@{business.id}.reschedule-dispatch",
+        f"DTSTAMP:{_ics_time(page.session.last_event_at or appointment.start)}",
+        f"DTSTART:{_ics_time(appointment.start)}",
+        f"DTEND:{_ics_time(appointment.end)}",
+        f"SUMMARY:{_ics_text(f'{appointment.service} - {business.name}')}",
+        f"DESCRIPTION:{_ics_text(f'{tech}. {business.phone}')}",
+        *([f"LOCATION:{_ics_text(location)}"] if location else []),
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"

@@ -1,0 +1,52 @@
+"""The business's settings: GET and PUT /api/settings."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.api.http import current_dispatcher, json_resolver
+from reschedule_dispatch.api.models import SettingsBody
+from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = json_resolver(logger)
+
+
+@cache
+def _get_business() -> GetBusiness:
+    return wiring.get_business()
+
+
+@cache
+def _update_settings() -> UpdateSettings:
+    return wiring.update_settings()
+
+
+@app.get("/api/settings")
+def get_settings() -> SettingsBody:
+    dispatcher = current_dispatcher(app.current_event)
+    return SettingsBody.of(_get_business()(dispatcher.business_id).settings)
+
+
+@app.put("/api/settings")
+def put_settings(body: Annotated[SettingsBody, Body()]) -> SettingsBody:
+    dispatcher = current_dispatcher(app.current_event)
+    saved = _update_settings()(dispatcher.business_id, body.model_dump())
+    logger.info("settings changed", extra={"business_id": dispatcher.business_id})
+    return SettingsBody.of(saved)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,38 @@
+"""The settings a dispatcher controls for their business."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from reschedule_dispatch.domain.business import Business, BusinessSettings
+from reschedule_dispatch.domain.errors import Unprocessable
+from reschedule_dispatch.domain.ports import BusinessDirectory
+
+
+class GetBusiness:
+    def __init__(self, businesses: BusinessDirectory) -> None:
+        self._businesses = businesses
+
+    def __call__(self, business_id: str) -> Business:
+        return self._businesses.get(business_id)
+
+
+class UpdateSettings:
+    """Changes the given settings, keeps the rest. Validation is the settings model's."""
+
+    def __init__(self, businesses: BusinessDirectory) -> None:
+        self._businesses = businesses
+
+    def __call__(self, business_id: str, changes: dict[str, Any]) -> BusinessSettings:
+        business = self._businesses.get(business_id)
+        try:
+            settings = BusinessSettings.model_validate(
+                {**business.settings.model_dump(), **changes}
+            )
+        except ValidationError as error:
+            problems = "; ".join(e["msg"] for e in error.errors(include_url=False))
+            raise Unprocessable(f"These settings cannot be saved: {problems}.") from None
+        self._businesses.put(business.model_copy(update={"settings": settings}))
+        return settings

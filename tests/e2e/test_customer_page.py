@@ -1,0 +1,97 @@
+"""The customer's page as a phone receives it: weight, headers, language, confirm step, .ics."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from datetime import UTC, datetime
+
+import requests
+
+from tests.e2e.client import TIMEOUT, Console, inbox, slots
+
+NORTHSIDE = "dana@northside.example"
+BUDGET_BYTES = 14 * 1024  # one round trip's worth, compressed
+
+
+def test_the_first_response_fits_one_round_trip_and_calls_no_one_else(stack_url):
+    _, _, session = Console.sign_in(stack_url, NORTHSIDE).send_any()
+    page = requests.get(session["link"], timeout=TIMEOUT)
+    compressed = len(gzip.compress(page.content))
+    assert compressed <= BUDGET_BYTES, compressed
+    # No third-party requests: no absolute URLs to other hosts in src/href/action
+    for url in re.findall(r"(?:src|href|action)='(https?://[^']+)'", page.text):
+        assert url.startswith(stack_url), url
+    assert "<link " not in page.text  # no external stylesheet to block rendering
+    # The only script comes after the content, so it never blocks the first paint
+    assert page.text.index("<script>") > page.text.index("</main>")
+    headers = page.headers
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+    assert "noindex" in headers["X-Robots-Tag"]
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'sha256-" in headers["Content-Security-Policy"]
+
+
+def test_picking_a_time_shows_a_confirm_step_that_works_without_javascript(stack_url):
+    console = Console.sign_in(stack_url, NORTHSIDE)
+    _, _, session = console.send_any()
+    slot = slots(requests.get(session["link"], timeout=TIMEOUT).text)[0]
+    step = requests.get(session["link"], params={"slot": slot}, timeout=TIMEOUT)
+    assert step.status_code == 200
+    assert "Confirm your new time" in step.text
+    assert re.search(r"\w{3}, \w{3} \d+ at \d+:\d{2} [AP]M with ", step.text)
+    assert f"name='slot' value='{slot}'" in step.text
+    assert console.session(session["id"])["status"] == "link_sent"  # viewing changed nothing
+    confirmed = requests.post(
+        f"{session['link']}/confirm", data={"slot": slot}, allow_redirects=False, timeout=TIMEOUT
+    )
+    assert confirmed.status_code == 303
+    console.wait_status(session["id"], "completed")
+    done = requests.get(session["link"], timeout=TIMEOUT)
+    assert "all set" in done.text
+    assert f"href='{session['link']}/calendar.ics'" in done.text
+
+    ics = requests.get(f"{session['link']}/calendar.ics", timeout=TIMEOUT)
+    assert ics.headers["Content-Type"].startswith("text/calendar")
+    body = ics.text
+    assert body.startswith("BEGIN:VCALENDAR\r\n")
+    new_start = datetime.fromisoformat(console.session(session["id"])["new_start"])
+    assert f"DTSTART:{new_start.astimezone(UTC):%Y%m%dT%H%M%SZ}\r\n" in body
+    assert "END:VEVENT\r\nEND:VCALENDAR\r\n" in body
+
+
+def test_a_slot_gone_meanwhile_shows_the_times_again_with_a_notice(stack_url):
+    _, _, session = Console.sign_in(stack_url, NORTHSIDE).send_any()
+    page = requests.get(
+        session["link"], params={"slot": "20990101T000000Z.nobody"}, timeout=TIMEOUT
+    )
+    assert page.status_code == 200
+    assert "no longer available" in page.text
+    assert slots(page.text)
+
+
+def test_a_spanish_session_texts_and_shows_spanish(stack_url):
+    console = Console.sign_in(stack_url, NORTHSIDE)
+    for candidate, appointment in console.movable_appointments():
+        created = console.post(
+            "/api/sessions", json={"appointment_id": appointment["id"], "language": "es"}
+        )
+        if created.status_code == 201:
+            customer, session = candidate, created.json()
+            break
+    sms = [m for m in inbox(stack_url, customer["phone"]) if session["link"] in m["body"]]
+    assert sms[-1]["body"].startswith("Hola")
+    page = requests.get(session["link"], timeout=TIMEOUT).text
+    assert '<html lang="es">' in page
+    assert "Elija un nuevo horario" in page
+    slot = slots(page)[0]
+    step = requests.get(session["link"], params={"slot": slot}, timeout=TIMEOUT).text
+    assert "Confirmar" in step
+    assert re.search(r" a las \d+:\d{2} con ", step)
+    # A canceled link says so in Spanish, with the business phone
+    console.post(f"/api/sessions/{session['id']}/cancel")
+    gone = requests.get(session["link"], timeout=TIMEOUT)
+    assert gone.status_code == 410
+    assert "Este enlace fue cancelado." in gone.text
+    assert 'href="tel:+13125550100"' in gone.text
