@@ -31,7 +31,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
+from xml.etree import ElementTree
 
 import requests
 from werkzeug.wrappers import Request, Response
@@ -232,8 +233,12 @@ class TwilioSandbox:
         poster: CallbackPoster = post_with_requests,
         step_delay: float = 0.2,
         unreachable: Callable[[str], bool] | Iterable[str] = default_unreachable,
+        inbound_url: str | None = None,
     ) -> None:
         self.account_sid = account_sid
+        # Where texts to the business number are posted (Twilio's "a message comes in" URL);
+        # by default the app behind the same host.
+        self.inbound_url = inbound_url
         self.auth_token = auth_token
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.dev_prefix = "/" + dev_prefix.strip("/") if dev_prefix.strip("/") else ""
@@ -272,7 +277,8 @@ class TwilioSandbox:
     def handles(self, path: str) -> bool:
         """Whether a gateway should route `path` here."""
         api = self.prefix == "" or path == self.prefix or path.startswith(self.prefix + "/")
-        return api or path in {self.dev_prefix + "/phone", self.dev_prefix + "/sms"}
+        dev = {"/phone", "/sms", "/phone/reply"}
+        return api or path in {self.dev_prefix + page for page in dev}
 
     # -- WSGI -------------------------------------------------------------------------------
 
@@ -289,6 +295,8 @@ class TwilioSandbox:
             return _json_response(self.messages(request.args.get("to")), 200)
         if path == self.dev_prefix + "/phone" and request.method == "GET":
             return self._phone_page(request.args.get("to"))
+        if path == self.dev_prefix + "/phone/reply" and request.method == "POST":
+            return self._phone_reply(request)
         if match := self._list_route.fullmatch(path):
             self._authenticate(request, match["account"])
             if request.method == "POST":
@@ -467,6 +475,69 @@ class TwilioSandbox:
 
     # -- Dev phone --------------------------------------------------------------------------
 
+    def reply(self, from_: str, to: str, body: str, inbound_url: str) -> dict[str, Any]:
+        """The phone `from_` texts `body` to the number `to`, as Twilio would deliver it.
+
+        Twilio posts an incoming message, signed, to the number's "a message comes in" URL
+        and sends back whatever <Message> the TwiML answer holds; so does this.
+        """
+        sid = "SM" + secrets.token_hex(16)
+        params = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "Body": body,
+            "From": normalize_number(from_),
+            "MessageSid": sid,
+            "NumMedia": "0",
+            "NumSegments": str(count_segments(body)),
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "To": normalize_number(to),
+        }
+        signature = twilio_signature(self.auth_token, inbound_url, params)
+        answer = requests.post(
+            inbound_url, data=params, headers={"X-Twilio-Signature": signature}, timeout=15
+        )
+        replies: list[str] = []
+        if answer.ok and answer.text.strip():
+            root = ElementTree.fromstring(answer.text)  # noqa: S314 - the app's own TwiML
+            replies = ["".join(m.itertext()).strip() for m in root.iter("Message")]
+        for text in replies:
+            self._deliver_reply(to=params["From"], from_=params["To"], body=text)
+        return {"sid": sid, "status": answer.status_code, "replies": replies}
+
+    def _deliver_reply(self, to: str, from_: str, body: str) -> None:
+        now = datetime.now(UTC)
+        message = _Message(
+            sid="SM" + secrets.token_hex(16),
+            account_sid=self.account_sid,
+            to=to,
+            from_=from_,
+            body=body,
+            messaging_service_sid=None,
+            status_callback=None,
+            statuses=("delivered",),
+            date_created=now,
+            date_updated=now,
+            date_sent=now,
+        )
+        with self._lock:
+            self._messages[message.sid] = message
+
+    def _phone_reply(self, request: Request) -> Response:
+        data = request.get_json(silent=True) if request.is_json else request.form
+        fields = {k: str((data or {}).get(k, "")).strip() for k in ("from", "to", "body")}
+        if not all(fields.values()):
+            return _json_response({"message": "from, to and body are required"}, 400)
+        inbound_url = self.inbound_url or request.host_url.rstrip("/") + "/webhooks/twilio/inbound"
+        result = self.reply(fields["from"], fields["to"], fields["body"], inbound_url)
+        if request.is_json:
+            return _json_response(result, 200)
+        # The phone page's form: back to that phone's inbox.
+        location = f"{self.dev_prefix}/phone?to={quote(fields['from'])}"
+        return Response(status=303, headers={"Location": location})
+
     def _phone_page(self, to: str | None) -> Response:
         wanted = normalize_number(to) if to else None
         phones: dict[str, list[dict[str, Any]]] = {}
@@ -550,7 +621,23 @@ def _phone_card(number: str, inbox: list[dict[str, Any]]) -> str:
         f'<span class="count">{len(inbox)} message{"s" if len(inbox) != 1 else ""}</span>'
         "</header>"
         f'<div class="thread">{"".join(bubbles)}</div>'
+        f"{_reply_form(number, inbox)}"
         "</section>"
+    )
+
+
+def _reply_form(number: str, inbox: list[dict[str, Any]]) -> str:
+    """Text back the last sender, the way the customer would (STOP, HELP, or a reply)."""
+    senders = [m["from"] for m in inbox if m["from"]]
+    if not senders:
+        return ""
+    return (
+        '<form class="reply" method="post" action="/dev/phone/reply">'
+        f'<input type="hidden" name="from" value="{html.escape(number)}">'
+        f'<input type="hidden" name="to" value="{html.escape(senders[-1])}">'
+        f"<label>Reply to {html.escape(senders[-1])} "
+        '<input name="body" required placeholder="Text (try STOP, HELP)"></label>'
+        "<button>Send</button></form>"
     )
 
 

@@ -58,12 +58,12 @@ def _page_url(token: str) -> str:
 
 @app.get("/r/<token>")
 def show(token: str) -> Response[str]:
-    page = _links().page(token)
     slot = app.current_event.get_query_string_value("slot")
+    page = _links().page(token, slot)
     notice = ""
-    if slot and all(o.key != slot for o in page.openings):
+    if slot and page.chosen is None:
         notice = "That time is no longer available. Please pick another one."
-    html = customer_page(page, _page_url(token), notice=notice, chosen_slot=slot)
+    html = customer_page(page, _page_url(token), notice=notice)
     return html_response(HTTPStatus.OK, html)
 
 

@@ -1,4 +1,8 @@
-"""POST /webhooks/twilio/status: Twilio's delivery reports, accepted only when signed."""
+"""Twilio's webhooks, accepted only when signed: delivery reports and customers' texts.
+
+POST /webhooks/twilio/status: message status callbacks.
+POST /webhooks/twilio/inbound: a text to the business number (keywords, replies); TwiML.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import json_resolver, public_base_url
 from reschedule_dispatch.domain.errors import Unprocessable
 from reschedule_dispatch.services.lifecycle import RecordDelivery
+from reschedule_dispatch.services.messaging import InboundMessage
 
 logger = Logger()
 tracer = Tracer()
@@ -34,6 +40,11 @@ def _env() -> wiring.WebhooksEnv:
 @cache
 def _record_delivery() -> RecordDelivery:
     return wiring.record_delivery(_env())
+
+
+@cache
+def _inbound_message() -> InboundMessage:
+    return wiring.inbound_message(_env())
 
 
 def _verified_form() -> dict[str, str]:
@@ -62,6 +73,20 @@ def delivery_status() -> Response[str]:
     if _record_delivery()(sid, status, form.get("ErrorCode") or None):
         metrics.add_metric(name="DeliveryReports", unit=MetricUnit.Count, value=1)
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
+
+
+@app.post("/webhooks/twilio/inbound")
+def inbound() -> Response[str]:
+    form = _verified_form()
+    sender, to = form.get("From", ""), form.get("To", "")
+    if not sender or not to:
+        raise Unprocessable("From and To are required.")
+    reply = _inbound_message()(sender, to, form.get("Body", ""))
+    twiml = MessagingResponse()
+    if reply:
+        twiml.message(reply)
+    metrics.add_metric(name="InboundTexts", unit=MetricUnit.Count, value=1)
+    return Response(status_code=HTTPStatus.OK, content_type="application/xml", body=str(twiml))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -150,7 +150,7 @@ class Api(Construct):
             folder="webhooks",
             module="handler",
             service="webhooks",
-            description="POST /webhooks/twilio/status: Twilio delivery status callbacks",
+            description="POST /webhooks/twilio/status and /inbound: Twilio's signed webhooks",
             environment={
                 "APP_TABLE_NAME": app_table.table_name,
                 "TWILIO_SECRET_ARN": twilio_secret.secret_arn,
@@ -306,8 +306,9 @@ class Api(Construct):
         public(calendar, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
 
         # Twilio callbacks (signature checked in code)
-        twilio_status = api.root.add_resource("webhooks").add_resource("twilio")
-        public(twilio_status.add_resource("status"), "POST", self.webhooks_function, WEBHOOK_REASON)
+        twilio = api.root.add_resource("webhooks").add_resource("twilio")
+        for hook in ("status", "inbound"):
+            public(twilio.add_resource(hook), "POST", self.webhooks_function, WEBHOOK_REASON)
 
         # Health check
         health = api.root.add_resource("health").add_method(

@@ -314,6 +314,7 @@ def test_api_routes_and_their_authorization(synthesized):
         ("GET", "/r/{token}/calendar.ics"): ("NONE", "portal"),
         ("POST", "/r/{token}/confirm"): ("NONE", "portal"),
         ("POST", "/webhooks/twilio/status"): ("NONE", "webhooks"),
+        ("POST", "/webhooks/twilio/inbound"): ("NONE", "webhooks"),
         ("GET", "/health"): ("NONE", None),
     }
     assert set(found) == set(expected)

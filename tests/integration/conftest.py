@@ -17,6 +17,7 @@ from local.seed import Seed, load
 from local.template import Template
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
+from reschedule_dispatch.adapters.dynamodb_contacts import DynamoContacts
 from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
@@ -68,10 +69,17 @@ class World:
     workflow: StepFunctionsConfirmWorkflow
     sms: RecordingSms
     holds: DynamoOpeningHolds
+    contacts: DynamoContacts
 
     def send_link(self) -> SendLink:
         return SendLink(
-            self.sessions, self.provider, self.businesses, self.sms, self.expiry, self.clock
+            self.sessions,
+            self.provider,
+            self.businesses,
+            self.sms,
+            self.expiry,
+            self.clock,
+            self.contacts,
         )
 
 
@@ -165,6 +173,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             ),
             sms=RecordingSms(),
             holds=DynamoOpeningHolds(app_table),
+            contacts=DynamoContacts(app_table),
         )
 
 

@@ -114,7 +114,7 @@ def _confirming(world):
 
 def _finalize(world) -> FinalizeReschedule:
     return FinalizeReschedule(
-        world.sessions, world.businesses, world.expiry, world.sms, world.clock
+        world.sessions, world.businesses, world.expiry, world.sms, world.clock, world.contacts
     )
 
 
@@ -255,7 +255,7 @@ def test_illegal_transitions_change_nothing(world):
 
 def test_delivery_statuses_only_move_forward(world):
     session, _ = _sent(world)
-    record = RecordDelivery(world.sessions, world.clock)
+    record = RecordDelivery(world.sessions, world.clock, world.contacts)
     sid = world.sessions.get("acme", session.id).message_sid
     assert record(sid, "sent", None)
     assert record(sid, "delivered", None)
@@ -305,3 +305,22 @@ def test_settings_the_domain_refuses_are_unprocessable_and_not_saved(world):
     with pytest.raises(Unprocessable, match="English template"):
         UpdateSettings(world.businesses)("acme", {"templates": {"es": "hola"}})
     assert "en" in world.businesses.get("acme").settings.templates
+
+
+def test_a_time_still_allowed_can_be_booked_even_when_no_longer_shown_first(world):
+    # Given a business that shows a single opening
+    acme = world.businesses.get("acme")
+    world.businesses.put(
+        acme.model_copy(update={"settings": acme.settings.model_copy(update={"max_openings": 1})})
+    )
+    session, token = _sent(world)
+    [shown] = _links(world).page(token).openings
+    # When the customer picks another time the rules allow (say, one shown a moment ago)
+    other = shown.model_copy(
+        update={"start": shown.start + timedelta(days=1), "end": shown.end + timedelta(days=1)}
+    )
+    page = _links(world).page(token, other.key)
+    # Then its confirm step is offered, and the confirm goes through
+    assert page.chosen is not None
+    assert page.chosen.key == other.key
+    assert _links(world).confirm(token, other.key).status is SessionStatus.CONFIRMING

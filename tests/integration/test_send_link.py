@@ -51,9 +51,9 @@ def test_sending_a_link_stores_the_session_texts_it_and_schedules_expiry(world):
 
 
 def test_the_link_expires_before_the_notice_period_when_that_is_sooner(world):
-    # Given an appointment 30 h away and 24 h notice: the link must die in 6 h, not 12
+    # Given an appointment 26 h away (sent at 8 AM) and 24 h notice: the link dies in 2 h
     appointment = world.provider.get_appointment("acme", "appt-1")
-    world.clock.at = appointment.start - timedelta(hours=30)
+    world.clock.at = appointment.start - timedelta(hours=26)
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
     assert sent.session.expires_at == appointment.start - timedelta(hours=24)
 

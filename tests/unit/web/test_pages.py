@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from reschedule_dispatch.domain.scheduling import Location
@@ -52,7 +53,7 @@ def test_each_opening_links_to_its_confirm_step():
     html = customer_page(page, URL)
     key = page.openings[0].key
     assert f"href='{URL}?slot={key}'" in html
-    step = customer_page(page, URL, chosen_slot=key)
+    step = customer_page(replace(page, chosen=page.openings[0]), URL)
     assert f"action='{URL}/confirm'" in step
     assert "Tue, Nov 24 at 9:00 AM with Alex Rivera" in step
 

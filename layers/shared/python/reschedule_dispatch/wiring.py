@@ -15,6 +15,7 @@ from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTim
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
+from reschedule_dispatch.adapters.dynamodb_contacts import DynamoContacts
 from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
@@ -33,6 +34,7 @@ from reschedule_dispatch.services.lifecycle import (
     MoveAppointment,
     RecordDelivery,
 )
+from reschedule_dispatch.services.messaging import InboundMessage
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
 from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
@@ -133,6 +135,7 @@ def send_link(env: SendLinkEnv | None = None) -> SendLink:
         provider=_provider(env.provider_table_name),
         businesses=_businesses(env.app_table_name),
         sms=sms_sender(env),
+        contacts=DynamoContacts(app_table),
         expiry=EventBridgeExpiryScheduler(
             boto3.client("scheduler"),
             env.schedule_group_name,
@@ -254,6 +257,7 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
         _expiry_deleter(env.schedule_group_name),
         sms_sender(env),
         SystemClock(),
+        DynamoContacts(app_table),
     )
 
 
@@ -287,6 +291,7 @@ def resend_link(env: SessionActionsEnv | None = None) -> ResendLink:
         _businesses(env.app_table_name),
         sms_sender(env),
         SystemClock(),
+        DynamoContacts(app_table),
     )
 
 
@@ -297,7 +302,21 @@ def expire_session(env: AppEnv | None = None) -> ExpireSession:
 
 def record_delivery(env: AppEnv | None = None) -> RecordDelivery:
     env = env or AppEnv()
-    return RecordDelivery(DynamoSessionRepository(_table(env.app_table_name)), SystemClock())
+    app_table = _table(env.app_table_name)
+    return RecordDelivery(
+        DynamoSessionRepository(app_table), SystemClock(), DynamoContacts(app_table)
+    )
+
+
+def inbound_message(env: AppEnv | None = None) -> InboundMessage:
+    env = env or AppEnv()
+    app_table = _table(env.app_table_name)
+    return InboundMessage(
+        DynamoContacts(app_table),
+        DynamoSessionRepository(app_table),
+        _businesses(env.app_table_name),
+        SystemClock(),
+    )
 
 
 class WebhooksEnv(AppEnv, TwilioEnv):

@@ -31,6 +31,10 @@ class DynamoBusinessDirectory:
         return business
 
     def put(self, business: Business) -> None:
+        # Inbound texts arrive addressed to the business number: keep the way back.
+        self._table.put_item(
+            Item={"pk": f"PHONE#{business.phone}", "sk": "BUSINESS", "business_id": business.id}
+        )
         self._table.put_item(
             Item=to_item(
                 {

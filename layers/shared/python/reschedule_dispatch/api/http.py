@@ -27,6 +27,7 @@ from reschedule_dispatch.domain.errors import (
     NotFound,
     ProviderRateLimited,
     ProviderUnavailable,
+    QuietHours,
     SessionAlreadyOpen,
     Unprocessable,
 )
@@ -72,6 +73,14 @@ def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[dict[str, str]]:
         return _json(status_for(error), str(error))
+
+    @app.exception_handler(QuietHours)
+    def _quiet(error: QuietHours) -> Response[dict[str, str]]:
+        return Response(
+            status_code=HTTPStatus.CONFLICT,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": str(error), "next_allowed_at": error.next_allowed_at.isoformat()},
+        )
 
     @app.exception_handler(SessionAlreadyOpen)
     def _already_open(error: SessionAlreadyOpen) -> Response[dict[str, str]]:

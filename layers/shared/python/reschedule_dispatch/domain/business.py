@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,10 @@ class BusinessSettings(BaseModel):
     # The offline travel-time model: great-circle km x detour factor, at this average speed.
     drive_detour_factor: float = Field(default=1.3, ge=1.0, le=3.0)
     drive_speed_kmh: float = Field(default=40.0, gt=0, le=150)
+    # No texts between these wall-clock times in the customer's (the business's) zone;
+    # both None turns quiet hours off.
+    quiet_hours_start: time | None = time(21, 0)
+    quiet_hours_end: time | None = time(8, 0)
 
     @field_validator("templates")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """Something the caller asked for cannot be done; the message is safe to show."""
@@ -57,3 +59,11 @@ class ProviderRateLimited(ProviderError):
 
 class MessagingUnavailable(DomainError):
     """The SMS provider could not take the message right now; nothing was sent."""
+
+
+class QuietHours(Conflict):
+    """It is quiet hours for the customer: no message now."""
+
+    def __init__(self, message: str, next_allowed_at: datetime) -> None:
+        super().__init__(message)
+        self.next_allowed_at = next_allowed_at

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import string
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from reschedule_dispatch.domain.errors import QuietHours
+
+if TYPE_CHECKING:
+    from reschedule_dispatch.domain.business import Business
 
 PLACEHOLDERS = frozenset(
     {"customer_first_name", "business_name", "appointment_time", "technician_name", "service"}
@@ -126,3 +133,45 @@ def count_segments(body: str) -> int:
 
 def sms_encoding(text: str) -> str:
     return "GSM-7" if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text) else "UCS-2"
+
+
+_E164 = re.compile(r"\+\d{7,15}")
+
+
+def mask_phones(text: str) -> str:
+    """'+13125550142' -> '+1312•••0142': enough to tell numbers apart, never the number."""
+    return _E164.sub(lambda m: m.group(0)[:5] + "•••" + m.group(0)[-4:], text)
+
+
+def next_allowed_time(business: Business, now: datetime) -> datetime | None:
+    """None when a message may go out now; else the moment quiet hours end.
+
+    Wall-clock times in the business's zone: on a DST day the window is still 21:00-08:00
+    on the clock, whatever the length in hours.
+    """
+    settings = business.settings
+    start, end = settings.quiet_hours_start, settings.quiet_hours_end
+    if start is None or end is None or start == end:
+        return None
+    zone = business.zone
+    local = now.astimezone(zone)
+    clock = local.time()
+    quiet = (start <= clock < end) if start < end else (clock >= start or clock < end)
+    if not quiet:
+        return None
+    day = local.date() if clock < end else local.date() + timedelta(days=1)
+    return _at(day, end, zone)
+
+
+def _at(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, moment, tzinfo=zone)
+
+
+def check_quiet_hours(business: Business, now: datetime) -> None:
+    allowed = next_allowed_time(business, now)
+    if allowed is not None:
+        raise QuietHours(
+            "It's quiet hours for the customer: messages can go out from "
+            f"{format_time(allowed, business.zone)}.",
+            allowed,
+        )

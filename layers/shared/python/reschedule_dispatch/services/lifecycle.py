@@ -20,6 +20,7 @@ from reschedule_dispatch.domain.messages import format_time
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
+    Contacts,
     ExpiryScheduler,
     OpeningHolds,
     SchedulingProvider,
@@ -35,6 +36,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.messaging import UNSUBSCRIBED, explain_delivery_error
 
 logger = logging.getLogger(__name__)
 
@@ -133,12 +135,14 @@ class FinalizeReschedule:
         expiry: ExpiryScheduler,
         sms: SmsSender,
         clock: Clock,
+        contacts: Contacts,
     ) -> None:
         self._sessions = sessions
         self._businesses = businesses
         self._expiry = expiry
         self._sms = sms
         self._clock = clock
+        self._contacts = contacts
 
     def __call__(self, session_id: str) -> SessionStatus:
         session = self._sessions.get_by_id(session_id)
@@ -175,6 +179,18 @@ class FinalizeReschedule:
             f"Questions? Call {business.phone}."
         )
         now = self._clock.now()
+        if self._contacts.is_opted_out(session.business_id, session.customer_phone):
+            self._sessions.append_event(
+                session.id,
+                TimelineEvent(
+                    type="confirmation_not_sent",
+                    at=now,
+                    actor=Actor.SYSTEM,
+                    detail="The customer has opted out of texts.",
+                ),
+                confirmation_sid="opted-out",
+            )
+            return
         try:
             sid = self._sms.send(session.customer_phone, business.phone, body, None)
         except DomainError as error:
@@ -276,9 +292,10 @@ DELIVERY_ORDER = {
 class RecordDelivery:
     """A status callback for a message: record it on the session if it moves forward."""
 
-    def __init__(self, sessions: SessionRepository, clock: Clock) -> None:
+    def __init__(self, sessions: SessionRepository, clock: Clock, contacts: Contacts) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._contacts = contacts
 
     def __call__(self, message_sid: str, status: str, error_code: str | None) -> bool:
         try:
@@ -295,7 +312,11 @@ class RecordDelivery:
         new = DELIVERY_ORDER.get(status)
         if new is None or new <= current:
             return False  # unknown, duplicate or late callback
-        detail = f"error {error_code}" if error_code else ""
+        detail = explain_delivery_error(error_code)
+        if error_code == UNSUBSCRIBED:
+            self._contacts.opt_out(
+                session.business_id, session.customer_phone, self._clock.now(), "Twilio 21610"
+            )
         event = None
         if status in ("delivered", "undelivered", "failed"):
             event = TimelineEvent(

@@ -5,19 +5,22 @@ The single source of openings: the customer page and the dispatcher API both ask
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings
 from reschedule_dispatch.domain.openings import (
     OpeningsResult,
+    feasible_openings,
     find_openings,
     search_window,
     travel_legs,
 )
 from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, SchedulingProvider
-from reschedule_dispatch.domain.scheduling import Appointment, Location, Technician
+from reschedule_dispatch.domain.scheduling import Appointment, Busy, Location, Technician
+from reschedule_dispatch.domain.session import Opening
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 
 
@@ -51,6 +54,46 @@ class FindOpenings:
     def __call__(
         self, business: Business, appointment: Appointment, *, explain: bool = False
     ) -> AppointmentOpenings:
+        """The openings to show, best first."""
+        inputs = self._inputs(business, appointment)
+        result = find_openings(
+            appointment,
+            inputs.candidates,
+            inputs.busy,
+            business.settings,
+            business.zone,
+            inputs.now,
+            inputs.travel,
+            explain=explain,
+        )
+        return AppointmentOpenings(
+            appointment=appointment,
+            technicians={t.id: t for t in inputs.candidates},
+            result=result,
+        )
+
+    def feasible(self, business: Business, appointment: Appointment, key: str) -> Opening | None:
+        """The opening `key` names, if the rules still allow it.
+
+        Whether a time may be booked is a matter of the rules, not of its rank: a time the
+        customer tapped stays bookable even if, a moment later, others would be shown first.
+        """
+        inputs = self._inputs(business, appointment)
+        for found in feasible_openings(
+            appointment,
+            inputs.candidates,
+            inputs.busy,
+            business.settings,
+            business.zone,
+            inputs.now,
+            inputs.travel,
+        ):
+            opening = Opening(start=found.start, end=found.end, technician_id=found.technician_id)
+            if opening.key == key:
+                return opening
+        return None
+
+    def _inputs(self, business: Business, appointment: Appointment) -> _Inputs:
         settings = business.settings
         current = self._provider.get_technician(business.id, appointment.technician_id)
         candidates = (
@@ -72,14 +115,15 @@ class FindOpenings:
             travel.prefetch(legs.to_customer, [appointment.location])
             travel.prefetch([appointment.location], legs.from_customer)
             travel.prefetch_pairs(legs.between)
-        result = find_openings(
-            appointment, candidates, busy, settings, business.zone, now, travel, explain=explain
-        )
-        return AppointmentOpenings(
-            appointment=appointment,
-            technicians={t.id: t for t in candidates},
-            result=result,
-        )
+        return _Inputs(candidates, busy, now, travel)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    candidates: list[Technician]
+    busy: dict[str, Sequence[Busy]]
+    now: datetime
+    travel: TravelTime
 
 
 class AppointmentOpeningsQuery:

@@ -50,6 +50,7 @@ class CustomerPage:
     appointment: Appointment
     technicians: dict[str, Technician]
     openings: list[Opening]
+    chosen: Opening | None = None  # the opening the customer tapped, if still possible
 
 
 class CustomerLinks:
@@ -71,8 +72,9 @@ class CustomerLinks:
         self._clock = clock
         self._find_openings = openings or FindOpenings(provider, clock)
 
-    def page(self, token: str) -> CustomerPage:
-        """What GET /r/{token} shows. Never changes state: link-preview bots fetch links too."""
+    def page(self, token: str, slot: str | None = None) -> CustomerPage:
+        """What GET /r/{token} shows (with `slot`, its confirm step). Never changes state:
+        link-preview bots fetch links too."""
         session, business = self._usable_session(token)
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
         if session.status not in OPEN_STATUSES:
@@ -83,7 +85,13 @@ class CustomerLinks:
         found = self._find_openings(business, appointment)
         # Ranked best first to choose which to show; shown in time order, grouped by day.
         openings: list[Opening] = sorted(found.result.openings, key=lambda o: o.start)
-        return CustomerPage(business, session, appointment, found.technicians, openings)
+        chosen = None
+        if slot:
+            shown = next((o for o in openings if o.key == slot), None)
+            chosen = shown or self._find_openings.feasible(business, appointment, slot)
+            if chosen is not None and chosen.technician_id not in found.technicians:
+                chosen = None
+        return CustomerPage(business, session, appointment, found.technicians, openings, chosen)
 
     def mark_viewed(self, token: str) -> None:
         """The page was really shown to a person (a POST the page makes, which bots don't)."""
@@ -112,11 +120,9 @@ class CustomerLinks:
             raise LinkClosed("This link can no longer be used.", business, session.language)
 
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
-        offered = self._find_openings(business, appointment).result.openings
-        ranked = next((o for o in offered if o.key == slot), None)
-        if ranked is None:
+        chosen = self._find_openings.feasible(business, appointment, slot)
+        if chosen is None:
             raise Unprocessable("That time is no longer available. Please pick another one.")
-        chosen = Opening(start=ranked.start, end=ranked.end, technician_id=ranked.technician_id)
         try:
             confirming = self._confirming(session, chosen)
         except Conflict:

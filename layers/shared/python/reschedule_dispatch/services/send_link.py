@@ -8,12 +8,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.errors import DomainError, Unprocessable
+from reschedule_dispatch.domain.errors import Conflict, DomainError, Unprocessable
 from reschedule_dispatch.domain.links import link_url, new_token, redact, token_hash
-from reschedule_dispatch.domain.messages import format_time, render_template, with_link
+from reschedule_dispatch.domain.messages import (
+    check_quiet_hours,
+    format_time,
+    mask_phones,
+    render_template,
+    with_link,
+)
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
+    Contacts,
     ExpiryScheduler,
     SchedulingProvider,
     SessionRepository,
@@ -28,6 +35,10 @@ from reschedule_dispatch.domain.session import (
 )
 
 logger = logging.getLogger(__name__)
+
+OPTED_OUT = (
+    "The customer has opted out of texts from this business. They can reply START to opt back in."
+)
 
 
 def link_message(
@@ -67,6 +78,7 @@ class SendLink:
         sms: SmsSender,
         expiry: ExpiryScheduler,
         clock: Clock,
+        contacts: Contacts,
     ) -> None:
         self._sessions = sessions
         self._provider = provider
@@ -74,6 +86,7 @@ class SendLink:
         self._sms = sms
         self._expiry = expiry
         self._clock = clock
+        self._contacts = contacts
 
     def __call__(
         self,
@@ -101,6 +114,9 @@ class SendLink:
             )
 
         customer = self._provider.get_customer(business_id, appointment.customer_id)
+        if self._contacts.is_opted_out(business_id, customer.phone):
+            raise Conflict(OPTED_OUT)
+        check_quiet_hours(business, now)
         technician = self._provider.get_technician(business_id, appointment.technician_id)
         token = new_token()
         link = link_url(public_base_url, token)
@@ -145,6 +161,7 @@ class SendLink:
             )
             raise
         self._sessions.record_message(session.id, message_sid, "queued")
+        self._contacts.remember_session(business_id, customer.phone, session.id)
         self._sessions.append_event(
             session.id,
             TimelineEvent(
@@ -155,7 +172,7 @@ class SendLink:
 
     def _withdraw(self, session: RescheduleSession, reason: str) -> None:
         """The link never reached the customer: close the session and say why."""
-        logger.warning("withdrawing session %s: %s", session.id, reason)
+        logger.warning("withdrawing session %s: %s", session.id, mask_phones(reason))
         self._expiry.cancel_expiry(session.id)
         self._sessions.transition(
             session.id,

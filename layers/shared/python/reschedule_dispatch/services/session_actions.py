@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from reschedule_dispatch.domain.errors import Conflict
+from reschedule_dispatch.domain.messages import check_quiet_hours
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
+    Contacts,
     ExpiryScheduler,
     SessionPage,
     SessionRepository,
@@ -18,6 +20,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.send_link import OPTED_OUT
 
 MAX_PAGE = 100
 
@@ -51,11 +54,13 @@ class ResendLink:
         businesses: BusinessDirectory,
         sms: SmsSender,
         clock: Clock,
+        contacts: Contacts,
     ) -> None:
         self._sessions = sessions
         self._businesses = businesses
         self._sms = sms
         self._clock = clock
+        self._contacts = contacts
 
     def __call__(
         self, business_id: str, dispatcher: str, session_id: str, public_base_url: str
@@ -65,6 +70,9 @@ class ResendLink:
         if session.message_sid is None:
             raise Conflict("The first message was never sent; cancel and send a new link.")
         business = self._businesses.get(business_id)
+        if self._contacts.is_opted_out(business_id, session.customer_phone):
+            raise Conflict(OPTED_OUT)
+        check_quiet_hours(business, self._clock.now())
         body = self._sms.sent_body(session.message_sid)
         sid = self._sms.send(
             session.customer_phone,

@@ -164,10 +164,8 @@ def _tech_name(page: CustomerPage, technician_id: str) -> str:
     return technician.name if technician else technician_id
 
 
-def customer_page(
-    page: CustomerPage, page_url: str, notice: str = "", chosen_slot: str | None = None
-) -> str:
-    """The page for the session's state; `chosen_slot` shows the confirm step for it."""
+def customer_page(page: CustomerPage, page_url: str, notice: str = "") -> str:
+    """The page for the session's state; with `page.chosen`, the confirm step for it."""
     business, session, appointment = page.business, page.session, page.appointment
     lang = session.language
     header = f"<p class='biz'>{escape(business.name)}</p>"
@@ -211,7 +209,7 @@ def customer_page(
         f"<p>{_when(appointment.start, tech, page)}</p></div>"
     )
     report_view = session.status is SessionStatus.LINK_SENT
-    chosen = next((o for o in page.openings if o.key == chosen_slot), None)
+    chosen = page.chosen
     if chosen is not None:
         return _layout(
             _t(lang, "confirm_title"),

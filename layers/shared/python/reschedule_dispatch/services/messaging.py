@@ -1,0 +1,89 @@
+"""SMS compliance: replies and keywords, opt-outs, quiet hours, delivery errors explained."""
+
+from __future__ import annotations
+
+import logging
+
+from reschedule_dispatch.domain.errors import NotFound
+from reschedule_dispatch.domain.messages import mask_phones
+from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, Contacts, SessionRepository
+from reschedule_dispatch.domain.session import Actor, TimelineEvent
+
+logger = logging.getLogger(__name__)
+
+# Carrier and CTIA keyword families; matched on the whole reply, any case, trimmed.
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN = frozenset({"START", "UNSTOP", "YES"})
+HELP = frozenset({"HELP", "INFO"})
+MAX_REPLY_STORED = 500
+
+# Twilio error codes on a delivery report, in words a dispatcher can act on.
+DELIVERY_ERRORS = {
+    "30003": "Unreachable: the phone is off or out of coverage. Try Resend later.",
+    "30004": "Blocked by the recipient or their carrier.",
+    "30005": "Unknown number: it may no longer be in service.",
+    "30006": "Landline or unreachable carrier: this number cannot receive texts.",
+    "30007": "Filtered by the carrier as possible spam.",
+    "30008": "Unknown delivery error.",
+    "21610": "The customer has unsubscribed (replied STOP).",
+}
+UNSUBSCRIBED = "21610"
+
+
+def explain_delivery_error(code: str | None) -> str:
+    if not code:
+        return ""
+    return DELIVERY_ERRORS.get(code, f"Error {code}.") + f" (Twilio {code})"
+
+
+class InboundMessage:
+    """A text a customer sent to the business number: a keyword, or a reply to show."""
+
+    def __init__(
+        self,
+        contacts: Contacts,
+        sessions: SessionRepository,
+        businesses: BusinessDirectory,
+        clock: Clock,
+    ) -> None:
+        self._contacts = contacts
+        self._sessions = sessions
+        self._businesses = businesses
+        self._clock = clock
+
+    def __call__(self, from_: str, to: str, body: str) -> str | None:
+        """Returns the reply to send back (as TwiML), or None for no reply."""
+        try:
+            business = self._businesses.get(self._contacts.business_for_phone(to))
+        except NotFound:
+            logger.warning("inbound text to an unknown number %s", mask_phones(to))
+            return None
+        keyword = body.strip().upper()
+        now = self._clock.now()
+        session_id = self._contacts.latest_session(business.id, from_)
+        if keyword in OPT_OUT:
+            self._contacts.opt_out(business.id, from_, now, f"replied {keyword}")
+            self._note(session_id, "opted_out", f"Customer replied {keyword}: no more texts.")
+            return None  # the carrier-mandated confirmation is Twilio's own
+        if keyword in OPT_IN:
+            self._contacts.opt_in(business.id, from_)
+            self._note(session_id, "opted_in", f"Customer replied {keyword}.")
+            return f"{business.name}: you're subscribed again. Reply STOP to opt out."
+        if keyword in HELP:
+            return (
+                f"{business.name}: for help with your appointment call {business.phone}. "
+                "Reply STOP to opt out."
+            )
+        text = body.strip()[:MAX_REPLY_STORED]
+        if session_id is None:
+            logger.info("reply from %s with no session", mask_phones(from_))
+            return None
+        self._note(session_id, "customer_replied", f"Customer replied: {text}")
+        return None
+
+    def _note(self, session_id: str | None, kind: str, detail: str) -> None:
+        if session_id is not None:
+            self._sessions.append_event(
+                session_id,
+                TimelineEvent(type=kind, at=self._clock.now(), actor=Actor.CUSTOMER, detail=detail),
+            )
