@@ -1,0 +1,69 @@
+"""Every dispatcher route, asked by business B about business A's things: 404, nothing changes.
+
+The routes come from the synthesized template, so a new route cannot skip this suite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from local.template import Template
+from tests.e2e.client import Console
+
+ROOT = Path(__file__).resolve().parents[2]
+NORTHSIDE = "dana@northside.example"
+BAYSIDE = "maria@bayside.example"
+
+
+def _dispatcher_routes() -> list[tuple[str, str]]:
+    template = Template.load(ROOT / "cdk.out")
+    return sorted(
+        (r.method, r.path) for r in template.routes() if r.authorization == "COGNITO_USER_POOLS"
+    )
+
+
+@pytest.fixture(scope="module")
+def northside_session(stack_url):
+    northside = Console.sign_in(stack_url, NORTHSIDE)
+    customer, appointment, session = northside.send_any()
+    return northside, customer, appointment, session
+
+
+@pytest.mark.parametrize(("method", "path"), _dispatcher_routes())
+def test_another_business_sees_nothing_and_changes_nothing(
+    stack_url, northside_session, method, path
+):
+    northside, customer, appointment, session = northside_session
+    bayside = Console.sign_in(stack_url, BAYSIDE)
+    before = northside.session(session["id"])
+    settings_before = northside.get("/api/settings").json()
+
+    url = path.replace("{id}", appointment["id"] if "appointments" in path else session["id"])
+    body = {
+        "/api/sessions": {"appointment_id": appointment["id"]},
+        "/api/messages/preview": {"appointment_id": appointment["id"]},
+        "/api/settings": {**settings_before, "max_drive_minutes": 15},
+    }.get(path)
+    params = {"q": customer["name"]} if path == "/api/customers" else None
+    response = bayside._call(method, url, json=body, params=params)
+
+    if "{id}" in path or (path in ("/api/sessions", "/api/messages/preview") and method == "POST"):
+        assert response.status_code == 404, (method, path, response.text)
+    elif path == "/api/customers":
+        assert response.status_code == 200
+        assert all(c["id"] != customer["id"] for c in response.json())
+    elif path == "/api/sessions":
+        assert session["id"] not in [s["id"] for s in response.json()["sessions"]]
+    elif path == "/api/me":
+        assert response.json()["business"]["id"] == "bayside-hvac"
+    elif path == "/api/settings":
+        assert response.status_code == 200  # B reads or writes only B's own settings
+    else:
+        pytest.fail(f"{method} {path} is a new dispatcher route: say what isolation means for it")
+
+    # Nothing of A's changed
+    after = northside.session(session["id"])
+    assert (after["status"], len(after["timeline"])) == (before["status"], len(before["timeline"]))
+    assert northside.get("/api/settings").json() == settings_before
