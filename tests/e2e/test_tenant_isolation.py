@@ -44,7 +44,8 @@ def test_another_business_sees_nothing_and_changes_nothing(
     body = {
         "/api/sessions": {"appointment_id": appointment["id"]},
         "/api/messages/preview": {"appointment_id": appointment["id"]},
-        "/api/settings": {**settings_before, "max_drive_minutes": 15},
+        # B saving its own current settings: the write must land on B, never on A
+        "/api/settings": bayside.get("/api/settings").json(),
     }.get(path)
     params = {"q": customer["name"]} if path == "/api/customers" else None
     response = bayside._call(method, url, json=body, params=params)
