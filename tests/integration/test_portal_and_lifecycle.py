@@ -313,7 +313,7 @@ def test_a_time_still_allowed_can_be_booked_even_when_no_longer_shown_first(worl
     world.businesses.put(
         acme.model_copy(update={"settings": acme.settings.model_copy(update={"max_openings": 1})})
     )
-    session, token = _sent(world)
+    _, token = _sent(world)
     [shown] = _links(world).page(token).openings
     # When the customer picks another time the rules allow (say, one shown a moment ago)
     other = shown.model_copy(
