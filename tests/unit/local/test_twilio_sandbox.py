@@ -25,12 +25,12 @@ from local.twilio_sandbox import (
     SERVICE_SENDER,
     StatusCallback,
     TwilioSandbox,
-    count_segments,
     linkify,
     normalize_number,
     twilio_signature,
 )
 from reschedule_dispatch.adapters.twilio_sms import twilio_client
+from reschedule_dispatch.domain.messages import count_segments
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "sandbox-auth-token"
