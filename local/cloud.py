@@ -37,6 +37,26 @@ def use_local_aws(endpoint: str) -> None:
         os.environ.pop(variable, None)
 
 
+class SerializedDynamoDB:
+    """WSGI middleware: one DynamoDB request at a time into moto.
+
+    DynamoDB makes each conditional write and each transaction atomic; moto's in-memory
+    backend does not under concurrent threads (a transaction even deep-copies every table
+    for rollback while other threads write). Serializing DynamoDB calls restores what the
+    app relies on. They never call out of moto, so the lock cannot nest.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))  # the whole answer, inside
+
+
 class MotoServer:
     """moto's server in a thread, with the Lambda Invoke API answered by the local runtime."""
 
@@ -46,7 +66,8 @@ class MotoServer:
 
         # Real execution of state machines (moto only records them by default).
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
-        app = LambdaInvokeApi(runtime, DomainDispatcherApplication(create_backend_app))
+        moto = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+        app = LambdaInvokeApi(runtime, moto)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self.port = self._server.server_port
         self.endpoint = f"http://{host}:{self.port}"

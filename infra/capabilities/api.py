@@ -38,6 +38,12 @@ WEBHOOK_REASON = (
     "and rejects unsigned requests."
 )
 HEALTH_REASON = "Unauthenticated health check: a mock integration returning a static body."
+PREFLIGHT_REASON = (
+    "CORS preflight (OPTIONS) requests never carry credentials (Fetch standard); these mock "
+    "integrations only return the CORS headers, and every real method needs a Cognito token."
+)
+# Bearer tokens, no cookies: any origin may call, since a caller still needs a token.
+CORS_HEADERS = ("Authorization", "Content-Type")
 
 
 class Api(Construct):
@@ -270,8 +276,17 @@ class Api(Construct):
             nag.acknowledge(method, "COG4", reason)
             return method
 
-        # Dispatcher console (Cognito)
-        api_root = api.root.add_resource("api")
+        # Dispatcher console (Cognito). The console is served from its own origin
+        # (CloudFront), so browsers preflight; preflights carry no credentials by design.
+        api_root = api.root.add_resource(
+            "api",
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=apigw.Cors.ALL_ORIGINS,
+                allow_headers=list(CORS_HEADERS),
+                allow_methods=["GET", "POST", "PUT"],
+                max_age=Duration.minutes(10),
+            ),
+        )
         dispatcher(api_root.add_resource("customers"), "GET", self.dispatcher_api_function)
         dispatcher(api_root.add_resource("me"), "GET", self.dispatcher_api_function)
         preview = api_root.add_resource("messages").add_resource("preview")
@@ -326,6 +341,10 @@ class Api(Construct):
             authorization_type=apigw.AuthorizationType.NONE,
             method_responses=[apigw.MethodResponse(status_code="200")],
         )
+        for construct in api_root.node.find_all():
+            if isinstance(construct, apigw.Method) and construct.http_method == "OPTIONS":
+                nag.acknowledge(construct, "APIG4", PREFLIGHT_REASON)
+                nag.acknowledge(construct, "COG4", PREFLIGHT_REASON)
         nag.acknowledge(health, "APIG4", HEALTH_REASON)
         nag.acknowledge(health, "COG4", HEALTH_REASON)
 

@@ -114,7 +114,13 @@ def _confirming(world):
 
 def _finalize(world) -> FinalizeReschedule:
     return FinalizeReschedule(
-        world.sessions, world.businesses, world.expiry, world.sms, world.clock, world.contacts
+        world.sessions,
+        world.businesses,
+        world.expiry,
+        world.sms,
+        world.clock,
+        world.contacts,
+        world.holds,
     )
 
 
@@ -324,3 +330,19 @@ def test_a_time_still_allowed_can_be_booked_even_when_no_longer_shown_first(worl
     assert page.chosen is not None
     assert page.chosen.key == other.key
     assert _links(world).confirm(token, other.key).status is SessionStatus.CONFIRMING
+
+
+def test_after_the_move_the_hold_lingers_seconds_not_minutes(world):
+    # Given a completed reschedule
+    session, opening = _confirming(world)
+    _run_steps(world, session.id)
+    _finalize(world)(session.id)
+    # Then its time still holds against other appointments for a few seconds
+    with pytest.raises(OpeningTaken):
+        world.holds.hold("acme", opening, "s2", "appt-other", world.clock.now(),
+                         world.clock.now() + timedelta(minutes=10))  # fmt: skip
+    # But not for the rest of the 10-minute lease: if the appointment moves again, its
+    # earlier time is free for others soon after
+    world.clock.advance(seconds=31)
+    world.holds.hold("acme", opening, "s2", "appt-other", world.clock.now(),
+                     world.clock.now() + timedelta(minutes=10))  # fmt: skip

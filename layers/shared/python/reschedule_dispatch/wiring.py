@@ -258,6 +258,7 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
         sms_sender(env),
         SystemClock(),
         DynamoContacts(app_table),
+        DynamoOpeningHolds(app_table),
     )
 
 

@@ -91,6 +91,21 @@ class DynamoOpeningHolds:
                 raise OpeningTaken("Someone else is booking that time.") from None
             raise
 
+    def release_at(
+        self, business_id: str, opening: Opening, session_id: str, until: datetime
+    ) -> None:
+        for cell in cells(opening.start, opening.end):
+            try:
+                self._table.update_item(
+                    Key=self._key(business_id, opening.technician_id, cell),
+                    UpdateExpression="SET lease_until = :until",
+                    ConditionExpression="session_id = :sid AND lease_until > :until",
+                    ExpressionAttributeValues={":sid": session_id, ":until": _stamp(until)},
+                )
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise  # gone, someone else's, or already shorter: nothing to do
+
     def release(self, business_id: str, opening: Opening, session_id: str) -> None:
         for cell in cells(opening.start, opening.end):
             try:

@@ -13,7 +13,12 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, UnauthorizedError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -54,7 +59,11 @@ def status_for(error: DomainError) -> HTTPStatus:
 
 def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     """JSON API (console, webhooks), with request validation (422 with details on bad input)."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    # The console is served from another origin; bearer tokens, no cookies, so any origin.
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        cors=CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"]),
+    )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:

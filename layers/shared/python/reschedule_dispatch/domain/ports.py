@@ -182,6 +182,12 @@ class OpeningHolds(Protocol):
         """Gives the time back, if this session still holds it."""
         ...
 
+    def release_at(
+        self, business_id: str, opening: Opening, session_id: str, until: datetime
+    ) -> None:
+        """Keeps the hold until `until` only (if this session still holds it)."""
+        ...
+
 
 class ExpiryScheduler(Protocol):
     def schedule_expiry(self, session_id: str, at: datetime) -> None: ...

@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 # Long enough for the whole workflow with its retries; a crashed one frees the time after it.
 HOLD_LEASE = timedelta(minutes=10)
+# After the move, the hold covers only the moment the provider's schedule (an eventually
+# consistent index) takes to show it; longer would block the time if the appointment moves
+# again.
+HOLD_AFTER_MOVE = timedelta(seconds=30)
 
 # Why a confirm failed, in words a dispatcher can act on, by the workflow's error name.
 FAILURE_REASONS = {
@@ -122,11 +126,8 @@ class MoveAppointment:
 
 
 class FinalizeReschedule:
-    """Step 4: the session is completed, its expiry dropped, and the customer told.
-
-    The hold is left to run out its lease: it keeps covering the time while the provider's
-    schedule (read through an eventually consistent index) catches up with the move.
-    """
+    """Step 4: the session is completed, its expiry dropped, the hold wound down (the
+    provider's schedule now has the booking), and the customer told."""
 
     def __init__(
         self,
@@ -136,6 +137,7 @@ class FinalizeReschedule:
         sms: SmsSender,
         clock: Clock,
         contacts: Contacts,
+        holds: OpeningHolds,
     ) -> None:
         self._sessions = sessions
         self._businesses = businesses
@@ -143,6 +145,7 @@ class FinalizeReschedule:
         self._sms = sms
         self._clock = clock
         self._contacts = contacts
+        self._holds = holds
 
     def __call__(self, session_id: str) -> SessionStatus:
         session = self._sessions.get_by_id(session_id)
@@ -163,6 +166,13 @@ class FinalizeReschedule:
         if session.status is not SessionStatus.COMPLETED:
             raise NotConfirming(f"session {session_id} is {session.status.value}")
         self._expiry.cancel_expiry(session.id)
+        if session.new_opening is not None:
+            self._holds.release_at(
+                session.business_id,
+                session.new_opening,
+                session.id,
+                self._clock.now() + HOLD_AFTER_MOVE,
+            )
         if session.confirmation_sid is None and session.new_opening is not None:
             self._confirm_to_customer(session, session.new_opening)
         return SessionStatus.COMPLETED
