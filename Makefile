@@ -13,8 +13,11 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SEED ?=
 TEST_ARGS ?=
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+export CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install dev test lint format synth cfn-lint test-unit bench clean
+.PHONY: help install dev test lint format synth cfn-lint test-unit bench clean chromium screenshots
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -49,8 +52,15 @@ format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint cfn-lint ## Lint, synthesize, then run every test (unit, integration, infra, e2e)
+test: lint cfn-lint chromium ## Lint, synthesize, then run every test (unit, integration, infra, e2e, browser)
 	$(VENV)/bin/pytest $(TEST_ARGS)
+
+chromium: ## Install Chromium for the browser tests (apt) unless it is there
+	@command -v "$(CHROMIUM)" >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+screenshots: install synth chromium ## Retake docs/screenshots/*.png (the browser tests, photographing as they go)
+	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest tests/browser $(TEST_ARGS)
 
 test-unit: install ## Unit tests only (no synth needed)
 	$(VENV)/bin/pytest tests/unit $(TEST_ARGS)

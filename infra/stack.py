@@ -10,6 +10,7 @@ from constructs import Construct
 from infra.capabilities.api import Api
 from infra.capabilities.auth import Auth
 from infra.capabilities.confirm_workflow import ConfirmWorkflow
+from infra.capabilities.console import ConsoleHosting
 from infra.capabilities.data import Data
 from infra.capabilities.expiry import Expiry
 from infra.capabilities.messaging import Messaging
@@ -60,8 +61,11 @@ class RescheduleDispatchStack(Stack):
             confirm_state_machine=confirm.state_machine,
             public_base_url=public_base_url,
         )
+        # The dispatcher console: CloudFront + S3, and the Cognito app client it signs in with.
+        console = ConsoleHosting(self, "Console", api_url=api.url, auth=auth)
 
         outputs = {
+            "ConsoleUrl": console.url,
             "ApiUrl": api.url,
             "UserPoolId": auth.user_pool.user_pool_id,
             "UserPoolClientId": auth.console_client.user_pool_client_id,

@@ -14,9 +14,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from werkzeug.security import safe_join
+from werkzeug.utils import redirect, send_file
 from werkzeug.wrappers import Request, Response
 
 from local.dev_auth import DevTokens
@@ -28,6 +31,33 @@ from local.twilio_sandbox import TwilioSandbox
 logger = logging.getLogger("local.gateway")
 
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+
+# The dispatcher console (console/), served as CloudFront serves it in AWS: static files, the
+# same security headers, and a config.json that points it at this gateway with dev sign-in.
+CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
+CONSOLE_CONFIG = {"apiBaseUrl": "", "auth": "dev"}
+# Only these are served (werkzeug adds "; charset=utf-8" to the text types).
+CONSOLE_TYPES = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+    ".txt": "text/plain",
+}
+CONSOLE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 
 
 def _json(status: int, body: Any) -> Response:
@@ -69,7 +99,11 @@ class LocalGateway:
         if request.path == "/dev/provider-faults":
             return self._provider_faults(request)
         if request.path == "/" and request.method == "GET":
+            return redirect("/console/", code=302)
+        if request.path in ("/dev", "/dev/") and request.method == "GET":
             return self._index(request)
+        if request.path == "/console" or request.path.startswith("/console/"):
+            return _console(request)
         for route in self._routes:
             match = route.pattern.match(request.path)
             if match and route.method in (request.method, "ANY"):
@@ -108,6 +142,7 @@ class LocalGateway:
     def _index(self, request: Request) -> Response:
         base = request.host_url.rstrip("/")
         links = [
+            ("Dispatcher console", f"{base}/console/"),
             ("Phone inboxes (the Twilio sandbox)", f"{base}/dev/phone"),
             ("A dispatcher token", f"{base}/dev/token?dispatcher=dana@northside.example"),
             ("Health", f"{base}/health"),
@@ -146,6 +181,33 @@ class LocalGateway:
                 "%s %s -> %s (%.0f ms)", request.method, request.path, route.function, elapsed
             )
         return _response(result)
+
+
+def _console(request: Request) -> Response:
+    """A console file, or its config.json; never anything outside console/."""
+    if request.method not in ("GET", "HEAD"):
+        return Response("Method Not Allowed", status=405, headers={"Allow": "GET, HEAD"})
+    if request.path == "/console":
+        return redirect("/console/", code=302)
+    relative = request.path.removeprefix("/console/") or "index.html"
+    if relative == "config.json":
+        response = _json(200, CONSOLE_CONFIG)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    # safe_join refuses "..", absolute paths and other escapes out of the directory.
+    path = safe_join(str(CONSOLE_DIR), relative)
+    content_type = CONSOLE_TYPES.get(Path(relative).suffix.lower())
+    if path is None or content_type is None or not Path(path).is_file():
+        return Response("Not Found", status=404, mimetype="text/plain")
+    response = send_file(
+        path, request.environ, mimetype=content_type, max_age=0, conditional=True, etag=True
+    )
+    # Revalidate every load (a 304 when unchanged): edits show up without a hard reload.
+    response.headers["Cache-Control"] = "no-cache"
+    for added in ("Content-Disposition", "Expires", "Date"):  # the server sets its own Date
+        response.headers.pop(added, None)
+    response.headers.update(CONSOLE_HEADERS)
+    return response
 
 
 def proxy_event(

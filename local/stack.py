@@ -120,6 +120,7 @@ class LocalStack:
             [
                 "",
                 f"Reschedule Dispatch is running at {self.url}",
+                f"  Dispatcher console:          {self.url}/console/",
                 f"  Phone inboxes (SMS sandbox): {self.url}/dev/phone",
                 f"  Dispatcher token:            curl '{self.url}/dev/token?dispatcher=<email>'",
                 f"  Seeded dispatchers:          {dispatchers}",

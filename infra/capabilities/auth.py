@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
@@ -17,6 +17,8 @@ class Auth(Construct):
     Accounts are created by an administrator (self sign-up is off) with the business id set
     once: the attribute is immutable and the console client cannot write it.
     """
+
+    console_client: cognito.UserPoolClient  # set by add_console_client
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -54,16 +56,45 @@ class Auth(Construct):
             "cost the deploying business can opt into with feature_plan=PLUS.",
         )
 
+        # The Hosted UI (managed sign-in pages) on an Amazon Cognito domain: it handles the
+        # password, the first-time password change and TOTP set-up, so the console never
+        # sees a password. The prefix must be unique in the region: the account id makes it so.
+        self.hosted_ui = self.user_pool.add_domain(
+            "HostedUi",
+            cognito_domain=cognito.CognitoDomainOptions(
+                domain_prefix=Fn.join("-", ["reschedule-dispatch", Aws.ACCOUNT_ID])
+            ),
+        )
+
+    def add_console_client(self, console_url: str) -> cognito.UserPoolClient:
+        """The web console's app client: authorization code with PKCE back to console_url.
+
+        Created once the console's address exists (its CloudFront distribution), because
+        Cognito redirects only to registered callback URLs. A public client (no secret):
+        the console runs in the browser.
+        """
         self.console_client = self.user_pool.add_client(
             "ConsoleClient",
             user_pool_client_name="dispatcher-console",
             auth_flows=cognito.AuthFlow(user_srp=True),
             generate_secret=False,
-            disable_o_auth=True,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[
+                    cognito.OAuthScope.OPENID,
+                    cognito.OAuthScope.EMAIL,
+                    cognito.OAuthScope.PROFILE,
+                ],
+                callback_urls=[console_url],
+                logout_urls=[console_url],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(30),
+            # The console keeps only the ID token (sessionStorage) and signs in again through
+            # the Hosted UI when it expires; a refresh token is never stored.
+            refresh_token_validity=Duration.hours(12),
             read_attributes=cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True, fullname=True)
             .with_custom_attributes(BUSINESS_ID_ATTRIBUTE),
@@ -71,3 +102,4 @@ class Auth(Construct):
                 email=True, fullname=True
             ),
         )
+        return self.console_client

@@ -139,6 +139,7 @@ def routes(resources: Resources) -> dict[tuple[str, str], dict[str, Any]]:
     return {
         (m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"])): m["Properties"]
         for m in of_type(resources, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] != "OPTIONS"  # CORS preflights: see their own test
     }
 
 
@@ -169,10 +170,25 @@ def table_ids(resources: Resources) -> dict[str, str]:
 # --- Lambda functions -------------------------------------------------------------------
 
 
+def factory_functions(resources: Resources) -> dict[str, dict[str, Any]]:
+    """The product's functions. The one other is CDK's BucketDeployment handler, which copies
+    the console's files at deploy time (tests/infra/test_console_hosting.py checks it)."""
+    functions = of_type(resources, "AWS::Lambda::Function")
+    others = {
+        lid for lid, fn in functions.items() if "reschedule:source" not in fn.get("Metadata", {})
+    }
+    assert all(lid.startswith("CustomCDKBucketDeployment") for lid in others), others
+    return {lid: fn for lid, fn in functions.items() if lid not in others}
+
+
 def test_every_function_comes_from_the_factory(synthesized):
     resources = synthesized.resources
-    functions = of_type(resources, "AWS::Lambda::Function")
-    layers = set(of_type(resources, "AWS::Lambda::LayerVersion"))
+    functions = factory_functions(resources)
+    layers = {
+        lid
+        for lid in of_type(resources, "AWS::Lambda::LayerVersion")
+        if "AwsCliLayer" not in lid  # BucketDeployment's (the console's files)
+    }
     assert len(functions) == len(EXPECTED_FUNCTIONS)
     for lid, fn in functions.items():
         props = fn["Properties"]
@@ -197,7 +213,7 @@ def test_functions_match_the_contract_table(synthesized):
         (fn["Metadata"]["reschedule:source"], fn["Properties"]["Handler"]): set(
             fn["Properties"]["Environment"]["Variables"]
         )
-        for fn in of_type(resources, "AWS::Lambda::Function").values()
+        for fn in factory_functions(resources).values()
     }
     assert found == {key: env | COMMON_ENV for key, env in EXPECTED_FUNCTIONS.items()}
     for source, handler in EXPECTED_FUNCTIONS:
@@ -687,3 +703,28 @@ def test_an_unknown_travel_model_is_refused():
 
     with pytest.raises(ValueError, match="travelModel"):
         build_app({"travelModel": "carrier-pigeon"})
+
+
+def test_console_api_answers_cors_preflights_without_credentials(synthesized):
+    resources = synthesized.resources
+    api_resources = of_type(resources, "AWS::ApiGateway::Resource")
+    preflights = [
+        m["Properties"]
+        for m in of_type(resources, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    # One preflight per resource under /api, answered by API Gateway itself
+    under_api = [r for r in api_resources.values() if r["Properties"]["PathPart"] != "r"]
+    assert len(preflights) >= 10
+    for method in preflights:
+        assert method["AuthorizationType"] == "NONE"
+        assert method["Integration"]["Type"] == "MOCK"
+        headers = method["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+        assert "Authorization" in headers["method.response.header.Access-Control-Allow-Headers"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+    # The customer's pages and the webhooks are same-origin or server-to-server: no CORS
+    paths = {ref(m["ResourceId"]) for m in preflights}
+    for logical_id, resource in api_resources.items():
+        if resource["Properties"]["PathPart"] in ("r", "{token}", "webhooks", "twilio"):
+            assert logical_id not in paths
+    assert under_api

@@ -1,0 +1,156 @@
+// The dispatcher console: boot (config, sign-in), the shell (business, tabs) and the router.
+// Plain ES modules, no build step: what is in this folder is what the browser runs.
+
+import { createApi } from "./lib/api.js";
+import { createAuth, decodeClaims } from "./lib/auth.js";
+import { clear, h } from "./lib/dom.js";
+import { setTimeZone, zoneName } from "./lib/format.js";
+import { on, poll, refreshInProgress, store } from "./lib/store.js";
+
+const ROUTES = {
+  reschedule: { title: "Reschedule", load: () => import("./views/reschedule.js") },
+  "in-progress": { title: "In progress", load: () => import("./views/sessions.js") },
+  history: { title: "History", load: () => import("./views/sessions.js") },
+  settings: { title: "Settings", load: () => import("./views/settings.js") },
+};
+const DEFAULT_ROUTE = "reschedule";
+
+const main = document.getElementById("main");
+
+// Routes live in the URL's hash, so the skip link moves focus itself instead of to "#main".
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+let cleanup = null;
+let navigation = 0;
+
+async function boot() {
+  let config;
+  try {
+    const response = await fetch("config.json", { cache: "no-store", credentials: "omit" });
+    config = await response.json();
+  } catch {
+    showFatal("The console's configuration (config.json) could not be loaded.");
+    return;
+  }
+  store.config = config;
+  const auth = createAuth(config);
+  store.auth = auth;
+  store.api = createApi({
+    baseUrl: config.apiBaseUrl,
+    token: () => auth.token(),
+    onUnauthorized: () => {
+      auth.forget();
+      showSignIn("Your session has ended. Sign in again to continue.");
+    },
+  });
+
+  try {
+    await auth.completeRedirect();
+  } catch (error) {
+    showSignIn(error.message);
+    return;
+  }
+  if (!auth.token()) {
+    showSignIn();
+    return;
+  }
+  await startSession();
+}
+
+async function showSignIn(message = "") {
+  stopPolling();
+  if (cleanup) cleanup();
+  cleanup = null;
+  document.getElementById("tabs").hidden = true;
+  document.getElementById("account").hidden = true;
+  document.getElementById("business").hidden = true;
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  const { renderSignIn } = await import("./views/signin.js");
+  document.title = "Sign in · Reschedule Dispatch";
+  renderSignIn(clear(main), { message, onSignedIn: () => startSession() });
+}
+
+let stopPolling = () => {};
+let shellReady = false;
+
+async function startSession() {
+  const { api, auth } = store;
+  clear(main).append(h("p", { class: "loading" }, "Loading your business…"));
+  const claims = auth.claims() || {};
+  // /api/me names the business; the token's claims are the fallback for the email.
+  const [me, settings] = await Promise.allSettled([api.get("/api/me"), api.get("/api/settings")]);
+  if (!auth.token()) return; // a 401 already sent us to sign-in
+  store.me = me.status === "fulfilled" ? me.value : { email: claims.email || "", business: null };
+  store.settings = settings.status === "fulfilled" ? settings.value : null;
+  setTimeZone(store.me.business?.time_zone);
+
+  renderShell();
+  stopPolling = poll(() => refreshInProgress());
+  window.addEventListener("hashchange", route);
+  await route();
+}
+
+function renderShell() {
+  const { me } = store;
+  const business = document.getElementById("business");
+  business.replaceChildren();
+  if (me.business) {
+    business.append(
+      h("strong", {}, me.business.name),
+      h("span", { class: "muted" }, ` · times in ${zoneName(me.business.time_zone)}`),
+    );
+    business.hidden = false;
+  }
+  document.getElementById("account-email").textContent = me.email || decodeClaims(store.auth.token() || "")?.email || "";
+  document.getElementById("account").hidden = false;
+  document.getElementById("tabs").hidden = false;
+  document.getElementById("sign-out").onclick = () => store.auth.signOut();
+
+  if (shellReady) return;
+  shellReady = true;
+  const count = document.getElementById("in-progress-count");
+  on("sessions", (data) => {
+    const n = data.sessions.length;
+    count.hidden = n === 0;
+    count.textContent = n >= 100 ? "99+" : String(n);
+  });
+}
+
+async function route(event) {
+  const name = currentRoute();
+  const spec = ROUTES[name];
+  if (!spec) {
+    window.location.replace(`#/${DEFAULT_ROUTE}`);
+    return;
+  }
+  const ticket = ++navigation;
+  for (const link of document.querySelectorAll("#tabs a")) {
+    if (link.dataset.route === name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  const module = await spec.load();
+  if (ticket !== navigation) return; // another navigation won the race
+  if (cleanup) cleanup();
+  cleanup = null;
+  document.title = `${spec.title} · Reschedule Dispatch`;
+  const view = h("div", { class: "view" });
+  clear(main).append(view);
+  cleanup = module.render(view, { route: name }) || null;
+  // After a tab change, focus the new page's heading so keyboard and screen reader users
+  // start there (on first load, focus stays where the browser put it).
+  const heading = view.querySelector("h1");
+  if (heading && event) heading.focus({ preventScroll: true });
+}
+
+function currentRoute() {
+  const path = window.location.hash.replace(/^#\/?/, "").split(/[?/]/)[0];
+  return path || DEFAULT_ROUTE;
+}
+
+function showFatal(message) {
+  clear(main).append(h("div", { class: "notice error", role: "alert" }, message));
+}
+
+boot();

@@ -1,0 +1,100 @@
+// Times are shown in the business's time zone (from /api/me), whatever the browser's is:
+// a Chicago business's dispatcher working from elsewhere still talks in Chicago times.
+
+let timeZone; // undefined: the browser's zone, until the business's is known
+const cache = new Map();
+
+export function setTimeZone(zone) {
+  timeZone = zone || undefined;
+  cache.clear();
+}
+
+function formatter(key, options) {
+  if (!cache.has(key)) {
+    cache.set(key, new Intl.DateTimeFormat("en-US", { timeZone, ...options }));
+  }
+  return cache.get(key);
+}
+
+const parts = (key, options, date) =>
+  Object.fromEntries(formatter(key, options).formatToParts(date).map((p) => [p.type, p.value]));
+
+/** "Tue, Nov 25" */
+export function formatDay(iso) {
+  return formatter("day", { weekday: "short", month: "short", day: "numeric" }).format(new Date(iso));
+}
+
+/** "8:00 AM" */
+function formatClock(iso) {
+  return formatter("clock", { hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+}
+
+/** "8:00:05 AM", for "updated at" stamps */
+export function formatClockSeconds(date) {
+  return formatter("seconds", { hour: "numeric", minute: "2-digit", second: "2-digit" }).format(date);
+}
+
+/** "CST" (or "GMT-6" where no abbreviation exists) */
+export function formatZone(iso) {
+  return parts("zone", { timeZoneName: "short" }, new Date(iso)).timeZoneName || "";
+}
+
+/** "Tue, Nov 25 · 8:00 AM CST" */
+export function formatDateTime(iso, { zone = true } = {}) {
+  if (!iso) return "—";
+  const text = `${formatDay(iso)} · ${formatClock(iso)}`;
+  return zone ? `${text} ${formatZone(iso)}` : text;
+}
+
+/** "8:00 – 9:00 AM" style range for an appointment on one day. */
+export function formatRange(startIso, endIso) {
+  const f = formatter("range", { hour: "numeric", minute: "2-digit" });
+  return f.formatRange ? f.formatRange(new Date(startIso), new Date(endIso)) : formatClock(startIso);
+}
+
+/** A full, unambiguous timestamp for title attributes and <time> tooltips. */
+function formatFull(iso) {
+  return formatter("full", {
+    weekday: "long", year: "numeric", month: "long", day: "numeric",
+    hour: "numeric", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+  }).format(new Date(iso));
+}
+
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto", style: "long" });
+
+/** "in 11 hours", "3 minutes ago", "just now" */
+export function formatRelative(iso, now = Date.now()) {
+  const seconds = (new Date(iso).getTime() - now) / 1000;
+  const abs = Math.abs(seconds);
+  if (abs < 45) return seconds >= 0 ? "in a moment" : "just now";
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), "minute");
+  if (abs < 86400 * 1.5) return relative.format(Math.round(seconds / 3600), "hour");
+  return relative.format(Math.round(seconds / 86400), "day");
+}
+
+/** A <time> element: readable text, machine value, the full time on hover. */
+export function timeElement(iso, text) {
+  const element = document.createElement("time");
+  element.dateTime = iso;
+  element.title = formatFull(iso);
+  element.textContent = text;
+  return element;
+}
+
+/** "+13125550100" → "(312) 555-0100"; other countries stay in E.164. */
+export function formatPhone(phone) {
+  const match = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone || "");
+  return match ? `(${match[1]}) ${match[2]}-${match[3]}` : phone || "";
+}
+
+/** A friendly name for a time zone id: "Central Time" for America/Chicago. */
+export function zoneName(zone) {
+  try {
+    const name = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longGeneric" })
+      .formatToParts(new Date())
+      .find((p) => p.type === "timeZoneName");
+    return name ? name.value : zone;
+  } catch {
+    return zone;
+  }
+}

@@ -1,0 +1,254 @@
+// Settings: the rules customers' openings follow, link expiry, and the SMS templates.
+// Checked here for quick feedback; the API checks again and its 422 details land on the fields.
+
+import { fieldErrors } from "../lib/api.js";
+import { clear, h, icon, toast, uid } from "../lib/dom.js";
+import { store } from "../lib/store.js";
+
+const DRIVE_CHOICES = [15, 30, 45, 60];
+const LANGUAGES = [
+  { code: "en", name: "English" },
+  { code: "es", name: "Spanish (Español)" },
+];
+const PLACEHOLDERS = [
+  ["customer_first_name", "Customer's first name"],
+  ["business_name", "Business name"],
+  ["service", "Service"],
+  ["appointment_time", "Appointment time"],
+  ["technician_name", "Technician"],
+];
+const NUMBERS = {
+  link_ttl_hours: { min: 1, max: 72, label: "Link expires after" },
+  min_notice_hours: { min: 0, max: 168, label: "Minimum notice" },
+};
+
+export function render(view) {
+  view.append(
+    h("header", { class: "page-header" },
+      h("div", {},
+        h("h1", { tabindex: "-1" }, "Settings"),
+        h("p", { class: "muted" }, "What customers may pick, how long links work, and what the text says."),
+      ),
+    ),
+  );
+  const holder = h("div", {}, h("p", { class: "loading" }, "Loading settings…"));
+  view.append(holder);
+
+  const controller = new AbortController();
+  store.api
+    .get("/api/settings", { signal: controller.signal })
+    .then((settings) => {
+      store.settings = settings;
+      clear(holder).append(form(settings));
+    })
+    .catch((failure) => {
+      if (controller.signal.aborted) return;
+      clear(holder).append(h("div", { class: "notice error", role: "alert" }, `Settings couldn't be loaded: ${failure.message}`));
+    });
+  return () => controller.abort();
+}
+
+function form(settings) {
+  const fields = {}; // key -> {input(s), error element, focus target}
+  const summary = h("div", { class: "error-summary", role: "alert", tabindex: "-1", hidden: true });
+  const status = h("p", { class: "save-status", role: "status" });
+
+  // --- openings -----------------------------------------------------------------------------
+  const driveError = errorSlot("max_drive_minutes", fields, null, "Maximum drive time");
+  const drive = h("fieldset", { class: "segmented", "aria-describedby": `drive-hint ${driveError.id}` },
+    h("legend", {}, "Maximum drive time"),
+    DRIVE_CHOICES.map((minutes) =>
+      h("label", {},
+        h("input", { type: "radio", name: "max_drive_minutes", value: String(minutes), checked: settings.max_drive_minutes === minutes }),
+        h("span", {}, `${minutes} min`),
+      ),
+    ),
+  );
+  fields.max_drive_minutes.focus = () => drive.querySelector("input:checked, input")?.focus();
+
+  const techChange = h("input", { type: "checkbox", id: "allow-technician-change", name: "allow_technician_change", checked: Boolean(settings.allow_technician_change), "aria-describedby": "tech-hint" });
+  errorSlot("allow_technician_change", fields, techChange, "Allow technician change");
+
+  const openingsSection = h("section", { class: "card settings-section", "aria-labelledby": "openings-title" },
+    h("h2", { id: "openings-title" }, "Openings customers see"),
+    h("div", { class: "field" },
+      drive,
+      h("p", { class: "hint", id: "drive-hint" }, "The longest drive a technician may have before or after the new time."),
+      driveError,
+    ),
+    h("div", { class: "field checkbox-field" },
+      techChange,
+      h("div", {},
+        h("label", { for: "allow-technician-change" }, "Allow technician change"),
+        h("p", { class: "hint", id: "tech-hint" }, "Customers may pick a time with another technician, not only their own."),
+        fields.allow_technician_change.error,
+      ),
+    ),
+  );
+
+  // --- links ------------------------------------------------------------------------------
+  const numberField = (key, hint) => {
+    const spec = NUMBERS[key];
+    const id = `setting-${key.replace(/_/g, "-")}`;
+    const input = h("input", {
+      id, name: key, type: "number", inputmode: "numeric", min: spec.min, max: spec.max, step: 1,
+      required: true, value: String(settings[key]), class: "number-input",
+    });
+    const error = errorSlot(key, fields, input, spec.label);
+    const hintId = `${id}-hint`;
+    input.setAttribute("aria-describedby", `${hintId} ${error.id}`);
+    return h("div", { class: "field" },
+      h("label", { for: id }, spec.label),
+      h("div", { class: "input-suffix" }, input, h("span", { "aria-hidden": "true" }, "hours")),
+      h("p", { class: "hint", id: hintId }, `${hint} ${spec.min}–${spec.max} hours.`),
+      error,
+    );
+  };
+  const linksSection = h("section", { class: "card settings-section", "aria-labelledby": "links-title" },
+    h("h2", { id: "links-title" }, "Links"),
+    h("div", { class: "grid-2" },
+      numberField("link_ttl_hours", "A link stops working this long after it is sent."),
+      numberField("min_notice_hours", "Links close this long before the appointment starts, and customers can't pick a time sooner than this."),
+    ),
+  );
+
+  // --- templates --------------------------------------------------------------------------
+  const templates = LANGUAGES.map(({ code, name }) => {
+    const id = `template-${code}`;
+    const textarea = h("textarea", { id, name: `templates.${code}`, rows: 4, maxlength: 1000 });
+    textarea.value = settings.templates?.[code] || "";
+    const error = errorSlot(`templates.${code}`, fields, textarea, `${name} message`);
+    textarea.setAttribute("aria-describedby", `templates-hint ${error.id}`);
+    const insert = PLACEHOLDERS.map(([key, label]) =>
+      h("button", {
+        type: "button",
+        class: "token",
+        title: `Insert ${label}`,
+        "aria-label": `Insert {${key}}: ${label}`,
+        onclick: () => insertAtCursor(textarea, `{${key}}`),
+      }, `{${key}}`),
+    );
+    return h("div", { class: "field" },
+      h("label", { for: id }, `${name} message`),
+      textarea,
+      h("div", { class: "tokens", role: "group", "aria-label": `Placeholders for the ${name} message` }, insert),
+      error,
+    );
+  });
+  const templatesSection = h("section", { class: "card settings-section", "aria-labelledby": "templates-title" },
+    h("h2", { id: "templates-title" }, "Message templates"),
+    h("p", { class: "hint", id: "templates-hint" },
+      "The text dispatchers start from, per language. Placeholders are filled in for each customer, and the private link is always added at the end. Leave Spanish empty to offer English only.",
+    ),
+    templates,
+  );
+
+  // --- saving -------------------------------------------------------------------------------
+  const save = h("button", { type: "submit", class: "button primary" }, icon("check", { size: 16 }), h("span", {}, "Save settings"));
+  const element = h("form", { class: "settings", novalidate: true },
+    summary,
+    openingsSection,
+    linksSection,
+    templatesSection,
+    h("div", { class: "form-actions" }, save, status),
+  );
+  element.addEventListener("input", () => (status.textContent = ""));
+
+  element.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const { body, errors } = read(element);
+    showErrors(errors, fields, summary);
+    if (Object.keys(errors).length) return;
+    save.disabled = true;
+    save.lastChild.textContent = "Saving…";
+    status.textContent = "";
+    try {
+      const saved = await store.api.put("/api/settings", body);
+      store.settings = saved;
+      showErrors({}, fields, summary);
+      status.replaceChildren(icon("check", { size: 16 }), " Saved");
+      toast("Settings saved.", { tone: "success", timeout: 3000 });
+    } catch (failure) {
+      const serverErrors = failure.status === 422 ? fieldErrors(failure) : {};
+      if (!Object.keys(serverErrors).length) serverErrors._ = failure.message;
+      showErrors(serverErrors, fields, summary, failure.message);
+    } finally {
+      save.disabled = false;
+      save.lastChild.textContent = "Save settings";
+    }
+  });
+  return element;
+}
+
+/** The form as the API's body, and the problems found before asking it. */
+function read(form) {
+  const data = new FormData(form);
+  const errors = {};
+  const body = {
+    max_drive_minutes: Number(data.get("max_drive_minutes")),
+    allow_technician_change: data.get("allow_technician_change") === "on",
+    templates: {},
+  };
+  if (!DRIVE_CHOICES.includes(body.max_drive_minutes)) errors.max_drive_minutes = "Choose a maximum drive time.";
+  for (const [key, spec] of Object.entries(NUMBERS)) {
+    const raw = String(data.get(key) ?? "").trim();
+    const value = Number(raw);
+    if (!raw || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+      errors[key] = `Enter a whole number of hours from ${spec.min} to ${spec.max}.`;
+    }
+    body[key] = raw && Number.isFinite(value) ? value : raw;
+  }
+  for (const { code, name } of LANGUAGES) {
+    const text = String(data.get(`templates.${code}`) || "").trim();
+    if (text) body.templates[code] = text;
+    else if (code === "en") errors["templates.en"] = `Write the ${name} message.`;
+  }
+  return { body, errors };
+}
+
+function errorSlot(key, fields, input = null, label = "") {
+  const error = h("p", { class: "field-error", id: uid("error"), hidden: true });
+  fields[key] = { error, input, label, focus: () => input?.focus() };
+  return error;
+}
+
+function showErrors(errors, fields, summary, heading = null) {
+  const items = [];
+  for (const [key, field] of Object.entries(fields)) {
+    const message = errors[key];
+    field.error.hidden = !message;
+    field.error.replaceChildren(...(message ? [icon("alert", { size: 14 }), ` ${message}`] : []));
+    if (field.input) {
+      if (message) field.input.setAttribute("aria-invalid", "true");
+      else field.input.removeAttribute("aria-invalid");
+    }
+    if (message) items.push([key, message, field]);
+  }
+  // Errors the form has no field for (or none at all) go in the summary as text.
+  const loose = Object.entries(errors).filter(([key]) => !fields[key]).map(([, message]) => message);
+  if (!items.length && !loose.length) {
+    summary.hidden = true;
+    return;
+  }
+  summary.replaceChildren(
+    h("p", { class: "error-summary-title" }, "The settings weren't saved."),
+    heading ? h("p", {}, heading) : null,
+    h("ul", {},
+      items.map(([, message, field]) =>
+        h("li", {}, h("button", { type: "button", class: "button link", onclick: () => field.focus() },
+          field.label ? `${field.label}: ${message}` : message)),
+      ),
+      loose.filter((message) => message !== heading).map((message) => h("li", {}, message)),
+    ),
+  );
+  summary.hidden = false;
+  summary.focus();
+}
+
+function insertAtCursor(textarea, text) {
+  const { selectionStart: start, selectionEnd: end, value } = textarea;
+  textarea.value = value.slice(0, start) + text + value.slice(end);
+  textarea.selectionStart = textarea.selectionEnd = start + text.length;
+  textarea.focus();
+  textarea.dispatchEvent(new Event("input", { bubbles: true }));
+}
