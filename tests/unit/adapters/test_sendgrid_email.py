@@ -3,44 +3,23 @@ it makes, and every answer mapped to its domain error."""
 
 from __future__ import annotations
 
-import socket
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from email.message import Message
 from email.utils import formatdate
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local.sendgrid_sandbox import SendGridSandbox
 from reschedule_dispatch.adapters.sendgrid_email import SendGridEmailSender, retry_after_seconds
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
+from tests.serving import free_port, serve
 
 API_KEY = "SG.sandbox-key"
 TO = "casey@customer.example"
 FROM = "dispatch@northside.example"
 NOW = 1_750_000_000.0
-
-
-@contextmanager
-def serve(app: Callable[..., object]) -> Iterator[str]:
-    """Serve a WSGI app on a free local port, as the local gateway will."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

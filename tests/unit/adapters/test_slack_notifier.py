@@ -3,14 +3,11 @@ every answer mapped to its domain error, and the message a session's outcome pos
 
 from __future__ import annotations
 
-import socket
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
@@ -23,28 +20,10 @@ from reschedule_dispatch.adapters.slack_notifier import (
     slack_link,
 )
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
+from tests.serving import free_port, serve
 
 TOKEN = "xoxb-sandbox-token"
 CONSOLE_URL = "https://console.test/sessions/s-1?tab=timeline&x=1"
-
-
-@contextmanager
-def serve(app: Callable[..., object]) -> Iterator[str]:
-    """Serve a WSGI app on a free local port, as the local gateway will."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -7,37 +7,23 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import requests
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from local.sendgrid_sandbox import HELP, SendGridSandbox
 from reschedule_dispatch.adapters.sendgrid_email import SendGridEmailSender
+from tests.serving import serve
 
 API_KEY = "SG.sandbox-key"
 TO = "casey@customer.example"
 OTHER_TO = "robin@customer.example"
 FROM = "dispatch@northside.example"
 MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{22}")
-
-
-@contextmanager
-def serve(app: Callable[..., object]) -> Iterator[str]:
-    """Serve a WSGI app on a free local port, as the local gateway will."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 def mail(**overrides: Any) -> dict[str, Any]:

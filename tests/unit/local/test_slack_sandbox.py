@@ -7,13 +7,11 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import requests
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
@@ -26,23 +24,11 @@ from local.slack_sandbox import (
     slack_unescape,
 )
 from reschedule_dispatch.adapters.slack_notifier import SlackNotifier
+from tests.serving import serve
 
 TOKEN = "xoxb-sandbox-token"
 TS = re.compile(r"\d{10}\.\d{6}")
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Completed*"}}
-
-
-@contextmanager
-def serve(app: Callable[..., object]) -> Iterator[str]:
-    """Serve a WSGI app on a free local port, as the local gateway will."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -17,7 +15,6 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
@@ -31,6 +28,7 @@ from local.twilio_sandbox import (
 )
 from reschedule_dispatch.adapters.twilio_sms import twilio_client
 from reschedule_dispatch.domain.messages import count_segments
+from tests.serving import free_port, serve
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "sandbox-auth-token"
@@ -68,26 +66,6 @@ class CapturingPoster:
         eventually(lambda: len(self.callbacks) >= count)
         with self._lock:
             return list(self.callbacks)
-
-
-@contextmanager
-def serve(app: Callable[..., object]) -> Iterator[str]:
-    """Serve a WSGI app on a free local port, as the local gateway will."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    # A short poll interval keeps shutdown (and so each test) fast.
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def send(app: Client, **form: str) -> dict[str, object]:
