@@ -1,6 +1,8 @@
 """Composition root: each handler's environment as a settings model, and its services built once.
 
-Nothing here runs at import time; handlers call these builders once per cold start.
+Nothing here runs at import time; handlers call these builders once per cold start. The
+twilio library and the Amazon Location adapter are imported only by the builders that use
+them, so the functions that never text or route do not pay for them at cold start.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from typing import Any
 import boto3
 from pydantic_settings import BaseSettings
 
-from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime, RouteCache
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
@@ -20,9 +21,8 @@ from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
-from reschedule_dispatch.adapters.twilio_sms import TwilioSmsSender, twilio_client
 from reschedule_dispatch.domain.business import BusinessSettings
-from reschedule_dispatch.domain.ports import SchedulingProvider
+from reschedule_dispatch.domain.ports import SchedulingProvider, SmsSender
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
 from reschedule_dispatch.services.lifecycle import (
@@ -118,7 +118,9 @@ def twilio_credentials(env: TwilioEnv) -> dict[str, str]:
     return {"account_sid": str(secret["account_sid"]), "auth_token": str(secret["auth_token"])}
 
 
-def sms_sender(env: TwilioEnv) -> TwilioSmsSender:
+def sms_sender(env: TwilioEnv) -> SmsSender:
+    from reschedule_dispatch.adapters.twilio_sms import TwilioSmsSender, twilio_client
+
     credentials = twilio_credentials(env)
     return TwilioSmsSender(
         twilio_client(
@@ -175,6 +177,8 @@ def _travel_for(env: ProviderEnv) -> Callable[[BusinessSettings], TravelTime]:
     calculator = env.route_calculator_name
     if not calculator:
         return travel_from_settings
+    from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime, RouteCache
+
     client = boto3.client("location")
     routes = RouteCache()  # shared by every request this container serves
 

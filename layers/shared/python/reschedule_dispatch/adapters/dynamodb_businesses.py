@@ -1,4 +1,8 @@
-"""Business profiles and settings in the app table (`BUSINESS#{id}`/`PROFILE`)."""
+"""Business profiles and settings in the app table.
+
+`BUSINESS#{id}`/`PROFILE` holds the business; `PHONE#{e164}`/`BUSINESS` names the business a
+number belongs to, because inbound texts arrive addressed to the business number.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +34,13 @@ class DynamoBusinessDirectory:
         self._cache[business_id] = (time.monotonic(), business)
         return business
 
+    def by_phone(self, phone: str) -> Business:
+        item = self._table.get_item(Key={"pk": f"PHONE#{phone}", "sk": "BUSINESS"}).get("Item")
+        if not item:
+            raise NotFound("No business uses this number.")
+        return self.get(str(item["business_id"]))
+
     def put(self, business: Business) -> None:
-        # Inbound texts arrive addressed to the business number: keep the way back.
         self._table.put_item(
             Item={"pk": f"PHONE#{business.phone}", "sk": "BUSINESS", "business_id": business.id}
         )

@@ -127,10 +127,11 @@ class DynamoSessionRepository:
         event: TimelineEvent,
         **changes: object,
     ) -> RescheduleSession:
-        allowed = frozenset({expected}) if isinstance(expected, SessionStatus) else expected
-        allowed = frozenset(s for s in allowed if can_move(s, new))
+        expected = frozenset({expected}) if isinstance(expected, SessionStatus) else expected
+        allowed = frozenset(s for s in expected if can_move(s, new))
         if not allowed:
-            raise Conflict(f"A session cannot become {new.value} from {sorted(allowed)}.")
+            froms = ", ".join(sorted(s.value for s in expected))
+            raise Conflict(f"A session cannot become {new.value} from {froms}.")
         current = self.get_by_id(session_id)
         names = {"#status": "status"}
         values: dict[str, Any] = {

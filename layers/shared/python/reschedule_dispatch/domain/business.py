@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Language = Literal["en", "es"]
-LANGUAGES: tuple[Language, ...] = ("en", "es")
 
 DEFAULT_TEMPLATES: dict[Language, str] = {
     "en": (
@@ -23,7 +22,6 @@ DEFAULT_TEMPLATES: dict[Language, str] = {
 }
 
 
-DRIVE_LIMIT_CHOICES = (15, 30, 45, 60)
 MAX_TEMPLATE_LENGTH = 1000
 
 
@@ -45,6 +43,8 @@ class BusinessSettings(BaseModel):
     # both None turns quiet hours off.
     quiet_hours_start: time | None = time(21, 0)
     quiet_hours_end: time | None = time(8, 0)
+    # The link SMS per language; the link is appended to whatever the template says.
+    templates: dict[Language, str] = Field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
     @field_validator("templates")
     @classmethod
@@ -57,13 +57,8 @@ class BusinessSettings(BaseModel):
         return value
 
     def template_for(self, language: str) -> str:
-        for known, text in self.templates.items():
-            if known == language:
-                return text
-        return self.templates["en"]
-
-    # The link SMS per language; the link is appended to whatever the template says.
-    templates: dict[Language, str] = Field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+        """The template in `language`, or the English one when there is none."""
+        return next((t for k, t in self.templates.items() if k == language), self.templates["en"])
 
 
 class Business(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -12,10 +12,6 @@ from reschedule_dispatch.domain.errors import QuietHours
 
 if TYPE_CHECKING:
     from reschedule_dispatch.domain.business import Business
-
-PLACEHOLDERS = frozenset(
-    {"customer_first_name", "business_name", "appointment_time", "technician_name", "service"}
-)
 
 
 # Names spelled out here rather than through the C locale, which Lambda does not localize.
@@ -115,7 +111,7 @@ def count_segments(body: str) -> int:
     and a two-unit character (GSM escape sequence, UTF-16 surrogate pair) is never split
     across segments, so the count comes from packing, not from a division.
     """
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in body):
+    if _is_gsm7(body):
         units = [2 if ch in GSM7_EXTENSION else 1 for ch in body]
         single, multi = 160, 153
     else:
@@ -131,8 +127,12 @@ def count_segments(body: str) -> int:
     return segments
 
 
+def _is_gsm7(text: str) -> bool:
+    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+
+
 def sms_encoding(text: str) -> str:
-    return "GSM-7" if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text) else "UCS-2"
+    return "GSM-7" if _is_gsm7(text) else "UCS-2"
 
 
 _E164 = re.compile(r"\+\d{7,15}")
@@ -160,11 +160,7 @@ def next_allowed_time(business: Business, now: datetime) -> datetime | None:
     if not quiet:
         return None
     day = local.date() if clock < end else local.date() + timedelta(days=1)
-    return _at(day, end, zone)
-
-
-def _at(day: date, moment: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, moment, tzinfo=zone)
+    return datetime.combine(day, end, tzinfo=zone)
 
 
 def check_quiet_hours(business: Business, now: datetime) -> None:
@@ -175,3 +171,20 @@ def check_quiet_hours(business: Business, now: datetime) -> None:
             f"{format_time(allowed, business.zone)}.",
             allowed,
         )
+
+
+def confirmation_text(
+    customer_name: str, business: Business, start: datetime, language: str
+) -> str:
+    """The SMS after a completed reschedule, in the customer's language."""
+    first_name = customer_name.split()[0] if customer_name.strip() else ""
+    when = format_time(start, business.zone, language)
+    if _lang(language) == "es":
+        return (
+            f"Hola {first_name}, su cita con {business.name} ahora es el {when}. "
+            f"¿Preguntas? Llame al {business.phone}."
+        )
+    return (
+        f"Hi {first_name}, your appointment with {business.name} is now {when}. "
+        f"Questions? Call {business.phone}."
+    )

@@ -366,8 +366,6 @@ class _Search:
         self._grids: dict[tuple[date, time, time], _Block] = {}
         # Drives asked for in this call, by coordinates: to the customer, from the
         # customer, and between two stops.
-        self._to: dict[tuple[float, float], int] = {}
-        self._from: dict[tuple[float, float], int] = {}
         self._drives: dict[tuple[float, float, float, float], int] = {}
         self.schedules = [
             self._schedule(t, busy.get(t.id, ()))
@@ -529,22 +527,10 @@ class _Search:
         return _Fit(before, after, max(0, before + after - direct), first, stop)
 
     def _to_site(self, place: Location | None) -> int:
-        if place is None or self.site is None:
-            return 0
-        key = (place.lat, place.lon)
-        minutes = self._to.get(key)
-        if minutes is None:
-            minutes = self._to[key] = self.travel.minutes(place, self.site)
-        return minutes
+        return self._drive(place, self.site)
 
     def _from_site(self, place: Location | None) -> int:
-        if place is None or self.site is None:
-            return 0
-        key = (place.lat, place.lon)
-        minutes = self._from.get(key)
-        if minutes is None:
-            minutes = self._from[key] = self.travel.minutes(self.site, place)
-        return minutes
+        return self._drive(self.site, place)
 
     def _drive(self, origin: Location | None, destination: Location | None) -> int:
         # An unknown place (no home base, no address) makes that leg 0 minutes: nothing to

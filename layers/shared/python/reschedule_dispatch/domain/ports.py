@@ -28,6 +28,10 @@ class Clock(Protocol):
 class BusinessDirectory(Protocol):
     def get(self, business_id: str) -> Business: ...
 
+    def by_phone(self, phone: str) -> Business:
+        """The business whose number this is (inbound texts arrive addressed to it)."""
+        ...
+
     def put(self, business: Business) -> None: ...
 
 
@@ -117,7 +121,9 @@ class SchedulingProvider(Protocol):
 
     def technician_appointments(
         self, business_id: str, technician_id: str, start: datetime, end: datetime
-    ) -> Sequence[Appointment]: ...
+    ) -> Sequence[Appointment]:
+        """Scheduled appointments overlapping [start, end)."""
+        ...
 
     def technician_schedule(
         self, business_id: str, technician_id: str, start: datetime, end: datetime
@@ -139,15 +145,13 @@ class SchedulingProvider(Protocol):
 
 
 class Contacts(Protocol):
-    """Opt-outs per business and number, and who a number belongs to."""
+    """Opt-outs per business and number, and the latest session texted to a number."""
 
     def is_opted_out(self, business_id: str, phone: str) -> bool: ...
 
     def opt_out(self, business_id: str, phone: str, at: datetime, reason: str) -> None: ...
 
     def opt_in(self, business_id: str, phone: str) -> None: ...
-
-    def business_for_phone(self, phone: str) -> str: ...
 
     def remember_session(self, business_id: str, phone: str, session_id: str) -> None: ...
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -20,10 +20,6 @@ class SessionStatus(StrEnum):
     @property
     def label(self) -> str:
         return STATUS_LABELS[self]
-
-    @property
-    def is_open(self) -> bool:
-        return self in OPEN_STATUSES
 
 
 STATUS_LABELS: dict[SessionStatus, str] = {
@@ -101,7 +97,11 @@ class Opening(BaseModel):
     @property
     def key(self) -> str:
         """A stable, form-safe identifier of the opening (the page's `slot` value)."""
-        return f"{self.start.strftime('%Y%m%dT%H%M%SZ')}.{self.technician_id}"
+        return opening_key(self.start, self.technician_id)
+
+
+def opening_key(start: datetime, technician_id: str) -> str:
+    return f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}.{technician_id}"
 
 
 class RescheduleSession(BaseModel):

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     Conflict,
     DomainError,
     OpeningTaken,
 )
-from reschedule_dispatch.domain.messages import format_time
+from reschedule_dispatch.domain.messages import confirmation_text, format_time
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
@@ -98,14 +99,10 @@ class CheckAppointment:
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
         if appointment.version != session.original_version or appointment.status != "scheduled":
             raise AppointmentChanged("The appointment changed elsewhere.")
-        clashes = [
-            other
-            for other in self._provider.technician_appointments(
-                session.business_id, opening.technician_id, opening.start, opening.end
-            )
-            if other.id != appointment.id and other.overlaps(opening.start, opening.end)
-        ]
-        if clashes:
+        overlapping = self._provider.technician_appointments(
+            session.business_id, opening.technician_id, opening.start, opening.end
+        )
+        if any(other.id != appointment.id for other in overlapping):
             raise OpeningTaken("The chosen time is no longer free.")
 
 
@@ -166,7 +163,7 @@ class FinalizeReschedule:
         if session.status is not SessionStatus.COMPLETED:
             raise NotConfirming(f"session {session_id} is {session.status.value}")
         self._expiry.cancel_expiry(session.id)
-        if session.new_opening is not None:
+        if session.new_opening is not None:  # the hold only needs to outlast the index lag
             self._holds.release_at(
                 session.business_id,
                 session.new_opening,
@@ -174,20 +171,13 @@ class FinalizeReschedule:
                 self._clock.now() + HOLD_AFTER_MOVE,
             )
         if session.confirmation_sid is None and session.new_opening is not None:
-            self._confirm_to_customer(session, session.new_opening)
+            self._confirm_to_customer(session, business, session.new_opening)
         return SessionStatus.COMPLETED
 
-    def _confirm_to_customer(self, session: RescheduleSession, opening: Opening) -> None:
-        business = self._businesses.get(session.business_id)
-        first_name = session.customer_name.split()[0] if session.customer_name else ""
-        when = format_time(opening.start, business.zone, session.language)
-        body = (
-            f"Hola {first_name}, su cita con {business.name} ahora es el {when}. "
-            f"¿Preguntas? Llame al {business.phone}."
-            if session.language == "es"
-            else f"Hi {first_name}, your appointment with {business.name} is now {when}. "
-            f"Questions? Call {business.phone}."
-        )
+    def _confirm_to_customer(
+        self, session: RescheduleSession, business: Business, opening: Opening
+    ) -> None:
+        body = confirmation_text(session.customer_name, business, opening.start, session.language)
         now = self._clock.now()
         if self._contacts.is_opted_out(session.business_id, session.customer_phone):
             self._sessions.append_event(

@@ -54,7 +54,7 @@ class InboundMessage:
     def __call__(self, from_: str, to: str, body: str) -> str | None:
         """Returns the reply to send back (as TwiML), or None for no reply."""
         try:
-            business = self._businesses.get(self._contacts.business_for_phone(to))
+            business = self._businesses.by_phone(to)
         except NotFound:
             logger.warning("inbound text to an unknown number %s", mask_phones(to))
             return None

@@ -20,7 +20,7 @@ from reschedule_dispatch.domain.openings import (
 )
 from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, SchedulingProvider
 from reschedule_dispatch.domain.scheduling import Appointment, Busy, Location, Technician
-from reschedule_dispatch.domain.session import Opening
+from reschedule_dispatch.domain.session import Opening, opening_key
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 
 
@@ -38,6 +38,7 @@ class AppointmentOpenings:
     appointment: Appointment
     technicians: dict[str, Technician]  # every technician an opening or the appointment names
     result: OpeningsResult
+    chosen: Opening | None = None  # the opening a `slot` key names, if the rules allow it
 
 
 class FindOpenings:
@@ -52,9 +53,14 @@ class FindOpenings:
         self._travel_for = travel_for
 
     def __call__(
-        self, business: Business, appointment: Appointment, *, explain: bool = False
+        self,
+        business: Business,
+        appointment: Appointment,
+        *,
+        explain: bool = False,
+        slot: str | None = None,
     ) -> AppointmentOpenings:
-        """The openings to show, best first."""
+        """The openings to show, best first; with `slot`, also the opening it names."""
         inputs = self._inputs(business, appointment)
         result = find_openings(
             appointment,
@@ -66,10 +72,15 @@ class FindOpenings:
             inputs.travel,
             explain=explain,
         )
+        chosen = None
+        if slot:
+            shown = next((o for o in result.openings if o.key == slot), None)
+            chosen = shown or self._named(business, appointment, inputs, slot)
         return AppointmentOpenings(
             appointment=appointment,
             technicians={t.id: t for t in inputs.candidates},
             result=result,
+            chosen=chosen,
         )
 
     def feasible(self, business: Business, appointment: Appointment, key: str) -> Opening | None:
@@ -78,20 +89,36 @@ class FindOpenings:
         Whether a time may be booked is a matter of the rules, not of its rank: a time the
         customer tapped stays bookable even if, a moment later, others would be shown first.
         """
-        inputs = self._inputs(business, appointment)
-        for found in feasible_openings(
-            appointment,
-            inputs.candidates,
-            inputs.busy,
-            business.settings,
-            business.zone,
-            inputs.now,
-            inputs.travel,
-        ):
-            opening = Opening(start=found.start, end=found.end, technician_id=found.technician_id)
-            if opening.key == key:
-                return opening
-        return None
+        return self._named(business, appointment, self._inputs(business, appointment), key)
+
+    @staticmethod
+    def _named(
+        business: Business, appointment: Appointment, inputs: _Inputs, key: str
+    ) -> Opening | None:
+        # Only the key's technician can offer it: search their day alone.
+        technician_id = key.partition(".")[2]
+        candidates = [t for t in inputs.candidates if t.id == technician_id]
+        found = next(
+            (
+                f
+                for f in feasible_openings(
+                    appointment,
+                    candidates,
+                    inputs.busy,
+                    business.settings,
+                    business.zone,
+                    inputs.now,
+                    inputs.travel,
+                )
+                if opening_key(f.start, f.technician_id) == key
+            ),
+            None,
+        )
+        return (
+            Opening(start=found.start, end=found.end, technician_id=found.technician_id)
+            if found
+            else None
+        )
 
     def _inputs(self, business: Business, appointment: Appointment) -> _Inputs:
         settings = business.settings

@@ -82,16 +82,12 @@ class CustomerLinks:
                 session.business_id, appointment.technician_id
             )
             return CustomerPage(business, session, appointment, {technician.id: technician}, [])
-        found = self._find_openings(business, appointment)
+        found = self._find_openings(business, appointment, slot=slot)
         # Ranked best first to choose which to show; shown in time order, grouped by day.
         openings: list[Opening] = sorted(found.result.openings, key=lambda o: o.start)
-        chosen = None
-        if slot:
-            shown = next((o for o in openings if o.key == slot), None)
-            chosen = shown or self._find_openings.feasible(business, appointment, slot)
-            if chosen is not None and chosen.technician_id not in found.technicians:
-                chosen = None
-        return CustomerPage(business, session, appointment, found.technicians, openings, chosen)
+        return CustomerPage(
+            business, session, appointment, found.technicians, openings, found.chosen
+        )
 
     def mark_viewed(self, token: str) -> None:
         """The page was really shown to a person (a POST the page makes, which bots don't)."""

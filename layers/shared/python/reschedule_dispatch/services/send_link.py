@@ -168,7 +168,7 @@ class SendLink:
                 type="sent", at=self._clock.now(), actor=Actor.SYSTEM, detail=session.message
             ),
         )
-        return SentLink(session=self._sessions.get(business_id, session.id), link=link)
+        return SentLink(session=session, link=link)
 
     def _withdraw(self, session: RescheduleSession, reason: str) -> None:
         """The link never reached the customer: close the session and say why."""
