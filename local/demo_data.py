@@ -84,7 +84,7 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
                 "id": f"{business_id[:2]}-cust-{i + 1:02d}",
                 "name": f"{first} {last}",
                 # 555-01xx numbers are reserved for fiction: never a real person's phone.
-                "phone": f"+1{spec['area_code']}55501{i:02d}",
+                "phone": f"+1{spec['area_code']}55501{i + 1:02d}",
                 "email": f"{first.lower()}.{last.lower()}@example.com",
                 "location": {
                     "address": f"{rng.randint(100, 9999)} {rng.choice(STREETS)}",

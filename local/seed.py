@@ -102,7 +102,7 @@ class SeedBusiness(_Strict):
                 raise ValueError(f"appointment {appointment.id}: unknown technician")
             if appointment.customer_id not in customers:
                 raise ValueError(f"appointment {appointment.id}: unknown customer")
-        Business(id=self.id, name=self.name, phone=self.phone, time_zone=self.time_zone)
+        _domain_objects(self)  # each object checks itself (e.g. an end after its start)
         return self
 
 
@@ -130,29 +130,42 @@ class Seed(_Strict):
 
 
 def load(seed: Seed, app_table: Any, provider_table: Any) -> None:
+    """Builds every domain object first (each validates itself), then writes them all, so a
+    bad file writes nothing."""
     directory = DynamoBusinessDirectory(app_table)
     provider = DemoProvider(provider_table)
-    for b in seed.businesses:
-        directory.put(
-            Business(
-                id=b.id, name=b.name, phone=b.phone, time_zone=b.time_zone, settings=b.settings
+    built = [_domain_objects(b) for b in seed.businesses]
+    for business, technicians, blocked_times, customers, appointments in built:
+        directory.put(business)
+        for technician in technicians:
+            provider.put_technician(technician)
+        for blocked in blocked_times:
+            provider.put_blocked_time(blocked)
+        for customer in customers:
+            provider.put_customer(customer)
+        for appointment in appointments:
+            provider.put_appointment(appointment)
+
+
+def _domain_objects(
+    b: SeedBusiness,
+) -> tuple[Business, list[Technician], list[BlockedTime], list[Customer], list[Appointment]]:
+    locations = {c.id: c.location for c in b.customers}
+    return (
+        Business(id=b.id, name=b.name, phone=b.phone, time_zone=b.time_zone, settings=b.settings),
+        [
+            Technician(
+                business_id=b.id,
+                **t.model_dump(exclude={"working_hours", "services"}),
+                working_hours=tuple(t.working_hours),
+                services=tuple(t.services) if t.services is not None else None,
             )
-        )
-        for t in b.technicians:
-            provider.put_technician(
-                Technician(
-                    business_id=b.id,
-                    **t.model_dump(exclude={"working_hours", "services"}),
-                    working_hours=tuple(t.working_hours),
-                    services=tuple(t.services) if t.services is not None else None,
-                )
-            )
-        for blocked in b.blocked_times:
-            provider.put_blocked_time(BlockedTime(business_id=b.id, **blocked.model_dump()))
-        for c in b.customers:
-            provider.put_customer(Customer(business_id=b.id, **c.model_dump()))
-        locations = {c.id: c.location for c in b.customers}
-        for a in b.appointments:
-            provider.put_appointment(
-                Appointment(business_id=b.id, location=locations[a.customer_id], **a.model_dump())
-            )
+            for t in b.technicians
+        ],
+        [BlockedTime(business_id=b.id, **x.model_dump()) for x in b.blocked_times],
+        [Customer(business_id=b.id, **c.model_dump()) for c in b.customers],
+        [
+            Appointment(business_id=b.id, location=locations[a.customer_id], **a.model_dump())
+            for a in b.appointments
+        ],
+    )

@@ -310,7 +310,7 @@ class TwilioSandbox:
                 raise _method_not_allowed(request)
             with self._lock:
                 message = self._messages.get(match["sid"])
-                if message is not None and message.account_sid == self.account_sid:
+                if message is not None:
                     return _json_response(message.resource(), 200)
         uri = path.removeprefix(self.prefix)
         raise TwilioError(404, 20404, f"The requested resource {uri} was not found")
@@ -501,8 +501,12 @@ class TwilioSandbox:
         )
         replies: list[str] = []
         if answer.ok and answer.text.strip():
-            root = ElementTree.fromstring(answer.text)  # noqa: S314 - the app's own TwiML
-            replies = ["".join(m.itertext()).strip() for m in root.iter("Message")]
+            try:
+                root = ElementTree.fromstring(answer.text)  # noqa: S314 - the app's own TwiML
+            except ElementTree.ParseError:
+                logger.warning("inbound webhook %s answered something that is not TwiML", sid)
+            else:
+                replies = ["".join(m.itertext()).strip() for m in root.iter("Message")]
         for text in replies:
             self._deliver_reply(to=params["From"], from_=params["To"], body=text)
         return {"sid": sid, "status": answer.status_code, "replies": replies}
@@ -547,7 +551,7 @@ class TwilioSandbox:
             latest[message["to"]] = position
         # The phone with the latest message first, like a messaging app's thread list.
         ordered = sorted(phones.items(), key=lambda item: latest[item[0]], reverse=True)
-        cards = "\n".join(_phone_card(number, inbox) for number, inbox in ordered)
+        cards = "\n".join(_phone_card(number, inbox, self.dev_prefix) for number, inbox in ordered)
         if not cards:
             who = f" for {html.escape(wanted)}" if wanted else ""
             cards = f'<p class="empty">No messages yet{who}.</p>'
@@ -596,7 +600,7 @@ _STATUS_LABELS = {
 }
 
 
-def _phone_card(number: str, inbox: list[dict[str, Any]]) -> str:
+def _phone_card(number: str, inbox: list[dict[str, Any]], dev_prefix: str) -> str:
     bubbles = []
     for message in inbox:
         sender = message["from"] or message["messaging_service_sid"] or "unknown"
@@ -621,18 +625,18 @@ def _phone_card(number: str, inbox: list[dict[str, Any]]) -> str:
         f'<span class="count">{len(inbox)} message{"s" if len(inbox) != 1 else ""}</span>'
         "</header>"
         f'<div class="thread">{"".join(bubbles)}</div>'
-        f"{_reply_form(number, inbox)}"
+        f"{_reply_form(number, inbox, dev_prefix)}"
         "</section>"
     )
 
 
-def _reply_form(number: str, inbox: list[dict[str, Any]]) -> str:
+def _reply_form(number: str, inbox: list[dict[str, Any]], dev_prefix: str) -> str:
     """Text back the last sender, the way the customer would (STOP, HELP, or a reply)."""
     senders = [m["from"] for m in inbox if m["from"]]
     if not senders:
         return ""
     return (
-        '<form class="reply" method="post" action="/dev/phone/reply">'
+        f'<form class="reply" method="post" action="{html.escape(dev_prefix)}/phone/reply">'
         f'<input type="hidden" name="from" value="{html.escape(number)}">'
         f'<input type="hidden" name="to" value="{html.escape(senders[-1])}">'
         f"<label>Reply to {html.escape(senders[-1])} "

@@ -26,7 +26,7 @@ MAX_TEMPLATE_LENGTH = 1000
 
 
 class BusinessSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     link_ttl_hours: int = Field(default=12, ge=1, le=72)
     min_notice_hours: int = Field(default=24, ge=0, le=168)

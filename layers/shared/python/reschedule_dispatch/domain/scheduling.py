@@ -14,7 +14,7 @@ def _overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
 
 
 class Location(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     address: str = ""
     lat: float = Field(ge=-90, le=90)
@@ -39,7 +39,7 @@ class Customer(BaseModel):
 class WorkingHours(BaseModel):
     """Hours on one weekday (0 = Monday), in the business's time zone."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     weekday: int = Field(ge=0, le=6)
     start: time
