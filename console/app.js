@@ -2,7 +2,7 @@
 // Plain ES modules, no build step: what is in this folder is what the browser runs.
 
 import { createApi } from "./lib/api.js";
-import { createAuth, decodeClaims } from "./lib/auth.js";
+import { createAuth } from "./lib/auth.js";
 import { clear, h } from "./lib/dom.js";
 import { setTimeZone, zoneName } from "./lib/format.js";
 import { on, poll, refreshInProgress, store } from "./lib/store.js";
@@ -61,6 +61,7 @@ async function boot() {
 
 async function showSignIn(message = "") {
   stopPolling();
+  window.removeEventListener("hashchange", route); // no view may render behind sign-in
   if (cleanup) cleanup();
   cleanup = null;
   document.getElementById("tabs").hidden = true;
@@ -103,7 +104,7 @@ function renderShell() {
     );
     business.hidden = false;
   }
-  document.getElementById("account-email").textContent = me.email || decodeClaims(store.auth.token() || "")?.email || "";
+  document.getElementById("account-email").textContent = me.email;
   document.getElementById("account").hidden = false;
   document.getElementById("tabs").hidden = false;
   document.getElementById("sign-out").onclick = () => store.auth.signOut();

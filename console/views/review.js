@@ -28,7 +28,8 @@ export function openReview(customer, appointment, trigger) {
     serverCount: null, // the preview's count, while the text has {placeholders} only it can fill
     sending: false,
   };
-  const previewController = { current: null };
+  // One controller per kind of preview: a live count must never cancel a template load.
+  const controllers = { template: null, count: null };
 
   const drawer = openDrawer(dialog, {
     title: "Review & send",
@@ -36,7 +37,8 @@ export function openReview(customer, appointment, trigger) {
     subtitle: `${customer.name} · ${appointment.service}`,
     returnFocus: trigger,
     onClose: () => {
-      previewController.current?.abort();
+      controllers.template?.abort();
+      controllers.count?.abort();
       previewSoon.cancel();
     },
   });
@@ -139,20 +141,23 @@ export function openReview(customer, appointment, trigger) {
   }
 
   // --- the preview endpoint ---------------------------------------------------------------
-  async function preview(message) {
-    previewController.current?.abort();
+  async function preview(kind, message) {
+    controllers[kind]?.abort();
     const controller = new AbortController();
-    previewController.current = controller;
+    controllers[kind] = controller;
     const body = { appointment_id: appointment.id, language: state.language };
     if (message !== undefined) body.message = message;
     return store.api.post("/api/messages/preview", body, { signal: controller.signal });
   }
 
   async function loadTemplate() {
+    // A count still pending is for the text being replaced: drop it.
+    previewSoon.cancel();
+    controllers.count?.abort();
     textarea.readOnly = true;
     textarea.setAttribute("aria-busy", "true");
     try {
-      const result = await preview();
+      const result = await preview("template");
       state.template = result.text;
       state.link = result.link_placeholder;
       state.serverCount = null;
@@ -178,7 +183,7 @@ export function openReview(customer, appointment, trigger) {
   const previewSoon = debounce(async () => {
     if (!textarea.value.includes("{")) return;
     try {
-      const result = await preview(textarea.value);
+      const result = await preview("count", textarea.value);
       state.serverCount = result;
       updateCount();
     } catch {
