@@ -144,7 +144,13 @@ def _p95(timings: list[float]) -> float:
     return statistics.quantiles(timings, n=20, method="inclusive")[-1]
 
 
-def main() -> None:
+BUDGET_MEDIAN_MS = 20.0  # the full case, on the 2-core development machine
+# Per-appointment cost at 100x may exceed the 1x cost by this much and still be linear
+# (caches and allocation grow a little with size); quadratic growth would be ~100x.
+LINEAR_SLACK = 2.0
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no 100x size")
@@ -159,23 +165,35 @@ def main() -> None:
         f"= {full.appointments} appointments, technician change allowed, "
         f"{run(full)} openings shown"
     )
-    print(f"  median {statistics.median(timings):7.2f} ms   p95 {_p95(timings):7.2f} ms")
+    full_median = statistics.median(timings)
+    print(f"  median {full_median:7.2f} ms   p95 {_p95(timings):7.2f} ms")
 
     print("\nGrowth (the same shape with more technicians):")
     print(
         f"  {'size':>5} {'technicians':>11} {'appointments':>12} {'median ms':>10} {'p95 ms':>8} {'us/appt':>8}"
     )
     sizes = ((1, 5), (10, 50)) if args.quick else ((1, 5), (10, 50), (100, 500))
+    per_appointment = []
     for factor, technicians in sizes:
         case = make_case(technicians)
         n = max(3, repeats // factor)
         timings = measure(case, n, warmup=2)
         median = statistics.median(timings)
+        per_appointment.append(median * 1000 / case.appointments)
         print(
             f"  {factor:>4}x {technicians:>11} {case.appointments:>12} {median:>10.2f} "
-            f"{_p95(timings):>8.2f} {median * 1000 / case.appointments:>8.2f}"
+            f"{_p95(timings):>8.2f} {per_appointment[-1]:>8.2f}"
         )
+
+    # The budgets: a benchmark that cannot fail is only a report
+    failures = []
+    if full_median > BUDGET_MEDIAN_MS:
+        failures.append(f"median {full_median:.2f} ms > {BUDGET_MEDIAN_MS} ms")
+    if per_appointment[-1] > LINEAR_SLACK * per_appointment[0]:
+        failures.append("growth is not linear in the number of appointments")
+    print("\n" + ("FAILED: " + "; ".join(failures) if failures else "Within budget."))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

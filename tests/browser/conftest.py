@@ -23,7 +23,7 @@ from playwright.sync_api import (
 )
 
 from tests.e2e import conftest as e2e
-from tests.e2e.client import Console
+from tests.e2e.client import NORTHSIDE, Console
 
 # The e2e tests' local stack fixture, registered here too: the browser tests get their own.
 stack_url = e2e.stack_url
@@ -34,7 +34,6 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-NORTHSIDE = "dana@northside.example"
 EXPECT_TIMEOUT_MS = 15_000
 
 # `make screenshots` sets this (docs/screenshots); the test suite never writes there otherwise.

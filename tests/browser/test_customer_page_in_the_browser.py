@@ -47,4 +47,4 @@ def test_the_page_fits_320_pixels_and_reports_a_real_view(new_context: NewContex
     assert heights
     assert min(heights) >= 44
     # With JavaScript on, the page tells us a person saw it
-    api.wait_status(session["id"], "viewed", timeout=10)
+    api.wait_status(session["id"], "viewed")

@@ -13,6 +13,8 @@ import requests
 from tests.e2e.conftest import token_for, wait_for
 
 TIMEOUT = 10
+NORTHSIDE = "dana@northside.example"  # Northside Plumbing, Chicago
+BAYSIDE = "maria@bayside.example"  # Bayside Heating & Air, San Francisco
 
 
 def slots(html: str) -> list[str]:
@@ -46,6 +48,9 @@ class Console:
 
     def post(self, path: str, **kwargs: Any) -> requests.Response:
         return self._call("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self._call("PUT", path, **kwargs)
 
     def customers(self, query: str) -> list[dict[str, Any]]:
         response = self.get("/api/customers", params={"q": query})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 import requests
 
 from local.demo_data import demo_seed
+from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
@@ -34,17 +34,11 @@ def _demo_seed_without_quiet_hours(folder: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not (ROOT / "cdk.out" / "RescheduleDispatch.template.json").exists():
         pytest.fail("cdk.out is missing: run `make synth` (make test does it)")
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("stack")
     log = folder / "stack.log"
     env = {**os.environ, "PORT": str(port), "SEED": str(_demo_seed_without_quiet_hours(folder))}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.client import Console
-
-NORTHSIDE = "dana@northside.example"
+from tests.e2e.client import BAYSIDE, NORTHSIDE, Console
 
 
 def test_me_names_the_dispatcher_and_their_business(stack_url):
@@ -19,29 +17,33 @@ def test_me_names_the_dispatcher_and_their_business(stack_url):
 
 
 def test_settings_save_with_validation(stack_url):
-    console = Console.sign_in(stack_url, "maria@bayside.example")
+    console = Console.sign_in(stack_url, BAYSIDE)
     settings = console.get("/api/settings").json()
     assert settings["max_drive_minutes"] == 30
     assert set(settings["templates"]) == {"en", "es"}
 
     changed = {**settings, "max_drive_minutes": 45, "link_ttl_hours": 24}
-    saved = console._call("PUT", "/api/settings", json=changed)
-    assert saved.status_code == 200, saved.text
-    assert saved.json()["max_drive_minutes"] == 45
-    assert console.get("/api/settings").json()["link_ttl_hours"] == 24
+    try:
+        saved = console.put("/api/settings", json=changed)
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["max_drive_minutes"] == 45
+        assert console.get("/api/settings").json()["link_ttl_hours"] == 24
 
-    for bad in (
-        {**settings, "max_drive_minutes": 50},
-        {**settings, "link_ttl_hours": 0},
-        {**settings, "templates": {"es": "solo"}},
-        {**settings, "templates": {"en": ""}},
-        {**settings, "unknown": 1},
-    ):
-        refused = console._call("PUT", "/api/settings", json=bad)
-        assert refused.status_code == 422, bad
-        assert refused.json()["detail"]
-    # Nothing was written by the refused requests
-    assert console.get("/api/settings").json()["max_drive_minutes"] == 45
+        for bad in (
+            {**settings, "max_drive_minutes": 50},
+            {**settings, "link_ttl_hours": 0},
+            {**settings, "templates": {"es": "solo"}},
+            {**settings, "templates": {"en": ""}},
+            {**settings, "unknown": 1},
+        ):
+            refused = console.put("/api/settings", json=bad)
+            assert refused.status_code == 422, bad
+            assert refused.json()["detail"]
+        # Nothing was written by the refused requests
+        assert console.get("/api/settings").json()["max_drive_minutes"] == 45
+    finally:
+        # The stack is shared by the session: leave the business as it was
+        assert console.put("/api/settings", json=settings).status_code == 200
 
 
 def test_preview_counts_characters_and_segments(stack_url):

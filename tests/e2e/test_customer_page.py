@@ -6,11 +6,11 @@ import gzip
 import re
 from datetime import UTC, datetime
 
+import pytest
 import requests
 
-from tests.e2e.client import TIMEOUT, Console, inbox, slots
+from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox, slots
 
-NORTHSIDE = "dana@northside.example"
 BUDGET_BYTES = 14 * 1024  # one round trip's worth, compressed
 
 
@@ -20,7 +20,7 @@ def test_the_first_response_fits_one_round_trip_and_calls_no_one_else(stack_url)
     compressed = len(gzip.compress(page.content))
     assert compressed <= BUDGET_BYTES, compressed
     # No third-party requests: no absolute URLs to other hosts in src/href/action
-    for url in re.findall(r"(?:src|href|action)='(https?://[^']+)'", page.text):
+    for url in re.findall(r"(?:src|href|action)=['\"](https?://[^'\"]+)", page.text):
         assert url.startswith(stack_url), url
     assert "<link " not in page.text  # no external stylesheet to block rendering
     # The only script comes after the content, so it never blocks the first paint
@@ -80,6 +80,8 @@ def test_a_spanish_session_texts_and_shows_spanish(stack_url):
         if created.status_code == 201:
             customer, session = candidate, created.json()
             break
+    else:
+        pytest.fail("no appointment left to send a Spanish link for")
     sms = [m for m in inbox(stack_url, customer["phone"]) if session["link"] in m["body"]]
     assert sms[-1]["body"].startswith("Hola")
     page = requests.get(session["link"], timeout=TIMEOUT).text

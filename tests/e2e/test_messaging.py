@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import requests
 
-from tests.e2e.client import TIMEOUT, Console, inbox
+from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox
 from tests.e2e.conftest import wait_for
 
-NORTHSIDE = "dana@northside.example"
 BUSINESS_PHONE = "+13125550100"
 
 
@@ -49,8 +48,9 @@ def test_every_opt_out_keyword_counts(stack_url):
         _text(stack_url, customer["phone"], keyword)
         resend = console.post(f"/api/sessions/{session['id']}/resend")
         assert resend.status_code == 409, keyword
+        # UNSTOP opts back in, so the next keyword's 409 is its own
         _text(stack_url, customer["phone"], "unstop")
-    assert console.post(f"/api/sessions/{session['id']}/resend").status_code == 200
+        assert console.post(f"/api/sessions/{session['id']}/resend").status_code == 200
 
 
 def test_help_answers_with_the_business_name_and_phone(stack_url):

@@ -6,11 +6,8 @@ from datetime import datetime
 
 import requests
 
-from tests.e2e.client import TIMEOUT, Console, inbox, slots
+from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox, slots
 from tests.e2e.conftest import wait_for
-
-NORTHSIDE = "dana@northside.example"
-BAYSIDE = "maria@bayside.example"
 
 
 def test_a_dispatcher_sends_a_link_and_the_customer_reschedules(stack_url):
@@ -44,6 +41,7 @@ def test_a_dispatcher_sends_a_link_and_the_customer_reschedules(stack_url):
     assert offered
 
     # 3. When the customer confirms the first opening
+    texts_before = len(inbox(url, customer["phone"]))
     confirmed = requests.post(
         f"{session['link']}/confirm",
         data={"slot": offered[0]},
@@ -53,12 +51,14 @@ def test_a_dispatcher_sends_a_link_and_the_customer_reschedules(stack_url):
     assert confirmed.status_code == 303
     assert confirmed.headers["Location"] == session["link"]
 
-    # Then the page ends on the confirmation, and the customer gets a confirmation SMS
-    wait_for(lambda: "all set" in requests.get(session["link"], timeout=TIMEOUT).text)
-    wait_for(lambda: any("is now" in m["body"] for m in inbox(url, customer["phone"])))
+    # Then the workflow completes the session (the dispatcher sees it, step 4 below)
+    detail = console.wait_status(session["id"], "completed")
+    # And the page ends on the confirmation, and this confirm texted the customer once more
+    assert "all set" in requests.get(session["link"], timeout=TIMEOUT).text
+    after = wait_for(lambda: inbox(url, customer["phone"])[texts_before:] or None)
+    assert any("is now" in m["body"] for m in after)
 
     # 4. And the dispatcher sees the session completed with its timeline
-    detail = console.wait_status(session["id"], "completed")
     types = [event["type"] for event in detail["timeline"]]
     for expected in ("sent", "delivered", "completed"):
         assert expected in types
@@ -138,25 +138,6 @@ def test_the_dispatcher_api_answers_bad_requests_clearly(stack_url):
     assert unknown.json()["message"]
 
     assert console.get("/api/customers", params={"q": "5"}).status_code == 422
-
-
-def test_a_dispatcher_never_sees_another_business(stack_url):
-    northside = Console.sign_in(stack_url, NORTHSIDE)
-    bayside = Console.sign_in(stack_url, BAYSIDE)
-    _, appointment, session = northside.send_any()
-
-    # Another business's session and appointment answer exactly like missing ones
-    assert bayside.get(f"/api/sessions/{session['id']}").status_code == 404
-    for action in ("resend", "cancel"):
-        assert bayside.post(f"/api/sessions/{session['id']}/{action}").status_code == 404
-    stolen = bayside.post("/api/sessions", json={"appointment_id": appointment["id"]})
-    assert stolen.status_code == 404
-    listed = bayside.get("/api/sessions", params={"limit": 100}).json()["sessions"]
-    assert session["id"] not in [s["id"] for s in listed]
-    # And searching finds only the caller's customers
-    assert all(not c["phone"].startswith("+1312") for c in bayside.customers("312"))
-    # And nothing changed on the session
-    assert northside.session(session["id"])["status"] == "link_sent"
 
 
 def test_health_and_dev_helpers(stack_url):

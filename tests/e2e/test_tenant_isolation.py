@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from local.template import Template
-from tests.e2e.client import Console
+from local.template import TEMPLATE_NAME, Template
+from tests.e2e.client import BAYSIDE, NORTHSIDE, Console
 
 ROOT = Path(__file__).resolve().parents[2]
-NORTHSIDE = "dana@northside.example"
-BAYSIDE = "maria@bayside.example"
 
 
 def _dispatcher_routes() -> list[tuple[str, str]]:
+    if not (ROOT / "cdk.out" / TEMPLATE_NAME).exists():
+        # Collection must not crash: the stack fixture then says to run `make synth`
+        return [("GET", "/api/me")]
     template = Template.load(ROOT / "cdk.out")
     return sorted(
         (r.method, r.path) for r in template.routes() if r.authorization == "COGNITO_USER_POOLS"

@@ -22,7 +22,6 @@ from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
-from reschedule_dispatch.domain.errors import MessagingUnavailable
 from reschedule_dispatch.services.send_link import SendLink
 from tests.builders import NOW
 
@@ -83,7 +82,7 @@ class World:
         )
 
 
-def _seed(today: str) -> dict[str, Any]:
+def _seed() -> dict[str, Any]:
     hours = [{"weekday": d, "start": "08:00:00", "end": "17:00:00"} for d in range(5)]
     return {
         "businesses": [
@@ -155,7 +154,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         dynamodb = boto3.resource("dynamodb")
         app_table = dynamodb.Table(env["APP_TABLE_NAME"])
         provider_table = dynamodb.Table(env["PROVIDER_TABLE_NAME"])
-        load(Seed.model_validate(_seed("2026-11-23")), app_table, provider_table)
+        load(Seed.model_validate(_seed()), app_table, provider_table)
         yield World(
             env=env,
             clock=FixedClock(),
@@ -175,6 +174,3 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             holds=DynamoOpeningHolds(app_table),
             contacts=DynamoContacts(app_table),
         )
-
-
-__all__ = ["TWILIO", "FixedClock", "MessagingUnavailable", "RecordingSms", "World"]

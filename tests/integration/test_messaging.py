@@ -133,7 +133,7 @@ def test_masking_keeps_numbers_distinguishable():
     )
 
 
-def test_a_finished_session_is_not_touched_by_late_replies(world):
+def test_a_late_reply_is_shown_but_leaves_a_finished_session_closed(world):
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, "https://x")
     world.sessions.transition(
         sent.session.id,
@@ -144,3 +144,5 @@ def test_a_finished_session_is_not_touched_by_late_replies(world):
     inbound = InboundMessage(world.contacts, world.sessions, world.businesses, world.clock)
     inbound("+13125550142", "+13125550100", "ok thanks")
     assert world.sessions.get("acme", sent.session.id).status is SessionStatus.CANCELED
+    replies = [e for e in world.sessions.timeline(sent.session.id) if e.type == "customer_replied"]
+    assert [e.detail for e in replies] == ["Customer replied: ok thanks"]

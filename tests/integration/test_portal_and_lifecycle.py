@@ -92,9 +92,15 @@ def test_confirming_starts_one_workflow_even_when_submitted_twice(world):
         executionArn=execution["executionArn"]
     )
     assert json.loads(started["input"])["opening"]["technician_id"] == opening.technician_id
-    # A different choice after that is refused
-    other = _links(world).page(token)
-    assert other.openings == []  # no openings once a time is being confirmed
+    # A different choice after that is refused, and starts nothing
+    later = _links(world).page(token)
+    assert later.openings == []  # no openings once a time is being confirmed
+    another = opening.model_copy(
+        update={"start": opening.start + timedelta(days=1), "end": opening.end + timedelta(days=1)}
+    )
+    with pytest.raises(Conflict, match="already chosen"):
+        _links(world).confirm(token, another.key)
+    assert len(_executions(world)) == 1
 
 
 def test_a_slot_not_offered_is_refused_and_nothing_is_written(world):

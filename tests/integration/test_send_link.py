@@ -69,8 +69,15 @@ def test_an_appointment_too_soon_is_refused_and_nothing_is_written(world):
 
 
 def test_another_business_appointment_is_not_found(world):
+    # Given an appointment only acme has
+    acme_only = world.provider.get_appointment("acme", "appt-1").model_copy(
+        update={"id": "acme-only"}
+    )
+    world.provider.put_appointment(acme_only)
+    # Then the other business cannot send a link for it, and nothing is texted
     with pytest.raises(NotFound):
-        world.send_link()("other", "d@other.example", "appt-missing", None, BASE)
+        world.send_link()("other", "d@other.example", "acme-only", None, BASE)
+    assert world.sms.sent == []
 
 
 def test_a_custom_message_keeps_the_link_appended(world):

@@ -1,24 +1,19 @@
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import importlib
 from urllib.parse import urlencode
 
 import pytest
 
+from local.twilio_sandbox import twilio_signature
 from tests.integration.conftest import TWILIO
 
 URL = "https://abc123.execute-api.us-east-1.amazonaws.com/prod/webhooks/twilio/status"
 
 
 def _sign(url: str, params: dict[str, str], token: str = TWILIO["auth_token"]) -> str:
-    """Twilio's documented scheme: HMAC-SHA1 over the URL plus sorted name/value pairs."""
-    payload = url + "".join(k + params[k] for k in sorted(params))
-    return base64.b64encode(
-        hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()
-    ).decode()
+    """Signed as Twilio signs (the sandbox's signer, checked against Twilio's example)."""
+    return twilio_signature(token, url, params)
 
 
 def _event(params: dict[str, str], signature: str | None) -> dict:

@@ -98,13 +98,16 @@ def test_a_drive_is_one_request_then_cached():
 
 def test_the_same_place_is_zero_minutes_without_a_request():
     client = _client()
+    counting = CountingClient(client)
     with Stubber(client):
-        assert AmazonLocationTravelTime(client, CALCULATOR).minutes(SHOP, SHOP) == 0
+        assert AmazonLocationTravelTime(counting, CALCULATOR).minutes(SHOP, SHOP) == 0
+    assert counting.calls == 0
 
 
 def test_an_unroutable_pair_gets_the_offline_estimate():
     client = _client()
-    travel = AmazonLocationTravelTime(client, CALCULATOR)
+    counting = CountingClient(client)
+    travel = AmazonLocationTravelTime(counting, CALCULATOR)
     with Stubber(client) as stub:
         # Given the service cannot route the pair
         stub.add_response(
@@ -114,6 +117,7 @@ def test_an_unroutable_pair_gets_the_offline_estimate():
         # Then the haversine estimate stands in, and is kept: no second request
         assert travel.minutes(SHOP, OTHER) == minutes
         stub.assert_no_pending_responses()
+    assert counting.calls == 1
     rounded = Location(lat=round(SHOP.lat, 4), lon=round(SHOP.lon, 4))
     assert minutes == HaversineTravelTime().minutes(rounded, OTHER)
 
@@ -181,8 +185,9 @@ def test_prefetch_pairs_groups_scattered_legs():
 
 def test_a_failed_request_falls_back_and_waits_before_trying_again():
     client = _client()
+    counting = CountingClient(client)
     clock = FakeClock()
-    travel = AmazonLocationTravelTime(client, CALCULATOR, retry_after_seconds=60, clock=clock)
+    travel = AmazonLocationTravelTime(counting, CALCULATOR, retry_after_seconds=60, clock=clock)
     estimate = HaversineTravelTime().minutes(SHOP, CUSTOMER)
     with Stubber(client) as stub:
         # Given the service is throttling
@@ -193,11 +198,13 @@ def test_a_failed_request_falls_back_and_waits_before_trying_again():
         assert travel.minutes(SHOP, CUSTOMER) == estimate
         assert travel.minutes(OTHER, CUSTOMER) == HaversineTravelTime().minutes(OTHER, CUSTOMER)
         stub.assert_no_pending_responses()
+        assert counting.calls == 1  # the failed one only
         # And a minute later the service is asked again, and its answer is kept
         clock.now += 61
         stub.add_response("calculate_route_matrix", _matrix([[60]]), _request([SHOP], [CUSTOMER]))
         assert travel.minutes(SHOP, CUSTOMER) == 1
         stub.assert_no_pending_responses()
+    assert counting.calls == 2
 
 
 def test_the_cache_is_bounded_and_least_recently_used_goes_first():

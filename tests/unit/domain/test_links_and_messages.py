@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,7 +15,12 @@ from reschedule_dispatch.domain.links import (
     new_token,
     token_hash,
 )
-from reschedule_dispatch.domain.messages import format_time, render_template, with_link
+from reschedule_dispatch.domain.messages import (
+    count_segments,
+    format_time,
+    render_template,
+    with_link,
+)
 
 
 def test_tokens_carry_at_least_128_bits_and_differ():
@@ -31,11 +38,17 @@ def test_only_the_sha256_of_a_token_is_kept():
     assert token not in token_hash(token)
 
 
-@given(st.text(max_size=60))
+@given(st.text(max_size=60) | st.from_regex(r"[A-Za-z0-9_-]{40,46}", fullmatch=True))
 def test_malformed_tokens_are_rejected_before_any_lookup(text):
-    if is_well_formed(text):
-        assert len(text) == 43
-        assert all(c.isalnum() or c in "-_" for c in text)
+    # Exactly 43 URL-safe base64 characters, ASCII only, and nothing else
+    assert is_well_formed(text) == bool(re.fullmatch(r"[A-Za-z0-9_-]{43}", text, re.ASCII))
+
+
+def test_token_shape_examples():
+    assert is_well_formed("A" * 43)
+    assert is_well_formed("a-_9" * 10 + "xyz")
+    for bad in ("A" * 42, "A" * 44, "A" * 42 + "=", "A" * 42 + "é", "../" + "A" * 40, ""):
+        assert not is_well_formed(bad), bad
 
 
 def test_link_url_joins_base_and_token():
@@ -93,3 +106,25 @@ def test_segments_follow_gsm7_and_ucs2_rules():
     assert count_segments("€" * 81) == 2
     assert (sms_encoding("sábado"), count_segments("á" * 70)) == ("UCS-2", 1)
     assert count_segments("á" * 71) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "segments"),
+    [
+        pytest.param("a" * 160, 1, id="GSM-7 single"),
+        pytest.param("a" * 161, 2, id="GSM-7 multipart"),
+        pytest.param("a" * 306, 2, id="GSM-7 two full parts"),
+        pytest.param("a" * 307, 3, id="GSM-7 three parts"),
+        pytest.param("€" * 80, 1, id="extension chars count two"),
+        pytest.param("€" * 81, 2, id="extension chars overflow"),
+        pytest.param("a" * 152 + "€" + "a" * 152, 3, id="escape never split"),
+        pytest.param("你" * 70, 1, id="UCS-2 single"),
+        pytest.param("你" * 71, 2, id="UCS-2 multipart"),
+        pytest.param("你" * 135, 3, id="UCS-2 three parts"),
+        pytest.param("😀" * 35, 1, id="surrogate pairs count two"),
+        pytest.param("a" * 66 + "😀" + "a" * 66, 3, id="surrogate pair never split"),
+    ],
+)
+def test_count_segments_follows_gsm7_and_ucs2_rules(body, segments):
+    # Given a body / When counted / Then the segments Twilio would bill
+    assert count_segments(body) == segments

@@ -359,8 +359,9 @@ def test_a_job_ending_as_the_day_starts_is_the_previous_stop():
     # Then the day continues from FAR, not from home (0 min away): 8:30 is the first start
     assert _utc(_local(24, 8)) not in starts
     assert _utc(_local(24, 8, 30)) in starts
-    # While a job ending before the working hours begin is not a stop of that day
-    earlier = appointment(_local(24, 6), id="earlier", location=FAR)
+    # While a job ending before the working hours begin is not a stop of that day: ending
+    # at 7:50, 25 minutes away, it would otherwise push the first start past 8:00
+    earlier = appointment(_local(24, 6, 50), id="earlier", location=FAR)
     assert _utc(_local(24, 8)) in {o.start for o in _all(moving, [earlier], travel=travel)}
 
 

@@ -27,7 +27,6 @@ from local.twilio_sandbox import (
     twilio_signature,
 )
 from reschedule_dispatch.adapters.twilio_sms import twilio_client
-from reschedule_dispatch.domain.messages import count_segments
 from tests.serving import free_port, serve
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -482,28 +481,6 @@ def test_failing_callbacks_are_logged_and_delivery_goes_on(caplog):
 
 
 # -- Segments -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("body", "segments"),
-    [
-        pytest.param("a" * 160, 1, id="GSM-7 single"),
-        pytest.param("a" * 161, 2, id="GSM-7 multipart"),
-        pytest.param("a" * 306, 2, id="GSM-7 two full parts"),
-        pytest.param("a" * 307, 3, id="GSM-7 three parts"),
-        pytest.param("€" * 80, 1, id="extension chars count two"),
-        pytest.param("€" * 81, 2, id="extension chars overflow"),
-        pytest.param("a" * 152 + "€" + "a" * 152, 3, id="escape never split"),
-        pytest.param("你" * 70, 1, id="UCS-2 single"),
-        pytest.param("你" * 71, 2, id="UCS-2 multipart"),
-        pytest.param("你" * 135, 3, id="UCS-2 three parts"),
-        pytest.param("😀" * 35, 1, id="surrogate pairs count two"),
-        pytest.param("a" * 66 + "😀" + "a" * 66, 3, id="surrogate pair never split"),
-    ],
-)
-def test_count_segments_follows_gsm7_and_ucs2_rules(body, segments):
-    # Given a body / When counted / Then the segments Twilio would bill
-    assert count_segments(body) == segments
 
 
 # -- Python API and dev pages ----------------------------------------------------------------
