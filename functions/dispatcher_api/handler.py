@@ -50,8 +50,8 @@ def _list_sessions() -> ListSessions:
 
 
 @cache
-def _env() -> wiring.ProviderEnv:
-    return wiring.ProviderEnv()
+def _env() -> wiring.DispatcherEnv:
+    return wiring.DispatcherEnv()
 
 
 @cache
@@ -84,7 +84,7 @@ def preview_message(request: Annotated[PreviewRequest, Body()]) -> PreviewOut:
         request.appointment_id,
         request.message,
         request.language,
-        public_base_url(app.current_event),
+        public_base_url(app.current_event, _env().public_base_url),
     )
     return PreviewOut(**vars(preview))
 

@@ -128,7 +128,7 @@ class Api(Construct):
             module="handler",
             service="dispatcher_api",
             description="GET customers, appointment openings, sessions: read-only",
-            environment=tables,
+            environment={**tables, "PUBLIC_BASE_URL": public_base_url},
         )
         app_table.grant_read_data(self.dispatcher_api_function)
         provider_table.grant_read_data(self.dispatcher_api_function)

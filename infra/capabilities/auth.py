@@ -93,8 +93,9 @@ class Auth(Construct):
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),
             # The console keeps only the ID token (sessionStorage) and signs in again through
-            # the Hosted UI when it expires; a refresh token is never stored.
-            refresh_token_validity=Duration.hours(12),
+            # the Hosted UI when it expires; it never uses a refresh token, so the one Cognito
+            # must issue lives as short as Cognito allows.
+            refresh_token_validity=Duration.minutes(60),
             read_attributes=cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True, fullname=True)
             .with_custom_attributes(BUSINESS_ID_ATTRIBUTE),

@@ -33,7 +33,7 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "SCHEDULE_GROUP_NAME",
         "PUBLIC_BASE_URL",
     },
-    ("functions/dispatcher_api", "handler.lambda_handler"): TABLES,
+    ("functions/dispatcher_api", "handler.lambda_handler"): TABLES | {"PUBLIC_BASE_URL"},
     ("functions/portal", "handler.lambda_handler"): TABLES | {"CONFIRM_STATE_MACHINE_ARN"},
     ("functions/session_actions", "handler.lambda_handler"): {
         "APP_TABLE_NAME",
@@ -264,6 +264,7 @@ def test_public_base_url_comes_from_context():
         == "https://reschedule.example.com"
     }
     assert with_base_url == {
+        "functions/dispatcher_api",
         "functions/send_link",
         "functions/session_actions",
         "functions/webhooks",

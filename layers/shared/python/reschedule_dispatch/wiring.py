@@ -82,6 +82,11 @@ class SendLinkEnv(ProviderEnv, TwilioEnv):
     schedule_group_name: str
 
 
+class DispatcherEnv(ProviderEnv):
+    # The preview's placeholder link must be as long as the SMS's real one.
+    public_base_url: str = ""
+
+
 class PortalEnv(ProviderEnv):
     confirm_state_machine_arn: str
 
