@@ -15,7 +15,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.api.http import html_response, page_resolver, public_base_url
+from reschedule_dispatch.api.http import (
+    html_response,
+    page_resolver,
+    private_response,
+    public_base_url,
+)
 from reschedule_dispatch.domain.errors import Conflict, DomainError, NotFound, Unprocessable
 from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
 from reschedule_dispatch.web.pages import calendar_event, closed_page, customer_page
@@ -70,16 +75,11 @@ def show(token: str) -> Response[str]:
 @app.get("/r/<token>/calendar.ics")
 def calendar(token: str) -> Response[str]:
     page = _links().page(token)
-    return Response(
-        status_code=HTTPStatus.OK,
-        content_type="text/calendar; charset=utf-8",
-        body=calendar_event(page),
-        headers={
-            "Content-Disposition": 'attachment; filename="appointment.ics"',
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Robots-Tag": "noindex, nofollow",
-        },
+    return private_response(
+        HTTPStatus.OK,
+        calendar_event(page),
+        "text/calendar; charset=utf-8",
+        {"Content-Disposition": 'attachment; filename="appointment.ics"'},
     )
 
 

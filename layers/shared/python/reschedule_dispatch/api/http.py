@@ -141,21 +141,32 @@ def page_resolver(
     return app
 
 
-def html_response(
-    status: HTTPStatus, html: str, headers: dict[str, str] | None = None
+def private_response(
+    status: HTTPStatus, body: str, content_type: str, headers: dict[str, str] | None = None
 ) -> Response[str]:
+    """Anything served under a customer's link: never cached, indexed or referred onwards."""
     return Response(
         status_code=status,
-        content_type="text/html; charset=utf-8",
-        body=html,
+        content_type=content_type,
+        body=body,
         headers={
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",  # the link is the credential: never leak it
             "X-Robots-Tag": "noindex, nofollow",
             "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             **(headers or {}),
         },
+    )
+
+
+def html_response(
+    status: HTTPStatus, html: str, headers: dict[str, str] | None = None
+) -> Response[str]:
+    return private_response(
+        status,
+        html,
+        "text/html; charset=utf-8",
+        {"Content-Security-Policy": CONTENT_SECURITY_POLICY, **(headers or {})},
     )
 
 
