@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from local.twilio_sandbox import linkify
+from local.sandbox_base import Sandbox, json_response, linkify
 
 if TYPE_CHECKING:
-    from wsgiref.types import StartResponse, WSGIEnvironment
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class SendGridError(Exception):
         return cls(status, [{"message": message, "field": field, "help": None}])
 
     def response(self) -> Response:
-        return _json_response({"errors": self.errors}, self.status, self.headers)
+        return json_response({"errors": self.errors}, self.status, self.headers)
 
 
 def _invalid(message: str, field: str | None, anchor: str) -> dict[str, str | None]:
@@ -94,7 +94,7 @@ class _Failure:
     retry_after: int | None
 
 
-class SendGridSandbox:
+class SendGridSandbox(Sandbox):
     """WSGI app imitating SendGrid's Mail Send v3 API plus two dev pages.
 
     Mount it by handing it every request for which `handles(path)` is true: paths under
@@ -111,6 +111,9 @@ class SendGridSandbox:
         max_payload_bytes: request size above which the answer is 413.
     """
 
+    DEV_PAGES = ("/email", "/inbox")
+    ERROR = SendGridError
+
     def __init__(
         self,
         api_key: str,
@@ -121,8 +124,7 @@ class SendGridSandbox:
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
     ) -> None:
         self.api_key = api_key
-        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-        self.dev_prefix = "/" + dev_prefix.strip("/") if dev_prefix.strip("/") else ""
+        super().__init__(prefix, dev_prefix)
         self.verified_senders = (
             None if verified_senders is None else frozenset(s.lower() for s in verified_senders)
         )
@@ -153,24 +155,11 @@ class SendGridSandbox:
         with self._lock:
             self._failures.extend([_Failure(status, retry_after)] * count)
 
-    def handles(self, path: str) -> bool:
-        """Whether a gateway should route `path` here."""
-        api = self.prefix == "" or path == self.prefix or path.startswith(self.prefix + "/")
-        return api or path in {self.dev_prefix + "/email", self.dev_prefix + "/inbox"}
-
     # -- WSGI -------------------------------------------------------------------------------
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
-        try:
-            response = self._dispatch(request, request.root_path + request.path)
-        except SendGridError as error:
-            response = error.response()
-        return response(environ, start_response)
 
     def _dispatch(self, request: Request, path: str) -> Response:
         if path == self.dev_prefix + "/email" and request.method == "GET":
-            return _json_response(self.messages(request.args.get("to")), 200)
+            return json_response(self.messages(request.args.get("to")), 200)
         if path == self.dev_prefix + "/inbox" and request.method == "GET":
             return self._inbox_page(request.args.get("to"))
         if path == self.prefix + MAIL_SEND_PATH:
@@ -463,12 +452,6 @@ def _categories_errors(categories: object) -> list[dict[str, str | None]]:
 def _verified(sender: str, verified: frozenset[str]) -> bool:
     address = sender.lower()
     return address in verified or "@" + address.partition("@")[2] in verified
-
-
-def _json_response(body: object, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body), status=status, headers=headers, content_type="application/json"
-    )
 
 
 def _mailbox(address: str, emails: list[dict[str, Any]]) -> str:

@@ -36,8 +36,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from local.sandbox_base import Sandbox, json_response
+
 if TYPE_CHECKING:
-    from wsgiref.types import StartResponse, WSGIEnvironment
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class SlackError(Exception):
         if self.detail:
             body["errors"] = self.detail
             body["response_metadata"] = {"messages": [f"[ERROR] {d}" for d in self.detail]}
-        return _json_response(body, self.status, self.headers)
+        return json_response(body, self.status, self.headers)
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class _Failure:
     retry_after: int | None
 
 
-class SlackSandbox:
+class SlackSandbox(Sandbox):
     """WSGI app imitating Slack's chat.postMessage plus two dev pages.
 
     Mount it by handing it every request for which `handles(path)` is true: paths under
@@ -114,6 +116,9 @@ class SlackSandbox:
         bot_name: the name the dev page shows on the app's posts.
     """
 
+    DEV_PAGES = ("/slack", "/slack/page")
+    ERROR = SlackError
+
     def __init__(
         self,
         bot_token: str,
@@ -124,8 +129,7 @@ class SlackSandbox:
         bot_name: str = "Reschedule Dispatch",
     ) -> None:
         self.bot_token = bot_token
-        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-        self.dev_prefix = "/" + dev_prefix.strip("/") if dev_prefix.strip("/") else ""
+        super().__init__(prefix, dev_prefix)
         self.channels = None if channels is None else frozenset(_key(c) for c in channels)
         self.bot_name = bot_name
         self._lock = threading.Lock()
@@ -166,24 +170,11 @@ class SlackSandbox:
         with self._lock:
             self._failures.extend([_Failure(error, code, retry_after)] * count)
 
-    def handles(self, path: str) -> bool:
-        """Whether a gateway should route `path` here."""
-        api = self.prefix == "" or path == self.prefix or path.startswith(self.prefix + "/")
-        return api or path in {self.dev_prefix + "/slack", self.dev_prefix + "/slack/page"}
-
     # -- WSGI -------------------------------------------------------------------------------
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
-        try:
-            response = self._dispatch(request, request.root_path + request.path)
-        except SlackError as error:
-            response = error.response()
-        return response(environ, start_response)
 
     def _dispatch(self, request: Request, path: str) -> Response:
         if path == self.dev_prefix + "/slack" and request.method == "GET":
-            return _json_response(self.posts(request.args.get("channel")), 200)
+            return json_response(self.posts(request.args.get("channel")), 200)
         if path == self.dev_prefix + "/slack/page" and request.method == "GET":
             return self._page(request.args.get("channel"))
         if path == self.prefix + API_PATH + POST_MESSAGE:
@@ -245,7 +236,7 @@ class SlackSandbox:
         if warnings:  # Slack still posts, and says what it guessed
             body["warning"] = ",".join(warnings)
             body["response_metadata"] = {"warnings": warnings}
-        return _json_response(body, 200)
+        return json_response(body, 200)
 
     def _authenticate(self, request: Request, form_token: object) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -423,12 +414,6 @@ def _text_problems(
     if len(text) > limit:
         return [f"must be less than {limit + 1} characters [json-pointer:{pointer}/text]"]
     return []
-
-
-def _json_response(body: object, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body), status=status, headers=headers, content_type="application/json"
-    )
 
 
 # -- Rendering mrkdwn and blocks as HTML -------------------------------------------------------

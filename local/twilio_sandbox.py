@@ -20,7 +20,6 @@ import base64
 import hashlib
 import hmac
 import html
-import json
 import logging
 import math
 import re
@@ -37,10 +36,11 @@ from xml.etree import ElementTree
 import requests
 from werkzeug.wrappers import Request, Response
 
+from local.sandbox_base import Sandbox, json_response, linkify
 from reschedule_dispatch.domain.messages import count_segments
 
 if TYPE_CHECKING:
-    from wsgiref.types import StartResponse, WSGIEnvironment
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class TwilioError(Exception):
             "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
             "status": self.status,
         }
-        return _json_response(body, self.status, headers)
+        return json_response(body, self.status, headers)
 
 
 @dataclass
@@ -197,13 +197,7 @@ class _Message:
         }
 
 
-def _json_response(body: object, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body), status=status, headers=headers, content_type="application/json"
-    )
-
-
-class TwilioSandbox:
+class TwilioSandbox(Sandbox):
     """WSGI app imitating Twilio's Messages API plus two dev pages.
 
     Mount it by handing it every request for which `handles(path)` is true: paths under
@@ -223,6 +217,9 @@ class TwilioSandbox:
         unreachable: numbers that end `undelivered` with 30003: a predicate or a collection.
     """
 
+    DEV_PAGES = ("/phone", "/sms", "/phone/reply")
+    ERROR = TwilioError
+
     def __init__(
         self,
         account_sid: str,
@@ -240,8 +237,7 @@ class TwilioSandbox:
         # by default the app behind the same host.
         self.inbound_url = inbound_url
         self.auth_token = auth_token
-        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-        self.dev_prefix = "/" + dev_prefix.strip("/") if dev_prefix.strip("/") else ""
+        super().__init__(prefix, dev_prefix)
         self.poster = poster
         self.step_delay = step_delay
         if callable(unreachable):
@@ -274,25 +270,11 @@ class TwilioSandbox:
         """Stop all lifecycles (no further callbacks); the store stays readable."""
         self._closed.set()
 
-    def handles(self, path: str) -> bool:
-        """Whether a gateway should route `path` here."""
-        api = self.prefix == "" or path == self.prefix or path.startswith(self.prefix + "/")
-        dev = {"/phone", "/sms", "/phone/reply"}
-        return api or path in {self.dev_prefix + page for page in dev}
-
     # -- WSGI -------------------------------------------------------------------------------
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
-        try:
-            response = self._dispatch(request, request.root_path + request.path)
-        except TwilioError as error:
-            response = error.response()
-        return response(environ, start_response)
 
     def _dispatch(self, request: Request, path: str) -> Response:
         if path == self.dev_prefix + "/sms" and request.method == "GET":
-            return _json_response(self.messages(request.args.get("to")), 200)
+            return json_response(self.messages(request.args.get("to")), 200)
         if path == self.dev_prefix + "/phone" and request.method == "GET":
             return self._phone_page(request.args.get("to"))
         if path == self.dev_prefix + "/phone/reply" and request.method == "POST":
@@ -300,7 +282,7 @@ class TwilioSandbox:
         if match := self._list_route.fullmatch(path):
             self._authenticate(request, match["account"])
             if request.method == "POST":
-                return _json_response(self._create(request).resource(), 201)
+                return json_response(self._create(request).resource(), 201)
             if request.method == "GET":
                 return self._list(request, path)
             raise _method_not_allowed(request)
@@ -311,7 +293,7 @@ class TwilioSandbox:
             with self._lock:
                 message = self._messages.get(match["sid"])
                 if message is not None:
-                    return _json_response(message.resource(), 200)
+                    return json_response(message.resource(), 200)
         uri = path.removeprefix(self.prefix)
         raise TwilioError(404, 20404, f"The requested resource {uri} was not found")
 
@@ -417,7 +399,7 @@ class TwilioSandbox:
             "next_page_uri": page_uri(page + 1) if page < last_page else None,
             "previous_page_uri": page_uri(page - 1) if page > 0 else None,
         }
-        return _json_response(body, 200)
+        return json_response(body, 200)
 
     # -- Delivery lifecycle -----------------------------------------------------------------
 
@@ -533,11 +515,11 @@ class TwilioSandbox:
         data = request.get_json(silent=True) if request.is_json else request.form
         fields = {k: str((data or {}).get(k, "")).strip() for k in ("from", "to", "body")}
         if not all(fields.values()):
-            return _json_response({"message": "from, to and body are required"}, 400)
+            return json_response({"message": "from, to and body are required"}, 400)
         inbound_url = self.inbound_url or request.host_url.rstrip("/") + "/webhooks/twilio/inbound"
         result = self.reply(fields["from"], fields["to"], fields["body"], inbound_url)
         if request.is_json:
-            return _json_response(result, 200)
+            return json_response(result, 200)
         # The phone page's form: back to that phone's inbox.
         location = f"{self.dev_prefix}/phone?to={quote(fields['from'])}"
         return Response(status=303, headers={"Location": location})
@@ -568,26 +550,6 @@ def _method_not_allowed(request: Request) -> TwilioError:
 
 def _parse_date(value: str) -> datetime:
     return datetime.strptime(value, "%a, %d %b %Y %H:%M:%S %z")
-
-
-_URL = re.compile(r"https?://(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s<>\"'])+")
-_TRAILING_PUNCTUATION = ".,;:!?)]"
-
-
-def linkify(text: str) -> str:
-    """HTML for an SMS body: escaped first, then http(s) URLs turned into links.
-
-    Escaping first means the URL pattern only ever sees inert text; it stops at escaped
-    quotes and angle brackets and leaves trailing punctuation out of the link.
-    """
-
-    def link(match: re.Match[str]) -> str:
-        url = match.group(0)
-        stripped = url.rstrip(_TRAILING_PUNCTUATION)
-        rest = url[len(stripped) :]
-        return f'<a href="{stripped}" target="_blank" rel="noopener">{stripped}</a>{rest}'
-
-    return _URL.sub(link, html.escape(text))
 
 
 _STATUS_LABELS = {

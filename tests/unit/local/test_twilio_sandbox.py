@@ -18,11 +18,11 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
+from local.sandbox_base import linkify
 from local.twilio_sandbox import (
     SERVICE_SENDER,
     StatusCallback,
     TwilioSandbox,
-    linkify,
     normalize_number,
     twilio_signature,
 )
