@@ -12,7 +12,8 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from local.sendgrid_sandbox import SendGridSandbox
-from reschedule_dispatch.adapters.sendgrid_email import SendGridEmailSender, retry_after_seconds
+from reschedule_dispatch.adapters.json_http import retry_after_seconds
+from reschedule_dispatch.adapters.sendgrid_email import SendGridEmailSender
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
 from tests.serving import free_port, serve
 

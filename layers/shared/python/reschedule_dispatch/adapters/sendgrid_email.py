@@ -30,18 +30,18 @@ Email bodies carry customers' links: nothing here logs them.
 
 from __future__ import annotations
 
-import http.client
-import json
 import logging
 import re
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from email.message import Message
-from email.utils import parsedate_to_datetime
 from typing import Any
 
+from reschedule_dispatch.adapters.json_http import (
+    endpoint,
+    json_object,
+    post_json,
+    retry_after_seconds,
+)
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
 
 logger = logging.getLogger(__name__)
@@ -70,11 +70,7 @@ class SendGridEmailSender:
         api_base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        base = (api_base_url or SENDGRID_API_ORIGIN).rstrip("/")
-        # urlopen also opens file:// and ftp:// URLs; only HTTP(S) may come from settings.
-        if not base.startswith(("https://", "http://")):
-            raise ValueError("api_base_url must be an http(s) URL")
-        self._url = base + MAIL_SEND_PATH
+        self._url = endpoint(api_base_url, SENDGRID_API_ORIGIN, MAIL_SEND_PATH)
         self._api_key = api_key
         self._timeout = timeout
 
@@ -127,30 +123,13 @@ class SendGridEmailSender:
         raise _error_for(status, headers, body)
 
     def _post(self, payload: dict[str, Any]) -> tuple[int, Message, bytes]:
-        request = urllib.request.Request(  # noqa: S310  # the scheme is checked in __init__
+        return post_json(
             self._url,
-            data=json.dumps(payload).encode("utf-8"),
-            method="POST",
-            headers={
-                "Authorization": f"Bearer {self._api_key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": "reschedule-dispatch",
-            },
+            self._api_key,
+            payload,
+            self._timeout,
+            unreachable="The email service could not be reached. Try again.",
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:  # a non-2xx answer: read SendGrid's errors
-            try:
-                body = error.read()
-            except (OSError, http.client.HTTPException):
-                body = b""
-            return error.code, error.headers, body
-        except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
-            raise MessagingUnavailable(
-                "The email service could not be reached. Try again."
-            ) from error
 
 
 def _error_for(status: int, headers: Message, body: bytes) -> Exception:
@@ -194,29 +173,7 @@ def _error_for(status: int, headers: Message, body: bytes) -> Exception:
 
 def _errors(body: bytes) -> list[dict[str, Any]]:
     """SendGrid's `errors` array, or [] when the body is not that shape (e.g. a proxy page)."""
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return []
-    errors = parsed.get("errors") if isinstance(parsed, dict) else None
+    errors = (json_object(body) or {}).get("errors")
     if not isinstance(errors, list):
         return []
     return [error for error in errors if isinstance(error, dict)]
-
-
-def retry_after_seconds(headers: Message, now: float | None = None) -> int | None:
-    """Whole seconds to wait, from Retry-After (seconds or an HTTP date) or, as SendGrid
-    sends on 429s, X-RateLimit-Reset (the Unix time the limit resets); None if neither."""
-    current = time.time() if now is None else now
-    retry_after = (headers.get("Retry-After") or "").strip()
-    if retry_after.isdigit():
-        return int(retry_after)
-    if retry_after:
-        try:
-            return max(0, round(parsedate_to_datetime(retry_after).timestamp() - current))
-        except (TypeError, ValueError):
-            pass
-    reset = (headers.get("X-RateLimit-Reset") or "").strip()
-    if reset.isdigit():
-        return max(0, int(reset) - int(current))
-    return None

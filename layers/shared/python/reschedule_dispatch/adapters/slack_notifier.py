@@ -23,13 +23,15 @@ failures; those and HTTP 429 (with Retry-After) are mapped to domain errors:
 
 from __future__ import annotations
 
-import http.client
-import json
-import urllib.error
-import urllib.request
 from email.message import Message
 from typing import Any
 
+from reschedule_dispatch.adapters.json_http import (
+    endpoint,
+    json_object,
+    post_json,
+    retry_after_seconds,
+)
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
 
 SLACK_API_ORIGIN = "https://slack.com"
@@ -87,11 +89,7 @@ class SlackNotifier:
         api_base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        base = (api_base_url or SLACK_API_ORIGIN).rstrip("/")
-        # urlopen also opens file:// and ftp:// URLs; only HTTP(S) may come from settings.
-        if not base.startswith(("https://", "http://")):
-            raise ValueError("api_base_url must be an http(s) URL")
-        self._url = base + POST_MESSAGE_PATH
+        self._url = endpoint(api_base_url, SLACK_API_ORIGIN, POST_MESSAGE_PATH)
         self._bot_token = bot_token
         self._timeout = timeout
 
@@ -109,12 +107,12 @@ class SlackNotifier:
             payload["blocks"] = blocks
         status, headers, body = self._post(payload)
         if status == 429:
-            raise _rate_limited(_retry_after(headers))
+            raise _rate_limited(retry_after_seconds(headers))
         if status >= 500:
             raise MessagingUnavailable(
                 f"Slack could not take the message (HTTP {status}). Try again."
             )
-        answer = _json_object(body)
+        answer = json_object(body)
         if answer is None:
             raise MessagingUnavailable(
                 f"Slack answered something unexpected (HTTP {status}). Try again."
@@ -124,28 +122,15 @@ class SlackNotifier:
         raise _error_for(str(answer.get("error") or f"http_{status}"), channel, headers)
 
     def _post(self, payload: dict[str, Any]) -> tuple[int, Message, bytes]:
-        request = urllib.request.Request(  # noqa: S310  # the scheme is checked in __init__
+        return post_json(
             self._url,
-            data=json.dumps(payload).encode("utf-8"),
-            method="POST",
-            headers={
-                "Authorization": f"Bearer {self._bot_token}",
-                # Without the charset Slack answers with a missing_charset warning.
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "reschedule-dispatch",
-            },
+            self._bot_token,
+            payload,
+            self._timeout,
+            unreachable="Slack could not be reached. Try again.",
+            # Without the charset Slack answers with a missing_charset warning.
+            content_type="application/json; charset=utf-8",
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:  # 429, 5xx: status and headers say enough
-            try:
-                body = error.read()
-            except (OSError, http.client.HTTPException):
-                body = b""
-            return error.code, error.headers, body
-        except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
-            raise MessagingUnavailable("Slack could not be reached. Try again.") from error
 
 
 def _error_for(error: str, channel: str, headers: Message) -> Exception:
@@ -159,27 +144,13 @@ def _error_for(error: str, channel: str, headers: Message) -> Exception:
             f"Slack refused the app's token ({error}). Check the Slack settings."
         )
     if error in RATE_LIMIT_ERRORS:
-        return _rate_limited(_retry_after(headers))
+        return _rate_limited(retry_after_seconds(headers))
     return MessagingUnavailable(f"Slack could not take the message ({error}). Try again.")
 
 
 def _rate_limited(delay: int | None) -> MessagingUnavailable:
     when = f"in {delay} seconds" if delay is not None else "in a minute"
     return MessagingUnavailable(f"Slack is rate limiting messages. Try again {when}.")
-
-
-def _retry_after(headers: Message) -> int | None:
-    """Slack's Retry-After is whole seconds."""
-    value = (headers.get("Retry-After") or "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 # -- The message for a session's outcome ------------------------------------------------------
