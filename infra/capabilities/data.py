@@ -13,6 +13,7 @@ def _single_table(
     *,
     indexes: tuple[str, ...],
     removal_policy: RemovalPolicy,
+    time_to_live_attribute: str | None = None,
 ) -> dynamodb.Table:
     """A single-table design table: pk/sk strings, one GSI ``<name>`` on ``<name>pk``/``<name>sk``
     for each index name."""
@@ -28,6 +29,7 @@ def _single_table(
         ),
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         removal_policy=removal_policy,
+        time_to_live_attribute=time_to_live_attribute,
     )
     for index in indexes:
         table.add_global_secondary_index(
@@ -50,8 +52,13 @@ class Data(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
+        # TTL only sweeps expired slot holds; every expiry rule is enforced in code.
         self.app_table = _single_table(
-            self, "AppTable", indexes=("gsi1",), removal_policy=RemovalPolicy.RETAIN
+            self,
+            "AppTable",
+            indexes=("gsi1",),
+            removal_policy=RemovalPolicy.RETAIN,
+            time_to_live_attribute="expires_at_epoch",
         )
         # Demo data only: it can be re-seeded, so it goes with the stack.
         self.provider_table = _single_table(

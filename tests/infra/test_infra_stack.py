@@ -729,3 +729,16 @@ def test_console_api_answers_cors_preflights_without_credentials(synthesized):
         headers = method["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
         assert "Authorization" in headers["method.response.header.Access-Control-Allow-Headers"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+
+
+def test_only_the_app_table_sweeps_expired_holds_by_ttl(synthesized):
+    # The holds adapter writes expires_at_epoch; TTL removes old holds (leases are checked
+    # in code, so TTL is cleanup only). The provider's data never expires.
+    tables = table_ids(synthesized.resources)
+    app = synthesized.resources[tables["app"]]["Properties"]
+    provider = synthesized.resources[tables["provider"]]["Properties"]
+    assert app["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at_epoch",
+        "Enabled": True,
+    }
+    assert "TimeToLiveSpecification" not in provider
