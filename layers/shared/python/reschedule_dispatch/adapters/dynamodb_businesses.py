@@ -20,18 +20,22 @@ class DynamoBusinessDirectory:
     def __init__(self, table: Any) -> None:
         self._table = table
         self._cache: dict[str, tuple[float, Business]] = {}
+        # Bumped by every put: a read that began before a write must not cache what it read.
+        self._writes: dict[str, int] = {}
 
-    def get(self, business_id: str) -> Business:
+    def get(self, business_id: str, *, fresh: bool = False) -> Business:
         cached = self._cache.get(business_id)
-        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+        if not fresh and cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        item = self._table.get_item(Key={"pk": f"BUSINESS#{business_id}", "sk": "PROFILE"}).get(
-            "Item"
-        )
+        writes = self._writes.get(business_id, 0)
+        item = self._table.get_item(
+            Key={"pk": f"BUSINESS#{business_id}", "sk": "PROFILE"}, ConsistentRead=fresh
+        ).get("Item")
         if not item:
             raise NotFound("Business not found.")
         business = Business.model_validate(from_item(item))
-        self._cache[business_id] = (time.monotonic(), business)
+        if self._writes.get(business_id, 0) == writes:
+            self._cache[business_id] = (time.monotonic(), business)
         return business
 
     def by_phone(self, phone: str) -> Business:
@@ -53,4 +57,5 @@ class DynamoBusinessDirectory:
                 }
             )
         )
+        self._writes[business.id] = self._writes.get(business.id, 0) + 1
         self._cache.pop(business.id, None)

@@ -26,7 +26,9 @@ class Clock(Protocol):
 
 
 class BusinessDirectory(Protocol):
-    def get(self, business_id: str) -> Business: ...
+    def get(self, business_id: str, *, fresh: bool = False) -> Business:
+        """The business; `fresh` reads past any cache (settings pages and their updates)."""
+        ...
 
     def by_phone(self, phone: str) -> Business:
         """The business whose number this is (inbound texts arrive addressed to it)."""

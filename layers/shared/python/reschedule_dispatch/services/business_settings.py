@@ -16,7 +16,8 @@ class GetBusiness:
         self._businesses = businesses
 
     def __call__(self, business_id: str) -> Business:
-        return self._businesses.get(business_id)
+        # Fresh: a dispatcher who just saved must see what they saved, whichever container answers
+        return self._businesses.get(business_id, fresh=True)
 
 
 class UpdateSettings:
@@ -26,7 +27,7 @@ class UpdateSettings:
         self._businesses = businesses
 
     def __call__(self, business_id: str, changes: dict[str, Any]) -> BusinessSettings:
-        business = self._businesses.get(business_id)
+        business = self._businesses.get(business_id, fresh=True)  # merge onto what is stored
         try:
             settings = BusinessSettings.model_validate(
                 {**business.settings.model_dump(), **changes}
