@@ -164,7 +164,7 @@ def test_the_workflow_steps_move_the_appointment_and_complete_the_session(world)
 def test_an_appointment_changed_elsewhere_fails_the_session_with_the_reason(world):
     session, _ = _confirming(world)
     current = world.provider.get_appointment("acme", "appt-1")
-    world.provider.put_appointment(current.model_copy(update={"version": current.version + 1}))
+    world.provider.put_appointment(current.model_copy(update={"version": int(current.version) + 1}))
     HoldOpening(world.sessions, world.holds, world.clock)(session.id)
     with pytest.raises(AppointmentChanged):
         CheckAppointment(world.sessions, world.provider)(session.id)

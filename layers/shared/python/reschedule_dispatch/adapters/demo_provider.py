@@ -146,7 +146,7 @@ class DemoProvider:
                 "start": opening.start,
                 "end": opening.end,
                 "technician_id": opening.technician_id,
-                "version": appointment.version + 1,
+                "version": int(appointment.version) + 1,
             }
         )
         index = self._index_keys(moved)

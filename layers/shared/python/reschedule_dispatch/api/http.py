@@ -31,6 +31,7 @@ from reschedule_dispatch.domain.errors import (
     MessagingUnavailable,
     NotFound,
     ProviderRateLimited,
+    ProviderUnauthorized,
     ProviderUnavailable,
     QuietHours,
     SessionAlreadyOpen,
@@ -47,6 +48,7 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
     (MessagingUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
     (ProviderUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
     (ProviderRateLimited, HTTPStatus.SERVICE_UNAVAILABLE),
+    (ProviderUnauthorized, HTTPStatus.BAD_GATEWAY),
 ]
 
 

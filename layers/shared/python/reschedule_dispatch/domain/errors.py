@@ -57,6 +57,18 @@ class ProviderRateLimited(ProviderError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class ProviderUnauthorized(ProviderError):
+    """The provider refused our credentials (even after a token refresh): reconnect it."""
+
+
+class WebhookRejected(DomainError):
+    """An inbound webhook failed verification (401 without credentials, 403 with wrong ones)."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class MessagingUnavailable(DomainError):
     """The SMS provider could not take the message right now; nothing was sent."""
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.provider_events import WebhookOutcome, WebhookRequest
 from reschedule_dispatch.domain.scheduling import Appointment, Busy, Customer, Technician
 from reschedule_dispatch.domain.session import (
     Opening,
@@ -144,6 +145,25 @@ class SchedulingProvider(Protocol):
         Repeating a call with the same idempotency key returns the first result.
         """
         ...
+
+
+class ProviderWebhooks(Protocol):
+    """A provider adapter's inbound side."""
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookOutcome:
+        """Verifies the request and normalizes it; WebhookRejected if it cannot be verified.
+
+        A handshake (e.g. Graph's validationToken) answers with its reply and no events.
+        """
+        ...
+
+
+class ProviderState(Protocol):
+    """Small durable values an adapter keeps between calls (sync tokens, channel ids)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str) -> None: ...
 
 
 class Contacts(Protocol):

@@ -82,7 +82,9 @@ class Appointment(BaseModel):
     end: AwareDatetime
     location: Location | None = None
     status: str = "scheduled"
-    version: int = Field(default=1, ge=1, description="Optimistic concurrency version.")
+    # The provider's concurrency token: a counter (demo provider) or an ETag (calendars),
+    # sent back as the If-Match of a move.
+    version: int | str = Field(default=1, description="Optimistic concurrency version or ETag.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Appointment:

@@ -120,7 +120,7 @@ class RescheduleSession(BaseModel):
     original_start: AwareDatetime
     original_end: AwareDatetime
     original_technician_id: str
-    original_version: int = 1
+    original_version: int | str = 1
     language: str = "en"  # the customer's: the SMS, the page and the confirmation use it
     message: str
     message_sid: str | None = None

@@ -54,6 +54,7 @@ FAILURE_REASONS = {
     "OpeningTaken": "The time is no longer available.",
     "ProviderUnavailable": "The scheduling provider was unavailable.",
     "ProviderRateLimited": "The scheduling provider was unavailable.",
+    "ProviderUnauthorized": "The scheduling provider refused our connection; reconnect it in Settings.",
     "States.Timeout": "The scheduling provider was unavailable.",
 }
 DEFAULT_FAILURE_REASON = "The appointment could not be moved."

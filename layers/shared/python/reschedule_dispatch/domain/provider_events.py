@@ -1,0 +1,69 @@
+"""What scheduling providers tell us on their own: webhooks, normalized.
+
+Each provider adapter verifies its webhooks (signature, token or client state) and turns
+them into `ProviderEvent`s; the product decides what they mean for open sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ProviderChange(StrEnum):
+    # The appointment itself changed elsewhere: an open link for it must end.
+    UPDATED = "updated"  # moved or reassigned (or only touched: the product compares)
+    CANCELED = "canceled"
+    # Trigger conditions: the appointment needs a new time.
+    CUSTOMER_CANCELED = "customer_canceled"
+    NO_SHOW = "no_show"
+    NO_ACCESS = "no_access"
+    MANUAL_OVERRIDE = "manual_override"
+
+
+TRIGGERS = frozenset(
+    {
+        ProviderChange.CUSTOMER_CANCELED,
+        ProviderChange.NO_SHOW,
+        ProviderChange.NO_ACCESS,
+        ProviderChange.MANUAL_OVERRIDE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    business_id: str
+    appointment_id: str
+    change: ProviderChange
+    # The provider's id for this notification (dedupes redeliveries); unique per provider.
+    event_id: str
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """An inbound HTTP request as the provider sent it (headers lower-cased)."""
+
+    method: str
+    url: str  # the public URL the provider called, query string included
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    """What to answer the provider: a handshake's echo, or a plain acknowledgement."""
+
+    status: int = 202
+    content_type: str = "text/plain"
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    reply: WebhookReply = field(default_factory=WebhookReply)
+    events: tuple[ProviderEvent, ...] = ()
