@@ -1,0 +1,275 @@
+"""HTTP for the scheduling-provider adapters: OAuth2 access tokens and JSON calls, with urllib.
+
+Google Calendar, Microsoft Graph and ServiceTitan are all JSON over HTTPS behind an OAuth2
+bearer token, and they fail in the same ways, so one client maps the answers to the
+provider's typed errors once:
+
+* 401 → the token is refreshed once and the call repeated; 401/403 again → ProviderUnauthorized
+* 404, 410 → NotFound;  409, 412 → AppointmentChanged (changed elsewhere)
+* 429 → ProviderRateLimited with the Retry-After seconds
+* 5xx, timeouts, refused connections → ProviderUnavailable (the caller may retry)
+* any other 4xx → ProviderError with the provider's own message
+
+The standard library keeps the Lambda dependency layer small, as in json_http.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from email.message import Message
+from typing import Any, NoReturn, Protocol
+
+from reschedule_dispatch.adapters.json_http import endpoint, json_object, retry_after_seconds
+from reschedule_dispatch.domain.errors import (
+    AppointmentChanged,
+    NotFound,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnauthorized,
+    ProviderUnavailable,
+)
+
+# A token is renewed this long before the provider says it expires, so that a call never
+# leaves with a token that lapses on the way (capped at half the lifetime for short ones).
+EXPIRY_MARGIN_SECONDS = 60.0
+USER_AGENT = "reschedule-dispatch"
+
+Query = Mapping[str, str | int | Sequence[str]]
+
+
+class TokenSource(Protocol):
+    def token(self, *, refresh: bool = False) -> str:
+        """A bearer token; `refresh` asks for a new one (the provider refused the last)."""
+        ...
+
+
+class OAuthTokens:
+    """Access tokens from an OAuth2 token endpoint, cached until shortly before they expire.
+
+    `form` is the grant as the provider documents it, e.g. {"grant_type": "refresh_token",
+    "refresh_token": ..., "client_id": ..., "client_secret": ...} or a client-credentials
+    grant with its "scope". It is POSTed x-www-form-urlencoded.
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        form: Mapping[str, str],
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = endpoint(token_url, token_url, "")
+        self._form = dict(form)
+        self._headers = dict(headers or {})
+        self._timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._access_token: str | None = None
+        self._renew_at = 0.0
+
+    def token(self, *, refresh: bool = False) -> str:
+        with self._lock:
+            if refresh or self._access_token is None or self._clock() >= self._renew_at:
+                self._access_token, lifetime = self._grant()
+                self._renew_at = self._clock() + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 2)
+            return self._access_token
+
+    def _grant(self) -> tuple[str, float]:
+        request = urllib.request.Request(  # noqa: S310  # the scheme is checked by endpoint()
+            self._url,
+            data=urllib.parse.urlencode(self._form).encode("ascii"),
+            method="POST",
+            headers={
+                **self._headers,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+        )
+        status, headers, body = _exchange(request, self._timeout, "The token endpoint")
+        answer = json_object(body) or {}
+        if status >= 300:
+            _refused_grant(status, headers, answer)
+        access_token = answer.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise ProviderUnavailable("The token endpoint answered without an access token.")
+        return access_token, _lifetime(answer.get("expires_in"))
+
+
+def _lifetime(expires_in: object) -> float:
+    # expires_in is RECOMMENDED, not required (RFC 6749 §5.1); some send it as a string.
+    try:
+        seconds = float(expires_in)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 3600.0
+    return max(seconds, 0.0)
+
+
+def _refused_grant(status: int, headers: Message, answer: dict[str, Any]) -> NoReturn:
+    """The error for a token endpoint's non-2xx answer (RFC 6749 §5.2 error bodies)."""
+    reason = _message(answer) or f"HTTP {status}"
+    if status == 429:
+        raise ProviderRateLimited(
+            f"The token endpoint is rate limiting us ({reason}).", retry_after_seconds(headers)
+        )
+    if status >= 500:
+        raise ProviderUnavailable(f"The token endpoint answered {status}.")
+    # invalid_grant (a revoked refresh token), invalid_client (a wrong secret) and the like:
+    # retrying cannot help; somebody has to reconnect the provider.
+    raise ProviderUnauthorized(f"The token endpoint refused our credentials ({reason}).")
+
+
+class ProviderHttp:
+    """JSON calls to one provider's API with a bearer token from `tokens`.
+
+    Args:
+        base_url: the API's root, e.g. "https://www.googleapis.com/calendar/v3" or a local
+            fake's URL; paths are appended to it.
+        tokens: where bearer tokens come from (refreshed once on a 401).
+        provider: the provider's name for error messages ("Google Calendar answered …").
+        headers: sent on every call (e.g. ServiceTitan's ST-App-Key).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenSource,
+        *,
+        provider: str,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._base = endpoint(base_url, base_url, "")
+        self._tokens = tokens
+        self._provider = provider
+        self._headers = dict(headers or {})
+        self._timeout = timeout
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[Any, Message]:
+        """Calls `path` (or a full URL under base_url, e.g. a paging link); answers the
+        parsed JSON body (None when empty) and the response headers, or raises a typed error.
+        """
+        url = self._url(path, query)
+        data = None if json_body is None else json.dumps(json_body).encode("utf-8")
+        status, answer_headers, body = self._send(method, url, data, headers, refresh=False)
+        if status == 401:
+            status, answer_headers, body = self._send(method, url, data, headers, refresh=True)
+        if status >= 300:
+            self._fail(status, answer_headers, body)
+        return self._parse(body), answer_headers
+
+    def _url(self, path: str, query: Query | None) -> str:
+        if path.startswith(("https://", "http://")):
+            # Paging links are absolute; the bearer token only ever goes to base_url.
+            if not path.startswith(self._base + "/"):
+                raise ProviderError(f"{self._provider} sent a link outside its API.")
+            url = path
+        else:
+            url = self._base + "/" + path.lstrip("/")
+        if query:
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query, doseq=True)
+        return url
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+        *,
+        refresh: bool,
+    ) -> tuple[int, Message, bytes]:
+        all_headers = {
+            **self._headers,
+            **(headers or {}),
+            "Authorization": f"Bearer {self._tokens.token(refresh=refresh)}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(  # noqa: S310  # the scheme is checked by endpoint()
+            url, data=data, method=method.upper(), headers=all_headers
+        )
+        return _exchange(request, self._timeout, self._provider)
+
+    def _fail(self, status: int, headers: Message, body: bytes) -> NoReturn:
+        said = _message(json_object(body) or {})
+        answered = f"{self._provider} answered {status}" + (f": {said}" if said else ".")
+        if status in (401, 403):
+            raise ProviderUnauthorized(answered)
+        if status in (404, 410):
+            raise NotFound(answered)
+        if status in (409, 412):
+            raise AppointmentChanged(answered)
+        if status == 429:
+            raise ProviderRateLimited(answered, retry_after_seconds(headers))
+        if status >= 500:
+            raise ProviderUnavailable(answered)
+        raise ProviderError(answered)
+
+    def _parse(self, body: bytes) -> Any:
+        if not body.strip():
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise ProviderError(
+                f"{self._provider} answered with a body that is not JSON."
+            ) from None
+
+
+def _exchange(
+    request: urllib.request.Request, timeout: float, who: str
+) -> tuple[int, Message, bytes]:
+    """Sends `request`; answers (status, headers, body) for any HTTP answer, 2xx or not.
+
+    Only a failure to get an answer at all (refused, timed out, reset) raises, as
+    ProviderUnavailable naming `who`.
+    """
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:  # a non-2xx answer: its body says why
+        try:
+            body = error.read()
+        except (OSError, http.client.HTTPException):
+            body = b""
+        return error.code, error.headers, body
+    except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
+        raise ProviderUnavailable(f"{who} could not be reached.") from error
+
+
+def _message(answer: Mapping[str, Any]) -> str:
+    """The provider's own words from an error body, in the shapes these APIs document.
+
+    Google and Graph: {"error": {"code", "message"}}; OAuth2: {"error": "invalid_grant",
+    "error_description": ...}; ServiceTitan (RFC 7807): {"title", "detail"}.
+    """
+    error = answer.get("error")
+    if isinstance(error, Mapping):
+        return str(error.get("message") or error.get("code") or "")
+    if isinstance(error, str):
+        description = answer.get("error_description")
+        return f"{error}: {description}" if description else error
+    for key in ("detail", "title", "message"):
+        if isinstance(answer.get(key), str) and answer[key]:
+            return str(answer[key])
+    return ""
