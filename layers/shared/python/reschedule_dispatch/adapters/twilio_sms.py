@@ -58,9 +58,11 @@ class TwilioSmsSender:
         self._client = client
 
     def send(self, to: str, from_: str, body: str, status_callback: str | None) -> str:
+        """`from_` is the business number or its Messaging Service SID (MG…)."""
+        sender = {"messaging_service_sid": from_} if from_.startswith("MG") else {"from_": from_}
         try:
             message = self._client.messages.create(
-                to=to, from_=from_, body=body, status_callback=status_callback
+                to=to, body=body, status_callback=status_callback, **sender
             )
         except TwilioRestException as error:
             if error.code == OPTED_OUT:

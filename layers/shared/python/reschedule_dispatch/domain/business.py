@@ -24,6 +24,9 @@ DEFAULT_TEMPLATES: dict[Language, str] = {
 
 MAX_TEMPLATE_LENGTH = 1000
 
+# What staff hear about in Slack, when the business has a channel for it.
+SlackEvent = Literal["completed", "failed"]
+
 
 class BusinessSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -45,6 +48,9 @@ class BusinessSettings(BaseModel):
     quiet_hours_end: time | None = time(8, 0)
     # The link SMS per language; the link is appended to whatever the template says.
     templates: dict[Language, str] = Field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    # Staff notifications: a Slack channel (id or #name) told of these outcomes; None: off.
+    slack_channel: str | None = Field(default=None, pattern=r"^#?[A-Za-z0-9._-]{1,80}$")
+    slack_events: tuple[SlackEvent, ...] = ("completed", "failed")
 
     @field_validator("templates")
     @classmethod
@@ -69,6 +75,16 @@ class Business(BaseModel):
     phone: str = Field(min_length=1, description="The business number customers see, E.164.")
     time_zone: str
     settings: BusinessSettings = BusinessSettings()
+    # Twilio sends through the business's Messaging Service when it has one (sender pools,
+    # compliance), else from its number.
+    messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    # The business's verified SendGrid sender; None: customers get no email from it.
+    email_from: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+    @property
+    def sms_from(self) -> str:
+        """What the SMS provider sends from: the Messaging Service, else the number."""
+        return self.messaging_service_sid or self.phone
 
     @field_validator("time_zone")
     @classmethod

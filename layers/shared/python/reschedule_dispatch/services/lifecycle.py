@@ -193,7 +193,7 @@ class FinalizeReschedule:
             )
             return
         try:
-            sid = self._sms.send(session.customer_phone, business.phone, body, None)
+            sid = self._sms.send(session.customer_phone, business.sms_from, body, None)
         except DomainError as error:
             # The booking stands; the dispatcher sees that the customer was not told.
             self._sessions.append_event(

@@ -151,7 +151,7 @@ class SendLink:
             self._expiry.schedule_expiry(session.id, expires_at)
             message_sid = self._sms.send(
                 to=customer.phone,
-                from_=business.phone,
+                from_=business.sms_from,
                 body=body,
                 status_callback=f"{public_base_url.rstrip('/')}/webhooks/twilio/status",
             )

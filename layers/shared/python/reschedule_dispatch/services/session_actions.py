@@ -76,7 +76,7 @@ class ResendLink:
         body = self._sms.sent_body(session.message_sid)
         sid = self._sms.send(
             session.customer_phone,
-            business.phone,
+            business.sms_from,
             body,
             f"{public_base_url.rstrip('/')}/webhooks/twilio/status",
         )
