@@ -1,0 +1,251 @@
+"""Cold start budget: `python bench/bench_cold_start.py` (or `make bench`).
+
+For every Lambda handler module (each functions/<folder>/*.py that defines lambda_handler),
+the time to import it, measured by `python -X importtime` in a fresh interpreter, as a ratio
+to importing boto3 alone in a fresh interpreter in the same run. Target: at most 1.5x.
+
+Each import runs as Lambda would run it: the function's folder, the shared layer and the
+dependencies on PYTHONPATH, the current directory the function's folder, the function's
+environment from the synthesized template (cdk.out; defaults when it is missing), and the
+variables the Lambda runtime sets (LAMBDA_TASK_ROOT and friends). LAMBDA_TASK_ROOT matters:
+with it, the X-Ray recorder samples locally as in Lambda, instead of building X-Ray clients
+for centralized sampling as it does anywhere else. Bytecode is compiled by a warm-up round,
+so the figures compare imports, not compilation. Rounds alternate boto3 and every handler,
+so a busy moment on the machine hits all of them; the table gives medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from local.template import Template  # noqa: E402 -- needs the repository on sys.path
+
+FUNCTIONS_DIR = ROOT / "functions"
+SHARED_LAYER = ROOT / "layers" / "shared" / "python"
+CDK_OUT = ROOT / "cdk.out"
+BUDGET_RATIO = 1.5
+REGION = "us-east-1"
+# What the factory gives every function (infra/lambda_factory.py), for when cdk.out is missing.
+DEFAULT_ENVIRONMENT = {"POWERTOOLS_METRICS_NAMESPACE": "RescheduleDispatch", "LOG_LEVEL": "INFO"}
+
+_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """One line of `-X importtime` output: times in microseconds, depth 0 for the top level."""
+
+    self_us: int
+    cumulative_us: int
+    depth: int
+    name: str
+
+
+def parse_importtime(stderr: str) -> list[ImportLine]:
+    """The import lines of `python -X importtime` output, in printed order (children first).
+
+    Other lines (the header, anything the program itself wrote to stderr) are skipped.
+    """
+    lines = []
+    for text in stderr.splitlines():
+        match = _IMPORT_LINE.match(text)
+        if match:
+            lines.append(
+                ImportLine(
+                    self_us=int(match[1]),
+                    cumulative_us=int(match[2]),
+                    depth=(len(match[3]) - 1) // 2,
+                    name=match[4],
+                )
+            )
+    return lines
+
+
+def _top_level_index(lines: list[ImportLine], module: str) -> int:
+    for index, line in enumerate(lines):
+        if line.depth == 0 and line.name == module:
+            return index
+    raise ValueError(f"{module} was not imported at the top level")
+
+
+def import_time_us(lines: list[ImportLine], module: str) -> int:
+    """The cumulative import time of a module imported at the top level."""
+    return lines[_top_level_index(lines, module)].cumulative_us
+
+
+def heaviest_imports(
+    lines: list[ImportLine], module: str, count: int = 10, max_depth: int = 2
+) -> list[ImportLine]:
+    """The imports under a top-level module (down to max_depth) with the most cumulative time."""
+    end = _top_level_index(lines, module)
+    start = end
+    while start > 0 and lines[start - 1].depth > 0:
+        start -= 1
+    nested = [line for line in lines[start:end] if line.depth <= max_depth]
+    return sorted(nested, key=lambda line: line.cumulative_us, reverse=True)[:count]
+
+
+@dataclass(frozen=True)
+class HandlerModule:
+    folder: str  # functions/<folder>, the function's code asset
+    module: str  # the module Lambda imports: handler, check, hold...
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"functions/{self.folder}/{self.module}.py"
+
+    @property
+    def code_dir(self) -> Path:
+        return FUNCTIONS_DIR / self.folder
+
+
+def discover_handlers() -> list[HandlerModule]:
+    """Every handler module under functions/, with its environment from the template."""
+    templated: dict[tuple[str, str], dict[str, str]] = {}
+    if (CDK_OUT / "RescheduleDispatch.template.json").exists():
+        for spec in Template.load(CDK_OUT).functions().values():
+            _, folder, module = spec.module.split(".")
+            templated[(folder, module)] = spec.environment
+    handlers = []
+    for path in sorted(FUNCTIONS_DIR.glob("*/*.py")):
+        if "def lambda_handler" not in path.read_text():
+            continue
+        folder, module = path.parent.name, path.stem
+        environment = templated.get((folder, module)) or {
+            **DEFAULT_ENVIRONMENT,
+            "POWERTOOLS_SERVICE_NAME": folder if module == "handler" else f"{folder}_{module}",
+        }
+        handlers.append(HandlerModule(folder, module, environment))
+    return handlers
+
+
+def _site_packages() -> str:
+    return sysconfig.get_paths()["purelib"]
+
+
+def lambda_environment(python_path: list[str], task_root: str, name: str) -> dict[str, str]:
+    """A clean environment with what the Lambda runtime sets (nothing from this shell)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": os.pathsep.join(python_path),
+        "LAMBDA_TASK_ROOT": task_root,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+    }
+
+
+def time_import(module: str, cwd: str, environment: dict[str, str]) -> list[ImportLine]:
+    """Imports module in a fresh interpreter; its -X importtime lines."""
+    result = subprocess.run(  # noqa: S603 -- this interpreter, a fixed import statement
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"importing {module} in {cwd} failed:\n{result.stderr[-3000:]}")
+    return parse_importtime(result.stderr)
+
+
+@dataclass
+class Measured:
+    label: str
+    samples_us: list[int] = field(default_factory=list)
+    last: list[ImportLine] = field(default_factory=list)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.samples_us) / 1000
+
+
+def measure(handlers: list[HandlerModule], rounds: int) -> tuple[Measured, list[Measured]]:
+    site_packages = _site_packages()
+    with tempfile.TemporaryDirectory() as empty:
+        boto3_env = lambda_environment([site_packages], empty, "boto3-only")
+        jobs: list[tuple[Measured, str, str, dict[str, str]]] = [
+            (Measured("boto3 alone"), "boto3", empty, boto3_env)
+        ]
+        for handler in handlers:
+            code = str(handler.code_dir)
+            environment = {
+                **lambda_environment(
+                    [code, str(SHARED_LAYER), site_packages], code, handler.folder
+                ),
+                **handler.environment,
+            }
+            jobs.append((Measured(handler.label), handler.module, code, environment))
+        for round_number in range(rounds + 1):  # round 0 compiles bytecode and is not counted
+            for measured, module, cwd, environment in jobs:
+                lines = time_import(module, cwd, environment)
+                if round_number:
+                    measured.samples_us.append(import_time_us(lines, module))
+                    measured.last = lines
+    baseline, *rest = (job[0] for job in jobs)
+    return baseline, rest
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (medians of these)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds")
+    parser.add_argument(
+        "--explain", action="store_true", help="the heaviest imports of every handler"
+    )
+    args = parser.parse_args()
+    rounds = 3 if args.quick else args.rounds
+
+    handlers = discover_handlers()
+    if not handlers:
+        print("No handler modules found under functions/.")
+        return 1
+    print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}")
+    if not (CDK_OUT / "RescheduleDispatch.template.json").exists():
+        print("(cdk.out is missing: functions get the factory's default environment)")
+    baseline, results = measure(handlers, rounds)
+
+    width = max(len(r.label) for r in results)
+    print(f"\nCold start: import time, median of {rounds} fresh interpreters each")
+    print(f"  {'module':<{width}} {'import ms':>10} {'x boto3':>8}")
+    print(f"  {baseline.label:<{width}} {baseline.median_ms:>10.1f} {1:>8.2f}")
+    over = []
+    for result in results:
+        ratio = result.median_ms / baseline.median_ms
+        flag = "  OVER" if ratio > BUDGET_RATIO else ""
+        print(f"  {result.label:<{width}} {result.median_ms:>10.1f} {ratio:>8.2f}{flag}")
+        if ratio > BUDGET_RATIO:
+            over.append(result)
+
+    for result in results if args.explain else over:
+        module = Path(result.label).stem
+        print(f"\nHeaviest imports of {result.label} (cumulative ms, last round):")
+        for line in heaviest_imports(result.last, module):
+            print(f"  {line.cumulative_us / 1000:8.1f}  {'  ' * (line.depth - 1)}{line.name}")
+
+    if over:
+        print(f"\nFAILED: {len(over)} handler(s) above {BUDGET_RATIO}x boto3's import time")
+        return 1
+    print(f"\nWithin budget (every handler at most {BUDGET_RATIO}x boto3).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
