@@ -143,6 +143,9 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
         "name": spec["name"],
         "phone": spec["phone"],
         "time_zone": spec["time_zone"],
+        # Links can go by email too, and staff hear of outcomes in the Slack sandbox.
+        "email_from": f"schedule@{business_id}.example",
+        "settings": {"slack_channel": f"#{business_id}-dispatch"},
         "dispatchers": [{"email": email, "name": name}],
         "technicians": technicians,
         "customers": customers,

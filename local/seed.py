@@ -82,6 +82,8 @@ class SeedBusiness(_Strict):
     phone: str
     time_zone: str
     settings: BusinessSettings = BusinessSettings()
+    messaging_service_sid: str | None = None
+    email_from: str | None = None
     dispatchers: list[SeedDispatcher]
     technicians: list[SeedTechnician]
     customers: list[SeedCustomer]
@@ -152,7 +154,15 @@ def _domain_objects(
 ) -> tuple[Business, list[Technician], list[BlockedTime], list[Customer], list[Appointment]]:
     locations = {c.id: c.location for c in b.customers}
     return (
-        Business(id=b.id, name=b.name, phone=b.phone, time_zone=b.time_zone, settings=b.settings),
+        Business(
+            id=b.id,
+            name=b.name,
+            phone=b.phone,
+            time_zone=b.time_zone,
+            settings=b.settings,
+            messaging_service_sid=b.messaging_service_sid,
+            email_from=b.email_from,
+        ),
         [
             Technician(
                 business_id=b.id,

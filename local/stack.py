@@ -24,8 +24,11 @@ from local.dev_auth import DevTokens
 from local.gateway import LocalGateway
 from local.lambda_runtime import LocalLambdaRuntime
 from local.provider_faults import FaultPlan, FaultyProvider
+from local.sandbox_base import Sandbox
 from local.scheduler_pump import SchedulerPump
 from local.seed import Seed, load
+from local.sendgrid_sandbox import SendGridSandbox
+from local.slack_sandbox import SlackSandbox
 from local.template import Template
 from local.twilio_sandbox import TwilioSandbox
 from reschedule_dispatch import wiring
@@ -74,6 +77,8 @@ class LocalStack:
         os.environ.update(
             {
                 "TWILIO_API_BASE_URL": f"{base}/twilio",
+                "SENDGRID_API_BASE_URL": f"{base}/sendgrid",
+                "SLACK_API_BASE_URL": f"{base}/slack",
                 "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
                 "POWERTOOLS_METRICS_DISABLED": "true",  # keep the console readable
             }
@@ -81,9 +86,14 @@ class LocalStack:
 
         account_sid = "AC" + secrets.token_hex(16)
         auth_token = secrets.token_hex(16)
+        sendgrid_key, slack_token = "SG." + secrets.token_hex(16), "xoxb-" + secrets.token_hex(16)
         provision(
             template,
-            {"TWILIO_SECRET_ARN": {"account_sid": account_sid, "auth_token": auth_token}},
+            {
+                "TWILIO_SECRET_ARN": {"account_sid": account_sid, "auth_token": auth_token},
+                "SENDGRID_SECRET_ARN": {"api_key": sendgrid_key},
+                "SLACK_SECRET_ARN": {"bot_token": slack_token},
+            },
         )
         seed = (
             Seed.from_file(config.seed_file)
@@ -99,10 +109,16 @@ class LocalStack:
         self.faults = FaultPlan()
         wiring.use_provider_wrapper(lambda provider: FaultyProvider(provider, self.faults))
         runtime.cold_start_all()
+        # After the cold starts, which set each function's template environment: the console
+        # the notifications link to is this one, not CloudFront's.
+        os.environ["CONSOLE_URL"] = f"{base}/console/"
 
         self._sandbox = TwilioSandbox(account_sid, auth_token, step_delay=config.sms_step_seconds)
+        self.email = SendGridSandbox(sendgrid_key)
+        self.slack = SlackSandbox(slack_token)
+        sandboxes: list[Sandbox] = [self._sandbox, self.email, self.slack]
         self.gateway = LocalGateway(
-            template.routes(), runtime, DevTokens(seed.dispatchers()), self._sandbox, self.faults
+            template.routes(), runtime, DevTokens(seed.dispatchers()), sandboxes, self.faults
         )
         placeholder.app = self.gateway
         threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
@@ -122,6 +138,8 @@ class LocalStack:
                 f"Reschedule Dispatch is running at {self.url}",
                 f"  Dispatcher console:          {self.url}/console/",
                 f"  Phone inboxes (SMS sandbox): {self.url}/dev/phone",
+                f"  Mailboxes (email sandbox):   {self.url}/dev/inbox",
+                f"  Staff channel (Slack):       {self.url}/dev/slack",
                 f"  Dispatcher token:            curl '{self.url}/dev/token?dispatcher=<email>'",
                 f"  Seeded dispatchers:          {dispatchers}",
                 f"  API:                          {self.url}/api/customers?q=<name or phone> "

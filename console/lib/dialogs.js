@@ -59,7 +59,7 @@ function restoreFocus(opener) {
 }
 
 /** A yes/no question; resolves true when confirmed. The safe choice has focus first. */
-export function confirmDialog({ title, message, confirmLabel, cancelLabel = "Keep it", danger = false }) {
+export function confirmDialog({ title, message, confirmLabel, cancelLabel = "Keep it", danger = false, extra = null }) {
   const dialog = document.getElementById("confirm-dialog");
   const opener = document.activeElement;
   const keep = h("button", { type: "button", class: "button secondary", value: "cancel" }, cancelLabel);
@@ -67,6 +67,7 @@ export function confirmDialog({ title, message, confirmLabel, cancelLabel = "Kee
   clear(dialog).append(
     h("h2", { id: "confirm-title" }, title),
     h("p", { id: "confirm-message" }, message),
+    extra,
     h("div", { class: "dialog-actions" }, keep, confirm),
   );
   dialog.setAttribute("aria-describedby", "confirm-message");

@@ -23,6 +23,7 @@ export function openReview(customer, appointment, trigger) {
   const dialog = document.getElementById("review-drawer");
   const state = {
     language: "en",
+    channels: new Set(["sms"]),
     template: "", // the rendered template, to tell an edited message from the default
     link: "", // link_placeholder: as long as the real link, which does not exist yet
     serverCount: null, // the preview's count, while the text has {placeholders} only it can fill
@@ -71,6 +72,32 @@ export function openReview(customer, appointment, trigger) {
       )
     : null;
 
+  // --- channels -----------------------------------------------------------------------------
+  // Text, email or both; email only when the customer has an address.
+  const channelBox = (value, label, detail, disabled = false) =>
+    h("label", { class: "channel-choice" },
+      h("input", {
+        type: "checkbox",
+        name: "review-channel",
+        value,
+        checked: state.channels.has(value),
+        disabled,
+        onchange: (event) => {
+          if (event.target.checked) state.channels.add(value);
+          else state.channels.delete(value);
+          hide(error);
+        },
+      }),
+      h("span", {}, label, h("span", { class: "muted" }, ` · ${detail}`)),
+    );
+  const channelPicker = h("fieldset", { class: "channels" },
+    h("legend", {}, "Send by"),
+    channelBox("sms", "Text", formatPhone(customer.phone)),
+    customer.email
+      ? channelBox("email", "Email", customer.email)
+      : channelBox("email", "Email", "no email address on file", true),
+  );
+
   // --- the message --------------------------------------------------------------------------
   const textarea = h("textarea", {
     id: "review-message",
@@ -96,6 +123,7 @@ export function openReview(customer, appointment, trigger) {
 
   drawer.body.append(
     facts,
+    channelPicker,
     languagePicker,
     h("div", { class: "field" },
       h("div", { class: "label-row" }, h("label", { for: "review-message" }, "Message"), reset),
@@ -223,6 +251,11 @@ export function openReview(customer, appointment, trigger) {
       textarea.focus();
       return;
     }
+    if (!state.channels.size) {
+      show(error, "Choose how to send the link: text, email, or both.");
+      channelPicker.querySelector("input:not([disabled])")?.focus();
+      return;
+    }
     state.sending = true;
     hide(error);
     send.disabled = true;
@@ -231,14 +264,19 @@ export function openReview(customer, appointment, trigger) {
     send.classList.add("is-busy");
     send.lastElementChild.textContent = "Sending…";
     send.setAttribute("aria-busy", "true");
-    const body = { appointment_id: appointment.id, language: state.language };
+    const body = {
+      appointment_id: appointment.id,
+      language: state.language,
+      channels: ["sms", "email"].filter((c) => state.channels.has(c)),
+    };
     // Only an edited text is sent: otherwise the API renders the template itself.
     if (textarea.value !== state.template) body.message = textarea.value;
     try {
       const created = await store.api.post("/api/sessions", body);
       drawer.close();
-      toast(`Link sent to ${customer.name}. It expires ${formatDateTime(created.expires_at)}.`, {
-        tone: "success",
+      const problems = created.problems?.length ? ` ${created.problems.join(" ")}` : "";
+      toast(`Link sent to ${customer.name}. It expires ${formatDateTime(created.expires_at)}.${problems}`, {
+        tone: problems ? "warning" : "success",
         action: { label: "View timeline", run: () => openSession(created.id) },
       });
       refreshInProgress().catch(() => {});

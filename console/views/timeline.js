@@ -21,6 +21,13 @@ const EVENT_LABELS = {
   confirmation_not_sent: "Confirmation text not sent",
   expired: "Link expired",
   canceled: "Canceled",
+  emailed: "Email sent",
+  email_failed: "Email not sent",
+  sms_failed: "Text not sent",
+  staff_notified: "Staff told in Slack",
+  staff_not_notified: "Staff not told in Slack",
+  notice_sent: "Cancellation text sent",
+  notice_not_sent: "Cancellation text not sent",
 };
 
 const ACTORS = {
@@ -103,7 +110,7 @@ export function openSession(sessionId, { returnFocus = null } = {}) {
     // Resend and Cancel only while the link is open; a closed session has nothing to do.
     const open = OPEN.has(session.status);
     const hadFocus = document.activeElement === resend || document.activeElement === cancel;
-    resend.hidden = !open;
+    resend.hidden = !open || !(session.channels || ["sms"]).includes("sms"); // emails can't be resent
     cancel.hidden = !open;
     drawer.footer.hidden = !open;
     if (!open && hadFocus) title.focus();
@@ -118,15 +125,20 @@ export function openSession(sessionId, { returnFocus = null } = {}) {
   }
 
   async function act(action) {
+    let body;
     if (action === "cancel") {
+      const notify = h("input", { type: "checkbox", id: "cancel-notify" });
       const yes = await confirmDialog({
         title: "Cancel this link?",
         message: `${session.customer_name}'s link stops working right away and the appointment stays at ${formatDateTime(session.original_start)}. You can send a new link afterwards.`,
         confirmLabel: "Cancel link",
         cancelLabel: "Keep link",
         danger: true,
+        extra: h("p", { class: "checkbox-line" }, notify,
+          h("label", { for: "cancel-notify" }, ` Text ${session.customer_name} that the link was canceled`)),
       });
       if (!yes) return;
+      body = { notify_customer: notify.checked };
     }
     const button = action === "resend" ? resend : cancel;
     const label = button.lastChild;
@@ -134,7 +146,7 @@ export function openSession(sessionId, { returnFocus = null } = {}) {
     button.disabled = true;
     label.textContent = action === "resend" ? "Resending…" : "Canceling…";
     try {
-      const updated = await store.api.post(`/api/sessions/${encodeURIComponent(sessionId)}/${action}`);
+      const updated = await store.api.post(`/api/sessions/${encodeURIComponent(sessionId)}/${action}`, body);
       hideError();
       renderSession(updated);
       toast(action === "resend" ? `Link resent to ${updated.customer_name}.` : "Link canceled.", { tone: "success" });

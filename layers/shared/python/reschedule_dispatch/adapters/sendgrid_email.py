@@ -1,21 +1,7 @@
 """SendGrid email sender: one Mail Send v3 request over urllib, optionally aimed at a sandbox.
 
-It implements the email port (the lead adds it to `domain/ports.py`):
-
-    class EmailSender(Protocol):
-        def send(
-            self,
-            to: str,
-            from_email: str,
-            from_name: str,
-            subject: str,
-            text: str,
-            html: str | None = None,
-            *,
-            categories: Sequence[str] = (),
-            custom_args: Mapping[str, str] | None = None,
-        ) -> str:
-            '''Send one email; return SendGrid's X-Message-Id.'''
+It implements the email port (`EmailSender` in `domain/ports.py`); `send` returns SendGrid's
+X-Message-Id.
 
 The whole API surface used is one JSON POST, so the standard library does it: the official
 SDK would add two packages to the dependency layer for no gain. Errors come back as

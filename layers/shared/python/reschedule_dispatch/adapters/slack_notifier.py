@@ -1,13 +1,9 @@
 """Slack staff notifications: Web API `chat.postMessage` over urllib, optionally aimed at a
 sandbox, plus the message a session's outcome posts.
 
-It implements the staff notification port (the lead adds it to `domain/ports.py`):
-
-    class StaffNotifier(Protocol):
-        def notify(
-            self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None
-        ) -> str:
-            '''Post to a channel ("#ops" or an id); return the message's ts.'''
+It implements the staff notification port (`StaffNotifier.session_ended` in
+`domain/ports.py`) with `notify`, which posts any text to a channel ("#ops" or an id) and
+returns the message's ts.
 
 One JSON POST is the whole API surface, so the standard library does it and the dependency
 layer stays small. Slack answers HTTP 200 with `{"ok": false, "error": ...}` for most
@@ -33,6 +29,7 @@ from reschedule_dispatch.adapters.json_http import (
     retry_after_seconds,
 )
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
+from reschedule_dispatch.domain.ports import SessionOutcome
 
 SLACK_API_ORIGIN = "https://slack.com"
 POST_MESSAGE_PATH = "/api/chat.postMessage"
@@ -92,6 +89,18 @@ class SlackNotifier:
         self._url = endpoint(api_base_url, SLACK_API_ORIGIN, POST_MESSAGE_PATH)
         self._bot_token = bot_token
         self._timeout = timeout
+
+    def session_ended(self, channel: str, outcome: SessionOutcome) -> str:
+        """The StaffNotifier port: a session's outcome, as mrkdwn text and Block Kit."""
+        text, blocks = session_outcome_message(
+            outcome.business_name,
+            outcome.customer_name,
+            outcome.status_label,
+            outcome.when_text,
+            outcome.reason,
+            outcome.console_url,
+        )
+        return self.notify(channel, text, blocks)
 
     def notify(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
         """Post `text` (mrkdwn; with `blocks`, the notification fallback) to `channel`;

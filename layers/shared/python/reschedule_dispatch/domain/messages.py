@@ -1,9 +1,12 @@
-"""Text of the SMS a customer receives; the link is always appended, never templated away."""
+"""Text of the SMS (and email) a customer receives; the link is always appended, never
+templated away."""
 
 from __future__ import annotations
 
+import html
 import re
 import string
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -187,4 +190,53 @@ def confirmation_text(
     return (
         f"Hi {first_name}, your appointment with {business.name} is now {when}. "
         f"Questions? Call {business.phone}."
+    )
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    text: str
+    html: str
+
+
+_EMAIL_WORDS = {
+    "en": ("{business}: pick a new time for your {service}", "Pick a new time"),
+    "es": ("{business}: elija un nuevo horario para su {service}", "Elegir un nuevo horario"),
+}
+
+
+def link_email(business_name: str, service: str, text: str, link: str, language: str) -> Email:
+    """The link as an email: the same words as the SMS, and the link as a button too."""
+    subject, button = _EMAIL_WORDS[_lang(language)]
+    words = text.rstrip().removesuffix(link).rstrip()
+    paragraphs = "".join(
+        f"<p>{html.escape(line)}</p>" for line in words.splitlines() if line.strip()
+    )
+    return Email(
+        subject=subject.format(business=business_name, service=service),
+        text=with_link(text, link),
+        html=(
+            f'{paragraphs}<p><a href="{html.escape(link)}" style="display:inline-block;'
+            "padding:12px 20px;background:#1d4ed8;color:#fff;border-radius:6px;"
+            f'text-decoration:none">{html.escape(button)}</a></p>'
+            f'<p style="color:#555;font-size:13px">{html.escape(link)}</p>'
+        ),
+    )
+
+
+def cancel_notice_text(
+    customer_name: str, business: Business, start: datetime, language: str
+) -> str:
+    """The optional SMS when a dispatcher cancels a link: it no longer works, nothing moved."""
+    first_name = customer_name.split()[0] if customer_name.strip() else ""
+    when = format_time(start, business.zone, language)
+    if _lang(language) == "es":
+        return (
+            f"Hola {first_name}, le escribe {business.name}. El enlace para elegir otro horario "
+            f"ya no funciona; su cita sigue el {when}. ¿Preguntas? Llame al {business.phone}."
+        )
+    return (
+        f"Hi {first_name}, {business.name} here. The link to pick a new time no longer works; "
+        f"your appointment stays {when}. Questions? Call {business.phone}."
     )

@@ -6,7 +6,7 @@ tests implement them with in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -187,6 +187,41 @@ class SmsSender(Protocol):
 
     def sent_body(self, message_sid: str) -> str:
         """The text of a message sent earlier (resend sends the same link, which we never store)."""
+        ...
+
+
+class EmailSender(Protocol):
+    def send(
+        self,
+        to: str,
+        from_email: str,
+        from_name: str,
+        subject: str,
+        text: str,
+        html: str | None = None,
+        *,
+        categories: Sequence[str] = (),
+        custom_args: Mapping[str, str] | None = None,
+    ) -> str:
+        """Sends one email and returns the provider's message id."""
+        ...
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    """How a session ended, as staff are told it."""
+
+    business_name: str
+    customer_name: str
+    status_label: str
+    when_text: str  # the new time when completed, the current one otherwise
+    reason: str | None
+    console_url: str
+
+
+class StaffNotifier(Protocol):
+    def session_ended(self, channel: str, outcome: SessionOutcome) -> str:
+        """Posts the outcome to a staff channel and returns the message's id."""
         ...
 
 

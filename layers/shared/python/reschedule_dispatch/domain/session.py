@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+# How the link reaches the customer: a text, an email, or both.
+Channel = Literal["sms", "email"]
 
 
 class SessionStatus(StrEnum):
@@ -122,6 +126,8 @@ class RescheduleSession(BaseModel):
     original_technician_id: str
     original_version: int | str = 1
     language: str = "en"  # the customer's: the SMS, the page and the confirmation use it
+    channels: tuple[Channel, ...] = ("sms",)
+    customer_email: str | None = None  # where the link was emailed, when it was
     message: str
     message_sid: str | None = None
     delivery_status: str | None = None
@@ -130,6 +136,7 @@ class RescheduleSession(BaseModel):
     # What the customer's page should say once (e.g. "that time was just taken").
     notice: str | None = None
     confirmation_sid: str | None = None
+    staff_notified: bool = False  # the business's Slack channel was told of the outcome
     # Incremented by each confirm, so every attempt has its own workflow execution name.
     confirm_attempt: int = 0
     last_event_type: str | None = None

@@ -38,6 +38,7 @@ from reschedule_dispatch.domain.session import (
     TimelineEvent,
 )
 from reschedule_dispatch.services.messaging import UNSUBSCRIBED, explain_delivery_error
+from reschedule_dispatch.services.staff_notifications import TellStaff
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,9 @@ class FinalizeReschedule:
         clock: Clock,
         contacts: Contacts,
         holds: OpeningHolds,
+        tell_staff: TellStaff | None = None,
     ) -> None:
+        self._tell_staff = tell_staff
         self._sessions = sessions
         self._businesses = businesses
         self._expiry = expiry
@@ -173,6 +176,8 @@ class FinalizeReschedule:
             )
         if session.confirmation_sid is None and session.new_opening is not None:
             self._confirm_to_customer(session, business, session.new_opening)
+        if self._tell_staff:
+            self._tell_staff(self._sessions.get_by_id(session.id))
         return SessionStatus.COMPLETED
 
     def _confirm_to_customer(
@@ -213,10 +218,17 @@ class FinalizeReschedule:
 class Compensate:
     """On any error: give the time back, and either let the customer pick again or fail."""
 
-    def __init__(self, sessions: SessionRepository, holds: OpeningHolds, clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        holds: OpeningHolds,
+        clock: Clock,
+        tell_staff: TellStaff | None = None,
+    ) -> None:
         self._sessions = sessions
         self._holds = holds
         self._clock = clock
+        self._tell_staff = tell_staff
 
     def __call__(self, session_id: str, error_name: str) -> SessionStatus:
         session = self._sessions.get_by_id(session_id)
@@ -239,13 +251,15 @@ class Compensate:
             )
             return SessionStatus.VIEWED
         reason = FAILURE_REASONS.get(error_name, DEFAULT_FAILURE_REASON)
-        self._sessions.transition(
+        failed = self._sessions.transition(
             session.id,
             SessionStatus.CONFIRMING,
             SessionStatus.FAILED,
             TimelineEvent(type="failed", at=now, actor=Actor.SYSTEM, detail=reason),
             failure_reason=reason,
         )
+        if self._tell_staff:
+            self._tell_staff(failed)
         return SessionStatus.FAILED
 
 

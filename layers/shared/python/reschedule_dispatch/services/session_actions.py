@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reschedule_dispatch.domain.errors import Conflict
-from reschedule_dispatch.domain.messages import check_quiet_hours
+from reschedule_dispatch.domain.errors import Conflict, DomainError
+from reschedule_dispatch.domain.messages import cancel_notice_text, check_quiet_hours
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
@@ -67,6 +67,8 @@ class ResendLink:
     ) -> tuple[RescheduleSession, list[TimelineEvent]]:
         session = self._sessions.get(business_id, session_id)
         _open_or_conflict(session, self._clock)
+        if "sms" not in session.channels:
+            raise Conflict("This link was emailed, and emails can't be resent. Send a new link.")
         if session.message_sid is None:
             raise Conflict("The first message was never sent; cancel and send a new link.")
         business = self._businesses.get(business_id)
@@ -91,15 +93,30 @@ class ResendLink:
 
 
 class CancelSession:
-    """Revokes the link at once; its page then says so and shows the business phone."""
+    """Revokes the link at once; its page then says so and shows the business phone.
 
-    def __init__(self, sessions: SessionRepository, expiry: ExpiryScheduler, clock: Clock) -> None:
+    On request the customer is texted that the link no longer works; that notice is
+    best-effort (opt-outs and quiet hours are respected) and the timeline says what happened.
+    """
+
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        expiry: ExpiryScheduler,
+        clock: Clock,
+        businesses: BusinessDirectory,
+        sms: SmsSender,
+        contacts: Contacts,
+    ) -> None:
         self._sessions = sessions
         self._expiry = expiry
         self._clock = clock
+        self._businesses = businesses
+        self._sms = sms
+        self._contacts = contacts
 
     def __call__(
-        self, business_id: str, dispatcher: str, session_id: str
+        self, business_id: str, dispatcher: str, session_id: str, notify_customer: bool = False
     ) -> tuple[RescheduleSession, list[TimelineEvent]]:
         session = self._sessions.get(business_id, session_id)
         _open_or_conflict(session, self._clock)
@@ -117,4 +134,26 @@ class CancelSession:
             current = self._sessions.get(business_id, session.id)
             raise Conflict(f"The session changed meanwhile: {current.status.label}.") from None
         self._expiry.cancel_expiry(session.id)
+        if notify_customer:
+            self._notify(canceled)
         return canceled, self._sessions.timeline(session.id)
+
+    def _notify(self, session: RescheduleSession) -> None:
+        business = self._businesses.get(session.business_id)
+        try:
+            if self._contacts.is_opted_out(business.id, session.customer_phone):
+                raise Conflict("The customer has opted out of texts.")
+            check_quiet_hours(business, self._clock.now())
+            body = cancel_notice_text(
+                session.customer_name, business, session.original_start, session.language
+            )
+            self._sms.send(session.customer_phone, business.sms_from, body, None)
+        except DomainError as error:
+            event = TimelineEvent(
+                type="notice_not_sent", at=self._clock.now(), actor=Actor.SYSTEM, detail=str(error)
+            )
+        else:
+            event = TimelineEvent(
+                type="notice_sent", at=self._clock.now(), actor=Actor.SYSTEM, detail=body
+            )
+        self._sessions.append_event(session.id, event)
