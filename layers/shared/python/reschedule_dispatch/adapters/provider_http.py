@@ -6,7 +6,8 @@ provider's typed errors once:
 
 * 401 → the token is refreshed once and the call repeated; 401/403 again → ProviderUnauthorized
 * 404, 410 → NotFound;  409, 412 → AppointmentChanged (changed elsewhere)
-* 429 → ProviderRateLimited with the Retry-After seconds
+* 429 → ProviderRateLimited with the Retry-After seconds (also Google's 403 with the reason
+  rateLimitExceeded or userRateLimitExceeded: Google answers some rate limits with a 403)
 * 5xx, timeouts, refused connections → ProviderUnavailable (the caller may retry)
 * any other 4xx → ProviderError with the provider's own message
 
@@ -211,16 +212,17 @@ class ProviderHttp:
         return _exchange(request, self._timeout, self._provider)
 
     def _fail(self, status: int, headers: Message, body: bytes) -> NoReturn:
-        said = _message(json_object(body) or {})
+        answer = json_object(body) or {}
+        said = _message(answer)
         answered = f"{self._provider} answered {status}" + (f": {said}" if said else ".")
+        if status == 429 or (status == 403 and _rate_limit_reason(answer)):
+            raise ProviderRateLimited(answered, retry_after_seconds(headers))
         if status in (401, 403):
             raise ProviderUnauthorized(answered)
         if status in (404, 410):
             raise NotFound(answered)
         if status in (409, 412):
             raise AppointmentChanged(answered)
-        if status == 429:
-            raise ProviderRateLimited(answered, retry_after_seconds(headers))
         if status >= 500:
             raise ProviderUnavailable(answered)
         raise ProviderError(answered)
@@ -255,6 +257,16 @@ def _exchange(
         return error.code, error.headers, body
     except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
         raise ProviderUnavailable(f"{who} could not be reached.") from error
+
+
+def _rate_limit_reason(answer: Mapping[str, Any]) -> bool:
+    """Whether a Google error body gives a rate limit as its reason (error.errors[].reason)."""
+    error = answer.get("error")
+    details = error.get("errors") if isinstance(error, Mapping) else None
+    if not isinstance(details, list):
+        return False
+    reasons = {d.get("reason") for d in details if isinstance(d, Mapping)}
+    return bool(reasons & {"rateLimitExceeded", "userRateLimitExceeded"})
 
 
 def _message(answer: Mapping[str, Any]) -> str:

@@ -1,0 +1,150 @@
+"""What the calendar-backed providers (Google Calendar, Microsoft Graph) share.
+
+A calendar knows events, not customers or services, so the product's fields ride on each
+appointment's event as string properties (Google: private extended properties; Graph:
+single-value extended properties), under these names:
+
+    customer_id, customer_name, customer_phone (E.164), customer_email (optional),
+    service, lat, lon (optional, decimal degrees; both or neither)
+
+An event with a customer_id and a service is an appointment; any other busy event is
+blocked time. `move_key` holds the idempotency key of the last move we made.
+Technicians are configured (a calendar has no working hours, home base or skills).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reschedule_dispatch.domain.errors import NotFound, ProviderError
+from reschedule_dispatch.domain.scheduling import Customer, Location, Technician, WorkingHours
+
+CUSTOMER_ID = "customer_id"
+CUSTOMER_NAME = "customer_name"
+CUSTOMER_PHONE = "customer_phone"
+CUSTOMER_EMAIL = "customer_email"
+SERVICE = "service"
+LAT = "lat"
+LON = "lon"
+MOVE_KEY = "move_key"
+FIELD_NAMES = (CUSTOMER_ID, CUSTOMER_NAME, CUSTOMER_PHONE, CUSTOMER_EMAIL, SERVICE, LAT, LON)
+
+
+class CalendarTechnician(BaseModel):
+    """A technician as configured for a calendar provider (the calendar says only when
+    they are busy)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    working_hours: tuple[WorkingHours, ...] = ()
+    home_base: Location | None = None
+    services: tuple[str, ...] | None = None
+
+    def technician(self, business_id: str) -> Technician:
+        return Technician(
+            id=self.id,
+            business_id=business_id,
+            name=self.name,
+            home_base=self.home_base,
+            working_hours=self.working_hours,
+            services=self.services,
+        )
+
+
+T = TypeVar("T", bound=CalendarTechnician)
+
+
+def unique_technicians(technicians: Sequence[T]) -> Sequence[T]:
+    """For the config models' validators: one entry per technician id."""
+    ids = [t.id for t in technicians]
+    if len(set(ids)) != len(ids):
+        raise ValueError("technician ids must be unique")
+    return technicians
+
+
+def find_technician(technicians: Iterable[T], technician_id: str) -> T:
+    for candidate in technicians:
+        if candidate.id == technician_id:
+            return candidate
+    raise NotFound("Technician not found.")
+
+
+def same_business(configured: str, asked: str) -> None:
+    """An adapter serves one business; any other is answered like a missing thing."""
+    if asked != configured:
+        raise NotFound("Not found.")
+
+
+class AppointmentFields(BaseModel):
+    """The product's fields on one appointment's event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str = Field(min_length=1)
+    customer_name: str
+    customer_phone: str
+    customer_email: str | None = None
+    service: str = Field(min_length=1)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @classmethod
+    def read(cls, properties: Mapping[str, str], where: str) -> AppointmentFields | None:
+        """The fields, or None for an event that is not an appointment (no customer_id or
+        service). Present but malformed fields are an error naming `where`, not blocked time.
+        """
+        if not properties.get(CUSTOMER_ID) or not properties.get(SERVICE):
+            return None
+        values = {name: properties[name] for name in FIELD_NAMES if properties.get(name)}
+        try:
+            fields = cls.model_validate(values)
+        except ValidationError as error:
+            names = ", ".join(str(e["loc"][0]) for e in error.errors() if e["loc"])
+            raise ProviderError(f"{where} has malformed appointment fields: {names}.") from None
+        if (fields.lat is None) != (fields.lon is None):
+            raise ProviderError(f"{where} has a lat without a lon (or the other way round).")
+        return fields
+
+    def location(self, address: str) -> Location | None:
+        if self.lat is None or self.lon is None:
+            return None
+        return Location(address=address, lat=self.lat, lon=self.lon)
+
+    def customer(self, business_id: str, address: str) -> Customer:
+        return Customer(
+            id=self.customer_id,
+            business_id=business_id,
+            name=self.customer_name,
+            phone=self.customer_phone,
+            email=self.customer_email,
+            location=self.location(address),
+        )
+
+
+def matches(customer: Customer, query: str) -> bool:
+    """The demo provider's search: every word in the name, or digits in the phone number."""
+    if _has_letters(query):
+        name = customer.name.lower()
+        return all(word in name for word in query.lower().split())
+    digits = _digits(query)
+    return bool(digits) and digits in _digits(customer.phone)
+
+
+def _has_letters(query: str) -> bool:
+    return any(c.isalpha() for c in query)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC with a Z, as both APIs document their query times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

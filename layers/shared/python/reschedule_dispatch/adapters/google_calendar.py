@@ -1,0 +1,547 @@
+"""Google Calendar as a business's scheduling provider (Calendar API v3, one business).
+
+Each technician is a calendar (configured with the hours, home base and services Google
+does not know). Appointments are events whose private extended properties carry the
+product's fields (see calendar_fields); other busy events are blocked time. An
+appointment's id is its event id, which events.move keeps, and its version is the
+event's ETag, sent as If-Match on the move.
+
+Calls: events.list (timeMin/timeMax, singleEvents, orderBy=startTime, pageToken,
+privateExtendedProperty, q, syncToken), events.get, events.patch (If-Match), events.move
+(another technician's calendar), events.watch; OAuth2 refresh-token grant for access.
+
+Push notifications carry no data: a verified `exists` notification runs an incremental
+sync of that channel's calendar from its stored sync token. A stale token (410 Gone)
+forces a full sync of upcoming events, and then every appointment in it is reported as
+UPDATED (we cannot tell what changed; the product compares versions).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from reschedule_dispatch.adapters.calendar_fields import (
+    MOVE_KEY,
+    AppointmentFields,
+    CalendarTechnician,
+    find_technician,
+    matches,
+    rfc3339,
+    same_business,
+    unique_technicians,
+)
+from reschedule_dispatch.adapters.clock import SystemClock
+from reschedule_dispatch.adapters.provider_http import OAuthTokens, ProviderHttp
+from reschedule_dispatch.domain.errors import (
+    AppointmentChanged,
+    NotFound,
+    ProviderError,
+    WebhookRejected,
+)
+from reschedule_dispatch.domain.ports import Clock, ProviderState
+from reschedule_dispatch.domain.provider_events import (
+    ProviderChange,
+    ProviderEvent,
+    WebhookOutcome,
+    WebhookRequest,
+)
+from reschedule_dispatch.domain.scheduling import (
+    Appointment,
+    BlockedTime,
+    Busy,
+    Customer,
+    Technician,
+)
+from reschedule_dispatch.domain.session import Opening
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "Google Calendar"
+GOOGLE_CALENDAR_API = "https://www.googleapis.com/calendar/v3"
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105  # a URL, not a secret
+
+Event = dict[str, Any]
+
+
+class GoogleTechnician(CalendarTechnician):
+    calendar_id: str = Field(min_length=1, description="e.g. the calendar's address")
+
+
+class GoogleCalendarConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    business_id: str = Field(min_length=1)
+    technicians: tuple[GoogleTechnician, ...] = Field(min_length=1)
+    # How far ahead customer search looks (a calendar has no customer list).
+    search_days: int = Field(default=90, ge=1, le=366)
+    api_base_url: str = GOOGLE_CALENDAR_API
+    token_url: str = GOOGLE_TOKEN_URL
+
+    _unique = field_validator("technicians")(unique_technicians)
+
+
+class GoogleCalendarCredentials(BaseModel):
+    """The OAuth client and the user's refresh token (calendar scope), and the secret
+    our watch channels carry as their token."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    refresh_token: SecretStr
+    channel_token: SecretStr = Field(min_length=16)
+
+
+class GoogleCalendarProvider:
+    def __init__(
+        self,
+        config: GoogleCalendarConfig,
+        credentials: GoogleCalendarCredentials,
+        state: ProviderState,
+        *,
+        clock: Clock | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        tokens = OAuthTokens(
+            config.token_url,
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": credentials.refresh_token.get_secret_value(),
+                "client_id": credentials.client_id,
+                "client_secret": credentials.client_secret.get_secret_value(),
+            },
+            timeout=timeout,
+        )
+        self._http = ProviderHttp(config.api_base_url, tokens, provider=PROVIDER, timeout=timeout)
+        self._config = config
+        self._channel_token = credentials.channel_token.get_secret_value()
+        self._state = state
+        self._clock = clock or SystemClock()
+
+    # Technicians ---------------------------------------------------------------------------
+
+    def technicians(self, business_id: str) -> Sequence[Technician]:
+        same_business(self._config.business_id, business_id)
+        return [t.technician(business_id) for t in self._config.technicians]
+
+    def get_technician(self, business_id: str, technician_id: str) -> Technician:
+        same_business(self._config.business_id, business_id)
+        return self._technician(technician_id).technician(business_id)
+
+    # Customers -----------------------------------------------------------------------------
+
+    def search_customers(self, business_id: str, query: str) -> Sequence[Customer]:
+        """Customers with an appointment in the next `search_days` whose name has every word
+        of `query`, or whose phone has its digits.
+
+        Matched here, not with Google's q: q searches titles, descriptions and attendees,
+        never extended properties, so it would miss customers an event's title leaves out.
+        """
+        same_business(self._config.business_id, business_id)
+        if not query.strip():
+            return []
+        now = self._clock.now()
+        window = {
+            "timeMin": rfc3339(now),
+            "timeMax": rfc3339(now + timedelta(days=self._config.search_days)),
+        }
+        found: dict[str, Customer] = {}
+        for technician in self._config.technicians:
+            for event in self._list(technician, _ordered(window))[0]:
+                fields = _fields(event)
+                if fields is None:
+                    continue
+                customer = fields.customer(business_id, event.get("location", ""))
+                if matches(customer, query):
+                    found.setdefault(customer.id, customer)
+        return sorted(found.values(), key=lambda c: c.name)
+
+    def get_customer(self, business_id: str, customer_id: str) -> Customer:
+        """The customer as their latest appointment's event describes them."""
+        same_business(self._config.business_id, business_id)
+        latest: tuple[str, Customer] | None = None
+        for technician in self._config.technicians:
+            for event in self._list(technician, _ordered(_customer_filter(customer_id)))[0]:
+                fields = _fields(event)
+                if fields and event.get("status") != "cancelled":
+                    start = str(event.get("start", {}).get("dateTime", ""))
+                    if latest is None or start > latest[0]:
+                        latest = (start, fields.customer(business_id, event.get("location", "")))
+        if latest is None:
+            raise NotFound("Customer not found.")
+        return latest[1]
+
+    # Appointments --------------------------------------------------------------------------
+
+    def upcoming_appointments(
+        self, business_id: str, customer_id: str, after: datetime
+    ) -> Sequence[Appointment]:
+        same_business(self._config.business_id, business_id)
+        query = _ordered({**_customer_filter(customer_id), "timeMin": rfc3339(after)})
+        found = [
+            appointment
+            for technician in self._config.technicians
+            for event in self._list(technician, query)[0]
+            if (appointment := self._appointment(event, technician)) is not None
+            and appointment.status == "scheduled"
+            and appointment.start > after
+        ]
+        return sorted(found, key=lambda a: a.start)
+
+    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
+        same_business(self._config.business_id, business_id)
+        technician, event = self._locate(appointment_id)
+        appointment = self._appointment(event, technician)
+        if appointment is None:
+            raise NotFound("Appointment not found.")
+        return appointment
+
+    def technician_appointments(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> Sequence[Appointment]:
+        schedule = self.technician_schedule(business_id, technician_id, start, end)
+        return [busy for busy in schedule if isinstance(busy, Appointment)]
+
+    def technician_schedule(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> Sequence[Busy]:
+        same_business(self._config.business_id, business_id)
+        technician = self._technician(technician_id)
+        window = {"timeMin": rfc3339(start), "timeMax": rfc3339(end)}
+        events, last_page = self._list(technician, _ordered(window))
+        zone = _zone(last_page.get("timeZone"))
+        schedule = [self._busy(event, technician, zone) for event in events]
+        return [busy for busy in schedule if busy is not None and busy.overlaps(start, end)]
+
+    def move_appointment(
+        self, appointment: Appointment, opening: Opening, idempotency_key: str
+    ) -> Appointment:
+        """PATCHes the event's times with If-Match (the concurrency check), recording the
+        idempotency key on it; then, for another technician, events.move to their calendar.
+
+        A 412 (or a 404: the event left the calendar) is our own earlier move when the event
+        carries this key, which a repeated call then completes and returns.
+        """
+        same_business(self._config.business_id, appointment.business_id)
+        source = self._technician(appointment.technician_id)
+        target = self._technician(opening.technician_id)
+        try:
+            event = self._patch(source, appointment, opening, idempotency_key)
+            where = source
+        except (AppointmentChanged, NotFound):
+            where, event = self._earlier_move(appointment.id, idempotency_key)
+        if where.id != target.id:
+            event = self._move_to(where, target, appointment.id)
+            where = target
+        moved = self._appointment(event, where)
+        if moved is None:
+            raise ProviderError("Google Calendar returned the moved event without its fields.")
+        return moved
+
+    # Push notifications --------------------------------------------------------------------
+
+    def watch(
+        self,
+        technician_id: str,
+        address: str,
+        channel_id: str,
+        *,
+        expiration: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Opens a push channel on the technician's calendar (events.watch) to `address`.
+
+        The calendar's sync token is taken first, so the first notification only reports
+        what changed after this call. Answers Google's channel (id, resourceId, expiration).
+        """
+        technician = self._technician(technician_id)
+        if self._state.get(_sync_key(technician)) is None:
+            _, last_page = self._sync_from_scratch(technician)
+            self._state.put(_sync_key(technician), _sync_token(last_page))
+        body: dict[str, Any] = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": self._channel_token,
+        }
+        if expiration is not None:
+            body["expiration"] = str(int(expiration.timestamp() * 1000))
+        channel, _ = self._http.request(
+            "POST", f"/calendars/{_quote(technician.calendar_id)}/events/watch", json_body=body
+        )
+        self._state.put(_channel_key(channel_id), technician.id)
+        return _object(channel)
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookOutcome:
+        """Verifies X-Goog-Channel-Token; an `exists` message syncs the channel's calendar
+        and reports its changed appointments (a `sync` message only opens the channel)."""
+        self._verify(request.headers.get("x-goog-channel-token"))
+        if request.headers.get("x-goog-resource-state") != "exists":
+            return WebhookOutcome()
+        channel_id = request.headers.get("x-goog-channel-id", "")
+        technician_id = self._state.get(_channel_key(channel_id))
+        if technician_id is None:
+            # Authentic but not one we opened (or its record is gone): nothing to sync.
+            logger.warning("Google push for unknown channel %s", channel_id)
+            return WebhookOutcome()
+        technician = self._technician(technician_id)
+        return WebhookOutcome(events=tuple(self._changes(technician)))
+
+    def _verify(self, token: str | None) -> None:
+        if not token:
+            raise WebhookRejected("The notification has no channel token.", status=401)
+        if not hmac.compare_digest(token.encode(), self._channel_token.encode()):
+            raise WebhookRejected("The notification's channel token is wrong.", status=403)
+
+    def _changes(self, technician: GoogleTechnician) -> list[ProviderEvent]:
+        """What changed on the calendar since its stored sync token; the new token is stored
+        once every change is read (a failure leaves the old one to try again)."""
+        events, last_page = self._sync_since_token(technician) or self._sync_from_scratch(
+            technician
+        )
+        changes = [self._change(event, technician) for event in events]
+        self._state.put(_sync_key(technician), _sync_token(last_page))
+        return [change for change in changes if change is not None]
+
+    def _sync_since_token(self, technician: GoogleTechnician) -> tuple[list[Event], Event] | None:
+        token = self._state.get(_sync_key(technician))
+        if not token:
+            return None
+        try:
+            return self._list(technician, {"singleEvents": "true", "syncToken": token})
+        except NotFound:  # 410 Gone: Google invalidated the token; a full sync starts over
+            logger.info("Google sync token for technician %s is stale: full sync", technician.id)
+            return None
+
+    def _sync_from_scratch(self, technician: GoogleTechnician) -> tuple[list[Event], Event]:
+        """A full sync of the upcoming events (its last page has the new sync token)."""
+        query = {"singleEvents": "true", "timeMin": rfc3339(self._clock.now())}
+        return self._list(technician, query)
+
+    def _change(self, event: Event, technician: GoogleTechnician) -> ProviderEvent | None:
+        event_id = _text(event, "id")
+        if event.get("status") == "cancelled":
+            # Gone from this calendar: deleted, or moved to another technician's calendar
+            # (by us or by hand), which changed the appointment but did not cancel it.
+            moved = self._booked_elsewhere(event_id, technician)
+            change = ProviderChange.UPDATED if moved else ProviderChange.CANCELED
+        elif _fields(event) is not None:
+            change = ProviderChange.UPDATED
+        else:
+            return None  # blocked time
+        return ProviderEvent(
+            business_id=self._config.business_id,
+            appointment_id=event_id,
+            change=change,
+            event_id=f"google:{event_id}:{event.get('etag') or event.get('updated') or 'gone'}",
+            occurred_at=_instant(event.get("updated")),
+        )
+
+    def _booked_elsewhere(self, event_id: str, here: GoogleTechnician) -> bool:
+        for technician in self._config.technicians:
+            if technician.id == here.id:
+                continue
+            try:
+                event = self._get(technician, event_id)
+            except NotFound:
+                continue
+            if event.get("status") != "cancelled":
+                return True
+        return False
+
+    # Internals -----------------------------------------------------------------------------
+
+    def _technician(self, technician_id: str) -> GoogleTechnician:
+        return find_technician(self._config.technicians, technician_id)
+
+    def _list(
+        self, technician: GoogleTechnician, query: Mapping[str, str]
+    ) -> tuple[list[Event], Event]:
+        """Every page of events.list; answers the events and the last page (nextSyncToken,
+        timeZone)."""
+        path = f"/calendars/{_quote(technician.calendar_id)}/events"
+        events: list[Event] = []
+        page_query = dict(query)
+        while True:
+            page = _object(self._http.request("GET", path, query=page_query)[0])
+            events.extend(_object(item) for item in page.get("items", []))
+            if not page.get("nextPageToken"):
+                return events, page
+            page_query["pageToken"] = str(page["nextPageToken"])
+
+    def _get(self, technician: GoogleTechnician, event_id: str) -> Event:
+        path = f"/calendars/{_quote(technician.calendar_id)}/events/{_quote(event_id)}"
+        return _object(self._http.request("GET", path)[0])
+
+    def _locate(self, event_id: str) -> tuple[GoogleTechnician, Event]:
+        """The calendar that has the event; a live copy wins over a cancelled one (an event
+        moved away leaves a cancelled copy behind)."""
+        found: tuple[GoogleTechnician, Event] | None = None
+        for technician in self._config.technicians:
+            try:
+                event = self._get(technician, event_id)
+            except NotFound:
+                continue
+            if event.get("status") != "cancelled":
+                return technician, event
+            found = found or (technician, event)
+        if found is None:
+            raise NotFound("Appointment not found.")
+        return found
+
+    def _patch(
+        self,
+        technician: GoogleTechnician,
+        appointment: Appointment,
+        opening: Opening,
+        idempotency_key: str,
+    ) -> Event:
+        # Patch merges nested objects: the event's other private properties stay as they are.
+        body = {
+            "start": {"dateTime": opening.start.isoformat()},
+            "end": {"dateTime": opening.end.isoformat()},
+            "extendedProperties": {"private": {MOVE_KEY: idempotency_key}},
+        }
+        path = f"/calendars/{_quote(technician.calendar_id)}/events/{_quote(appointment.id)}"
+        event, _ = self._http.request(
+            "PATCH", path, json_body=body, headers={"If-Match": str(appointment.version)}
+        )
+        return _object(event)
+
+    def _earlier_move(self, event_id: str, idempotency_key: str) -> tuple[GoogleTechnician, Event]:
+        try:
+            technician, event = self._locate(event_id)
+        except NotFound:
+            raise AppointmentChanged("The appointment is no longer in Google Calendar.") from None
+        if _private(event).get(MOVE_KEY) != idempotency_key or event.get("status") == "cancelled":
+            raise AppointmentChanged("The appointment changed elsewhere.")
+        return technician, event
+
+    def _move_to(self, source: GoogleTechnician, target: GoogleTechnician, event_id: str) -> Event:
+        path = f"/calendars/{_quote(source.calendar_id)}/events/{_quote(event_id)}/move"
+        event, _ = self._http.request("POST", path, query={"destination": target.calendar_id})
+        return _object(event)
+
+    def _appointment(self, event: Event, technician: GoogleTechnician) -> Appointment | None:
+        """The event as an appointment, or None when it is not one (blocked or all-day)."""
+        fields = _fields(event)
+        if fields is None or "dateTime" not in event.get("start", {}):
+            return None
+        event_id = _text(event, "id")
+        try:
+            return Appointment(
+                id=event_id,
+                business_id=self._config.business_id,
+                customer_id=fields.customer_id,
+                technician_id=technician.id,
+                service=fields.service,
+                start=_time(event["start"], UTC),
+                end=_time(event["end"], UTC),
+                location=fields.location(event.get("location", "")),
+                status="canceled" if event.get("status") == "cancelled" else "scheduled",
+                version=_text(event, "etag"),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProviderError(f"Google Calendar event {event_id} cannot be read.") from error
+
+    def _busy(self, event: Event, technician: GoogleTechnician, zone: tzinfo) -> Busy | None:
+        """What the event makes of the technician's time: an appointment, blocked time, or
+        nothing (cancelled, or marked free)."""
+        if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
+            return None
+        appointment = self._appointment(event, technician)
+        if appointment is not None:
+            return appointment
+        event_id = _text(event, "id")
+        try:
+            return BlockedTime(
+                id=event_id,
+                business_id=self._config.business_id,
+                technician_id=technician.id,
+                start=_time(event["start"], zone),
+                end=_time(event["end"], zone),
+                reason=str(event.get("summary", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProviderError(f"Google Calendar event {event_id} cannot be read.") from error
+
+
+def _ordered(query: Mapping[str, str]) -> dict[str, str]:
+    """Recurring events expanded into instances, by start time (orderBy needs singleEvents)."""
+    return {**query, "singleEvents": "true", "orderBy": "startTime"}
+
+
+def _customer_filter(customer_id: str) -> dict[str, str]:
+    return {"privateExtendedProperty": f"customer_id={customer_id}"}
+
+
+def _private(event: Event) -> Mapping[str, str]:
+    properties = event.get("extendedProperties", {}).get("private", {})
+    return properties if isinstance(properties, Mapping) else {}
+
+
+def _fields(event: Event) -> AppointmentFields | None:
+    return AppointmentFields.read(_private(event), f"Google Calendar event {event.get('id')}")
+
+
+def _time(value: Mapping[str, str], zone: tzinfo) -> datetime:
+    """An event's start or end: a dateTime (RFC 3339), or an all-day date in `zone`."""
+    if "dateTime" in value:
+        moment = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=_zone(value.get("timeZone")))
+    return datetime.combine(date.fromisoformat(value["date"]), time(), zone)
+
+
+def _zone(name: object) -> tzinfo:
+    try:
+        return ZoneInfo(name) if isinstance(name, str) and name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _instant(value: object) -> datetime | None:
+    try:
+        return (
+            datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+        )
+    except ValueError:
+        return None
+
+
+def _text(event: Event, key: str) -> str:
+    value = event.get(key)
+    if not isinstance(value, str) or not value:
+        raise ProviderError(f"Google Calendar sent an event without its {key}.")
+    return value
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProviderError("Google Calendar answered with something that is not an object.")
+    return value
+
+
+def _sync_token(page: Event) -> str:
+    token = page.get("nextSyncToken")
+    if not isinstance(token, str) or not token:
+        raise ProviderError("Google Calendar's last page has no nextSyncToken.")
+    return token
+
+
+def _quote(segment: str) -> str:
+    return urllib.parse.quote(segment, safe="")
+
+
+def _sync_key(technician: GoogleTechnician) -> str:
+    return f"google:sync-token:{technician.calendar_id}"
+
+
+def _channel_key(channel_id: str) -> str:
+    return f"google:channel:{channel_id}"

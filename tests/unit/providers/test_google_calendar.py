@@ -1,0 +1,510 @@
+"""The Google Calendar adapter against the local Google Calendar fake over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from local.fakes.google_calendar import GoogleCalendarFake
+from reschedule_dispatch.adapters.google_calendar import (
+    GoogleCalendarConfig,
+    GoogleCalendarCredentials,
+    GoogleCalendarProvider,
+)
+from reschedule_dispatch.domain.errors import (
+    AppointmentChanged,
+    NotFound,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnauthorized,
+    ProviderUnavailable,
+)
+from reschedule_dispatch.domain.provider_events import ProviderChange
+from reschedule_dispatch.domain.scheduling import BlockedTime
+from reschedule_dispatch.domain.session import Opening
+from tests.builders import NOW
+from tests.serving import free_port, serve
+from tests.unit.providers import MemoryState, WebhookReceiver
+
+CLIENT_ID = "client-1.apps.googleusercontent.com"
+CLIENT_SECRET = "client-secret"
+REFRESH_TOKEN = "1//refresh-token"
+CHANNEL_TOKEN = "channel-token-0123456789"
+BUSINESS = "northside"
+ALEX, SAM = "alex@northside.example", "sam@northside.example"
+CHICAGO = ZoneInfo("America/Chicago")
+TOMORROW = (NOW + timedelta(days=1)).replace(hour=15, minute=0)  # 9:00 in Chicago
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def at(moment: datetime) -> dict[str, str]:
+    return {"dateTime": moment.isoformat()}
+
+
+def appointment_event(
+    event_id: str,
+    start: datetime,
+    *,
+    customer_id: str = "c-1",
+    name: str = "Casey Jones",
+    phone: str = "+13125550142",
+    hours: int = 2,
+    **private: str,
+) -> dict[str, object]:
+    fields = {
+        "customer_id": customer_id,
+        "customer_name": name,
+        "customer_phone": phone,
+        "service": "water heater",
+        "lat": "41.9",
+        "lon": "-87.7",
+        **private,
+    }
+    return {
+        "id": event_id,
+        "summary": "Water heater",
+        "location": "12 Elm St",
+        "start": at(start),
+        "end": at(start + timedelta(hours=hours)),
+        "extendedProperties": {"private": fields, "shared": {"crm": "keep-me"}},
+    }
+
+
+@pytest.fixture
+def fake() -> GoogleCalendarFake:
+    # Pages of two: every list the adapter makes crosses pages.
+    fake = GoogleCalendarFake(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        refresh_token=REFRESH_TOKEN,
+        page_size=2,
+    )
+    fake.add_calendar(ALEX, "America/Chicago")
+    fake.add_calendar(SAM, "America/Chicago")
+    fake.add_event(ALEX, appointment_event("appt1", TOMORROW))
+    fake.add_event(
+        ALEX,
+        {
+            "id": "lunch1",
+            "summary": "Lunch",
+            "start": at(TOMORROW + timedelta(hours=3)),
+            "end": at(TOMORROW + timedelta(hours=4)),
+        },
+    )
+    fake.add_event(
+        ALEX,
+        {
+            "id": "free1",
+            "summary": "Maybe gym",
+            "transparency": "transparent",
+            "start": at(TOMORROW + timedelta(hours=5)),
+            "end": at(TOMORROW + timedelta(hours=6)),
+        },
+    )
+    fake.add_event(
+        ALEX,
+        appointment_event(
+            "appt2",
+            TOMORROW + timedelta(days=1),
+            customer_id="c-2",
+            name="Robin Diaz",
+            phone="+13125550199",
+        ),
+    )
+    fake.add_event(SAM, appointment_event("appt3", TOMORROW + timedelta(days=2)))
+    return fake
+
+
+@pytest.fixture
+def url(fake: GoogleCalendarFake) -> Iterator[str]:
+    with serve(fake) as url:
+        yield url
+
+
+@pytest.fixture
+def state() -> MemoryState:
+    return MemoryState()
+
+
+def make_provider(url: str, state: MemoryState) -> GoogleCalendarProvider:
+    config = GoogleCalendarConfig.model_validate(
+        {
+            "business_id": BUSINESS,
+            "technicians": [
+                {"id": "tech-alex", "name": "Alex Rivera", "calendar_id": ALEX},
+                {"id": "tech-sam", "name": "Sam Lee", "calendar_id": SAM, "services": ["hvac"]},
+            ],
+            "api_base_url": f"{url}/google/calendar/v3",
+            "token_url": f"{url}/google/token",
+        }
+    )
+    credentials = GoogleCalendarCredentials(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        refresh_token=REFRESH_TOKEN,
+        channel_token=CHANNEL_TOKEN,
+    )
+    return GoogleCalendarProvider(config, credentials, state, clock=FixedClock(), timeout=5)
+
+
+@pytest.fixture
+def provider(url: str, state: MemoryState) -> GoogleCalendarProvider:
+    return make_provider(url, state)
+
+
+def opening(start: datetime, technician_id: str = "tech-alex", hours: int = 2) -> Opening:
+    return Opening(start=start, end=start + timedelta(hours=hours), technician_id=technician_id)
+
+
+# -- Reading ---------------------------------------------------------------------------------
+
+
+def test_technicians_come_from_the_config(provider):
+    technicians = provider.technicians(BUSINESS)
+
+    assert [t.id for t in technicians] == ["tech-alex", "tech-sam"]
+    assert technicians[1].services == ("hvac",)
+    assert provider.get_technician(BUSINESS, "tech-sam").name == "Sam Lee"
+    with pytest.raises(NotFound):
+        provider.get_technician(BUSINESS, "tech-nobody")
+
+
+def test_get_appointment_reads_the_event_with_its_etag_as_version(provider, fake):
+    # Given an appointment event in Alex's calendar
+    # When the adapter reads it
+    appointment = provider.get_appointment(BUSINESS, "appt1")
+
+    # Then the product's fields come from its private properties, the version is the ETag
+    assert appointment.customer_id == "c-1"
+    assert appointment.technician_id == "tech-alex"
+    assert appointment.service == "water heater"
+    assert appointment.start == TOMORROW
+    assert appointment.end == TOMORROW + timedelta(hours=2)
+    assert appointment.location is not None
+    assert (appointment.location.address, appointment.location.lat) == ("12 Elm St", 41.9)
+    assert appointment.status == "scheduled"
+    assert appointment.version == fake.event(ALEX, "appt1")["etag"]
+
+
+def test_an_appointment_is_found_in_whichever_calendar_has_it(provider):
+    assert provider.get_appointment(BUSINESS, "appt3").technician_id == "tech-sam"
+
+
+def test_blocked_time_unknown_events_and_other_businesses_are_not_appointments(provider):
+    for business_id, event_id in [(BUSINESS, "lunch1"), (BUSINESS, "nope"), ("other", "appt1")]:
+        with pytest.raises(NotFound):
+            provider.get_appointment(business_id, event_id)
+
+
+def test_a_cancelled_event_reads_as_a_canceled_appointment(provider, fake):
+    fake.cancel_event(ALEX, "appt1")
+
+    assert provider.get_appointment(BUSINESS, "appt1").status == "canceled"
+
+
+def test_schedule_has_appointments_and_blocked_time_across_pages_but_not_free_time(provider):
+    # Given Alex's day: an appointment, lunch and a "free" event (pages of two)
+    start, end = TOMORROW - timedelta(hours=3), TOMORROW + timedelta(hours=9)
+
+    schedule = provider.technician_schedule(BUSINESS, "tech-alex", start, end)
+
+    assert [(type(b).__name__, b.id) for b in schedule] == [
+        ("Appointment", "appt1"),
+        ("BlockedTime", "lunch1"),
+    ]
+    assert [a.id for a in provider.technician_appointments(BUSINESS, "tech-alex", start, end)] == [
+        "appt1"
+    ]
+
+
+def test_an_all_day_event_blocks_the_whole_day_in_the_calendars_zone(provider, fake):
+    day = TOMORROW.astimezone(CHICAGO).date()
+    fake.add_event(
+        SAM,
+        {
+            "id": "training",
+            "summary": "Training",
+            "start": {"date": day.isoformat()},
+            "end": {"date": (day + timedelta(days=1)).isoformat()},
+        },
+    )
+
+    schedule = provider.technician_schedule(
+        BUSINESS, "tech-sam", TOMORROW, TOMORROW + timedelta(hours=1)
+    )
+
+    assert len(schedule) == 1
+    assert isinstance(schedule[0], BlockedTime)
+    assert schedule[0].start == datetime(day.year, day.month, day.day, tzinfo=CHICAGO)
+    assert schedule[0].reason == "Training"
+
+
+def test_malformed_appointment_fields_are_an_error_not_blocked_time(provider, fake):
+    fake.add_event(ALEX, appointment_event("bad1", TOMORROW + timedelta(days=3), lat="north"))
+
+    with pytest.raises(ProviderError, match="lat"):
+        provider.get_appointment(BUSINESS, "bad1")
+
+
+def test_search_finds_customers_by_name_words_or_phone_digits_once_each(provider):
+    by_name = provider.search_customers(BUSINESS, "casey jon")
+    by_phone = provider.search_customers(BUSINESS, "555-0142")
+
+    # Casey has appointments in two calendars; she is one customer
+    assert [(c.id, c.name, c.phone) for c in by_name] == [("c-1", "Casey Jones", "+13125550142")]
+    assert [c.id for c in by_phone] == ["c-1"]
+    assert provider.search_customers(BUSINESS, "robin")[0].id == "c-2"
+    assert provider.search_customers(BUSINESS, "nobody") == []
+    assert provider.search_customers(BUSINESS, "  ") == []
+
+
+def test_get_customer_and_their_upcoming_appointments_across_calendars(provider):
+    customer = provider.get_customer(BUSINESS, "c-1")
+    upcoming = provider.upcoming_appointments(BUSINESS, "c-1", NOW)
+    later = provider.upcoming_appointments(BUSINESS, "c-1", TOMORROW)
+
+    assert (customer.name, customer.phone) == ("Casey Jones", "+13125550142")
+    assert [(a.id, a.technician_id) for a in upcoming] == [
+        ("appt1", "tech-alex"),
+        ("appt3", "tech-sam"),
+    ]
+    assert [a.id for a in later] == ["appt3"]  # starts after `after`, not at it
+    with pytest.raises(NotFound):
+        provider.get_customer(BUSINESS, "c-404")
+
+
+# -- Moving ----------------------------------------------------------------------------------
+
+
+def test_move_patches_the_times_with_if_match_and_keeps_other_properties(provider, fake):
+    current = provider.get_appointment(BUSINESS, "appt1")
+    new_start = TOMORROW + timedelta(hours=4)
+
+    moved = provider.move_appointment(current, opening(new_start), "session-1")
+
+    stored = fake.event(ALEX, "appt1")
+    assert (moved.start, moved.end) == (new_start, new_start + timedelta(hours=2))
+    assert moved.version == stored["etag"] != current.version
+    assert stored["extendedProperties"]["private"]["move_key"] == "session-1"
+    assert stored["extendedProperties"]["private"]["customer_id"] == "c-1"
+    assert stored["extendedProperties"]["shared"] == {"crm": "keep-me"}
+    assert provider.get_appointment(BUSINESS, "appt1") == moved
+
+
+def test_move_to_another_technician_moves_the_event_to_their_calendar(provider, fake, state):
+    current = provider.get_appointment(BUSINESS, "appt1")
+    new_start = TOMORROW + timedelta(days=4)
+
+    moved = provider.move_appointment(current, opening(new_start, "tech-sam"), "session-1")
+
+    assert (moved.id, moved.technician_id, moved.start) == ("appt1", "tech-sam", new_start)
+    assert fake.event(SAM, "appt1")["etag"] == moved.version
+    assert fake.event(ALEX, "appt1")["status"] == "cancelled"
+    assert provider.get_appointment(BUSINESS, "appt1") == moved
+
+
+def test_a_version_changed_elsewhere_is_a_conflict_and_nothing_moves(provider, fake):
+    # Given the appointment read, then changed by somebody in Google Calendar
+    current = provider.get_appointment(BUSINESS, "appt1")
+    changed = fake.change_event(ALEX, "appt1", {"summary": "Water heater (call first)"})
+
+    # When the move is tried with the version read before
+    with pytest.raises(AppointmentChanged):
+        provider.move_appointment(current, opening(TOMORROW + timedelta(hours=4)), "session-1")
+
+    # Then Google's 412 left the event as it was
+    assert fake.event(ALEX, "appt1") == changed
+
+
+def test_repeating_a_move_with_its_idempotency_key_returns_the_first_result(provider):
+    current = provider.get_appointment(BUSINESS, "appt1")
+    target = opening(TOMORROW + timedelta(hours=4))
+
+    first = provider.move_appointment(current, target, "session-1")
+    again = provider.move_appointment(current, target, "session-1")
+
+    assert again == first
+    with pytest.raises(AppointmentChanged):  # another key with the stale version: a conflict
+        provider.move_appointment(current, target, "session-2")
+
+
+def test_a_retried_move_to_another_technician_finishes_once(provider, fake):
+    # Given a move whose events.move call failed after the conditional PATCH went through
+    current = provider.get_appointment(BUSINESS, "appt1")
+    target = opening(TOMORROW + timedelta(days=4), "tech-sam")
+    patched_alone = fake.change_event(
+        ALEX,
+        "appt1",
+        {
+            "start": at(target.start),
+            "end": at(target.end),
+            "extendedProperties": {"private": {"move_key": "session-1"}},
+        },
+    )
+    assert patched_alone["extendedProperties"]["private"]["move_key"] == "session-1"
+
+    # When the workflow repeats the move with the same key and the version it started from
+    moved = provider.move_appointment(current, target, "session-1")
+
+    # Then the event ends up in Sam's calendar once, at the new time
+    assert (moved.technician_id, moved.start) == ("tech-sam", target.start)
+    assert fake.event(ALEX, "appt1")["status"] == "cancelled"
+    assert provider.move_appointment(current, target, "session-1") == moved
+
+
+# -- Failures --------------------------------------------------------------------------------
+
+
+def test_429_is_rate_limited_with_retry_after(provider, fake):
+    fake.fail_next(429, retry_after=7)
+
+    with pytest.raises(ProviderRateLimited) as raised:
+        provider.get_appointment(BUSINESS, "appt1")
+
+    assert raised.value.retry_after_seconds == 7
+
+
+def test_googles_403_rate_limit_is_rate_limited_too(provider, fake):
+    fake.fail_next(403, retry_after=3)
+
+    with pytest.raises(ProviderRateLimited) as raised:
+        provider.technician_schedule(BUSINESS, "tech-alex", NOW, TOMORROW)
+
+    assert raised.value.retry_after_seconds == 3
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_are_unavailable(provider, fake, status):
+    fake.fail_next(status)
+
+    with pytest.raises(ProviderUnavailable, match=f"Google Calendar answered {status}"):
+        provider.get_appointment(BUSINESS, "appt1")
+
+
+def test_an_unreachable_google_is_unavailable(state):
+    provider = make_provider(f"http://127.0.0.1:{free_port()}", state)
+
+    with pytest.raises(ProviderUnavailable):
+        provider.get_appointment(BUSINESS, "appt1")
+
+
+def test_an_expired_access_token_is_refreshed_once_and_the_call_succeeds(provider, fake):
+    provider.get_appointment(BUSINESS, "appt1")
+    fake.expire_tokens()
+
+    appointment = provider.get_appointment(BUSINESS, "appt1")
+
+    assert appointment.id == "appt1"
+    assert fake.tokens.granted == 2
+
+
+def test_a_revoked_refresh_token_is_unauthorized(provider, fake):
+    provider.get_appointment(BUSINESS, "appt1")
+    fake.expire_tokens()
+    fake.revoke_refresh_token()
+
+    with pytest.raises(ProviderUnauthorized, match="invalid_grant"):
+        provider.get_appointment(BUSINESS, "appt1")
+
+
+# -- Push notifications ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver(provider: GoogleCalendarProvider) -> WebhookReceiver:
+    return WebhookReceiver(provider.parse_webhook)
+
+
+@pytest.fixture
+def hook_url(receiver: WebhookReceiver) -> Iterator[str]:
+    with serve(receiver) as url:
+        yield url + "/webhooks/providers/google"
+
+
+def test_the_sync_message_of_a_new_channel_is_acknowledged_with_no_events(
+    provider, fake, receiver, hook_url
+):
+    channel = provider.watch("tech-alex", hook_url, "channel-1")
+
+    delivery = fake.notify("channel-1", "sync")
+
+    assert channel["id"] == "channel-1"
+    assert delivery.status == 202
+    assert receiver.events() == []
+
+
+def test_a_change_elsewhere_is_reported_as_updated_and_a_cancel_as_canceled(
+    provider, fake, receiver, hook_url
+):
+    # Given a channel on Alex's calendar, then changes made in Google Calendar
+    provider.watch("tech-alex", hook_url, "channel-1")
+    moved = fake.change_event(ALEX, "appt1", {"start": at(TOMORROW + timedelta(hours=1))})
+    fake.cancel_event(ALEX, "appt2")
+    fake.change_event(ALEX, "lunch1", {"summary": "Long lunch"})
+
+    # When Google pushes "exists"
+    delivery = fake.notify("channel-1")
+
+    # Then an incremental sync reports the two appointments, not the blocked time
+    assert delivery.status == 202
+    events = receiver.events()
+    assert [(e.appointment_id, e.change) for e in events] == [
+        ("appt1", ProviderChange.UPDATED),
+        ("appt2", ProviderChange.CANCELED),
+    ]
+    assert events[0].business_id == BUSINESS
+    assert events[0].event_id == f"google:appt1:{moved['etag']}"
+
+    # And the next notification only reports what changed since
+    fake.notify("channel-1")
+    assert len(receiver.events()) == 2
+
+
+def test_an_event_moved_to_another_calendar_is_updated_not_canceled(
+    provider, fake, receiver, hook_url
+):
+    provider.watch("tech-alex", hook_url, "channel-1")
+    current = provider.get_appointment(BUSINESS, "appt1")
+    provider.move_appointment(current, opening(TOMORROW + timedelta(days=4), "tech-sam"), "s-1")
+
+    fake.notify("channel-1")
+
+    assert [(e.appointment_id, e.change) for e in receiver.events()] == [
+        ("appt1", ProviderChange.UPDATED)
+    ]
+
+
+def test_a_stale_sync_token_falls_back_to_a_full_sync_reporting_every_appointment(
+    provider, fake, receiver, hook_url, state
+):
+    provider.watch("tech-alex", hook_url, "channel-1")
+    old_token = state.get(f"google:sync-token:{ALEX}")
+    fake.expire_sync_tokens()
+
+    delivery = fake.notify("channel-1")
+
+    assert delivery.status == 202
+    assert sorted(e.appointment_id for e in receiver.events()) == ["appt1", "appt2"]
+    assert state.get(f"google:sync-token:{ALEX}") not in (None, old_token)
+
+
+@pytest.mark.parametrize(("token", "status"), [("", 401), ("not-the-channel-token", 403)])
+def test_a_notification_without_the_channel_token_is_rejected(
+    provider, fake, receiver, hook_url, state, token, status
+):
+    provider.watch("tech-alex", hook_url, "channel-1")
+    fake.change_event(ALEX, "appt1", {"summary": "changed"})
+    synced = dict(state.values)
+
+    delivery = fake.notify("channel-1", token=token)
+
+    assert delivery.status == status
+    assert receiver.outcomes == []
+    assert state.values == synced  # nothing synced, nothing recorded
