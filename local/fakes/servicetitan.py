@@ -486,6 +486,11 @@ class ServiceTitanFake(Sandbox):
                 self._assign(appointment, technician_id)
             return appointment.id
 
+    def assign_technician(self, appointment_id: int, technician_id: int) -> None:
+        """One more technician on the appointment (a helper), without a webhook."""
+        with self._lock:
+            self._assign(self.appointments[appointment_id], technician_id)
+
     def add_shift(
         self, technician_id: int, start: datetime, end: datetime, shift_type: str = "Normal"
     ) -> int:

@@ -393,6 +393,25 @@ def test_a_move_to_another_technician_reassigns_the_appointment(
     assert assigned == [tenant.ben]
 
 
+def test_helpers_stay_when_the_technician_does_and_go_when_it_changes(
+    provider: ServiceTitanProvider, fake: ServiceTitanFake, tenant: Tenant
+) -> None:
+    helper = fake.add_technician("Hal Helper")
+    fake.assign_technician(tenant.a1, helper)
+
+    def assigned() -> list[int]:
+        return [a.technician_id for a in fake.assignments.values() if a.appointment_id == tenant.a1]
+
+    appointment = provider.get_appointment(BUSINESS, str(tenant.a1))
+    same = Opening(start=local(1, 14), end=local(1, 16), technician_id=str(tenant.ana))
+    moved = provider.move_appointment(appointment, same, "key-11")
+    assert (moved.technician_id, assigned()) == (str(tenant.ana), [tenant.ana, helper])
+
+    other = Opening(start=local(3, 9), end=local(3, 11), technician_id=str(tenant.ben))
+    moved = provider.move_appointment(moved, other, "key-12")
+    assert (moved.technician_id, assigned()) == (str(tenant.ben), [tenant.ben])
+
+
 def test_a_move_of_an_appointment_changed_elsewhere_is_refused_and_writes_nothing(
     provider: ServiceTitanProvider, fake: ServiceTitanFake, tenant: Tenant
 ) -> None:
@@ -701,6 +720,13 @@ def test_a_signed_webhook_that_is_not_an_event_is_unprocessable(
 
     with pytest.raises(Unprocessable):
         provider.parse_webhook(as_request(SignedWebhook(body, headers)))
+
+
+def test_a_signed_event_without_its_ids_is_unprocessable(
+    provider: ServiceTitanProvider, fake: ServiceTitanFake
+) -> None:
+    with pytest.raises(Unprocessable):
+        provider.parse_webhook(as_request(fake.webhook("Appointment.Rescheduled", {"x": 1})))
 
 
 def events_of(provider: ServiceTitanProvider, fake: ServiceTitanFake) -> list[tuple[str, str]]:

@@ -557,7 +557,8 @@ class ServiceTitanProvider:
                 self._path("jpm", f"appointments/{appointment_id}/reschedule"),
                 json_body=_reschedule_body(raw, opening),
             )
-        if current.technicians != [opening.technician_id]:
+        # Helpers stay when the technician does (the reschedule keeps assignments).
+        if current.technicians[:1] != [opening.technician_id]:
             self._assign(appointment_id, opening.technician_id, current.technicians)
         moved = self._read(appointment.id)[1].appointment
         if not (_times_match(moved, opening) and moved.technician_id == opening.technician_id):
@@ -569,7 +570,11 @@ class ServiceTitanProvider:
         return moved
 
     def _assign(self, appointment_id: int, technician_id: str, current: Sequence[str]) -> None:
-        """The chosen technician replaces everyone on the appointment (the visit moved)."""
+        """The chosen technician replaces everyone on the appointment.
+
+        Helpers were booked for the old technician's visit; left on, the first-assigned
+        (the technician the product schedules for) would no longer be the chosen one.
+        """
         new = int(_id(technician_id, "Technician"))
         if technician_id not in current:
             self._http.request(
@@ -634,19 +639,19 @@ class ServiceTitanProvider:
         """(appointment id, change) for each appointment the event is about."""
         if name in _UPDATED_EVENTS:
             key = "appointmentId" if "appointmentId" in data else "id"
-            return [(str(_int(data, key)), ProviderChange.UPDATED)]
+            return [(str(_event_int(data, key)), ProviderChange.UPDATED)]
         if name in _CANCELED_EVENTS:
-            return [(str(_int(data, "id")), ProviderChange.CANCELED)]
+            return [(str(_event_int(data, "id")), ProviderChange.CANCELED)]
         if name in _APPOINTMENT_HOLD_EVENTS:
             change = self._hold_change(data.get("reasonId"))
-            return [(str(_int(data, "id")), change)]
+            return [(str(_event_int(data, "id")), change)]
         if name in _JOB_CANCELED_EVENTS:
-            job_id = _int(data, "id")
+            job_id = _event_int(data, "id")
             change = self._cancel_change(job_id)
             return [(a, change) for a in self._job_appointments(job_id)]
         if name in _JOB_HOLD_EVENTS:
             change = self._hold_change(data.get("reasonId"))
-            return [(a, change) for a in self._job_appointments(_int(data, "id"))]
+            return [(a, change) for a in self._job_appointments(_event_int(data, "id"))]
         return []  # created, completed, dispatched...: nothing an open link cares about
 
     def _hold_change(self, reason_id: object) -> ProviderChange:
@@ -747,6 +752,13 @@ def _int(raw: Mapping[str, Any], key: str) -> int:
     value = raw.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProviderError(f"{PROVIDER} answered a record without a numeric {key}.")
+    return value
+
+
+def _event_int(data: Mapping[str, Any], key: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Unprocessable(f"The ServiceTitan webhook has no numeric {key}.")
     return value
 
 
