@@ -176,7 +176,7 @@ def writes(fake: ServiceTitanFake) -> list[tuple[str, str]]:
 # -- Customers ----------------------------------------------------------------------------------
 
 
-def test_search_by_name_answers_customers_with_e164_mobile_email_and_coordinates(
+def test_search_by_name_answers_customers_with_e164_mobile_email_and_service_location(
     provider: ServiceTitanProvider, tenant: Tenant
 ) -> None:
     found = provider.search_customers(BUSINESS, "casey")
@@ -188,7 +188,23 @@ def test_search_by_name_answers_customers_with_e164_mobile_email_and_coordinates
     assert casey.phone == "+12175550142"
     assert casey.email == "casey@example.com"
     assert casey.location is not None
-    assert (casey.location.lat, casey.location.lon) == (39.78, -89.65)
+    assert (casey.location.lat, casey.location.lon) == (39.781, -89.651)
+    assert casey.location.address.startswith("12 Elm St")
+
+
+def test_without_a_geocoded_service_location_the_billing_address_locates_the_customer(
+    provider: ServiceTitanProvider, fake: ServiceTitanFake
+) -> None:
+    erin = fake.add_customer("Erin Po", "2175550111", street="4 Birch Rd", lat=39.7, lon=-89.6)
+
+    location = provider.get_customer(BUSINESS, str(erin)).location
+
+    assert location is not None
+    assert (location.address.split(",")[0], location.lat, location.lon) == (
+        "4 Birch Rd",
+        39.7,
+        -89.6,
+    )
 
 
 def test_search_by_phone_matches_digits_whatever_the_formatting(

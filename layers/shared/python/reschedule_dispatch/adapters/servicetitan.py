@@ -79,7 +79,7 @@ SIGNATURE_HEADER = "X-ServiceTitan-Signature"
 PAGE_SIZE = 200
 MAX_PAGES = 50  # 10,000 records: more than one call of ours should ever need
 MAX_IDS = 50  # "Perform lookup by multiple IDs (maximum 50)"
-SEARCH_LIMIT = 20
+SEARCH_LIMIT = 10  # each match costs two more calls (contacts, locations)
 # Shifts this far ahead say which weekdays and hours a technician works.
 SHIFT_HORIZON_DAYS = 14
 # Nothing on a technician's day lasts longer, so whatever overlaps a window starts after
@@ -253,13 +253,17 @@ class ServiceTitanProvider:
         # A mobile number first: the link goes out by SMS.
         phones.sort(key=lambda c: c.get("type") != "MobilePhone")
         emails = [str(c["value"]) for c in contacts if c.get("type") == "Email" and c.get("value")]
+        # Where the customer is: their first service location with coordinates, else the
+        # billing address (jobs carry their own location; this one is the customer's own).
+        sites = self._list("crm", "locations", {"customerId": customer_id})
+        places = [_location(site.get("address")) for site in sites if site.get("active", True)]
         return Customer(
             id=str(customer_id),
             business_id=self._business_id,
             name=str(raw.get("name") or ""),
             phone=next((p for c in phones if (p := self._e164(c.get("value")))), ""),
             email=emails[0] if emails else None,
-            location=_location(raw.get("address")),
+            location=next((p for p in places if p), None) or _location(raw.get("address")),
         )
 
     def _e164(self, value: object) -> str | None:
