@@ -280,6 +280,14 @@ def test_get_customer_and_their_upcoming_appointments_across_calendars(provider)
         provider.get_customer(BUSINESS, "c-404")
 
 
+def test_a_customer_is_described_by_their_latest_appointment(provider, fake):
+    fake.change_event(
+        SAM, "appt3", {"extendedProperties": {"private": {"customer_phone": "+13125550111"}}}
+    )
+
+    assert provider.get_customer(BUSINESS, "c-1").phone == "+13125550111"
+
+
 # -- Moving ----------------------------------------------------------------------------------
 
 

@@ -241,6 +241,17 @@ def test_search_get_customer_and_upcoming_appointments(provider):
     ]
 
 
+def test_a_customer_is_described_by_their_latest_appointment(provider, fake):
+    event = fake.event(SAM, "appt3")
+    changed = [
+        {**p, "value": "+13125550111"} if p["id"] == property_id("customer_phone") else p
+        for p in event["singleValueExtendedProperties"]
+    ]
+    fake.change_event(SAM, "appt3", {"singleValueExtendedProperties": changed})
+
+    assert provider.get_customer(BUSINESS, "c-1").phone == "+13125550111"
+
+
 # -- Moving ----------------------------------------------------------------------------------
 
 

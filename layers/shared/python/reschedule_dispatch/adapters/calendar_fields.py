@@ -22,7 +22,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reschedule_dispatch.domain.errors import NotFound, ProviderError
-from reschedule_dispatch.domain.scheduling import Customer, Location, Technician, WorkingHours
+from reschedule_dispatch.domain.scheduling import (
+    Appointment,
+    Customer,
+    Location,
+    Technician,
+    WorkingHours,
+)
 
 CUSTOMER_ID = "customer_id"
 CUSTOMER_NAME = "customer_name"
@@ -126,6 +132,33 @@ class AppointmentFields(BaseModel):
             email=self.customer_email,
             location=self.location(address),
         )
+
+
+# A scheduled appointment and its customer, as one event describes them.
+Booking = tuple[Appointment, Customer]
+
+
+def search(bookings: Iterable[Booking], query: str) -> list[Customer]:
+    """The customers who match `query`, once each (as their first booking has them), by name."""
+    found: dict[str, Customer] = {}
+    for _, customer in bookings:
+        if matches(customer, query):
+            found.setdefault(customer.id, customer)
+    return sorted(found.values(), key=lambda c: c.name)
+
+
+def latest_customer(bookings: Iterable[Booking], customer_id: str) -> Customer:
+    """The customer as their latest appointment describes them; NotFound without one."""
+    theirs = [b for b in bookings if b[1].id == customer_id]
+    if not theirs:
+        raise NotFound("Customer not found.")
+    return max(theirs, key=lambda b: b[0].start.timestamp())[1]
+
+
+def upcoming(bookings: Iterable[Booking], customer_id: str, after: datetime) -> list[Appointment]:
+    """The customer's appointments that start after `after`, soonest first."""
+    found = [a for a, c in bookings if c.id == customer_id and a.start > after]
+    return sorted(found, key=lambda a: a.start.timestamp())
 
 
 def matches(customer: Customer, query: str) -> bool:

@@ -31,12 +31,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from reschedule_dispatch.adapters.calendar_fields import (
     MOVE_KEY,
     AppointmentFields,
+    Booking,
     CalendarTechnician,
     find_technician,
-    matches,
+    latest_customer,
     rfc3339,
     same_business,
+    search,
     unique_technicians,
+    upcoming,
 )
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.provider_http import OAuthTokens, ProviderHttp
@@ -153,31 +156,11 @@ class GoogleCalendarProvider:
             "timeMin": rfc3339(now),
             "timeMax": rfc3339(now + timedelta(days=self._config.search_days)),
         }
-        found: dict[str, Customer] = {}
-        for technician in self._config.technicians:
-            for event in self._list(technician, _ordered(window))[0]:
-                fields = _fields(event)
-                if fields is None:
-                    continue
-                customer = fields.customer(business_id, event.get("location", ""))
-                if matches(customer, query):
-                    found.setdefault(customer.id, customer)
-        return sorted(found.values(), key=lambda c: c.name)
+        return search(self._bookings(window), query)
 
     def get_customer(self, business_id: str, customer_id: str) -> Customer:
-        """The customer as their latest appointment's event describes them."""
         same_business(self._config.business_id, business_id)
-        latest: tuple[str, Customer] | None = None
-        for technician in self._config.technicians:
-            for event in self._list(technician, _ordered(_customer_filter(customer_id)))[0]:
-                fields = _fields(event)
-                if fields and event.get("status") != "cancelled":
-                    start = str(event.get("start", {}).get("dateTime", ""))
-                    if latest is None or start > latest[0]:
-                        latest = (start, fields.customer(business_id, event.get("location", "")))
-        if latest is None:
-            raise NotFound("Customer not found.")
-        return latest[1]
+        return latest_customer(self._bookings(_customer_filter(customer_id)), customer_id)
 
     # Appointments --------------------------------------------------------------------------
 
@@ -185,16 +168,8 @@ class GoogleCalendarProvider:
         self, business_id: str, customer_id: str, after: datetime
     ) -> Sequence[Appointment]:
         same_business(self._config.business_id, business_id)
-        query = _ordered({**_customer_filter(customer_id), "timeMin": rfc3339(after)})
-        found = [
-            appointment
-            for technician in self._config.technicians
-            for event in self._list(technician, query)[0]
-            if (appointment := self._appointment(event, technician)) is not None
-            and appointment.status == "scheduled"
-            and appointment.start > after
-        ]
-        return sorted(found, key=lambda a: a.start)
+        query = {**_customer_filter(customer_id), "timeMin": rfc3339(after)}
+        return upcoming(self._bookings(query), customer_id, after)
 
     def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
         same_business(self._config.business_id, business_id)
@@ -361,6 +336,18 @@ class GoogleCalendarProvider:
     def _technician(self, technician_id: str) -> GoogleTechnician:
         return find_technician(self._config.technicians, technician_id)
 
+    def _bookings(self, query: Mapping[str, str]) -> list[Booking]:
+        """The scheduled appointments the query finds in every technician's calendar."""
+        bookings = []
+        for technician in self._config.technicians:
+            for event in self._list(technician, _ordered(query))[0]:
+                appointment = self._appointment(event, technician)
+                fields = _fields(event)
+                if appointment and fields and appointment.status == "scheduled":
+                    customer = fields.customer(self._config.business_id, _address(event))
+                    bookings.append((appointment, customer))
+        return bookings
+
     def _list(
         self, technician: GoogleTechnician, query: Mapping[str, str]
     ) -> tuple[list[Event], Event]:
@@ -444,7 +431,7 @@ class GoogleCalendarProvider:
                 service=fields.service,
                 start=_time(event["start"], UTC),
                 end=_time(event["end"], UTC),
-                location=fields.location(event.get("location", "")),
+                location=fields.location(_address(event)),
                 status="canceled" if event.get("status") == "cancelled" else "scheduled",
                 version=_text(event, "etag"),
             )
@@ -485,6 +472,10 @@ def _customer_filter(customer_id: str) -> dict[str, str]:
 def _private(event: Event) -> Mapping[str, str]:
     properties = event.get("extendedProperties", {}).get("private", {})
     return properties if isinstance(properties, Mapping) else {}
+
+
+def _address(event: Event) -> str:
+    return str(event.get("location") or "")
 
 
 def _fields(event: Event) -> AppointmentFields | None:

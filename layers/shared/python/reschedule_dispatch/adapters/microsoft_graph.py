@@ -33,12 +33,15 @@ from reschedule_dispatch.adapters.calendar_fields import (
     FIELD_NAMES,
     MOVE_KEY,
     AppointmentFields,
+    Booking,
     CalendarTechnician,
     find_technician,
-    matches,
+    latest_customer,
     rfc3339,
     same_business,
+    search,
     unique_technicians,
+    upcoming,
 )
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.provider_http import OAuthTokens, ProviderHttp
@@ -190,30 +193,13 @@ class MicrosoftGraphProvider:
         if not query.strip():
             return []
         now = self._clock.now()
-        found: dict[str, Customer] = {}
-        for customer in self._customers(now, now + timedelta(days=self._config.search_days)):
-            if matches(customer, query):
-                found.setdefault(customer.id, customer)
-        return sorted(found.values(), key=lambda c: c.name)
+        return search(self._bookings(now, now + timedelta(days=self._config.search_days)), query)
 
     def get_customer(self, business_id: str, customer_id: str) -> Customer:
         """The customer as their latest appointment within `search_days` of today says."""
         same_business(self._config.business_id, business_id)
         now, days = self._clock.now(), timedelta(days=self._config.search_days)
-        known = [c for c in self._customers(now - days, now + days) if c.id == customer_id]
-        if not known:
-            raise NotFound("Customer not found.")
-        return known[-1]
-
-    def _customers(self, start: datetime, end: datetime) -> list[Customer]:
-        """The customers of the appointments in [start, end), in start order per technician."""
-        customers = []
-        for technician in self._config.technicians:
-            for event in self._calendar_view(technician, start, end):
-                fields = _fields(event)
-                if fields is not None and not event.get("isCancelled"):
-                    customers.append(fields.customer(self._config.business_id, _address(event)))
-        return customers
+        return latest_customer(self._bookings(now - days, now + days), customer_id)
 
     # Appointments --------------------------------------------------------------------------
 
@@ -223,16 +209,7 @@ class MicrosoftGraphProvider:
         """The customer's appointments starting after `after`, within `search_days`."""
         same_business(self._config.business_id, business_id)
         until = after + timedelta(days=self._config.search_days)
-        found = [
-            appointment
-            for technician in self._config.technicians
-            for event in self._calendar_view(technician, after, until)
-            if (appointment := self._appointment(event, technician)) is not None
-            and appointment.customer_id == customer_id
-            and appointment.status == "scheduled"
-            and appointment.start > after
-        ]
-        return sorted(found, key=lambda a: a.start)
+        return upcoming(self._bookings(after, until), customer_id, after)
 
     def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
         same_business(self._config.business_id, business_id)
@@ -360,6 +337,18 @@ class MicrosoftGraphProvider:
 
     def _technician(self, technician_id: str) -> GraphTechnician:
         return find_technician(self._config.technicians, technician_id)
+
+    def _bookings(self, start: datetime, end: datetime) -> list[Booking]:
+        """The scheduled appointments in [start, end) in every technician's calendar."""
+        bookings = []
+        for technician in self._config.technicians:
+            for event in self._calendar_view(technician, start, end):
+                appointment = self._appointment(event, technician)
+                fields = _fields(event)
+                if appointment and fields and appointment.status == "scheduled":
+                    customer = fields.customer(self._config.business_id, _address(event))
+                    bookings.append((appointment, customer))
+        return bookings
 
     def _calendar_view(
         self, technician: GraphTechnician, start: datetime, end: datetime
