@@ -22,6 +22,7 @@ from reschedule_dispatch.domain.errors import (
     ProviderUnauthorized,
     ProviderUnavailable,
 )
+from reschedule_dispatch.domain.ports import ProviderWebhooks, SchedulingProvider
 from reschedule_dispatch.domain.provider_events import ProviderChange
 from reschedule_dispatch.domain.scheduling import BlockedTime
 from reschedule_dispatch.domain.session import Opening
@@ -161,6 +162,12 @@ def provider(url: str, state: MemoryState) -> GoogleCalendarProvider:
 
 def opening(start: datetime, technician_id: str = "tech-alex", hours: int = 2) -> Opening:
     return Opening(start=start, end=start + timedelta(hours=hours), technician_id=technician_id)
+
+
+def _implements_the_ports(
+    provider: GoogleCalendarProvider,
+) -> tuple[SchedulingProvider, ProviderWebhooks]:
+    return provider, provider  # checked by mypy
 
 
 # -- Reading ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from reschedule_dispatch.domain.errors import (
     ProviderUnavailable,
     Unprocessable,
 )
+from reschedule_dispatch.domain.ports import ProviderWebhooks, SchedulingProvider
 from reschedule_dispatch.domain.provider_events import ProviderChange
 from reschedule_dispatch.domain.scheduling import WorkingHours
 from reschedule_dispatch.domain.session import Opening
@@ -167,6 +168,12 @@ def provider(url: str) -> MicrosoftGraphProvider:
 
 def opening(start: datetime, technician_id: str = "tech-alex") -> Opening:
     return Opening(start=start, end=start + timedelta(hours=2), technician_id=technician_id)
+
+
+def _implements_the_ports(
+    provider: MicrosoftGraphProvider,
+) -> tuple[SchedulingProvider, ProviderWebhooks]:
+    return provider, provider  # checked by mypy
 
 
 # -- Reading ---------------------------------------------------------------------------------
