@@ -437,3 +437,20 @@ def test_a_body_that_is_not_a_notification_is_rejected(receiver, hook_url):
 
     assert delivery.status == 401
     assert receiver.outcomes == []
+
+
+def test_a_redelivered_notification_keeps_its_event_id_for_deduplication(receiver, hook_url):
+    # Given notifications without Graph's optional id
+    deleted = {
+        "subscriptionId": "sub-1",
+        "changeType": "deleted",
+        "clientState": CLIENT_STATE,
+        "resourceData": {"id": "appt2"},
+    }
+    updated = {**deleted, "changeType": "updated", "resourceData": {"id": "appt1"}}
+
+    MicrosoftGraphFake.deliver_to(hook_url, [deleted, updated])
+    MicrosoftGraphFake.deliver_to(hook_url, [deleted])
+
+    first, second, again = receiver.events()
+    assert first.event_id == again.event_id != second.event_id

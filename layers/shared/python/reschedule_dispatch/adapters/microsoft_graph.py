@@ -318,13 +318,19 @@ class MicrosoftGraphProvider:
 
     def _event(self, notification: Mapping[str, Any]) -> ProviderEvent:
         data = notification.get("resourceData")
-        event_id = data.get("id") if isinstance(data, Mapping) else None
+        data = data if isinstance(data, Mapping) else {}
+        event_id = data.get("id")
         if not isinstance(event_id, str) or not event_id:
             raise ProviderError("A Graph change notification has no resourceData.id.")
         change_type = str(notification["changeType"])
-        etag = data.get("@odata.etag", "") if isinstance(data, Mapping) else ""
-        notification_id = notification.get("id") or (
-            f"{notification.get('subscriptionId')}:{change_type}:{event_id}:{etag}"
+        # Graph's notification id when it sends one; else what identifies this change.
+        notification_id = notification.get("id") or ":".join(
+            (
+                str(notification.get("subscriptionId")),
+                change_type,
+                event_id,
+                str(data.get("@odata.etag", "")),
+            )
         )
         return ProviderEvent(
             business_id=self._config.business_id,
