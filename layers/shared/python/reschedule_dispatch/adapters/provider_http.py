@@ -107,7 +107,8 @@ class OAuthTokens:
 
 
 def _lifetime(expires_in: object) -> float:
-    # expires_in is RECOMMENDED, not required (RFC 6749 §5.1); some send it as a string.
+    # expires_in is RECOMMENDED, not required (RFC 6749 §5.1), and some send a string;
+    # without one, an hour (the common lifetime) and a 401 refreshes it sooner if need be.
     try:
         seconds = float(expires_in)  # type: ignore[arg-type]
     except (TypeError, ValueError):
