@@ -114,6 +114,11 @@ def provision(template: Template, secret_values: dict[str, dict[str, str]]) -> N
     for logical_id in template.of_type("AWS::Scheduler::ScheduleGroup"):
         scheduler.create_schedule_group(Name=template.physical_name(logical_id))
 
+    # Dead-letter queues: each schedule names one, so its ARN must lead to a real queue.
+    sqs = boto3.client("sqs")
+    for logical_id in template.of_type("AWS::SQS::Queue"):
+        sqs.create_queue(QueueName=template.physical_name(logical_id))
+
     secret_by_name = {}
     for spec in template.functions().values():
         for variable, value in spec.environment.items():

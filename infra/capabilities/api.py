@@ -82,6 +82,7 @@ class Api(Construct):
                 "EXPIRE_FUNCTION_ARN": expiry.expire_function.function_arn,
                 "SCHEDULER_ROLE_ARN": expiry.scheduler_role.role_arn,
                 "SCHEDULE_GROUP_NAME": expiry.schedule_group_name,
+                "EXPIRY_DEAD_LETTER_QUEUE_ARN": expiry.dead_letter_queue.queue_arn,
                 "PUBLIC_BASE_URL": public_base_url,
             },
             timeout=Duration.seconds(20),

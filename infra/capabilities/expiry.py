@@ -2,6 +2,11 @@
 
 send_link creates ``session-{id}`` in the schedule group, targeting the expire function with
 the scheduler role; finalize deletes it when the session completes first.
+
+Scheduler invokes the function asynchronously, so an expiry can fail in two places, each with
+bounded retries: Scheduler's delivery (the RetryPolicy each schedule carries) and the function
+itself (its async invocation config). Either way the event ends in one dead-letter queue that
+an operator replays from (docs/infra.md, "Operations").
 """
 
 from __future__ import annotations
@@ -10,17 +15,26 @@ from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import nag
 from infra.lambda_factory import LambdaFactory
 
 SCHEDULE_GROUP_NAME = "reschedule-dispatch-links"
+# The expire function's own retries of a run that raised (Lambda allows at most 2), and how
+# long an event may wait for them; then it goes to the dead-letter queue.
+EXPIRE_RETRY_ATTEMPTS = 2
+EXPIRE_MAX_EVENT_AGE = Duration.hours(2)
+# SQS's longest: two weeks to notice the alarm, fix the cause and replay.
+DEAD_LETTER_RETENTION = Duration.days(14)
 
 
 class Expiry(Construct):
-    """The schedule group, the expire function and the role the scheduler invokes it with."""
+    """The schedule group, the expire function, the role the scheduler invokes it with, and
+    the dead-letter queue of the expiries that did not run."""
 
     def __init__(
         self,
@@ -49,6 +63,27 @@ class Expiry(Construct):
         app_table.grant_read_write_data(self.expire_function)
         nag.acknowledge_table_indexes(self.expire_function, app_table)
 
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        nag.acknowledge(
+            self.dead_letter_queue,
+            "SQS3",
+            "This queue is itself a dead-letter queue: of every expiry schedule (Scheduler's "
+            "DeadLetterConfig, set per schedule at run time) and of the expire function's async "
+            "invocations (on-failure destination). cdk-nag only recognizes queue redrive "
+            "policies and Lambda DeadLetterConfig as DLQ use.",
+        )
+        self.expire_function.configure_async_invoke(
+            retry_attempts=EXPIRE_RETRY_ATTEMPTS,
+            max_event_age=EXPIRE_MAX_EVENT_AGE,
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+        )
+
         self.scheduler_role = iam.Role(
             self,
             "SchedulerRole",
@@ -60,6 +95,9 @@ class Expiry(Construct):
         )
         self.expire_function.grant_invoke(self.scheduler_role)
         nag.acknowledge_function_versions(self.scheduler_role, self.expire_function)
+        # Scheduler delivers a schedule's dead-letter event with the schedule's role; sending
+        # is all it needs (grant_send_messages would add GetQueueUrl and GetQueueAttributes).
+        self.dead_letter_queue.grant(self.scheduler_role, "sqs:SendMessage")
 
     @property
     def schedules_arn(self) -> str:

@@ -31,6 +31,7 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "EXPIRE_FUNCTION_ARN",
         "SCHEDULER_ROLE_ARN",
         "SCHEDULE_GROUP_NAME",
+        "EXPIRY_DEAD_LETTER_QUEUE_ARN",
         "PUBLIC_BASE_URL",
     },
     ("functions/dispatcher_api", "handler.lambda_handler"): TABLES | {"PUBLIC_BASE_URL"},
@@ -510,10 +511,17 @@ def test_schedule_group_and_scheduler_role(synthesized):
         }
     ]
     expire = function_id(resources, "functions/expire", "handler.lambda_handler")
+    dead_letters = ref(
+        send_link["Properties"]["Environment"]["Variables"]["EXPIRY_DEAD_LETTER_QUEUE_ARN"]
+    )
     statements = role_statements(resources, role_id)
-    assert all_actions(statements) == {"lambda:InvokeFunction"}
+    # It invokes the expire function, and sends what it could not deliver to the DLQ
+    assert all_actions(statements) == {"lambda:InvokeFunction", "sqs:SendMessage"}
+    assert actions_on(statements, expire) == {"lambda:InvokeFunction"}
+    assert actions_on(statements, dead_letters) == {"sqs:SendMessage"}
     assert {ref(r) for s in statements for r in as_list(s["Resource"]) if "Fn::GetAtt" in r} == {
-        expire
+        expire,
+        dead_letters,
     }
 
 

@@ -166,6 +166,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 env["SCHEDULE_GROUP_NAME"],
                 env["EXPIRE_FUNCTION_ARN"],
                 env["SCHEDULER_ROLE_ARN"],
+                env["EXPIRY_DEAD_LETTER_QUEUE_ARN"],
             ),
             workflow=StepFunctionsConfirmWorkflow(
                 boto3.client("stepfunctions"), env["CONFIRM_STATE_MACHINE_ARN"]

@@ -5,7 +5,11 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from reschedule_dispatch.adapters.eventbridge_scheduler import schedule_name
+from reschedule_dispatch.adapters.eventbridge_scheduler import (
+    MAX_EVENT_AGE_SECONDS,
+    MAX_RETRY_ATTEMPTS,
+    schedule_name,
+)
 from reschedule_dispatch.domain.errors import MessagingUnavailable, NotFound, Unprocessable
 from reschedule_dispatch.domain.links import token_hash
 from reschedule_dispatch.domain.session import SessionStatus
@@ -44,6 +48,22 @@ def test_sending_a_link_stores_the_session_texts_it_and_schedules_expiry(world):
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert schedule["ActionAfterCompletion"] == "DELETE"
     assert schedule["Target"]["Arn"] == world.env["EXPIRE_FUNCTION_ARN"]
+
+    # And a failed delivery is retried, within bounds tighter than Scheduler's defaults (185
+    # attempts, 24 h), then lands in the expiry dead-letter queue the stack provisions
+    assert schedule["Target"]["RetryPolicy"] == {
+        "MaximumRetryAttempts": MAX_RETRY_ATTEMPTS,
+        "MaximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,
+    }
+    assert 0 < MAX_RETRY_ATTEMPTS < 185
+    assert 60 <= MAX_EVENT_AGE_SECONDS < 24 * 3600
+    dead_letter_arn = schedule["Target"]["DeadLetterConfig"]["Arn"]
+    assert dead_letter_arn == world.env["EXPIRY_DEAD_LETTER_QUEUE_ARN"]
+    queue_url = boto3.client("sqs").get_queue_url(QueueName=dead_letter_arn.rsplit(":", 1)[1])
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url["QueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]
+    assert attributes["QueueArn"] == dead_letter_arn
 
     # And the timeline says it was created and sent
     assert [e.type for e in world.sessions.timeline(session.id)] == ["created", "sent"]

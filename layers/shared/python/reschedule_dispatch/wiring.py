@@ -80,6 +80,7 @@ class SendLinkEnv(ProviderEnv, TwilioEnv):
     expire_function_arn: str
     scheduler_role_arn: str
     schedule_group_name: str
+    expiry_dead_letter_queue_arn: str
 
 
 class DispatcherEnv(ProviderEnv):
@@ -148,6 +149,7 @@ def send_link(env: SendLinkEnv | None = None) -> SendLink:
             env.schedule_group_name,
             env.expire_function_arn,
             env.scheduler_role_arn,
+            env.expiry_dead_letter_queue_arn,
         ),
         clock=SystemClock(),
     )
@@ -253,8 +255,8 @@ def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
 
 
 def _expiry_deleter(group_name: str) -> EventBridgeExpiryScheduler:
-    # Deleting a schedule needs only its name and group: no target or role.
-    return EventBridgeExpiryScheduler(boto3.client("scheduler"), group_name, "", "")
+    # Deleting a schedule needs only its name and group: no target, role or dead-letter queue.
+    return EventBridgeExpiryScheduler(boto3.client("scheduler"), group_name, "", "", "")
 
 
 def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
