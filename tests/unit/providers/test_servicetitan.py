@@ -32,6 +32,7 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
     WebhookRejected,
 )
+from reschedule_dispatch.domain.ports import ProviderWebhooks, SchedulingProvider
 from reschedule_dispatch.domain.provider_events import ProviderChange, WebhookRequest
 from reschedule_dispatch.domain.scheduling import Appointment, BlockedTime, WorkingHours
 from reschedule_dispatch.domain.session import Opening
@@ -167,6 +168,12 @@ def provider(
         timeout=5,
         clock=FixedClock(),
     )
+
+
+def _implements_the_ports(
+    provider: ServiceTitanProvider,
+) -> tuple[SchedulingProvider, ProviderWebhooks]:
+    return provider, provider  # checked by mypy
 
 
 def writes(fake: ServiceTitanFake) -> list[tuple[str, str]]:
