@@ -3,6 +3,9 @@
 Dispatcher routes answer JSON `{"message": ...}`; customer routes answer HTML pages. Either
 way a domain error becomes its status code with a message a person can act on, and anything
 unexpected becomes a plain 500 with no stack trace.
+
+The JSON error bodies are pydantic models, so the answers below and the OpenAPI document
+(`error_answers`, `dispatcher_route`; merged by local/openapi.py) are one shape.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import (
@@ -19,9 +22,13 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
-from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, UnauthorizedError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import ServiceError, UnauthorizedError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from pydantic import AwareDatetime, BaseModel, Field
 
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
@@ -38,6 +45,9 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
 )
 from reschedule_dispatch.web.pages import CONTENT_SECURITY_POLICY
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
     (NotFound, HTTPStatus.NOT_FOUND),
@@ -59,6 +69,95 @@ def status_for(error: DomainError) -> HTTPStatus:
     return HTTPStatus.BAD_REQUEST
 
 
+class ErrorBody(BaseModel):
+    """Every JSON error: a message a person can act on."""
+
+    message: str
+
+
+class ConflictBody(ErrorBody):
+    session_id: str | None = Field(
+        default=None, description="The session already in progress on the appointment."
+    )
+    next_allowed_at: AwareDatetime | None = Field(
+        default=None, description="When the customer's quiet hours end."
+    )
+
+
+class Problem(BaseModel):
+    loc: list[str | int] = Field(description='Where: e.g. ["body", "appointment_id"].')
+    msg: str
+    type: str
+
+
+class InvalidRequestBody(ErrorBody):
+    detail: list[Problem] | None = Field(
+        default=None,
+        description="What failed validation; absent when a business rule refused a valid request.",
+    )
+
+
+# The security scheme of dispatcher routes in the OpenAPI document (a Cognito ID token).
+DISPATCHER_SCHEME = "dispatcherToken"
+
+# Each error status this API answers: what it means here, and its body (the handlers below).
+ERROR_ANSWERS: dict[HTTPStatus, tuple[str, type[ErrorBody]]] = {
+    HTTPStatus.BAD_REQUEST: ("The request body is not valid JSON.", ErrorBody),
+    HTTPStatus.UNAUTHORIZED: ("No valid dispatcher token.", ErrorBody),
+    HTTPStatus.FORBIDDEN: (
+        "The request is not signed by its sender (X-Twilio-Signature); nothing is recorded.",
+        ErrorBody,
+    ),
+    HTTPStatus.NOT_FOUND: ("Not found in the caller's business.", ErrorBody),
+    HTTPStatus.CONFLICT: (
+        "Clashes with the current state. `session_id`: the session already in progress on "
+        "the appointment; `next_allowed_at`: the end of the customer's quiet hours.",
+        ConflictBody,
+    ),
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: ("The body is not JSON (Content-Type).", ErrorBody),
+    HTTPStatus.UNPROCESSABLE_ENTITY: (
+        "The request is not valid (`detail` says where), or a business rule refuses it "
+        "(`message` only). Nothing was changed.",
+        InvalidRequestBody,
+    ),
+    HTTPStatus.BAD_GATEWAY: (
+        "The scheduling provider refused our credentials: reconnect it.",
+        ErrorBody,
+    ),
+    HTTPStatus.SERVICE_UNAVAILABLE: (
+        "A provider (scheduling, SMS, the expiry scheduler) could not be reached; nothing "
+        "was changed. Try again.",
+        ErrorBody,
+    ),
+}
+
+
+def error_answers(*statuses: HTTPStatus) -> dict[int, OpenAPIResponse]:
+    """A route's documented errors (`responses=`), 422 always: validation runs on every route."""
+    answers: dict[int, OpenAPIResponse] = {}
+    for status in sorted({HTTPStatus.UNPROCESSABLE_ENTITY, *statuses}):
+        description, body = ERROR_ANSWERS[status]
+        answers[status] = {
+            "description": description,
+            "content": {content_types.APPLICATION_JSON: {"model": body}},
+        }
+    return answers
+
+
+def dispatcher_route(*errors: HTTPStatus, success: HTTPStatus = HTTPStatus.OK) -> dict[str, Any]:
+    """A dispatcher route decorator's OpenAPI options: the bearer token and every answer.
+
+    The success answer's schema comes from the route's return annotation; 401 (no or a bad
+    token) applies to all. (400 and 415 apply to every route with a body: local/openapi.py.)
+    """
+    statuses = {HTTPStatus.UNAUTHORIZED, *errors}
+    return {
+        "tags": ["Dispatcher"],
+        "security": [{DISPATCHER_SCHEME: []}],
+        "responses": {success: {"description": success.phrase}, **error_answers(*statuses)},
+    }
+
+
 def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     """JSON API (console, webhooks), with request validation (422 with details on bad input)."""
     # The console is served from another origin; bearer tokens, no cookies, so any origin.
@@ -70,47 +169,43 @@ def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
         problems = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            Problem(loc=list(e.get("loc", ())), msg=e.get("msg", ""), type=e.get("type", ""))
             for e in error.errors()
         ]
-        if any(p["type"] == "json_invalid" for p in problems):
+        if any(p.type == "json_invalid" for p in problems):
             return _json(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON.")
-        return Response(
-            status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
-            content_type=content_types.APPLICATION_JSON,
-            body={"message": "The request is not valid.", "detail": problems},
+        return _error(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            InvalidRequestBody(message="The request is not valid.", detail=problems),
         )
 
     @app.exception_handler(DomainError)
-    def _domain_error(error: DomainError) -> Response[dict[str, str]]:
+    def _domain_error(error: DomainError) -> Response[dict[str, Any]]:
         return _json(status_for(error), str(error))
 
     @app.exception_handler(QuietHours)
-    def _quiet(error: QuietHours) -> Response[dict[str, str]]:
-        return Response(
-            status_code=HTTPStatus.CONFLICT,
-            content_type=content_types.APPLICATION_JSON,
-            body={"message": str(error), "next_allowed_at": error.next_allowed_at.isoformat()},
-        )
+    def _quiet(error: QuietHours) -> Response[dict[str, Any]]:
+        body = ConflictBody(message=str(error), next_allowed_at=error.next_allowed_at)
+        return _error(HTTPStatus.CONFLICT, body)
 
     @app.exception_handler(SessionAlreadyOpen)
-    def _already_open(error: SessionAlreadyOpen) -> Response[dict[str, str]]:
-        return Response(
-            status_code=HTTPStatus.CONFLICT,
-            content_type=content_types.APPLICATION_JSON,
-            body={"message": str(error), "session_id": error.session_id},
+    def _already_open(error: SessionAlreadyOpen) -> Response[dict[str, Any]]:
+        return _error(
+            HTTPStatus.CONFLICT, ConflictBody(message=str(error), session_id=error.session_id)
         )
 
-    @app.exception_handler(UnauthorizedError)
-    def _unauthorized(error: UnauthorizedError) -> Response[dict[str, str]]:
-        return _json(HTTPStatus.UNAUTHORIZED, str(error.msg))
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+        return _json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json.")
 
-    @app.exception_handler(ForbiddenError)
-    def _forbidden(error: ForbiddenError) -> Response[dict[str, str]]:
-        return _json(HTTPStatus.FORBIDDEN, str(error.msg))
+    # Powertools' own: 401, 403, and 404 when no route matches (a path parameter with
+    # characters its router does not accept).
+    @app.exception_handler(ServiceError)
+    def _service_error(error: ServiceError) -> Response[dict[str, Any]]:
+        return _json(HTTPStatus(error.status_code), str(error.msg))
 
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response[dict[str, str]]:
+    def _unexpected(error: Exception) -> Response[dict[str, Any]]:
         logger.exception("unexpected error")
         return _json(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side.")
 
@@ -172,12 +267,16 @@ def html_response(
     )
 
 
-def _json(status: HTTPStatus, message: str) -> Response[dict[str, str]]:
+def _error(status: HTTPStatus, body: ErrorBody) -> Response[dict[str, Any]]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body={"message": message},
+        body=body.model_dump(mode="json", exclude_none=True),
     )
+
+
+def _json(status: HTTPStatus, message: str) -> Response[dict[str, Any]]:
+    return _error(status, ErrorBody(message=message))
 
 
 @dataclass(frozen=True)
