@@ -17,7 +17,7 @@ TEST_ARGS ?=
 export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install dev test lint format synth cfn-lint test-unit bench clean chromium screenshots
+.PHONY: help install dev test lint format synth cfn-lint test-unit bench clean chromium screenshots openapi
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ test-unit: install ## Unit tests only (no synth needed)
 
 bench: install ## Performance budgets: the openings engine (see docs/openings.md)
 	$(PY) bench/bench_openings.py
+
+openapi: install ## Regenerate docs/openapi.json from the API handlers (a unit test fails when it is stale)
+	$(PY) -m local.openapi
 
 dev: synth ## Run the whole product locally on http://127.0.0.1:$(PORT) (SEED=file.json for other data)
 	PORT=$(PORT) SEED=$(SEED) $(PY) -m local

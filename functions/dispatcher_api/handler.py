@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -11,7 +12,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.api.http import current_dispatcher, json_resolver, public_base_url
+from reschedule_dispatch.api.http import (
+    current_dispatcher,
+    dispatcher_route,
+    json_resolver,
+    public_base_url,
+)
 from reschedule_dispatch.api.models import (
     BusinessOut,
     CustomerOut,
@@ -32,6 +38,9 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = json_resolver(logger)
+
+# What a route that asks the scheduling provider may also answer.
+PROVIDER_ERRORS = (HTTPStatus.NOT_FOUND, HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE)
 
 
 @cache
@@ -64,7 +73,7 @@ def _preview_message() -> PreviewMessage:
     return wiring.preview_message(_env())
 
 
-@app.get("/api/me")
+@app.get("/api/me", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def me() -> MeOut:
     dispatcher = current_dispatcher(app.current_event)
     business = _get_business()(dispatcher.business_id)
@@ -76,7 +85,7 @@ def me() -> MeOut:
     )
 
 
-@app.post("/api/messages/preview")
+@app.post("/api/messages/preview", **dispatcher_route(*PROVIDER_ERRORS))
 def preview_message(request: Annotated[PreviewRequest, Body()]) -> PreviewOut:
     dispatcher = current_dispatcher(app.current_event)
     preview = _preview_message()(
@@ -94,7 +103,7 @@ def _appointment_openings() -> AppointmentOpeningsQuery:
     return wiring.appointment_openings()
 
 
-@app.get("/api/appointments/<appointment_id>/openings")
+@app.get("/api/appointments/<appointment_id>/openings", **dispatcher_route(*PROVIDER_ERRORS))
 def appointment_openings(
     appointment_id: Annotated[str, Path(min_length=1, max_length=128)],
     explain: Annotated[
@@ -108,7 +117,7 @@ def appointment_openings(
     return OpeningsOut.of(business, found, explain)
 
 
-@app.get("/api/customers")
+@app.get("/api/customers", **dispatcher_route(*PROVIDER_ERRORS))
 def search_customers(
     q: Annotated[str, Query(min_length=1, max_length=100, description="Name or phone")],
 ) -> list[CustomerOut]:
@@ -116,14 +125,14 @@ def search_customers(
     return [CustomerOut.of(found) for found in _search_customers()(dispatcher.business_id, q)]
 
 
-@app.get("/api/sessions/<session_id>")
+@app.get("/api/sessions/<session_id>", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def get_session(session_id: Annotated[str, Path(min_length=1, max_length=64)]) -> SessionOut:
     dispatcher = current_dispatcher(app.current_event)
     session, timeline = _get_session()(dispatcher.business_id, session_id)
     return SessionOut.of(session, timeline)
 
 
-@app.get("/api/sessions")
+@app.get("/api/sessions", **dispatcher_route())
 def list_sessions(
     view: Annotated[Literal["in_progress", "history"], Query()] = "in_progress",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,

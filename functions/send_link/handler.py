@@ -14,7 +14,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.api.http import current_dispatcher, json_resolver, public_base_url
+from reschedule_dispatch.api.http import (
+    current_dispatcher,
+    dispatcher_route,
+    json_resolver,
+    public_base_url,
+)
 from reschedule_dispatch.api.models import CreateSessionRequest, SessionCreated
 from reschedule_dispatch.services.send_link import SendLink
 
@@ -34,7 +39,16 @@ def _send_link() -> SendLink:
     return wiring.send_link(_env())
 
 
-@app.post("/api/sessions")
+@app.post(
+    "/api/sessions",
+    **dispatcher_route(
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
+        HTTPStatus.BAD_GATEWAY,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        success=HTTPStatus.CREATED,
+    ),
+)
 def create_session(
     request: Annotated[CreateSessionRequest, Body()],
 ) -> Response[SessionCreated]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -12,7 +13,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.api.http import current_dispatcher, json_resolver, public_base_url
+from reschedule_dispatch.api.http import (
+    current_dispatcher,
+    dispatcher_route,
+    json_resolver,
+    public_base_url,
+)
 from reschedule_dispatch.api.models import SessionOut
 from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
 
@@ -21,6 +27,8 @@ tracer = Tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 
+# Not this business's session; closed or being confirmed; Twilio or the scheduler unreachable.
+ACTION_ERRORS = (HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, HTTPStatus.SERVICE_UNAVAILABLE)
 SessionId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -39,7 +47,7 @@ def _cancel_session() -> CancelSession:
     return wiring.cancel_session(_env())
 
 
-@app.post("/api/sessions/<session_id>/resend")
+@app.post("/api/sessions/<session_id>/resend", **dispatcher_route(*ACTION_ERRORS))
 def resend(session_id: SessionId) -> SessionOut:
     dispatcher = current_dispatcher(app.current_event)
     session, timeline = _resend_link()(
@@ -52,7 +60,7 @@ def resend(session_id: SessionId) -> SessionOut:
     return SessionOut.of(session, timeline)
 
 
-@app.post("/api/sessions/<session_id>/cancel")
+@app.post("/api/sessions/<session_id>/cancel", **dispatcher_route(*ACTION_ERRORS))
 def cancel(session_id: SessionId) -> SessionOut:
     dispatcher = current_dispatcher(app.current_event)
     session, timeline = _cancel_session()(dispatcher.business_id, dispatcher.email, session_id)

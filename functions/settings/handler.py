@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -11,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.api.http import current_dispatcher, json_resolver
+from reschedule_dispatch.api.http import current_dispatcher, dispatcher_route, json_resolver
 from reschedule_dispatch.api.models import SettingsBody
 from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
 
@@ -31,13 +32,13 @@ def _update_settings() -> UpdateSettings:
     return wiring.update_settings()
 
 
-@app.get("/api/settings")
+@app.get("/api/settings", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def get_settings() -> SettingsBody:
     dispatcher = current_dispatcher(app.current_event)
     return SettingsBody.of(_get_business()(dispatcher.business_id).settings)
 
 
-@app.put("/api/settings")
+@app.put("/api/settings", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def put_settings(body: Annotated[SettingsBody, Body()]) -> SettingsBody:
     dispatcher = current_dispatcher(app.current_event)
     saved = _update_settings()(dispatcher.business_id, body.model_dump())

@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.api.http import json_resolver, public_base_url
+from reschedule_dispatch.api.http import error_answers, json_resolver, public_base_url
 from reschedule_dispatch.domain.errors import Unprocessable
 from reschedule_dispatch.services.lifecycle import RecordDelivery
 from reschedule_dispatch.services.messaging import InboundMessage
@@ -30,6 +30,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = json_resolver(logger)
+WEBHOOKS = ["Webhooks"]
 
 
 @cache
@@ -64,7 +65,19 @@ def _verified_form() -> dict[str, str]:
     return params
 
 
-@app.post("/webhooks/twilio/status")
+@app.post(
+    "/webhooks/twilio/status",
+    tags=WEBHOOKS,
+    description="Twilio's message status callback, form-encoded (MessageSid, MessageStatus, "
+    "ErrorCode) and signed.",
+    responses={
+        HTTPStatus.NO_CONTENT: {
+            "description": "Recorded, or ignored as late or a duplicate.",
+            "content": {},
+        },
+        **error_answers(HTTPStatus.FORBIDDEN),
+    },
+)
 def delivery_status() -> Response[str]:
     form = _verified_form()
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
@@ -75,7 +88,18 @@ def delivery_status() -> Response[str]:
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 
-@app.post("/webhooks/twilio/inbound")
+@app.post(
+    "/webhooks/twilio/inbound",
+    tags=WEBHOOKS,
+    description="A text to a business number, form-encoded (From, To, Body) and signed.",
+    responses={
+        HTTPStatus.OK: {
+            "description": "TwiML: the reply to text back, if any.",
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        },
+        **error_answers(HTTPStatus.FORBIDDEN),
+    },
+)
 def inbound() -> Response[str]:
     form = _verified_form()
     sender, to = form.get("From", ""), form.get("To", "")
