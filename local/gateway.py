@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.dev_auth import DevTokens
 from local.lambda_runtime import FunctionError, LocalLambdaRuntime
+from local.openapi import openapi_json
 from local.provider_faults import FaultPlan, FaultRule
 from local.template import Route
 from local.twilio_sandbox import TwilioSandbox
@@ -57,6 +59,40 @@ CONSOLE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
+}
+
+
+# The API's OpenAPI document (generated from the handlers' resolvers) and Swagger UI for it,
+# vendored from npm (swagger-ui-dist): the page loads nothing from any other host.
+SWAGGER_UI_DIR = Path(__file__).resolve().parents[1] / "node_modules" / "swagger-ui-dist"
+SWAGGER_UI_FILES = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
+SWAGGER_UI_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8>"
+    "<meta name=viewport content='width=device-width, initial-scale=1'>"
+    "<title>Reschedule Dispatch API</title>"
+    "<link rel=icon href=/docs/favicon-32x32.png>"
+    "<link rel=stylesheet href=/docs/swagger-ui.css>"
+    "<div id=swagger-ui></div>"
+    "<script src=/docs/swagger-ui-bundle.js></script>"
+    "<script src=/docs/start.js></script>"
+)
+# No validator badge: it would send the document to a third-party host.
+SWAGGER_UI_START = (
+    'window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", '
+    "validatorUrl: null, deepLinking: true});\n"
+)
+SWAGGER_UI_HEADERS = {
+    **CONSOLE_HEADERS,
+    # Swagger UI sets inline styles; everything else only from here.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    ),
 }
 
 
@@ -104,6 +140,12 @@ class LocalGateway:
             return self._index(request)
         if request.path == "/console" or request.path.startswith("/console/"):
             return _console(request)
+        if request.path == "/openapi.json" and request.method in ("GET", "HEAD"):
+            response = Response(_openapi_json(), mimetype="application/json")
+            response.headers["Cache-Control"] = "no-cache"
+            return response
+        if request.path == "/docs" or request.path.startswith("/docs/"):
+            return _swagger_ui(request)
         for route in self._routes:
             match = route.pattern.match(request.path)
             if match and route.method in (request.method, "ANY"):
@@ -145,6 +187,7 @@ class LocalGateway:
             ("Dispatcher console", f"{base}/console/"),
             ("Phone inboxes (the Twilio sandbox)", f"{base}/dev/phone"),
             ("A dispatcher token", f"{base}/dev/token?dispatcher=dana@northside.example"),
+            ("API reference (Swagger UI)", f"{base}/docs"),
             ("Health", f"{base}/health"),
         ]
         items = "".join(f'<li><a href="{escape(u)}">{escape(t)}</a></li>' for t, u in links)
@@ -210,6 +253,43 @@ def _console(request: Request) -> Response:
     return response
 
 
+@cache
+def _openapi_json() -> str:
+    """Generated once, on first request: the handlers are imported by then (cold start)."""
+    return openapi_json()
+
+
+def _swagger_ui(request: Request) -> Response:
+    """/docs: Swagger UI's page, its start script and its files from node_modules."""
+    if request.method not in ("GET", "HEAD"):
+        return Response("Method Not Allowed", status=405, headers={"Allow": "GET, HEAD"})
+    name = request.path.removeprefix("/docs").removeprefix("/")
+    if name == "":
+        response = Response(SWAGGER_UI_PAGE, mimetype="text/html")
+    elif name == "start.js":
+        response = Response(SWAGGER_UI_START, mimetype="text/javascript")
+    elif name in SWAGGER_UI_FILES and (SWAGGER_UI_DIR / name).is_file():
+        response = send_file(
+            SWAGGER_UI_DIR / name,
+            request.environ,
+            mimetype=SWAGGER_UI_FILES[name],
+            max_age=0,
+            conditional=True,
+            etag=True,
+        )
+    elif name in SWAGGER_UI_FILES:
+        return Response(
+            "Swagger UI is not installed: run `make install` (npm ci).",
+            status=404,
+            mimetype="text/plain",
+        )
+    else:
+        return Response("Not Found", status=404, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers.update(SWAGGER_UI_HEADERS)
+    return response
+
+
 def proxy_event(
     route: Route, path_parameters: dict[str, str], request: Request, claims: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -255,7 +335,9 @@ def proxy_event(
         "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": request_context,
-        "body": (raw.decode("utf-8") if is_text else base64.b64encode(raw).decode())
+        # A text payload travels as a UTF-8 string: bytes that are not UTF-8 cannot crash the
+        # gateway; the function sees replacement characters (and answers 400, not JSON).
+        "body": (raw.decode("utf-8", "replace") if is_text else base64.b64encode(raw).decode())
         if raw
         else None,
         "isBase64Encoded": not is_text,
