@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -27,8 +27,8 @@ from local.dev_auth import DevTokens
 from local.lambda_runtime import FunctionError, LocalLambdaRuntime
 from local.openapi import openapi_json
 from local.provider_faults import FaultPlan, FaultRule
+from local.sandbox_base import Sandbox
 from local.template import Route
-from local.twilio_sandbox import TwilioSandbox
 
 logger = logging.getLogger("local.gateway")
 
@@ -106,13 +106,13 @@ class LocalGateway:
         routes: list[Route],
         runtime: LocalLambdaRuntime,
         tokens: DevTokens,
-        sandbox: TwilioSandbox,
+        sandboxes: Sequence[Sandbox],
         faults: FaultPlan | None = None,
     ) -> None:
         self._routes = routes
         self._runtime = runtime
         self._tokens = tokens
-        self._sandbox = sandbox
+        self._sandboxes = sandboxes
         self._faults = faults or FaultPlan()
         self.ready = threading.Event()
 
@@ -120,8 +120,9 @@ class LocalGateway:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if self._sandbox.handles(path):
-            return self._sandbox(environ, start_response)
+        for sandbox in self._sandboxes:  # Twilio, SendGrid, Slack: as separate hosts would be
+            if sandbox.handles(path):
+                return sandbox(environ, start_response)
         request = Request(environ)
         return self._respond(request)(environ, start_response)
 
@@ -186,6 +187,8 @@ class LocalGateway:
         links = [
             ("Dispatcher console", f"{base}/console/"),
             ("Phone inboxes (the Twilio sandbox)", f"{base}/dev/phone"),
+            ("Mailboxes (the SendGrid sandbox)", f"{base}/dev/inbox"),
+            ("Staff channel (the Slack sandbox)", f"{base}/dev/slack/page"),
             ("A dispatcher token", f"{base}/dev/token?dispatcher=dana@northside.example"),
             ("API reference (Swagger UI)", f"{base}/docs"),
             ("Health", f"{base}/health"),

@@ -139,7 +139,7 @@ class LocalStack:
                 f"  Dispatcher console:          {self.url}/console/",
                 f"  Phone inboxes (SMS sandbox): {self.url}/dev/phone",
                 f"  Mailboxes (email sandbox):   {self.url}/dev/inbox",
-                f"  Staff channel (Slack):       {self.url}/dev/slack",
+                f"  Staff channel (Slack):       {self.url}/dev/slack/page",
                 f"  Dispatcher token:            curl '{self.url}/dev/token?dispatcher=<email>'",
                 f"  Seeded dispatchers:          {dispatchers}",
                 f"  API:                          {self.url}/api/customers?q=<name or phone> "

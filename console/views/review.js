@@ -238,7 +238,7 @@ export function openReview(customer, appointment, trigger) {
   }
 
   // --- sending ----------------------------------------------------------------------------
-  async function submit() {
+  async function submit({ whenAllowed = false } = {}) {
     if (state.sending) return;
     const text = textarea.value.trim();
     if (!text && !state.template) {
@@ -269,13 +269,17 @@ export function openReview(customer, appointment, trigger) {
       language: state.language,
       channels: ["sms", "email"].filter((c) => state.channels.has(c)),
     };
+    if (whenAllowed) body.send_when_allowed = true;
     // Only an edited text is sent: otherwise the API renders the template itself.
     if (textarea.value !== state.template) body.message = textarea.value;
     try {
       const created = await store.api.post("/api/sessions", body);
       drawer.close();
       const problems = created.problems?.length ? ` ${created.problems.join(" ")}` : "";
-      toast(`Link sent to ${customer.name}. It expires ${formatDateTime(created.expires_at)}.${problems}`, {
+      const what = created.scheduled_for
+        ? `Link to ${customer.name} scheduled for ${formatDateTime(created.scheduled_for)}, when their quiet hours end.`
+        : `Link sent to ${customer.name}. It expires ${formatDateTime(created.expires_at)}.`;
+      toast(`${what}${problems}`, {
         tone: problems ? "warning" : "success",
         action: { label: "View timeline", run: () => openSession(created.id) },
       });
@@ -284,6 +288,14 @@ export function openReview(customer, appointment, trigger) {
       const sessionId = failure.body?.session_id;
       const details = (failure.detail || []).map((d) => d.msg).filter(Boolean);
       show(error, failure.message + (details.length && !failure.message.includes(details[0]) ? ` ${details.join(" ")}` : ""));
+      const nextAllowed = failure.body?.next_allowed_at;
+      if (nextAllowed) {
+        error.append(
+          " ",
+          h("button", { type: "button", class: "button link", onclick: () => submit({ whenAllowed: true }) },
+            `Send it ${formatDateTime(nextAllowed)} instead`),
+        );
+      }
       if (sessionId) {
         error.append(
           " ",

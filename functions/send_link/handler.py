@@ -1,4 +1,8 @@
-"""POST /api/sessions: a dispatcher texts a customer a reschedule link."""
+"""POST /api/sessions: a dispatcher texts (or emails) a customer a reschedule link.
+
+The same function sends the links it scheduled past the customer's quiet hours: EventBridge
+Scheduler invokes it with `{"scheduled_send": {...}}` when they end.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import (
@@ -35,8 +40,8 @@ def _env() -> wiring.SendLinkEnv:
 
 
 @cache
-def _send_link() -> SendLink:
-    return wiring.send_link(_env())
+def _send_link(own_arn: str) -> SendLink:
+    return wiring.send_link(_env(), own_arn)
 
 
 @app.post(
@@ -53,15 +58,18 @@ def create_session(
     request: Annotated[CreateSessionRequest, Body()],
 ) -> Response[SessionCreated]:
     dispatcher = current_dispatcher(app.current_event)
-    sent = _send_link()(
+    sent = _send_link(app.lambda_context.invoked_function_arn)(
         business_id=dispatcher.business_id,
         dispatcher=dispatcher.email,
         appointment_id=request.appointment_id,
         message=request.message,
         public_base_url=public_base_url(app.current_event, _env().public_base_url),
         language=request.language,
+        channels=request.channels,
+        send_when_allowed=request.send_when_allowed,
     )
-    metrics.add_metric(name="LinksSent", unit=MetricUnit.Count, value=1)
+    if sent.link:
+        metrics.add_metric(name="LinksSent", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=HTTPStatus.CREATED,
         content_type=content_types.APPLICATION_JSON,
@@ -70,6 +78,9 @@ def create_session(
             status=sent.session.status.value,
             link=sent.link,
             expires_at=sent.session.expires_at,
+            channels=list(sent.session.channels),
+            problems=sent.problems,
+            scheduled_for=sent.session.scheduled_for,
         ),
     )
 
@@ -78,4 +89,19 @@ def create_session(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "scheduled_send" in event:
+        scheduled = ScheduledSend.model_validate(event["scheduled_send"])
+        status = _send_link(context.invoked_function_arn).send_scheduled(
+            scheduled.session_id, scheduled.public_base_url
+        )
+        if status.value == "link_sent":
+            metrics.add_metric(name="LinksSent", unit=MetricUnit.Count, value=1)
+        return {"session_id": scheduled.session_id, "status": status.value}
     return app.resolve(event, context)
+
+
+class ScheduledSend(BaseModel):
+    """What a send schedule carries (adapters/eventbridge_scheduler.py)."""
+
+    session_id: str = Field(min_length=1, max_length=64)
+    public_base_url: str

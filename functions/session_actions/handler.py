@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,7 +19,7 @@ from reschedule_dispatch.api.http import (
     json_resolver,
     public_base_url,
 )
-from reschedule_dispatch.api.models import SessionOut
+from reschedule_dispatch.api.models import CancelRequest, SessionOut
 from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
 
 logger = Logger()
@@ -61,9 +61,16 @@ def resend(session_id: SessionId) -> SessionOut:
 
 
 @app.post("/api/sessions/<session_id>/cancel", **dispatcher_route(*ACTION_ERRORS))
-def cancel(session_id: SessionId) -> SessionOut:
+def cancel(
+    session_id: SessionId, request: Annotated[CancelRequest | None, Body()] = None
+) -> SessionOut:
     dispatcher = current_dispatcher(app.current_event)
-    session, timeline = _cancel_session()(dispatcher.business_id, dispatcher.email, session_id)
+    session, timeline = _cancel_session()(
+        dispatcher.business_id,
+        dispatcher.email,
+        session_id,
+        notify_customer=bool(request and request.notify_customer),
+    )
     metrics.add_metric(name="SessionsCanceled", unit=MetricUnit.Count, value=1)
     return SessionOut.of(session, timeline)
 

@@ -91,6 +91,9 @@ class Api(Construct):
         provider_table.grant_read_data(self.send_link_function)
         twilio_secret.grant_read(self.send_link_function)
         expiry.grant_create_schedules(self.send_link_function)
+        # A link held back by quiet hours is sent by this same function when they end.
+        self.send_link_function.grant_invoke(expiry.scheduler_role)
+        nag.acknowledge_function_versions(expiry.scheduler_role, self.send_link_function)
 
         self.session_actions_function = functions.function(
             self,

@@ -35,7 +35,8 @@ class Messaging(Construct):
             self.sendgrid_secret.grant_read(function)
 
     def use_slack(self, *functions: lambda_.Function, console_url: str) -> None:
-        """These functions may tell staff in Slack, linking to the console."""
+        """These functions may tell staff in Slack, linking to the console when its URL is
+        known at synth time (context `consoleUrl`)."""
         for function in functions:
             function.add_environment("SLACK_SECRET_ARN", self.slack_secret.secret_arn)
             function.add_environment("CONSOLE_URL", console_url)

@@ -28,7 +28,11 @@ def _demo_seed_without_quiet_hours(folder: Path) -> Path:
     """
     seed = demo_seed(datetime.now(UTC).date())
     for business in seed["businesses"]:
-        business["settings"] = {"quiet_hours_start": None, "quiet_hours_end": None}
+        business["settings"] = {
+            **business.get("settings", {}),
+            "quiet_hours_start": None,
+            "quiet_hours_end": None,
+        }
     path = folder / "seed.json"
     path.write_text(json.dumps(seed))
     return path

@@ -33,6 +33,7 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "SCHEDULE_GROUP_NAME",
         "EXPIRY_DEAD_LETTER_QUEUE_ARN",
         "PUBLIC_BASE_URL",
+        "SENDGRID_SECRET_ARN",
     },
     ("functions/dispatcher_api", "handler.lambda_handler"): TABLES | {"PUBLIC_BASE_URL"},
     ("functions/portal", "handler.lambda_handler"): TABLES | {"CONFIRM_STATE_MACHINE_ARN"},
@@ -50,8 +51,14 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "APP_TABLE_NAME",
         "SCHEDULE_GROUP_NAME",
         "TWILIO_SECRET_ARN",
+        "SLACK_SECRET_ARN",
+        "CONSOLE_URL",
     },
-    ("functions/confirm", "compensate.lambda_handler"): {"APP_TABLE_NAME"},
+    ("functions/confirm", "compensate.lambda_handler"): {
+        "APP_TABLE_NAME",
+        "SLACK_SECRET_ARN",
+        "CONSOLE_URL",
+    },
     ("functions/expire", "handler.lambda_handler"): {"APP_TABLE_NAME"},
     ("functions/webhooks", "handler.lambda_handler"): {
         "APP_TABLE_NAME",
@@ -515,12 +522,16 @@ def test_schedule_group_and_scheduler_role(synthesized):
         send_link["Properties"]["Environment"]["Variables"]["EXPIRY_DEAD_LETTER_QUEUE_ARN"]
     )
     statements = role_statements(resources, role_id)
-    # It invokes the expire function, and sends what it could not deliver to the DLQ
+    # It invokes the expire function, and send_link for the links held past quiet hours,
+    # and sends what it could not deliver to the DLQ
+    send_link_id = function_id(resources, "functions/send_link", "handler.lambda_handler")
     assert all_actions(statements) == {"lambda:InvokeFunction", "sqs:SendMessage"}
     assert actions_on(statements, expire) == {"lambda:InvokeFunction"}
+    assert actions_on(statements, send_link_id) == {"lambda:InvokeFunction"}
     assert actions_on(statements, dead_letters) == {"sqs:SendMessage"}
     assert {ref(r) for s in statements for r in as_list(s["Resource"]) if "Fn::GetAtt" in r} == {
         expire,
+        send_link_id,
         dead_letters,
     }
 
@@ -586,21 +597,49 @@ def test_portal_starts_the_confirm_workflow(synthesized):
     assert starters == [("functions/portal", "handler.lambda_handler")]
 
 
-def test_only_twilio_users_read_the_secret(synthesized):
+def messaging_secret(resources: dict, vendor: str) -> tuple[str, dict]:
+    """The Messaging construct's secret for one vendor (Twilio, SendGrid, Slack)."""
+    return single(
+        {
+            logical_id: resource
+            for logical_id, resource in of_type(resources, "AWS::SecretsManager::Secret").items()
+            if logical_id.startswith(f"Messaging{vendor}Secret")
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("vendor", "expected_readers"),
+    [
+        (
+            "Twilio",
+            {
+                ("functions/send_link", "handler.lambda_handler"),
+                ("functions/session_actions", "handler.lambda_handler"),
+                ("functions/webhooks", "handler.lambda_handler"),
+                ("functions/confirm", "finalize.lambda_handler"),
+            },
+        ),
+        ("SendGrid", {("functions/send_link", "handler.lambda_handler")}),
+        (
+            "Slack",
+            {
+                ("functions/confirm", "finalize.lambda_handler"),
+                ("functions/confirm", "compensate.lambda_handler"),
+            },
+        ),
+    ],
+)
+def test_only_each_channels_users_read_its_secret(synthesized, vendor, expected_readers):
     resources = synthesized.resources
-    secret_id, _ = single(of_type(resources, "AWS::SecretsManager::Secret"))
+    secret_id, _ = messaging_secret(resources, vendor)
     readers = {
         key
         for key in EXPECTED_FUNCTIONS
         if "secretsmanager:GetSecretValue"
         in actions_on(function_statements(resources, *key), secret_id)
     }
-    assert readers == {
-        ("functions/send_link", "handler.lambda_handler"),
-        ("functions/session_actions", "handler.lambda_handler"),
-        ("functions/webhooks", "handler.lambda_handler"),
-        ("functions/confirm", "finalize.lambda_handler"),
-    }
+    assert readers == expected_readers
 
 
 def test_provider_table_writes_only_from_the_move_step(synthesized):
@@ -626,12 +665,21 @@ def test_no_managed_policies_or_wildcard_actions_on_function_roles(synthesized):
 # --- Secret, outputs, validation ------------------------------------------------------
 
 
-def test_twilio_secret_is_generated_with_the_expected_keys(synthesized):
-    resources = synthesized.resources
-    _, secret = single(of_type(resources, "AWS::SecretsManager::Secret"))
+@pytest.mark.parametrize(
+    ("vendor", "generated_key", "template_keys"),
+    [
+        ("Twilio", "auth_token", {"account_sid"}),
+        ("SendGrid", "api_key", set()),
+        ("Slack", "bot_token", set()),
+    ],
+)
+def test_messaging_secrets_are_generated_with_the_expected_keys(
+    synthesized, vendor, generated_key, template_keys
+):
+    _, secret = messaging_secret(synthesized.resources, vendor)
     generated = secret["Properties"]["GenerateSecretString"]
-    assert generated["GenerateStringKey"] == "auth_token"
-    assert set(json.loads(generated["SecretStringTemplate"])) == {"account_sid"}
+    assert generated["GenerateStringKey"] == generated_key
+    assert set(json.loads(generated["SecretStringTemplate"])) == template_keys
 
 
 def test_outputs(synthesized):

@@ -10,6 +10,7 @@ import pytest
 
 from local.sendgrid_sandbox import SendGridSandbox
 from local.slack_sandbox import SlackSandbox
+from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeScheduledSends
 from reschedule_dispatch.adapters.sendgrid_email import SendGridEmailSender
 from reschedule_dispatch.adapters.slack_notifier import SlackNotifier
 from reschedule_dispatch.domain.errors import Conflict, MessagingUnavailable, Unprocessable
@@ -183,6 +184,7 @@ def _tell_staff(world: World, notifier: SlackNotifier) -> TellStaff:
 
 def _confirm(world: World, email: SendGridEmailSender | None = None):
     sent = _send_link(world, email)("acme", "d@acme.example", "appt-1", None, BASE)
+    assert sent.link
     token = sent.link.rsplit("/", 1)[1]
     links = CustomerLinks(
         world.sessions, world.provider, world.businesses, world.workflow, world.clock
@@ -262,8 +264,17 @@ def test_a_slack_failure_leaves_the_outcome_and_says_so_on_the_timeline(emailabl
 
 
 def _cancel(world: World) -> CancelSession:
+    sends = EventBridgeScheduledSends(
+        boto3.client("scheduler"), world.env["SCHEDULE_GROUP_NAME"], "", "", ""
+    )
     return CancelSession(
-        world.sessions, world.expiry, world.clock, world.businesses, world.sms, world.contacts
+        world.sessions,
+        world.expiry,
+        world.clock,
+        world.businesses,
+        world.sms,
+        world.contacts,
+        sends,
     )
 
 

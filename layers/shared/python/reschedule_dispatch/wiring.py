@@ -19,10 +19,18 @@ from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirec
 from reschedule_dispatch.adapters.dynamodb_contacts import DynamoContacts
 from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
-from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
+from reschedule_dispatch.adapters.eventbridge_scheduler import (
+    EventBridgeExpiryScheduler,
+    EventBridgeScheduledSends,
+)
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
 from reschedule_dispatch.domain.business import BusinessSettings
-from reschedule_dispatch.domain.ports import SchedulingProvider, SmsSender
+from reschedule_dispatch.domain.ports import (
+    EmailSender,
+    SchedulingProvider,
+    SmsSender,
+    StaffNotifier,
+)
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
 from reschedule_dispatch.services.lifecycle import (
@@ -40,6 +48,7 @@ from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
 from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
+from reschedule_dispatch.services.staff_notifications import TellStaff
 
 SECRET_MAX_AGE_SECONDS = 300
 
@@ -76,7 +85,24 @@ class TwilioEnv(BaseSettings):
     public_base_url: str = ""
 
 
-class SendLinkEnv(ProviderEnv, TwilioEnv):
+class EmailEnv(BaseSettings):
+    # Unset: the business's customers get no email (the drawer says so).
+    sendgrid_secret_arn: str | None = None
+    sendgrid_api_base_url: str | None = None  # the local sandbox; unset in AWS
+
+
+class SlackEnv(BaseSettings):
+    # Unset: no staff notifications, whatever the businesses' settings.
+    slack_secret_arn: str | None = None
+    slack_api_base_url: str | None = None  # the local sandbox; unset in AWS
+    console_url: str = ""  # where notifications link to
+
+
+class CompensateEnv(AppEnv, SlackEnv):
+    pass
+
+
+class SendLinkEnv(ProviderEnv, TwilioEnv, EmailEnv):
     expire_function_arn: str
     scheduler_role_arn: str
     schedule_group_name: str
@@ -92,7 +118,7 @@ class PortalEnv(ProviderEnv):
     confirm_state_machine_arn: str
 
 
-class FinalizeEnv(AppEnv, TwilioEnv):
+class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv):
     schedule_group_name: str
 
 
@@ -116,12 +142,35 @@ def _businesses(table_name: str) -> DynamoBusinessDirectory:
 
 def twilio_credentials(env: TwilioEnv) -> dict[str, str]:
     """Twilio's account SID and auth token from Secrets Manager, cached for five minutes."""
+    secret = _secret(env.twilio_secret_arn)
+    return {"account_sid": str(secret["account_sid"]), "auth_token": str(secret["auth_token"])}
+
+
+def _secret(arn: str) -> dict[str, Any]:
     from aws_lambda_powertools.utilities import parameters
 
-    secret = parameters.get_secret(
-        env.twilio_secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS
+    secret: dict[str, Any] = parameters.get_secret(
+        arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS
     )
-    return {"account_sid": str(secret["account_sid"]), "auth_token": str(secret["auth_token"])}
+    return secret
+
+
+def email_sender(env: EmailEnv) -> EmailSender | None:
+    if not env.sendgrid_secret_arn:
+        return None
+    from reschedule_dispatch.adapters.sendgrid_email import SendGridEmailSender
+
+    api_key = str(_secret(env.sendgrid_secret_arn)["api_key"])
+    return SendGridEmailSender(api_key, api_base_url=env.sendgrid_api_base_url)
+
+
+def staff_notifier(env: SlackEnv) -> StaffNotifier | None:
+    if not env.slack_secret_arn:
+        return None
+    from reschedule_dispatch.adapters.slack_notifier import SlackNotifier
+
+    bot_token = str(_secret(env.slack_secret_arn)["bot_token"])
+    return SlackNotifier(bot_token, api_base_url=env.slack_api_base_url)
 
 
 def sms_sender(env: TwilioEnv) -> SmsSender:
@@ -135,14 +184,28 @@ def sms_sender(env: TwilioEnv) -> SmsSender:
     )
 
 
-def send_link(env: SendLinkEnv | None = None) -> SendLink:
+def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> SendLink:
+    """`own_arn`: this function's ARN, the target of the sends it schedules past quiet hours."""
     env = env or SendLinkEnv()
     app_table = _table(env.app_table_name)
+    sends = (
+        EventBridgeScheduledSends(
+            boto3.client("scheduler"),
+            env.schedule_group_name,
+            own_arn,
+            env.scheduler_role_arn,
+            env.expiry_dead_letter_queue_arn,
+        )
+        if own_arn
+        else None
+    )
     return SendLink(
         sessions=DynamoSessionRepository(app_table),
         provider=_provider(env.provider_table_name),
         businesses=_businesses(env.app_table_name),
         sms=sms_sender(env),
+        email=email_sender(env),
+        sends=sends,
         contacts=DynamoContacts(app_table),
         expiry=EventBridgeExpiryScheduler(
             boto3.client("scheduler"),
@@ -270,14 +333,31 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
         SystemClock(),
         DynamoContacts(app_table),
         DynamoOpeningHolds(app_table),
+        tell_staff(env),
     )
 
 
-def compensate(env: AppEnv | None = None) -> Compensate:
-    env = env or AppEnv()
+def tell_staff(env: CompensateEnv | FinalizeEnv) -> TellStaff | None:
+    notifier = staff_notifier(env)
+    if notifier is None:
+        return None
+    return TellStaff(
+        notifier,
+        _businesses(env.app_table_name),
+        DynamoSessionRepository(_table(env.app_table_name)),
+        SystemClock(),
+        env.console_url,
+    )
+
+
+def compensate(env: CompensateEnv | None = None) -> Compensate:
+    env = env or CompensateEnv()
     app_table = _table(env.app_table_name)
     return Compensate(
-        DynamoSessionRepository(app_table), DynamoOpeningHolds(app_table), SystemClock()
+        DynamoSessionRepository(app_table),
+        DynamoOpeningHolds(app_table),
+        SystemClock(),
+        tell_staff(env),
     )
 
 
@@ -288,10 +368,15 @@ def list_sessions(env: AppEnv | None = None) -> ListSessions:
 
 def cancel_session(env: SessionActionsEnv | None = None) -> CancelSession:
     env = env or SessionActionsEnv()
+    app_table = _table(env.app_table_name)
     return CancelSession(
-        DynamoSessionRepository(_table(env.app_table_name)),
+        DynamoSessionRepository(app_table),
         _expiry_deleter(env.schedule_group_name),
         SystemClock(),
+        _businesses(env.app_table_name),
+        sms_sender(env),
+        DynamoContacts(app_table),
+        EventBridgeScheduledSends(boto3.client("scheduler"), env.schedule_group_name, "", "", ""),
     )
 
 

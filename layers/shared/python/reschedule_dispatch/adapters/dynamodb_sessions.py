@@ -87,7 +87,7 @@ class DynamoSessionRepository:
     # Writing -------------------------------------------------------------------------------
 
     def create(
-        self, session: RescheduleSession, token_hash: str, first_event: TimelineEvent
+        self, session: RescheduleSession, token_hash: str | None, first_event: TimelineEvent
     ) -> None:
         session = session.model_copy(
             update={"last_event_type": first_event.type, "last_event_at": first_event.at}
@@ -101,14 +101,15 @@ class DynamoSessionRepository:
             }
         )
         lock = {**_lock_key(session.business_id, session.appointment_id), "session_id": session.id}
-        link = {"pk": f"LINK#{token_hash}", "sk": "LINK", "session_id": session.id}
+        writes: list[dict[str, Any]] = [
+            {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"Item": lock, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"Item": _event_item(session.id, first_event)}},
+        ]
+        if token_hash is not None:  # a scheduled session gets its link when it is sent
+            writes.append(_link_put(session.id, token_hash))
         try:
-            self._transact(
-                {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"Item": lock, "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"Item": link, "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"Item": _event_item(session.id, first_event)}},
-            )
+            self._transact(*writes)
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
@@ -118,6 +119,9 @@ class DynamoSessionRepository:
             if holder:
                 raise SessionAlreadyOpen(str(holder["session_id"])) from None
             raise Conflict("The session could not be created; try again.") from None
+
+    def add_link(self, session_id: str, token_hash: str) -> None:
+        self._table.put_item(**_link_put(session_id, token_hash)["Put"])
 
     def transition(
         self,
@@ -381,3 +385,8 @@ def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
     if not all(isinstance(v, str) for v in key.values()):
         raise Unprocessable("The cursor is not valid.")
     return key
+
+
+def _link_put(session_id: str, token_hash: str) -> dict[str, Any]:
+    link = {"pk": f"LINK#{token_hash}", "sk": "LINK", "session_id": session_id}
+    return {"Put": {"Item": link, "ConditionExpression": "attribute_not_exists(pk)"}}

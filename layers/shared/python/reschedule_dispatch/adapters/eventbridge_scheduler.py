@@ -1,4 +1,5 @@
-"""Expiry by EventBridge Scheduler: one one-time schedule per session, deleted after it fires."""
+"""EventBridge Scheduler one-time schedules: a session's expiry, and a link's send when the
+customer's quiet hours end. Each fires once and deletes itself."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ def schedule_name(session_id: str) -> str:
     return f"session-{session_id}"
 
 
-class EventBridgeExpiryScheduler:
+class OneTimeSchedules:
+    """One-time schedules in one group, each invoking a function once at a time, with
+    bounded retries and a dead-letter queue, and deleted after it fires."""
+
     def __init__(
         self,
         client: Any,
@@ -37,10 +41,10 @@ class EventBridgeExpiryScheduler:
         self._role_arn = role_arn
         self._dead_letter_queue_arn = dead_letter_queue_arn
 
-    def schedule_expiry(self, session_id: str, at: datetime) -> None:
+    def _create(self, name: str, at: datetime, payload: dict[str, Any], failure: str) -> None:
         try:
             self._client.create_schedule(
-                Name=schedule_name(session_id),
+                Name=name,
                 GroupName=self._group,
                 ScheduleExpression=f"at({at.astimezone(UTC):%Y-%m-%dT%H:%M:%S})",
                 ScheduleExpressionTimezone="UTC",
@@ -49,7 +53,7 @@ class EventBridgeExpiryScheduler:
                 Target={
                     "Arn": self._target_arn,
                     "RoleArn": self._role_arn,
-                    "Input": json.dumps({"session_id": session_id}),
+                    "Input": json.dumps(payload),
                     "RetryPolicy": {
                         "MaximumRetryAttempts": MAX_RETRY_ATTEMPTS,
                         "MaximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,
@@ -58,14 +62,46 @@ class EventBridgeExpiryScheduler:
                 },
             )
         except (ClientError, BotoCoreError) as error:
-            # Named for the dispatcher: the link was not sent because it could not be given an end.
-            raise MessagingUnavailable(
-                "The link could not be scheduled to expire, so it was not sent. Try again."
-            ) from error
+            raise MessagingUnavailable(failure) from error
 
-    def cancel_expiry(self, session_id: str) -> None:
+    def _delete(self, name: str) -> None:
         try:
-            self._client.delete_schedule(Name=schedule_name(session_id), GroupName=self._group)
+            self._client.delete_schedule(Name=name, GroupName=self._group)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
+
+
+class EventBridgeExpiryScheduler(OneTimeSchedules):
+    """The expire function runs once when a session's link is due to expire."""
+
+    def schedule_expiry(self, session_id: str, at: datetime) -> None:
+        # Named for the dispatcher: the link was not sent because it could not be given an end.
+        self._create(
+            schedule_name(session_id),
+            at,
+            {"session_id": session_id},
+            "The link could not be scheduled to expire, so it was not sent. Try again.",
+        )
+
+    def cancel_expiry(self, session_id: str) -> None:
+        self._delete(schedule_name(session_id))
+
+
+def send_schedule_name(session_id: str) -> str:
+    return f"send-{session_id}"
+
+
+class EventBridgeScheduledSends(OneTimeSchedules):
+    """The send-link function sends a scheduled session's link when quiet hours end."""
+
+    def schedule_send(self, session_id: str, at: datetime, public_base_url: str) -> None:
+        self._create(
+            send_schedule_name(session_id),
+            at,
+            {"scheduled_send": {"session_id": session_id, "public_base_url": public_base_url}},
+            "The link could not be scheduled. Try again.",
+        )
+
+    def cancel_send(self, session_id: str) -> None:
+        self._delete(send_schedule_name(session_id))

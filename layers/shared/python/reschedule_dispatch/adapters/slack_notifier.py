@@ -207,7 +207,7 @@ def session_outcome_message(
     business, customer = slack_escape(_cut(business_name)), slack_escape(_cut(customer_name))
     status, when = slack_escape(_cut(status_label)), slack_escape(_cut(when_text))
     why = slack_escape(_cut(reason)) if reason and reason.strip() else None
-    link = slack_link(console_url, "Open in console")
+    link = slack_link(console_url, "Open in console") if console_url else None
 
     text = f"{business}: {status}, reschedule for {customer} ({when})."
     if why:
@@ -226,7 +226,7 @@ def session_outcome_message(
         },
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"{business} · {link}"}],
+            "elements": [{"type": "mrkdwn", "text": f"{business} · {link}" if link else business}],
         },
     ]
     return text, blocks

@@ -8,9 +8,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings, Language
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
-from reschedule_dispatch.domain.session import RescheduleSession, TimelineEvent
+from reschedule_dispatch.domain.session import Channel, RescheduleSession, TimelineEvent
 from reschedule_dispatch.services.openings import AppointmentOpenings
 from reschedule_dispatch.services.queries import CustomerWithAppointments
+
+
+def _sms_only() -> list[Channel]:
+    return ["sms"]
 
 
 class CreateSessionRequest(BaseModel):
@@ -24,6 +28,25 @@ class CreateSessionRequest(BaseModel):
     )
     language: Language = Field(
         default="en", description="The customer's language: the SMS, page and confirmation."
+    )
+    channels: list[Channel] = Field(
+        default_factory=_sms_only,
+        min_length=1,
+        max_length=2,
+        description="How the link reaches the customer: sms, email, or both.",
+    )
+    send_when_allowed: bool = Field(
+        default=False,
+        description="During the customer's quiet hours, schedule the link for when they end "
+        "(status `scheduled`) instead of answering 409.",
+    )
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notify_customer: bool = Field(
+        default=False, description="Also text the customer that the link no longer works."
     )
 
 
@@ -82,8 +105,14 @@ class SettingsBody(BaseModel):
 class SessionCreated(BaseModel):
     id: str
     status: str
-    link: str
+    link: str | None = Field(description="None while the link is scheduled.")
     expires_at: AwareDatetime
+    scheduled_for: AwareDatetime | None = None
+    channels: list[Channel]
+    problems: list[str] = Field(
+        default_factory=list,
+        description="Channels that failed while another carried the link, e.g. a bounced email.",
+    )
 
 
 class TechnicianOut(BaseModel):
@@ -130,6 +159,7 @@ class CustomerOut(BaseModel):
     id: str
     name: str
     phone: str
+    email: str | None = None
     appointments: list[AppointmentOut]
 
     @classmethod
@@ -138,6 +168,7 @@ class CustomerOut(BaseModel):
             id=found.customer.id,
             name=found.customer.name,
             phone=found.customer.phone,
+            email=found.customer.email,
             appointments=[
                 AppointmentOut.of(a, t, found.sessions.get(a.id)) for a, t in found.appointments
             ],
@@ -159,9 +190,12 @@ class SessionOut(BaseModel):
     customer_id: str
     customer_name: str
     customer_phone: str
+    customer_email: str | None = None
+    channels: list[Channel] = Field(default_factory=_sms_only)
     dispatcher: str
     created_at: AwareDatetime
     expires_at: AwareDatetime
+    scheduled_for: AwareDatetime | None = None
     original_start: AwareDatetime
     new_start: AwareDatetime | None
     message: str
@@ -179,9 +213,12 @@ class SessionOut(BaseModel):
             customer_id=session.customer_id,
             customer_name=session.customer_name,
             customer_phone=session.customer_phone,
+            customer_email=session.customer_email,
+            channels=list(session.channels),
             dispatcher=session.dispatcher,
             created_at=session.created_at,
             expires_at=session.expires_at,
+            scheduled_for=session.scheduled_for,
             original_start=session.original_start,
             new_start=session.new_opening.start if session.new_opening else None,
             message=session.message,
@@ -205,6 +242,7 @@ class SessionSummary(BaseModel):
     customer_phone: str
     created_at: AwareDatetime
     expires_at: AwareDatetime
+    scheduled_for: AwareDatetime | None = None
     original_start: AwareDatetime
     new_start: AwareDatetime | None
     delivery_status: str | None
@@ -222,6 +260,7 @@ class SessionSummary(BaseModel):
             customer_phone=session.customer_phone,
             created_at=session.created_at,
             expires_at=session.expires_at,
+            scheduled_for=session.scheduled_for,
             original_start=session.original_start,
             new_start=session.new_opening.start if session.new_opening else None,
             delivery_status=session.delivery_status,

@@ -46,10 +46,15 @@ class SessionPage:
 
 class SessionRepository(Protocol):
     def create(
-        self, session: RescheduleSession, token_hash: str, first_event: TimelineEvent
+        self, session: RescheduleSession, token_hash: str | None, first_event: TimelineEvent
     ) -> None:
-        """Stores a new session; SessionAlreadyOpen if its appointment has one in progress."""
+        """Stores a new session; SessionAlreadyOpen if its appointment has one in progress.
+
+        A scheduled session has no link yet (`token_hash` None): `add_link` gives it one.
+        """
         ...
+
+    def add_link(self, session_id: str, token_hash: str) -> None: ...
 
     def list_sessions(
         self, business_id: str, in_progress: bool, limit: int, cursor: str | None
@@ -216,7 +221,7 @@ class SessionOutcome:
     status_label: str
     when_text: str  # the new time when completed, the current one otherwise
     reason: str | None
-    console_url: str
+    console_url: str  # "" when unknown: the post has no link
 
 
 class StaffNotifier(Protocol):
@@ -254,6 +259,14 @@ class ExpiryScheduler(Protocol):
     def schedule_expiry(self, session_id: str, at: datetime) -> None: ...
 
     def cancel_expiry(self, session_id: str) -> None: ...
+
+
+class ScheduledSends(Protocol):
+    """Sends a scheduled session's link at a later time (when quiet hours end)."""
+
+    def schedule_send(self, session_id: str, at: datetime, public_base_url: str) -> None: ...
+
+    def cancel_send(self, session_id: str) -> None: ...
 
 
 class ConfirmWorkflow(Protocol):

@@ -13,6 +13,7 @@ Channel = Literal["sms", "email"]
 
 
 class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"  # held back by quiet hours: the link goes out when they end
     LINK_SENT = "link_sent"
     VIEWED = "viewed"
     CONFIRMING = "confirming"  # internal: the confirm workflow is running
@@ -27,6 +28,7 @@ class SessionStatus(StrEnum):
 
 
 STATUS_LABELS: dict[SessionStatus, str] = {
+    SessionStatus.SCHEDULED: "Scheduled to send",
     SessionStatus.LINK_SENT: "Link sent",
     SessionStatus.VIEWED: "Viewed by client",
     SessionStatus.CONFIRMING: "Confirming",
@@ -39,12 +41,16 @@ STATUS_LABELS: dict[SessionStatus, str] = {
 # Open: the customer can still pick a time with the link.
 OPEN_STATUSES = frozenset({SessionStatus.LINK_SENT, SessionStatus.VIEWED})
 # In progress (the console's tab): open, or a time is being confirmed. The rest is history.
-IN_PROGRESS_STATUSES = OPEN_STATUSES | {SessionStatus.CONFIRMING}
+IN_PROGRESS_STATUSES = OPEN_STATUSES | {SessionStatus.CONFIRMING, SessionStatus.SCHEDULED}
+# A dispatcher may cancel these: the link is out and unused, or not out yet.
+CANCELABLE_STATUSES = OPEN_STATUSES | {SessionStatus.SCHEDULED}
 FINAL_STATUSES = frozenset(SessionStatus) - IN_PROGRESS_STATUSES
 
 # The one place that says which status may follow which. Every write checks it and the
 # repository makes the same check atomically (a conditional write on the current status).
 TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
+    # Sent when quiet hours end; canceled by a dispatcher, or when it can no longer be sent.
+    SessionStatus.SCHEDULED: frozenset({SessionStatus.LINK_SENT, SessionStatus.CANCELED}),
     SessionStatus.LINK_SENT: frozenset(
         {
             SessionStatus.VIEWED,
@@ -137,6 +143,7 @@ class RescheduleSession(BaseModel):
     notice: str | None = None
     confirmation_sid: str | None = None
     staff_notified: bool = False  # the business's Slack channel was told of the outcome
+    scheduled_for: AwareDatetime | None = None  # when a scheduled link goes out
     # Incremented by each confirm, so every attempt has its own workflow execution name.
     confirm_attempt: int = 0
     last_event_type: str | None = None

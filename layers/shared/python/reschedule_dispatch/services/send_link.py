@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.errors import Conflict, DomainError, Unprocessable
+from reschedule_dispatch.domain.errors import Conflict, DomainError, QuietHours, Unprocessable
 from reschedule_dispatch.domain.links import link_url, new_token, redact, token_hash
 from reschedule_dispatch.domain.messages import (
     check_quiet_hours,
@@ -25,6 +25,7 @@ from reschedule_dispatch.domain.ports import (
     Contacts,
     EmailSender,
     ExpiryScheduler,
+    ScheduledSends,
     SchedulingProvider,
     SessionRepository,
     SmsSender,
@@ -72,13 +73,15 @@ def link_message(
 @dataclass(frozen=True)
 class SentLink:
     session: RescheduleSession
-    link: str
+    link: str | None  # None while the link is scheduled: it is made when it is sent
     # Channels that could not carry the link while another did (e.g. the email bounced at
     # SendGrid but the text went out), in the dispatcher's words.
     problems: list[str] = field(default_factory=list)
 
 
 class SendLink:
+    """Sends a reschedule link now, or, when the dispatcher asks, when quiet hours end."""
+
     def __init__(
         self,
         sessions: SessionRepository,
@@ -89,8 +92,10 @@ class SendLink:
         clock: Clock,
         contacts: Contacts,
         email: EmailSender | None = None,
+        sends: ScheduledSends | None = None,
     ) -> None:
         self._email = email
+        self._sends = sends
         self._sessions = sessions
         self._provider = provider
         self._businesses = businesses
@@ -108,32 +113,24 @@ class SendLink:
         public_base_url: str,
         language: str = "en",
         channels: Sequence[Channel] = ("sms",),
+        send_when_allowed: bool = False,
     ) -> SentLink:
         business = self._businesses.get(business_id)
-        settings = business.settings
         appointment = self._provider.get_appointment(business_id, appointment_id)
         now = self._clock.now()
-
-        # The link must die before the business's notice period starts, whatever the TTL.
-        expires_at = min(
-            now + timedelta(hours=settings.link_ttl_hours),
-            appointment.start - timedelta(hours=settings.min_notice_hours),
-        )
-        if expires_at <= now:
-            raise Unprocessable(
-                f"The appointment starts in less than {settings.min_notice_hours} hours, "
-                "too soon to reschedule online. Call the customer instead."
-            )
-
+        expires_at = _expiry(business, appointment, now)
         customer = self._provider.get_customer(business_id, appointment.customer_id)
         channels = tuple(dict.fromkeys(channels))  # each once, in the order given
-        self._check_channels(business, customer, channels, now)
+        send_at = now
+        try:
+            self._check_channels(business, customer, channels, now)
+        except QuietHours as quiet:
+            if not (send_when_allowed and self._sends):
+                raise
+            send_at = quiet.next_allowed_at
+            expires_at = _expiry(business, appointment, send_at)
         technician = self._provider.get_technician(business_id, appointment.technician_id)
-        token = new_token()
-        link = link_url(public_base_url, token)
-        body = with_link(
-            link_message(business, customer, appointment, technician, message, language), link
-        )
+        text = link_message(business, customer, appointment, technician, message, language)
         session = RescheduleSession(
             id=uuid.uuid4().hex,
             business_id=business_id,
@@ -142,7 +139,7 @@ class SendLink:
             customer_name=customer.name,
             customer_phone=customer.phone,
             dispatcher=dispatcher,
-            status=SessionStatus.LINK_SENT,
+            status=SessionStatus.LINK_SENT if send_at == now else SessionStatus.SCHEDULED,
             created_at=now,
             expires_at=expires_at,
             original_start=appointment.start,
@@ -150,18 +147,102 @@ class SendLink:
             original_technician_id=appointment.technician_id,
             original_version=appointment.version,
             language=language,
-            message=redact(body, token),
+            message=text,
             channels=channels,
             customer_email=customer.email if "email" in channels else None,
+            scheduled_for=None if send_at == now else send_at,
         )
-        self._sessions.create(
-            session,
-            token_hash(token),
-            TimelineEvent(type="created", at=now, actor=Actor.DISPATCHER, detail=dispatcher),
+        created = TimelineEvent(type="created", at=now, actor=Actor.DISPATCHER, detail=dispatcher)
+        if session.status is SessionStatus.SCHEDULED:
+            return self._schedule(session, created, business, public_base_url)
+        token = new_token()
+        link = link_url(public_base_url, token)
+        body = with_link(text, link)
+        session = session.model_copy(update={"message": redact(body, token)})
+        self._sessions.create(session, token_hash(token), created)
+        problems = self._send_now(session, business, appointment, body, link, public_base_url)
+        return SentLink(session=session, link=link, problems=problems)
+
+    def send_scheduled(self, session_id: str, public_base_url: str) -> SessionStatus:
+        """Target of a scheduled send: the link goes out now, if it still can. Idempotent."""
+        session = self._sessions.get_by_id(session_id)
+        if session.status is not SessionStatus.SCHEDULED:
+            return session.status  # sent already, or canceled meanwhile
+        business = self._businesses.get(session.business_id)
+        now = self._clock.now()
+        try:
+            appointment = self._provider.get_appointment(business.id, session.appointment_id)
+            customer = self._provider.get_customer(business.id, session.customer_id)
+            self._check_channels(business, customer, session.channels, now)
+            expires_at = _expiry(business, appointment, now)
+        except DomainError as error:
+            # Nobody is waiting on this request: the timeline says why the link never went.
+            self._sessions.transition(
+                session.id,
+                SessionStatus.SCHEDULED,
+                SessionStatus.CANCELED,
+                TimelineEvent(type="canceled", at=now, actor=Actor.SYSTEM, detail=str(error)),
+                failure_reason=f"Link not sent: {error}",
+            )
+            return SessionStatus.CANCELED
+        token = new_token()
+        link = link_url(public_base_url, token)
+        body = with_link(session.message, link)
+        self._sessions.add_link(session.id, token_hash(token))
+        session = self._sessions.transition(
+            session.id,
+            SessionStatus.SCHEDULED,
+            SessionStatus.LINK_SENT,
+            TimelineEvent(type="sending", at=now, actor=Actor.SYSTEM, detail="Quiet hours ended"),
+            expires_at=expires_at,
+            message=redact(body, token),
         )
+        self._send_now(session, business, appointment, body, link, public_base_url)
+        return SessionStatus.LINK_SENT
+
+    def _schedule(
+        self,
+        session: RescheduleSession,
+        created: TimelineEvent,
+        business: Business,
+        public_base_url: str,
+    ) -> SentLink:
+        assert self._sends is not None
+        assert session.scheduled_for is not None
+        self._sessions.create(session, None, created)
+        try:
+            self._sends.schedule_send(session.id, session.scheduled_for, public_base_url)
+        except Exception as error:
+            self._withdraw(
+                session, f"Link not scheduled: {_reason(error)}", SessionStatus.SCHEDULED
+            )
+            raise
+        self._sessions.append_event(
+            session.id,
+            TimelineEvent(
+                type="scheduled",
+                at=self._clock.now(),
+                actor=Actor.SYSTEM,
+                detail=f"Sends {format_time(session.scheduled_for, business.zone)}, "
+                "when the customer's quiet hours end",
+            ),
+        )
+        return SentLink(session=session, link=None)
+
+    def _send_now(
+        self,
+        session: RescheduleSession,
+        business: Business,
+        appointment: Appointment,
+        body: str,
+        link: str,
+        public_base_url: str,
+    ) -> list[str]:
+        """Schedules the link's expiry, then sends it by each channel; returns the problems
+        of channels that failed while another carried the link."""
         # Schedule expiry before sending: a link must never be out without its end date.
         try:
-            self._expiry.schedule_expiry(session.id, expires_at)
+            self._expiry.schedule_expiry(session.id, session.expires_at)
         except Exception as error:
             self._withdraw(session, f"Link not sent: {_reason(error)}")
             raise
@@ -170,7 +251,7 @@ class SendLink:
             "email": lambda: self._send_email(session, business, appointment, body, link),
         }
         problems: list[tuple[Channel, Exception]] = []
-        for channel in channels:
+        for channel in session.channels:
             try:
                 sends[channel]()
             except Exception as error:
@@ -178,7 +259,7 @@ class SendLink:
                     logger.exception("sending the link by %s failed", channel)
                 problems.append((channel, error))
         failures = [f"{_CHANNEL_NAMES[c]} not sent: {_reason(e)}" for c, e in problems]
-        if len(problems) == len(channels):  # the link reached the customer by no channel
+        if len(problems) == len(session.channels):  # no channel carried the link
             self._withdraw(session, "; ".join(failures))
             raise problems[0][1]
         for (channel, _), failure in zip(problems, failures, strict=True):
@@ -191,7 +272,7 @@ class SendLink:
                     detail=failure,
                 ),
             )
-        return SentLink(session=session, link=link, problems=failures)
+        return failures
 
     def _check_channels(
         self, business: Business, customer: Customer, channels: tuple[Channel, ...], now: datetime
@@ -260,22 +341,38 @@ class SendLink:
             ),
         )
 
-    def _withdraw(self, session: RescheduleSession, reason: str) -> None:
+    def _withdraw(
+        self,
+        session: RescheduleSession,
+        reason: str,
+        status: SessionStatus = SessionStatus.LINK_SENT,
+    ) -> None:
         """The link never reached the customer: close the session and say why."""
         logger.warning("withdrawing session %s: %s", session.id, mask_phones(reason))
         self._expiry.cancel_expiry(session.id)
         self._sessions.transition(
             session.id,
-            SessionStatus.LINK_SENT,
+            status,
             SessionStatus.CANCELED,
-            TimelineEvent(
-                type="canceled",
-                at=self._clock.now(),
-                actor=Actor.SYSTEM,
-                detail=reason,
-            ),
+            TimelineEvent(type="canceled", at=self._clock.now(), actor=Actor.SYSTEM, detail=reason),
             failure_reason=reason,
         )
+
+
+def _expiry(business: Business, appointment: Appointment, sent_at: datetime) -> datetime:
+    """The link dies `link_ttl_hours` after it is sent, and always before the business's
+    notice period starts; a link that would die at once is refused."""
+    settings = business.settings
+    expires_at = min(
+        sent_at + timedelta(hours=settings.link_ttl_hours),
+        appointment.start - timedelta(hours=settings.min_notice_hours),
+    )
+    if expires_at <= sent_at:
+        raise Unprocessable(
+            f"The appointment starts in less than {settings.min_notice_hours} hours, "
+            "too soon to reschedule online. Call the customer instead."
+        )
+    return expires_at
 
 
 _CHANNEL_NAMES: dict[Channel, str] = {"sms": "SMS", "email": "Email"}

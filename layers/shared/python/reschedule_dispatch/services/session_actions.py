@@ -9,11 +9,13 @@ from reschedule_dispatch.domain.ports import (
     Clock,
     Contacts,
     ExpiryScheduler,
+    ScheduledSends,
     SessionPage,
     SessionRepository,
     SmsSender,
 )
 from reschedule_dispatch.domain.session import (
+    CANCELABLE_STATUSES,
     OPEN_STATUSES,
     Actor,
     RescheduleSession,
@@ -36,6 +38,8 @@ class ListSessions:
 
 
 def _open_or_conflict(session: RescheduleSession, clock: Clock) -> None:
+    if session.status is SessionStatus.SCHEDULED:
+        raise Conflict("This link hasn't been sent yet: it goes out when quiet hours end.")
     if session.status is SessionStatus.CONFIRMING:
         raise Conflict("The customer is confirming a new time right now.")
     if session.status not in OPEN_STATUSES:
@@ -107,7 +111,9 @@ class CancelSession:
         businesses: BusinessDirectory,
         sms: SmsSender,
         contacts: Contacts,
+        sends: ScheduledSends,
     ) -> None:
+        self._sends = sends
         self._sessions = sessions
         self._expiry = expiry
         self._clock = clock
@@ -119,11 +125,12 @@ class CancelSession:
         self, business_id: str, dispatcher: str, session_id: str, notify_customer: bool = False
     ) -> tuple[RescheduleSession, list[TimelineEvent]]:
         session = self._sessions.get(business_id, session_id)
-        _open_or_conflict(session, self._clock)
+        if session.status is not SessionStatus.SCHEDULED:
+            _open_or_conflict(session, self._clock)
         try:
             canceled = self._sessions.transition(
                 session.id,
-                OPEN_STATUSES,
+                CANCELABLE_STATUSES,
                 SessionStatus.CANCELED,
                 TimelineEvent(
                     type="canceled", at=self._clock.now(), actor=Actor.DISPATCHER, detail=dispatcher
@@ -134,7 +141,9 @@ class CancelSession:
             current = self._sessions.get(business_id, session.id)
             raise Conflict(f"The session changed meanwhile: {current.status.label}.") from None
         self._expiry.cancel_expiry(session.id)
-        if notify_customer:
+        if session.status is SessionStatus.SCHEDULED:
+            self._sends.cancel_send(session.id)
+        if notify_customer and session.status is not SessionStatus.SCHEDULED:  # it never went
             self._notify(canceled)
         return canceled, self._sessions.timeline(session.id)
 

@@ -56,7 +56,7 @@ class TellStaff:
             status_label=session.status.label,
             when_text=format_time(start, business.zone),
             reason=session.failure_reason,
-            console_url=f"{self._console_url.rstrip('/')}/#/history",
+            console_url=f"{self._console_url.rstrip('/')}/#/history" if self._console_url else "",
         )
         try:
             self._notifier.session_ended(channel, outcome)
