@@ -85,7 +85,8 @@ def calendar(token: str) -> Response[str]:
 
 @app.post("/r/<token>/viewed")
 def viewed(token: str) -> Response[str]:
-    _links().mark_viewed(token)
+    if _links().mark_viewed(token):  # a link's first view, not every reload
+        metrics.add_metric(name="LinksViewed", unit=MetricUnit.Count, value=1)
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 

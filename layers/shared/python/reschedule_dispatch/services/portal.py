@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 
 from reschedule_dispatch.domain.business import Business
@@ -89,18 +88,24 @@ class CustomerLinks:
             business, session, appointment, found.technicians, openings, found.chosen
         )
 
-    def mark_viewed(self, token: str) -> None:
-        """The page was really shown to a person (a POST the page makes, which bots don't)."""
+    def mark_viewed(self, token: str) -> bool:
+        """The page was really shown to a person (a POST the page makes, which bots don't).
+
+        True when this call recorded the link's first view (what the LinksViewed metric counts).
+        """
         session, _ = self._usable_session(token)
         if session.status is not SessionStatus.LINK_SENT:
-            return
-        with suppress(Conflict):  # already viewed, or confirmed in the same instant
+            return False
+        try:
             self._sessions.transition(
                 session.id,
                 SessionStatus.LINK_SENT,
                 SessionStatus.VIEWED,
                 TimelineEvent(type="viewed", at=self._clock.now(), actor=Actor.CUSTOMER),
             )
+        except Conflict:  # already viewed, or confirmed in the same instant
+            return False
+        return True
 
     def confirm(self, token: str, slot: str, *, retry_race: bool = True) -> RescheduleSession:
         session, business = self._usable_session(token)
