@@ -21,6 +21,7 @@ def build_app(context: Mapping[str, Any] | None = None) -> tuple[App, Reschedule
     public_base_url = app.node.try_get_context("publicBaseUrl") or ""
     log_level = app.node.try_get_context("logLevel") or "INFO"
     travel_model = app.node.try_get_context("travelModel") or "haversine"
+    alarm_email = app.node.try_get_context("alarmEmail") or ""
     stack = RescheduleDispatchStack(
         app,
         STACK_NAME,
@@ -28,6 +29,7 @@ def build_app(context: Mapping[str, Any] | None = None) -> tuple[App, Reschedule
         public_base_url=str(public_base_url),
         log_level=str(log_level),
         travel_model=str(travel_model),
+        alarm_email=str(alarm_email),
         analytics_reporting=False,
     )
     Tags.of(stack).add("Project", "RescheduleDispatch")

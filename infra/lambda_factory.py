@@ -49,6 +49,8 @@ class LambdaFactory(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, log_level: str = "INFO") -> None:
         super().__init__(scope, construct_id)
         self._log_level = log_level
+        # Every function built so far, in order: what the alarms and the dashboard watch.
+        self.built: list[lambda_.Function] = []
         if not (DEPS_LAYER_DIR / "python").is_dir():
             raise FileNotFoundError(
                 f"{DEPS_LAYER_DIR / 'python'} is missing: run `python infra/build_assets.py` "
@@ -145,4 +147,5 @@ class LambdaFactory(Construct):
             "X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and "
             "xray:PutTelemetryRecords, which support no resource-level permissions.",
         )
+        self.built.append(function)
         return function

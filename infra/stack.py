@@ -14,6 +14,7 @@ from infra.capabilities.console import ConsoleHosting
 from infra.capabilities.data import Data
 from infra.capabilities.expiry import Expiry
 from infra.capabilities.messaging import Messaging
+from infra.capabilities.observability import Observability
 from infra.capabilities.travel import Travel
 from infra.lambda_factory import LambdaFactory
 
@@ -31,6 +32,7 @@ class RescheduleDispatchStack(Stack):
         public_base_url: str = "",
         log_level: str = "INFO",
         travel_model: str = "haversine",
+        alarm_email: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -74,10 +76,24 @@ class RescheduleDispatchStack(Stack):
             "ConfirmStateMachineArn": confirm.state_machine.state_machine_arn,
             "TwilioSecretArn": messaging.twilio_secret.secret_arn,
             "ScheduleGroupName": expiry.schedule_group_name,
+            # What an operator inspects and replays from (docs/infra.md, "Operations").
+            "ExpiryDeadLetterQueueUrl": expiry.dead_letter_queue.queue_url,
+            "ExpireFunctionName": expiry.expire_function.function_name,
         }
         travel = Travel(self, "Travel", model=travel_model)
         for computes_openings in (api.portal_function, api.dispatcher_api_function):
             travel.use_from(computes_openings)
+        # Alarms on every function, the workflow and the dead-letter queues; the dashboard.
+        observability = Observability(
+            self,
+            "Observability",
+            functions=functions.built,
+            state_machine=confirm.state_machine,
+            dead_letter_queues={"Expiry": expiry.dead_letter_queue},
+            rest_api=api.rest_api,
+            alarm_email=alarm_email,
+        )
+        outputs["AlarmTopicArn"] = observability.alarm_topic.topic_arn
 
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
