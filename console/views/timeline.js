@@ -21,6 +21,8 @@ const EVENT_LABELS = {
   confirmation_not_sent: "Confirmation text not sent",
   expired: "Link expired",
   canceled: "Canceled",
+  scheduled: "Scheduled past quiet hours",
+  sending: "Quiet hours ended",
   emailed: "Email sent",
   email_failed: "Email not sent",
   sms_failed: "Text not sent",
@@ -108,9 +110,10 @@ export function openSession(sessionId, { returnFocus = null } = {}) {
     renderEvents(events, session.timeline);
 
     // Resend and Cancel only while the link is open; a closed session has nothing to do.
-    const open = OPEN.has(session.status);
+    const open = OPEN.has(session.status) || session.status === "scheduled"; // cancelable
     const hadFocus = document.activeElement === resend || document.activeElement === cancel;
-    resend.hidden = !open || !(session.channels || ["sms"]).includes("sms"); // emails can't be resent
+    // Emails can't be resent, and a scheduled link hasn't been sent yet.
+    resend.hidden = !OPEN.has(session.status) || !(session.channels || ["sms"]).includes("sms");
     cancel.hidden = !open;
     drawer.footer.hidden = !open;
     if (!open && hadFocus) title.focus();
@@ -197,6 +200,7 @@ function renderBanner(banner, session) {
     ` (${formatDateTime(session.expires_at)}).`,
   ];
   const messages = {
+    scheduled: [`It's quiet hours for ${first}: the link goes out ${formatDateTime(session.scheduled_for)}.`],
     link_sent: [`Waiting for ${first} to open the link. `, ...expires()],
     viewed: [`${first} opened the link and is choosing a time. `, ...expires()],
     confirming: [`${first} picked ${formatDateTime(session.new_start)}. Moving the appointment in the schedule…`],

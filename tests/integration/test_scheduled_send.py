@@ -14,7 +14,7 @@ from reschedule_dispatch.adapters.eventbridge_scheduler import (
     EventBridgeScheduledSends,
     send_schedule_name,
 )
-from reschedule_dispatch.domain.errors import Conflict, QuietHours
+from reschedule_dispatch.domain.errors import Conflict, QuietHours, Unprocessable
 from reschedule_dispatch.domain.links import token_hash
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.services.send_link import SendLink
@@ -153,3 +153,22 @@ def test_a_customer_who_opted_out_meanwhile_gets_nothing_and_the_timeline_says_w
     assert world.sms.sent == []
     session = world.sessions.get("acme", sent.session.id)
     assert "opted out" in (session.failure_reason or "")
+
+
+def test_what_quiet_hours_cannot_fix_is_refused_up_front_not_at_send_time(world):
+    world.clock.at = LATE_EVENING
+    # Olivia has no email address: scheduling would only postpone the refusal
+    business = world.businesses.get("acme")
+    world.businesses.put(business.model_copy(update={"email_from": "schedule@acme.example"}))
+
+    with pytest.raises(Unprocessable, match="no email address"):
+        _send_link(world)(
+            "acme",
+            "d@acme.example",
+            "appt-1",
+            None,
+            BASE,
+            channels=["sms", "email"],
+            send_when_allowed=True,
+        )
+    assert boto3.client("scheduler").list_schedules()["Schedules"] == []

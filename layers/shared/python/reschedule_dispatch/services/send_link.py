@@ -277,18 +277,22 @@ class SendLink:
     def _check_channels(
         self, business: Business, customer: Customer, channels: tuple[Channel, ...], now: datetime
     ) -> None:
-        """Refuses, before anything is written, a channel that cannot carry the link."""
+        """Refuses, before anything is written, a channel that cannot carry the link.
+
+        Quiet hours come last: the caller may schedule the send past them, and everything
+        else must hold for that too.
+        """
         if not channels:
             raise Unprocessable("Choose how to send the link: text, email, or both.")
-        if "sms" in channels:
-            if self._contacts.is_opted_out(business.id, customer.phone):
-                raise Conflict(OPTED_OUT)
-            check_quiet_hours(business, now)  # texts only: an email waits in the inbox
         if "email" in channels:
             if not customer.email:
                 raise Unprocessable(NO_EMAIL_ADDRESS)
             if self._email is None or not business.email_from:
                 raise Unprocessable(NO_EMAIL_SENDER)
+        if "sms" in channels:
+            if self._contacts.is_opted_out(business.id, customer.phone):
+                raise Conflict(OPTED_OUT)
+            check_quiet_hours(business, now)  # texts only: an email waits in the inbox
 
     def _text(
         self, session: RescheduleSession, business: Business, body: str, public_base_url: str
