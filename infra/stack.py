@@ -65,6 +65,14 @@ class RescheduleDispatchStack(Stack):
         )
         # The dispatcher console: CloudFront + S3, and the Cognito app client it signs in with.
         console = ConsoleHosting(self, "Console", api_url=api.url, auth=auth)
+        messaging.use_email(api.send_link_function)
+        # Not console.url: the distribution depends (CSP) on the API, which reaches these
+        # functions through the state machine, a cycle. A custom domain is known up front.
+        messaging.use_slack(
+            confirm.finalize_function,
+            confirm.compensate_function,
+            console_url=str(self.node.try_get_context("consoleUrl") or ""),
+        )
 
         outputs = {
             "ConsoleUrl": console.url,
@@ -75,6 +83,8 @@ class RescheduleDispatchStack(Stack):
             "ProviderTableName": data.provider_table.table_name,
             "ConfirmStateMachineArn": confirm.state_machine.state_machine_arn,
             "TwilioSecretArn": messaging.twilio_secret.secret_arn,
+            "SendGridSecretArn": messaging.sendgrid_secret.secret_arn,
+            "SlackSecretArn": messaging.slack_secret.secret_arn,
             "ScheduleGroupName": expiry.schedule_group_name,
             # What an operator inspects and replays from (docs/infra.md, "Operations").
             "ExpiryDeadLetterQueueUrl": expiry.dead_letter_queue.queue_url,
