@@ -94,6 +94,7 @@ class Api(Construct):
         # A link held back by quiet hours is sent by this same function when they end.
         self.send_link_function.grant_invoke(expiry.scheduler_role)
         nag.acknowledge_function_versions(expiry.scheduler_role, self.send_link_function)
+        expiry.dead_letter_failed_runs(self.send_link_function)
 
         self.session_actions_function = functions.function(
             self,

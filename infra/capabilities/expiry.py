@@ -78,11 +78,7 @@ class Expiry(Construct):
             "invocations (on-failure destination). cdk-nag only recognizes queue redrive "
             "policies and Lambda DeadLetterConfig as DLQ use.",
         )
-        self.expire_function.configure_async_invoke(
-            retry_attempts=EXPIRE_RETRY_ATTEMPTS,
-            max_event_age=EXPIRE_MAX_EVENT_AGE,
-            on_failure=destinations.SqsDestination(self.dead_letter_queue),
-        )
+        self.dead_letter_failed_runs(self.expire_function)
 
         self.scheduler_role = iam.Role(
             self,
@@ -98,6 +94,14 @@ class Expiry(Construct):
         # Scheduler delivers a schedule's dead-letter event with the schedule's role; sending
         # is all it needs (grant_send_messages would add GetQueueUrl and GetQueueAttributes).
         self.dead_letter_queue.grant(self.scheduler_role, "sqs:SendMessage")
+
+    def dead_letter_failed_runs(self, function: lambda_.Function) -> None:
+        """A scheduled run of `function` that keeps failing lands in the dead-letter queue."""
+        function.configure_async_invoke(
+            retry_attempts=EXPIRE_RETRY_ATTEMPTS,
+            max_event_age=EXPIRE_MAX_EVENT_AGE,
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+        )
 
     @property
     def schedules_arn(self) -> str:

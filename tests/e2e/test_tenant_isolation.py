@@ -11,6 +11,7 @@ import pytest
 
 from local.template import TEMPLATE_NAME, Template
 from tests.e2e.client import BAYSIDE, NORTHSIDE, Console
+from tests.e2e.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +30,10 @@ def _dispatcher_routes() -> list[tuple[str, str]]:
 def northside_session(stack_url):
     northside = Console.sign_in(stack_url, NORTHSIDE)
     customer, appointment, session = northside.send_any()
+    # The sandbox reports delivery moments later; wait, so only B's requests could change A's.
+    wait_for(
+        lambda: any(e["type"] == "delivered" for e in northside.session(session["id"])["timeline"])
+    )
     return northside, customer, appointment, session
 
 

@@ -269,10 +269,17 @@ def test_expiry_dead_letter_queue_is_encrypted_ssl_only_and_kept_two_weeks(synth
     )
 
 
-def test_expire_function_retries_async_runs_then_dead_letters_them(synthesized):
+@pytest.mark.parametrize(
+    "scheduled",
+    [
+        ("functions/expire", "handler.lambda_handler"),
+        ("functions/send_link", "handler.lambda_handler"),
+    ],
+)
+def test_scheduled_functions_retry_async_runs_then_dead_letter_them(synthesized, scheduled):
     resources = synthesized.resources
     queue_id = expiry_queue_id(resources)
-    expire_id = function_id(resources, "functions/expire", "handler.lambda_handler")
+    expire_id = function_id(resources, *scheduled)
     [config] = [
         c["Properties"]
         for c in of_type(resources, "AWS::Lambda::EventInvokeConfig").values()
