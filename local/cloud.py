@@ -6,6 +6,7 @@ defines runs in moto's interpreter and its Lambda tasks run the real handlers he
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -57,6 +58,56 @@ class SerializedDynamoDB:
             return list(self._app(environ, start_response))  # the whole answer, inside
 
 
+def back_up_transactions_by_item() -> None:
+    """Makes moto's TransactWriteItems cost what it writes, not the size of its tables.
+
+    For rollback, moto deep-copies every table a transaction names, so each transaction
+    takes time in proportion to the table: with a few hundred sessions, every state change
+    costs hundreds of milliseconds and the local stack slows down the longer it runs
+    (bench/load_test.py). Behind SerializedDynamoDB one call runs at a time, so backing up
+    just the items the transaction writes, and putting those back, is the same rollback.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    moto_transaction = DynamoDBBackend.transact_write_items
+    if getattr(moto_transaction, "by_item", False):
+        return
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        backups = []
+        for entry in transact_items:
+            kind, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            if kind == "ConditionCheck" or table is None:
+                continue  # writes nothing, or moto refuses the whole transaction
+            if kind == "Put":
+                names = [n for n in (table.hash_key_attr, table.range_key_attr) if n]
+                key = {n: op["Item"][n] for n in names if n in op["Item"]}
+            else:
+                key = op.get("Key", {})
+            try:
+                backups.append((table.name, key, copy.deepcopy(self.get_item(table.name, key))))
+            except Exception:  # noqa: S112 -- a bad key: moto refuses it below, writing nothing
+                continue
+        # moto's own table copies, during this call: no-ops.
+        Table.__deepcopy__ = lambda table, memo: table  # type: ignore[attr-defined]
+        try:
+            moto_transaction(self, transact_items)
+        except Exception:
+            for table_name, key, item in reversed(backups):
+                if item is None:
+                    self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, item.to_json()["Attributes"])
+            raise
+        finally:
+            del Table.__deepcopy__  # type: ignore[attr-defined]
+
+    transact_write_items.by_item = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 class MotoServer:
     """moto's server in a thread, with the Lambda Invoke API answered by the local runtime."""
 
@@ -66,6 +117,7 @@ class MotoServer:
 
         # Real execution of state machines (moto only records them by default).
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        back_up_transactions_by_item()
         moto = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
         app = LambdaInvokeApi(runtime, moto)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
