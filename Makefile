@@ -17,7 +17,7 @@ TEST_ARGS ?=
 export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install dev test lint format synth cfn-lint test-unit bench clean chromium screenshots openapi
+.PHONY: help install dev test lint format synth cfn-lint test-unit bench load clean chromium screenshots openapi
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -65,8 +65,15 @@ screenshots: install synth chromium ## Retake docs/screenshots/*.png (the browse
 test-unit: install ## Unit tests only (no synth needed)
 	$(VENV)/bin/pytest tests/unit $(TEST_ARGS)
 
-bench: install ## Performance budgets: the openings engine (see docs/openings.md)
-	$(PY) bench/bench_openings.py
+bench: synth ## Performance budgets: openings engine, cold starts, customer page (fails when one is missed)
+	@status=0; \
+	$(PY) bench/bench_openings.py || status=1; echo; \
+	$(PY) bench/bench_cold_start.py || status=1; echo; \
+	$(PY) bench/bench_customer_page.py || status=1; \
+	exit $$status
+
+load: synth ## Load test of the local stack: 220 customers at once, 20 racing for one time (~3 min)
+	$(PY) bench/load_test.py
 
 openapi: install ## Regenerate docs/openapi.json from the API handlers (a unit test fails when it is stale)
 	$(PY) -m local.openapi

@@ -1,0 +1,164 @@
+"""The load test's data (bench/load_test.py): a seed file in the format of docs/seed-data.md.
+
+One business in Chicago with quiet hours off (links go out at any hour), 21 technicians
+working 8:00-18:00 every day, and one customer per appointment:
+- 200 customers who each pick their own new time: 20 technicians with 10 appointments
+  each, one a day on 10 of the 12 days from the day after tomorrow, so every technician has
+  plenty of free time to move into;
+- 20 racers who all try to take the same time: the race technician's appointments, two a
+  day from three days ahead, with the day after tomorrow free. Their originals all come
+  after that day, so that day's best opening is the same late-afternoon time on every
+  racer's page; the test still checks that a common time is shown to all of them.
+
+Every appointment is at least two days ahead (past the 24-hour notice, with the link's
+whole lifetime to spare), and no two appointments of a technician overlap.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+BUSINESS_ID = "load-test-plumbing"
+TIME_ZONE = "America/Chicago"
+DISPATCHER = "lee@load-test.example"
+CENTER = (41.8781, -87.6298)
+RACE_TECHNICIAN = "lt-race"
+# (name, minutes); every appointment of a racer is the same service, so one time fits all.
+SERVICES = [("Drain cleaning", 60), ("Leak repair", 90), ("Faucet installation", 60)]
+RACE_SERVICE = ("Drain cleaning", 60)
+# 555-0101 to 555-0199 of Chicago's area codes: numbers reserved for fiction.
+AREA_CODES = ("312", "773", "872")
+NAME_MARK = "Loadtest"  # in every customer's name, so one search finds them all
+DAY_START, DAY_END = time(8), time(18)
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    seed: dict[str, Any]
+    choosers: list[str]  # appointment ids of the customers who each pick their own time
+    racers: list[str]  # appointment ids of the customers who race for one time
+    race_technician: str
+    dispatcher: str
+    minutes: dict[str, int]  # appointment id -> its length, which a move keeps
+
+
+def _near(rng: random.Random, center: tuple[float, float], km: float) -> dict[str, float]:
+    # About 111 km per degree of latitude and 83 per degree of longitude at Chicago.
+    return {
+        "lat": round(center[0] + rng.uniform(-km, km) / 111.0, 5),
+        "lon": round(center[1] + rng.uniform(-km, km) / 83.0, 5),
+    }
+
+
+def customer_phone(index: int) -> str:
+    """The index-th fictional number: +1 312 555-0101 onwards, then 773, then 872."""
+    area, number = divmod(index, 99)
+    if area >= len(AREA_CODES):
+        raise ValueError(f"only {99 * len(AREA_CODES)} fictional numbers, not {index + 1}")
+    return f"+1{AREA_CODES[area]}5550{101 + number}"
+
+
+def load_plan(
+    today: date, choosers: int = 200, racers: int = 20, technicians: int = 20, seed: int = 8
+) -> LoadPlan:
+    if choosers % technicians:
+        raise ValueError("choosers must be a multiple of technicians")
+    per_technician = choosers // technicians
+    days = [today + timedelta(days=d) for d in range(2, 14)]  # 12 days
+    if per_technician > len(days):
+        raise ValueError(f"at most {len(days)} appointments per technician")
+    if racers > 2 * (len(days) - 2):
+        raise ValueError(f"at most {2 * (len(days) - 2)} racers")
+    rng = random.Random(seed)  # noqa: S311 -- repeatable test data, not a secret
+    zone = ZoneInfo(TIME_ZONE)
+    hours = [
+        {"weekday": d, "start": DAY_START.isoformat(), "end": DAY_END.isoformat()} for d in range(7)
+    ]
+    staff = [f"lt-tech-{n + 1:02d}" for n in range(technicians)] + [RACE_TECHNICIAN]
+    bases = {tech: _near(rng, CENTER, 6) for tech in staff}
+    seed_technicians: list[dict[str, Any]] = [
+        {
+            "id": tech,
+            "name": f"Technician {tech.removeprefix('lt-')}",
+            "home_base": {
+                "address": f"{100 + n} Depot St",
+                "lat": bases[tech]["lat"],
+                "lon": bases[tech]["lon"],
+            },
+            "working_hours": hours,
+        }
+        for n, tech in enumerate(staff)
+    ]
+    customers: list[dict[str, Any]] = []
+    appointments: list[dict[str, Any]] = []
+    minutes: dict[str, int] = {}
+
+    def book(tech: str, start: datetime, service: tuple[str, int]) -> str:
+        n = len(appointments) + 1
+        customer_id, appointment_id = f"lt-cust-{n:03d}", f"lt-appt-{n:03d}"
+        customers.append(
+            {
+                "id": customer_id,
+                "name": f"Customer{n:03d} {NAME_MARK}",
+                "phone": customer_phone(n - 1),
+                "location": {"address": f"{n} Lake St", **_near_base(rng, bases[tech])},
+            }
+        )
+        name, length = service
+        appointments.append(
+            {
+                "id": appointment_id,
+                "customer_id": customer_id,
+                "technician_id": tech,
+                "service": name,
+                "start": start.isoformat(),
+                "end": (start + timedelta(minutes=length)).isoformat(),
+            }
+        )
+        minutes[appointment_id] = length
+        return appointment_id
+
+    chooser_ids = []
+    for tech in staff[:-1]:
+        for day in sorted(rng.sample(days, per_technician)):
+            service = rng.choice(SERVICES)
+            # A start on the half hour that ends by 18:00.
+            latest = (DAY_END.hour * 60 - service[1] - DAY_START.hour * 60) // 30
+            start = datetime.combine(day, DAY_START, tzinfo=zone) + timedelta(
+                minutes=30 * rng.randint(0, latest)
+            )
+            chooser_ids.append(book(tech, start, service))
+    racer_ids = []
+    for n in range(racers):
+        day = days[1 + n // 2]  # from the third day on, two a day
+        start = datetime.combine(day, time(9) if n % 2 == 0 else time(14), tzinfo=zone)
+        racer_ids.append(book(RACE_TECHNICIAN, start, RACE_SERVICE))
+
+    business = {
+        "id": BUSINESS_ID,
+        "name": "Load Test Plumbing",
+        "phone": "+13125550100",
+        "time_zone": TIME_ZONE,
+        "settings": {"quiet_hours_start": None, "quiet_hours_end": None},
+        "dispatchers": [{"email": DISPATCHER, "name": "Lee Load"}],
+        "technicians": seed_technicians,
+        "customers": customers,
+        "appointments": appointments,
+    }
+    return LoadPlan(
+        seed={"businesses": [business]},
+        choosers=chooser_ids,
+        racers=racer_ids,
+        race_technician=RACE_TECHNICIAN,
+        dispatcher=DISPATCHER,
+        minutes=minutes,
+    )
+
+
+def _near_base(rng: random.Random, base: dict[str, float]) -> dict[str, float]:
+    """A customer a few kilometres from their technician's depot: drives well under 30 min."""
+    return _near(rng, (base["lat"], base["lon"]), 4)
