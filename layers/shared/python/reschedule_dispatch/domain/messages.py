@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reschedule_dispatch.domain.errors import QuietHours
+from reschedule_dispatch.domain.scheduling import first_name
 
 if TYPE_CHECKING:
     from reschedule_dispatch.domain.business import Business
@@ -180,16 +181,41 @@ def confirmation_text(
     customer_name: str, business: Business, start: datetime, language: str
 ) -> str:
     """The SMS after a completed reschedule, in the customer's language."""
-    first_name = customer_name.split()[0] if customer_name.strip() else ""
-    when = format_time(start, business.zone, language)
-    if _lang(language) == "es":
-        return (
-            f"Hola {first_name}, su cita con {business.name} ahora es el {when}. "
-            f"¿Preguntas? Llame al {business.phone}."
-        )
-    return (
-        f"Hi {first_name}, your appointment with {business.name} is now {when}. "
-        f"Questions? Call {business.phone}."
+    return _notice("confirmation", customer_name, business, start, language)
+
+
+def cancel_notice_text(
+    customer_name: str, business: Business, start: datetime, language: str
+) -> str:
+    """The optional SMS when a dispatcher cancels a link: it no longer works, nothing moved."""
+    return _notice("cancel", customer_name, business, start, language)
+
+
+# The texts the product sends on its own, by kind and language.
+_NOTICES = {
+    "confirmation": {
+        "en": "Hi {first_name}, your appointment with {business} is now {when}. "
+        "Questions? Call {phone}.",
+        "es": "Hola {first_name}, su cita con {business} ahora es el {when}. "
+        "¿Preguntas? Llame al {phone}.",
+    },
+    "cancel": {
+        "en": "Hi {first_name}, {business} here. The link to pick a new time no longer works; "
+        "your appointment stays {when}. Questions? Call {phone}.",
+        "es": "Hola {first_name}, le escribe {business}. El enlace para elegir otro horario "
+        "ya no funciona; su cita sigue el {when}. ¿Preguntas? Llame al {phone}.",
+    },
+}
+
+
+def _notice(
+    kind: str, customer_name: str, business: Business, start: datetime, language: str
+) -> str:
+    return _NOTICES[kind][_lang(language)].format(
+        first_name=first_name(customer_name),
+        business=business.name,
+        when=format_time(start, business.zone, language),
+        phone=business.phone,
     )
 
 
@@ -222,21 +248,4 @@ def link_email(business_name: str, service: str, text: str, link: str, language:
             f'text-decoration:none">{html.escape(button)}</a></p>'
             f'<p style="color:#555;font-size:13px">{html.escape(link)}</p>'
         ),
-    )
-
-
-def cancel_notice_text(
-    customer_name: str, business: Business, start: datetime, language: str
-) -> str:
-    """The optional SMS when a dispatcher cancels a link: it no longer works, nothing moved."""
-    first_name = customer_name.split()[0] if customer_name.strip() else ""
-    when = format_time(start, business.zone, language)
-    if _lang(language) == "es":
-        return (
-            f"Hola {first_name}, le escribe {business.name}. El enlace para elegir otro horario "
-            f"ya no funciona; su cita sigue el {when}. ¿Preguntas? Llame al {business.phone}."
-        )
-    return (
-        f"Hi {first_name}, {business.name} here. The link to pick a new time no longer works; "
-        f"your appointment stays {when}. Questions? Call {business.phone}."
     )

@@ -13,6 +13,12 @@ def _overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
     return a_start.timestamp() < b_end.timestamp() and b_start.timestamp() < a_end.timestamp()
 
 
+def first_name(full_name: str) -> str:
+    """What a text greets the customer by: the first word of their name."""
+    words = full_name.split()
+    return words[0] if words else ""
+
+
 class Location(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -33,7 +39,7 @@ class Customer(BaseModel):
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name.strip() else self.name
+        return first_name(self.name)
 
 
 class WorkingHours(BaseModel):
