@@ -118,17 +118,17 @@ class SendLink:
         business = self._businesses.get(business_id)
         appointment = self._provider.get_appointment(business_id, appointment_id)
         now = self._clock.now()
-        expires_at = _expiry(business, appointment, now)
+        expires_at = _expiry(business, appointment, now)  # too soon: refused before all else
         customer = self._provider.get_customer(business_id, appointment.customer_id)
         channels = tuple(dict.fromkeys(channels))  # each once, in the order given
-        send_at = now
+        scheduled_for: datetime | None = None
         try:
             self._check_channels(business, customer, channels, now)
         except QuietHours as quiet:
             if not (send_when_allowed and self._sends):
                 raise
-            send_at = quiet.next_allowed_at
-            expires_at = _expiry(business, appointment, send_at)
+            scheduled_for = quiet.next_allowed_at
+            expires_at = _expiry(business, appointment, scheduled_for)
         technician = self._provider.get_technician(business_id, appointment.technician_id)
         text = link_message(business, customer, appointment, technician, message, language)
         session = RescheduleSession(
@@ -139,7 +139,7 @@ class SendLink:
             customer_name=customer.name,
             customer_phone=customer.phone,
             dispatcher=dispatcher,
-            status=SessionStatus.LINK_SENT if send_at == now else SessionStatus.SCHEDULED,
+            status=SessionStatus.SCHEDULED if scheduled_for else SessionStatus.LINK_SENT,
             created_at=now,
             expires_at=expires_at,
             original_start=appointment.start,
@@ -150,10 +150,10 @@ class SendLink:
             message=text,
             channels=channels,
             customer_email=customer.email if "email" in channels else None,
-            scheduled_for=None if send_at == now else send_at,
+            scheduled_for=scheduled_for,
         )
         created = TimelineEvent(type="created", at=now, actor=Actor.DISPATCHER, detail=dispatcher)
-        if session.status is SessionStatus.SCHEDULED:
+        if scheduled_for:
             return self._schedule(session, created, business, public_base_url)
         token = new_token()
         link = link_url(public_base_url, token)
@@ -260,6 +260,7 @@ class SendLink:
                 problems.append((channel, error))
         failures = [f"{_CHANNEL_NAMES[c]} not sent: {_reason(e)}" for c, e in problems]
         if len(problems) == len(session.channels):  # no channel carried the link
+            self._expiry.cancel_expiry(session.id)
             self._withdraw(session, "; ".join(failures))
             raise problems[0][1]
         for (channel, _), failure in zip(problems, failures, strict=True):
@@ -353,7 +354,6 @@ class SendLink:
     ) -> None:
         """The link never reached the customer: close the session and say why."""
         logger.warning("withdrawing session %s: %s", session.id, mask_phones(reason))
-        self._expiry.cancel_expiry(session.id)
         self._sessions.transition(
             session.id,
             status,
