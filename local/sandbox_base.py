@@ -1,4 +1,5 @@
-"""What the local service sandboxes (Twilio, SendGrid, Slack) share: WSGI plumbing.
+"""What the local service sandboxes (Twilio, SendGrid, Slack) share: WSGI plumbing and the
+frame of their dev pages.
 
 A sandbox answers its API under `prefix` and a few dev pages under `dev_prefix`. Paths are
 matched on SCRIPT_NAME + PATH_INFO, so forwarding the environ untouched and mounting with
@@ -11,17 +12,13 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-
-class AnswerableError(Protocol):
-    def response(self) -> Response: ...
 
 
 def mount_point(prefix: str) -> str:
@@ -80,3 +77,85 @@ def linkify(text: str) -> str:
         return f'<a href="{stripped}" target="_blank" rel="noopener">{stripped}</a>{rest}'
 
     return _URL.sub(link, html.escape(text))
+
+
+# -- Dev pages --------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def latest_first(items: Iterable[T], key: Callable[[T], str]) -> list[tuple[str, list[T]]]:
+    """`items` (oldest first) grouped by `key`, each group oldest first, the group holding
+    the latest item first: the order of a messaging app's conversation list."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        name = key(item)
+        group = groups.pop(name, [])  # put back last: dicts keep insertion order
+        group.append(item)
+        groups[name] = group
+    return list(reversed(groups.items()))
+
+
+def dev_page(
+    *,
+    title: str,
+    about: str,
+    refresh_seconds: int,
+    style: str,
+    cards: Iterable[str],
+    empty: str,
+    all_link: tuple[str, str] | None = None,
+    script: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A sandbox's browser page: `cards` under a title, reloading itself, never cached.
+
+    `about` says what the page shows; `empty` (plain text) stands in for no cards;
+    `all_link` is (href, label) back to the unfiltered page; `style` is the sandbox's own
+    CSS and `script` its own JavaScript (a page with a script sends no CSP forbidding it).
+    """
+    content = "\n".join(cards) or f'<p class="empty">{html.escape(empty)}</p>'
+    nav = f'<a href="{html.escape(all_link[0])}">{html.escape(all_link[1])}</a>' if all_link else ""
+    tail = f"<script>{script}</script>\n" if script else ""
+    page = _DEV_PAGE.format(
+        title=html.escape(title),
+        about=html.escape(about),
+        refresh=refresh_seconds,
+        style=_DEV_PAGE_STYLE + style,
+        nav=nav,
+        content=content,
+        tail=tail,
+    )
+    return Response(
+        page,
+        content_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+_DEV_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="{refresh}">
+<title>{title}</title>
+<style>
+{style}</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p class="sub">{about} Refreshes every {refresh} seconds.</p>
+<nav>{nav}</nav>
+<main>
+{content}
+</main>
+{tail}</body>
+</html>
+"""
+
+_DEV_PAGE_STYLE = """\
+  * { box-sizing: border-box; }
+  h1 { font-size: 18px; margin: 0 0 4px; text-align: center; }
+  nav { text-align: center; margin-bottom: 16px; font-size: 13px; }
+"""

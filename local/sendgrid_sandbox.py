@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from local.sandbox_base import Sandbox, json_response, linkify
+from local.sandbox_base import Sandbox, dev_page, json_response, latest_first, linkify
 
 if TYPE_CHECKING:
     pass
@@ -254,24 +254,16 @@ class SendGridSandbox(Sandbox):
 
     def _inbox_page(self, to: str | None) -> Response:
         wanted = to.strip().lower() if to else None
-        boxes: dict[str, list[dict[str, Any]]] = {}
-        latest: dict[str, int] = {}
-        for position, email in enumerate(self.messages(wanted)):
-            address = email["to"].lower()
-            boxes.setdefault(address, []).append(email)
-            latest[address] = position
-        # The mailbox with the latest email first, each mailbox newest first, like a mail app.
-        ordered = sorted(boxes.items(), key=lambda item: latest[item[0]], reverse=True)
-        mailboxes = "\n".join(_mailbox(address, emails) for address, emails in ordered)
-        if not mailboxes:
-            who = f" for {html.escape(wanted)}" if wanted else ""
-            mailboxes = f'<p class="empty">No emails yet{who}.</p>'
-        nav = f'<a href="{html.escape(self.dev_prefix)}/inbox">All mailboxes</a>' if wanted else ""
-        return Response(
-            _PAGE.format(nav=nav, mailboxes=mailboxes),
-            content_type="text/html; charset=utf-8",
+        mailboxes = latest_first(self.messages(wanted), lambda email: str(email["to"]).lower())
+        return dev_page(
+            title="Sandbox inboxes",
+            about="Email sent through the local SendGrid sandbox.",
+            refresh_seconds=10,
+            style=_STYLE,
+            cards=(_mailbox(address, emails) for address, emails in mailboxes),
+            empty=f"No emails yet for {wanted}." if wanted else "No emails yet.",
+            all_link=(f"{self.dev_prefix}/inbox", "All mailboxes") if wanted else None,
             headers={
-                "Cache-Control": "no-store",
                 # Emails' HTML is shown in srcdoc iframes, which inherit this policy: no
                 # scripts and no remote loads (tracking pixels) even if the sandbox slipped.
                 "Content-Security-Policy": (
@@ -455,7 +447,7 @@ def _verified(sender: str, verified: frozenset[str]) -> bool:
 
 
 def _mailbox(address: str, emails: list[dict[str, Any]]) -> str:
-    items = "".join(_email_card(email) for email in reversed(emails))
+    items = "".join(_email_card(email) for email in reversed(emails))  # newest first, like mail
     count = f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
     return (
         f'<section class="mailbox" data-address="{html.escape(address)}">'
@@ -493,48 +485,27 @@ def _email_card(email: dict[str, Any]) -> str:
     )
 
 
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="10">
-<title>Sandbox inboxes</title>
-<style>
-  * {{ box-sizing: border-box; }}
-  body {{ margin: 0; padding: 24px 12px; background: #eef0f4; color: #111;
-    font: 15px/1.45 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif; }}
-  h1 {{ font-size: 18px; margin: 0 0 4px; text-align: center; }}
-  .sub {{ text-align: center; color: #666; font-size: 13px; margin: 0 0 20px; }}
-  nav {{ text-align: center; margin-bottom: 16px; font-size: 13px; }}
-  main {{ max-width: 760px; margin: 0 auto; display: flex; flex-direction: column; gap: 24px; }}
-  .mailbox {{ background: #fff; border-radius: 12px; box-shadow: 0 4px 16px rgba(0,0,0,.08);
-    overflow: hidden; }}
-  .mailbox header {{ display: flex; justify-content: space-between; align-items: baseline;
-    padding: 12px 16px; background: #f7f7f9; border-bottom: 1px solid #e5e5ea; }}
-  .mailbox h2 {{ font-size: 15px; margin: 0; overflow-wrap: anywhere; }}
-  .count {{ font-size: 12px; color: #8e8e93; }}
-  .email {{ padding: 12px 16px; border-bottom: 1px solid #eee; }}
-  .email:last-child {{ border-bottom: 0; }}
-  .email h3 {{ font-size: 15px; margin: 0 0 2px; }}
-  .meta {{ font-size: 12px; color: #6e6e73; overflow-wrap: anywhere; }}
-  .tag {{ display: inline-block; font-size: 11px; background: #eef2ff; color: #3949ab;
-    border-radius: 4px; padding: 0 6px; margin: 4px 4px 0 0; }}
-  .text {{ white-space: pre-wrap; overflow-wrap: anywhere; margin-top: 8px; }}
-  .text a {{ color: #0a64d8; }}
-  details {{ margin-top: 8px; font-size: 13px; }}
-  iframe {{ width: 100%; height: 360px; border: 1px solid #ddd; border-radius: 6px;
-    margin-top: 6px; background: #fff; }}
-  .empty {{ text-align: center; color: #666; }}
-</style>
-</head>
-<body>
-<h1>Sandbox inboxes</h1>
-<p class="sub">Email sent through the local SendGrid sandbox. Refreshes every 10 seconds.</p>
-<nav>{nav}</nav>
-<main>
-{mailboxes}
-</main>
-</body>
-</html>
+_STYLE = """\
+  body { margin: 0; padding: 24px 12px; background: #eef0f4; color: #111;
+    font: 15px/1.45 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif; }
+  .sub { text-align: center; color: #666; font-size: 13px; margin: 0 0 20px; }
+  main { max-width: 760px; margin: 0 auto; display: flex; flex-direction: column; gap: 24px; }
+  .mailbox { background: #fff; border-radius: 12px; box-shadow: 0 4px 16px rgba(0,0,0,.08);
+    overflow: hidden; }
+  .mailbox header { display: flex; justify-content: space-between; align-items: baseline;
+    padding: 12px 16px; background: #f7f7f9; border-bottom: 1px solid #e5e5ea; }
+  .mailbox h2 { font-size: 15px; margin: 0; overflow-wrap: anywhere; }
+  .count { font-size: 12px; color: #8e8e93; }
+  .email { padding: 12px 16px; border-bottom: 1px solid #eee; }
+  .email:last-child { border-bottom: 0; }
+  .email h3 { font-size: 15px; margin: 0 0 2px; }
+  .meta { font-size: 12px; color: #6e6e73; overflow-wrap: anywhere; }
+  .tag { display: inline-block; font-size: 11px; background: #eef2ff; color: #3949ab;
+    border-radius: 4px; padding: 0 6px; margin: 4px 4px 0 0; }
+  .text { white-space: pre-wrap; overflow-wrap: anywhere; margin-top: 8px; }
+  .text a { color: #0a64d8; }
+  details { margin-top: 8px; font-size: 13px; }
+  iframe { width: 100%; height: 360px; border: 1px solid #ddd; border-radius: 6px;
+    margin-top: 6px; background: #fff; }
+  .empty { text-align: center; color: #666; }
 """

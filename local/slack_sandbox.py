@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from local.sandbox_base import Sandbox, json_response
+from local.sandbox_base import Sandbox, dev_page, json_response, latest_first
 
 if TYPE_CHECKING:
     pass
@@ -264,26 +264,16 @@ class SlackSandbox(Sandbox):
     # -- Dev page ---------------------------------------------------------------------------
 
     def _page(self, channel: str | None) -> Response:
-        by_channel: dict[str, list[dict[str, Any]]] = {}
-        latest: dict[str, int] = {}
-        for position, post in enumerate(self.posts(channel)):
-            by_channel.setdefault(post["channel"], []).append(post)
-            latest[post["channel"]] = position
-        ordered = sorted(by_channel.items(), key=lambda item: latest[item[0]], reverse=True)
-        cards = "\n".join(self._channel_card(posts) for _, posts in ordered)
-        if not cards:
-            who = f" in {html.escape(channel)}" if channel else ""
-            cards = f'<p class="empty">No posts yet{who}.</p>'
-        nav = (
-            f'<a href="{html.escape(self.dev_prefix)}/slack/page">All channels</a>'
-            if channel
-            else ""
-        )
-        return Response(
-            _PAGE.format(nav=nav, cards=cards),
-            content_type="text/html; charset=utf-8",
+        channels = latest_first(self.posts(channel), lambda post: str(post["channel"]))
+        return dev_page(
+            title="Sandbox Slack",
+            about="Posts sent through the local Slack sandbox.",
+            refresh_seconds=5,
+            style=_STYLE,
+            cards=(self._channel_card(posts) for _, posts in channels),
+            empty=f"No posts yet in {channel}." if channel else "No posts yet.",
+            all_link=(f"{self.dev_prefix}/slack/page", "All channels") if channel else None,
             headers={
-                "Cache-Control": "no-store",
                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                 "Referrer-Policy": "no-referrer",
             },
@@ -525,55 +515,34 @@ def render_blocks(blocks: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="5">
-<title>Sandbox Slack</title>
-<style>
-  * {{ box-sizing: border-box; }}
-  body {{ margin: 0; padding: 24px 12px; background: #f4ede4; color: #1d1c1d;
-    font: 15px/1.46 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif; }}
-  h1 {{ font-size: 18px; margin: 0 0 4px; text-align: center; }}
-  .sub {{ text-align: center; color: #616061; font-size: 13px; margin: 0 0 20px; }}
-  nav {{ text-align: center; margin-bottom: 16px; font-size: 13px; }}
-  main {{ max-width: 760px; margin: 0 auto; display: flex; flex-direction: column; gap: 24px; }}
-  .channel {{ background: #fff; border-radius: 8px; box-shadow: 0 4px 16px rgba(0,0,0,.08);
-    overflow: hidden; }}
-  .channel header {{ display: flex; justify-content: space-between; align-items: baseline;
-    padding: 10px 16px; border-bottom: 1px solid #e8e8e8; }}
-  .channel h2 {{ font-size: 16px; margin: 0; }}
-  .count {{ font-size: 12px; color: #616061; }}
-  .post {{ padding: 10px 16px; border-bottom: 1px solid #f2f2f2; }}
-  .post:last-child {{ border-bottom: 0; }}
-  .who {{ font-size: 14px; }}
-  .app {{ font-size: 10px; background: #e8e8e8; color: #616061; border-radius: 3px;
-    padding: 0 4px; font-weight: 700; }}
-  time {{ font-size: 12px; color: #616061; }}
-  .body {{ white-space: pre-wrap; overflow-wrap: anywhere; margin-top: 2px; }}
-  .fields {{ display: grid; grid-template-columns: 1fr 1fr; gap: 4px 16px; margin-top: 4px; }}
-  .context {{ font-size: 12px; color: #616061; margin-top: 4px; }}
-  .fallback {{ font-size: 11px; color: #8a8a8a; margin-top: 6px; white-space: pre-wrap; }}
-  .mention {{ background: #e8f5fa; color: #1264a3; border-radius: 3px; padding: 0 2px; }}
-  .button {{ display: inline-block; border: 1px solid #bbb; border-radius: 4px;
+_STYLE = """\
+  body { margin: 0; padding: 24px 12px; background: #f4ede4; color: #1d1c1d;
+    font: 15px/1.46 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif; }
+  .sub { text-align: center; color: #616061; font-size: 13px; margin: 0 0 20px; }
+  main { max-width: 760px; margin: 0 auto; display: flex; flex-direction: column; gap: 24px; }
+  .channel { background: #fff; border-radius: 8px; box-shadow: 0 4px 16px rgba(0,0,0,.08);
+    overflow: hidden; }
+  .channel header { display: flex; justify-content: space-between; align-items: baseline;
+    padding: 10px 16px; border-bottom: 1px solid #e8e8e8; }
+  .channel h2 { font-size: 16px; margin: 0; }
+  .count { font-size: 12px; color: #616061; }
+  .post { padding: 10px 16px; border-bottom: 1px solid #f2f2f2; }
+  .post:last-child { border-bottom: 0; }
+  .who { font-size: 14px; }
+  .app { font-size: 10px; background: #e8e8e8; color: #616061; border-radius: 3px;
+    padding: 0 4px; font-weight: 700; }
+  time { font-size: 12px; color: #616061; }
+  .body { white-space: pre-wrap; overflow-wrap: anywhere; margin-top: 2px; }
+  .fields { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 16px; margin-top: 4px; }
+  .context { font-size: 12px; color: #616061; margin-top: 4px; }
+  .fallback { font-size: 11px; color: #8a8a8a; margin-top: 6px; white-space: pre-wrap; }
+  .mention { background: #e8f5fa; color: #1264a3; border-radius: 3px; padding: 0 2px; }
+  .button { display: inline-block; border: 1px solid #bbb; border-radius: 4px;
     padding: 2px 10px; margin: 4px 6px 0 0; font-size: 13px; color: #1d1c1d;
-    text-decoration: none; }}
-  a {{ color: #1264a3; }}
-  code {{ background: #f6f6f6; border: 1px solid #e1e1e1; border-radius: 3px; padding: 0 3px;
-    color: #c01343; }}
-  .header {{ font-size: 17px; margin: 4px 0; }}
-  .empty {{ text-align: center; color: #616061; }}
-</style>
-</head>
-<body>
-<h1>Sandbox Slack</h1>
-<p class="sub">Posts sent through the local Slack sandbox. Refreshes every 5 seconds.</p>
-<nav>{nav}</nav>
-<main>
-{cards}
-</main>
-</body>
-</html>
+    text-decoration: none; }
+  a { color: #1264a3; }
+  code { background: #f6f6f6; border: 1px solid #e1e1e1; border-radius: 3px; padding: 0 3px;
+    color: #c01343; }
+  .header { font-size: 17px; margin: 4px 0; }
+  .empty { text-align: center; color: #616061; }
 """

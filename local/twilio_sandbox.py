@@ -36,7 +36,7 @@ from xml.etree import ElementTree
 import requests
 from werkzeug.wrappers import Request, Response
 
-from local.sandbox_base import Sandbox, json_response, linkify
+from local.sandbox_base import Sandbox, dev_page, json_response, latest_first, linkify
 from reschedule_dispatch.domain.messages import count_segments
 
 if TYPE_CHECKING:
@@ -526,21 +526,16 @@ class TwilioSandbox(Sandbox):
 
     def _phone_page(self, to: str | None) -> Response:
         wanted = normalize_number(to) if to else None
-        phones: dict[str, list[dict[str, Any]]] = {}
-        latest: dict[str, int] = {}
-        for position, message in enumerate(self.messages(wanted)):
-            phones.setdefault(message["to"], []).append(message)
-            latest[message["to"]] = position
-        # The phone with the latest message first, like a messaging app's thread list.
-        ordered = sorted(phones.items(), key=lambda item: latest[item[0]], reverse=True)
-        cards = "\n".join(_phone_card(number, inbox, self.dev_prefix) for number, inbox in ordered)
-        if not cards:
-            who = f" for {html.escape(wanted)}" if wanted else ""
-            cards = f'<p class="empty">No messages yet{who}.</p>'
-        nav = f'<a href="{html.escape(self.dev_prefix)}/phone">All phones</a>' if wanted else ""
-        page = _PAGE.format(nav=nav, cards=cards)
-        return Response(
-            page, content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
+        phones = latest_first(self.messages(wanted), lambda message: str(message["to"]))
+        return dev_page(
+            title="Sandbox phones",
+            about="Texts sent through the local Twilio sandbox.",
+            refresh_seconds=5,
+            style=_STYLE,
+            cards=(_phone_card(number, inbox, self.dev_prefix) for number, inbox in phones),
+            empty=f"No messages yet for {wanted}." if wanted else "No messages yet.",
+            all_link=(f"{self.dev_prefix}/phone", "All phones") if wanted else None,
+            script=_SCROLL_TO_LATEST,
         )
 
 
@@ -607,54 +602,34 @@ def _reply_form(number: str, inbox: list[dict[str, Any]], dev_prefix: str) -> st
     )
 
 
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="5">
-<title>Sandbox phones</title>
-<style>
-  * {{ box-sizing: border-box; }}
-  body {{ margin: 0; padding: 24px 12px; background: #e9ecf1; color: #111;
-    font: 15px/1.4 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif; }}
-  h1 {{ font-size: 18px; margin: 0 0 4px; text-align: center; }}
-  .sub {{ text-align: center; color: #666; font-size: 13px; margin: 0 0 20px; }}
-  .phones {{ display: flex; flex-wrap: wrap; gap: 24px; justify-content: center; }}
-  .phone {{ width: 360px; max-width: 100%; height: 640px; display: flex; flex-direction: column;
+_STYLE = """\
+  body { margin: 0; padding: 24px 12px; background: #e9ecf1; color: #111;
+    font: 15px/1.4 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif; }
+  .sub { text-align: center; color: #666; font-size: 13px; margin: 0 0 20px; }
+  main { display: flex; flex-wrap: wrap; gap: 24px; justify-content: center; }
+  .phone { width: 360px; max-width: 100%; height: 640px; display: flex; flex-direction: column;
     background: #fff; border: 10px solid #1c1c1e; border-radius: 40px; overflow: hidden;
-    box-shadow: 0 10px 30px rgba(0,0,0,.18); }}
-  .notch {{ width: 120px; height: 20px; margin: 0 auto; background: #1c1c1e;
-    border-radius: 0 0 14px 14px; flex: none; }}
-  header {{ padding: 8px 12px 10px; text-align: center; border-bottom: 1px solid #e5e5ea;
-    background: #f7f7f9; flex: none; }}
-  .avatar {{ width: 36px; height: 36px; margin: 0 auto 2px; border-radius: 50%;
-    background: #c7c7cc; color: #fff; line-height: 36px; font-size: 18px; }}
-  header h2 {{ font-size: 15px; margin: 0; font-weight: 600; }}
-  .count {{ font-size: 11px; color: #8e8e93; }}
-  .thread {{ flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column;
-    gap: 10px; }}
-  .msg {{ max-width: 82%; }}
-  .bubble {{ background: #e9e9eb; border-radius: 18px 18px 18px 4px; padding: 8px 12px;
-    white-space: pre-wrap; overflow-wrap: anywhere; }}
-  .bubble a {{ color: #0a64d8; }}
-  .meta {{ font-size: 11px; color: #8e8e93; margin: 2px 8px; }}
-  .status.delivered {{ color: #1f8f3a; }}
-  .status.undelivered, .status.failed {{ color: #d70015; font-weight: 600; }}
-  .empty {{ text-align: center; color: #666; }}
-  nav {{ text-align: center; margin-bottom: 16px; font-size: 13px; }}
-</style>
-</head>
-<body>
-<h1>Sandbox phones</h1>
-<p class="sub">Texts sent through the local Twilio sandbox. Refreshes every 5 seconds.</p>
-<nav>{nav}</nav>
-<main class="phones">
-{cards}
-</main>
-<script>
-  document.querySelectorAll(".thread").forEach(function (t) {{ t.scrollTop = t.scrollHeight; }});
-</script>
-</body>
-</html>
+    box-shadow: 0 10px 30px rgba(0,0,0,.18); }
+  .notch { width: 120px; height: 20px; margin: 0 auto; background: #1c1c1e;
+    border-radius: 0 0 14px 14px; flex: none; }
+  header { padding: 8px 12px 10px; text-align: center; border-bottom: 1px solid #e5e5ea;
+    background: #f7f7f9; flex: none; }
+  .avatar { width: 36px; height: 36px; margin: 0 auto 2px; border-radius: 50%;
+    background: #c7c7cc; color: #fff; line-height: 36px; font-size: 18px; }
+  header h2 { font-size: 15px; margin: 0; font-weight: 600; }
+  .count { font-size: 11px; color: #8e8e93; }
+  .thread { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column;
+    gap: 10px; }
+  .msg { max-width: 82%; }
+  .bubble { background: #e9e9eb; border-radius: 18px 18px 18px 4px; padding: 8px 12px;
+    white-space: pre-wrap; overflow-wrap: anywhere; }
+  .bubble a { color: #0a64d8; }
+  .meta { font-size: 11px; color: #8e8e93; margin: 2px 8px; }
+  .status.delivered { color: #1f8f3a; }
+  .status.undelivered, .status.failed { color: #d70015; font-weight: 600; }
+  .empty { text-align: center; color: #666; }
+"""
+
+_SCROLL_TO_LATEST = """
+  document.querySelectorAll(".thread").forEach(function (t) { t.scrollTop = t.scrollHeight; });
 """
