@@ -177,7 +177,7 @@ class FinalizeReschedule:
         if session.confirmation_sid is None and session.new_opening is not None:
             self._confirm_to_customer(session, business, session.new_opening)
         if self._tell_staff:
-            self._tell_staff(self._sessions.get_by_id(session.id))
+            self._tell_staff(session)
         return SessionStatus.COMPLETED
 
     def _confirm_to_customer(

@@ -58,28 +58,17 @@ class TellStaff:
             reason=session.failure_reason,
             console_url=f"{self._console_url.rstrip('/')}/#/history" if self._console_url else "",
         )
+        changes: dict[str, object] = {}
         try:
             self._notifier.session_ended(channel, outcome)
         except DomainError as error:
             # The outcome stands; the dispatcher sees on the timeline that staff weren't told.
             logger.warning("staff not notified of session %s: %s", session.id, error)
-            self._sessions.append_event(
-                session.id,
-                TimelineEvent(
-                    type="staff_not_notified",
-                    at=self._clock.now(),
-                    actor=Actor.SYSTEM,
-                    detail=f"Slack {channel}: {error}",
-                ),
-            )
-            return
+            kind, detail = "staff_not_notified", f"Slack {channel}: {error}"
+        else:
+            kind, detail, changes = "staff_notified", f"Slack {channel}", {"staff_notified": True}
         self._sessions.append_event(
             session.id,
-            TimelineEvent(
-                type="staff_notified",
-                at=self._clock.now(),
-                actor=Actor.SYSTEM,
-                detail=f"Slack {channel}",
-            ),
-            staff_notified=True,
+            TimelineEvent(type=kind, at=self._clock.now(), actor=Actor.SYSTEM, detail=detail),
+            **changes,
         )
