@@ -25,14 +25,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from local.sandbox_base import Sandbox, dev_page, json_response, latest_first, linkify
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 
@@ -95,12 +92,11 @@ class _Failure:
 
 
 class SendGridSandbox(Sandbox):
-    """WSGI app imitating SendGrid's Mail Send v3 API plus two dev pages.
+    """WSGI app imitating SendGrid's Mail Send v3 API plus two dev pages (mounting: see
+    `sandbox_base`).
 
-    Mount it by handing it every request for which `handles(path)` is true: paths under
-    `prefix` (point the sender at `http://host:port{prefix}`) and `{dev_prefix}/email`,
-    `{dev_prefix}/inbox`. Paths are matched on SCRIPT_NAME + PATH_INFO, so forwarding the
-    environ untouched and mounting with werkzeug's DispatcherMiddleware both work.
+    It takes the requests for which `handles(path)` is true: paths under `prefix` (point the
+    sender at `http://host:port{prefix}`), `{dev_prefix}/email` and `{dev_prefix}/inbox`.
 
     Args:
         api_key: the API key the app must present as `Authorization: Bearer ...`.

@@ -32,14 +32,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from local.sandbox_base import Sandbox, dev_page, json_response, latest_first
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +98,11 @@ class _Failure:
 
 
 class SlackSandbox(Sandbox):
-    """WSGI app imitating Slack's chat.postMessage plus two dev pages.
+    """WSGI app imitating Slack's chat.postMessage plus two dev pages (mounting: see
+    `sandbox_base`).
 
-    Mount it by handing it every request for which `handles(path)` is true: paths under
-    `prefix` (point the notifier at `http://host:port{prefix}`) and `{dev_prefix}/slack`,
-    `{dev_prefix}/slack/page`. Paths are matched on SCRIPT_NAME + PATH_INFO, so forwarding
-    the environ untouched and mounting with werkzeug's DispatcherMiddleware both work.
+    It takes the requests for which `handles(path)` is true: paths under `prefix` (point the
+    notifier at `http://host:port{prefix}`), `{dev_prefix}/slack` and `{dev_prefix}/slack/page`.
 
     Args:
         bot_token: the token the app must present ("Authorization: Bearer xoxb-...").

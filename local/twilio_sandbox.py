@@ -26,10 +26,10 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 from xml.etree import ElementTree
 
@@ -38,9 +38,6 @@ from werkzeug.wrappers import Request, Response
 
 from local.sandbox_base import Sandbox, dev_page, json_response, latest_first, linkify
 from reschedule_dispatch.domain.messages import count_segments
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +154,7 @@ class _Message:
     date_updated: datetime
     date_sent: datetime | None = None
     step: int = 0
-    error: tuple[int, str] | None = field(default=None)
+    error: tuple[int, str] | None = None
 
     @property
     def status(self) -> str:
@@ -198,12 +195,11 @@ class _Message:
 
 
 class TwilioSandbox(Sandbox):
-    """WSGI app imitating Twilio's Messages API plus two dev pages.
+    """WSGI app imitating Twilio's Messages API plus dev pages (mounting: see `sandbox_base`).
 
-    Mount it by handing it every request for which `handles(path)` is true: paths under
-    `prefix` (point the twilio client at `http://host:port{prefix}`) and `{dev_prefix}/phone`,
-    `{dev_prefix}/sms`. Paths are matched on SCRIPT_NAME + PATH_INFO, so forwarding the
-    environ untouched and mounting with werkzeug's DispatcherMiddleware both work.
+    It takes the requests for which `handles(path)` is true: paths under `prefix` (point the
+    twilio client at `http://host:port{prefix}`), `{dev_prefix}/phone` (and the phone's
+    `/phone/reply`) and `{dev_prefix}/sms`.
 
     Args:
         account_sid, auth_token: the credentials the app's twilio client must present; the
