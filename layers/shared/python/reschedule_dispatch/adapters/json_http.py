@@ -1,7 +1,8 @@
 """The one HTTP POST the JSON-over-HTTPS adapters (SendGrid, Slack) make, with urllib.
 
 The standard library keeps the Lambda dependency layer small; this module keeps the
-plumbing in one place: the endpoint check, the POST, reading error bodies, Retry-After.
+plumbing in one place: the endpoint check, the exchange (which provider_http sends its
+calls through too), reading error bodies, Retry-After.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from reschedule_dispatch.domain.errors import MessagingUnavailable
+
+USER_AGENT = "reschedule-dispatch"
 
 
 def endpoint(api_base_url: str | None, default_origin: str, path: str) -> str:
@@ -48,9 +51,19 @@ def post_json(
             "Authorization": f"Bearer {bearer}",
             "Content-Type": content_type,
             "Accept": "application/json",
-            "User-Agent": "reschedule-dispatch",
+            "User-Agent": USER_AGENT,
         },
     )
+    return exchange(request, timeout, MessagingUnavailable(unreachable))
+
+
+def exchange(
+    request: urllib.request.Request, timeout: float, unreachable: Exception
+) -> tuple[int, Message, bytes]:
+    """Sends `request`; answers (status, headers, body) for any HTTP answer, 2xx or not.
+
+    Only a failure to get an answer at all (refused, timed out, reset) raises `unreachable`.
+    """
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return response.status, response.headers, response.read()
@@ -61,7 +74,7 @@ def post_json(
             body = b""
         return error.code, error.headers, body
     except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
-        raise MessagingUnavailable(unreachable) from error
+        raise unreachable from error
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:

@@ -16,18 +16,22 @@ The standard library keeps the Lambda dependency layer small, as in json_http.
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from email.message import Message
 from typing import Any, NoReturn, Protocol
 
-from reschedule_dispatch.adapters.json_http import endpoint, json_object, retry_after_seconds
+from reschedule_dispatch.adapters.json_http import (
+    USER_AGENT,
+    endpoint,
+    exchange,
+    json_object,
+    retry_after_seconds,
+)
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -40,7 +44,6 @@ from reschedule_dispatch.domain.errors import (
 # A token is renewed this long before the provider says it expires, so that a call never
 # leaves with a token that lapses on the way (capped at half the lifetime for short ones).
 EXPIRY_MARGIN_SECONDS = 60.0
-USER_AGENT = "reschedule-dispatch"
 
 Query = Mapping[str, str | int | Sequence[str]]
 
@@ -96,7 +99,8 @@ class OAuthTokens:
                 "User-Agent": USER_AGENT,
             },
         )
-        status, headers, body = _exchange(request, self._timeout, "The token endpoint")
+        unreachable = ProviderUnavailable("The token endpoint could not be reached.")
+        status, headers, body = exchange(request, self._timeout, unreachable)
         answer = json_object(body) or {}
         if status >= 300:
             _refused_grant(status, headers, answer)
@@ -210,7 +214,8 @@ class ProviderHttp:
         request = urllib.request.Request(  # noqa: S310  # the scheme is checked by endpoint()
             url, data=data, method=method.upper(), headers=all_headers
         )
-        return _exchange(request, self._timeout, self._provider)
+        unreachable = ProviderUnavailable(f"{self._provider} could not be reached.")
+        return exchange(request, self._timeout, unreachable)
 
     def _fail(self, status: int, headers: Message, body: bytes) -> NoReturn:
         answer = json_object(body) or {}
@@ -237,27 +242,6 @@ class ProviderHttp:
             raise ProviderError(
                 f"{self._provider} answered with a body that is not JSON."
             ) from None
-
-
-def _exchange(
-    request: urllib.request.Request, timeout: float, who: str
-) -> tuple[int, Message, bytes]:
-    """Sends `request`; answers (status, headers, body) for any HTTP answer, 2xx or not.
-
-    Only a failure to get an answer at all (refused, timed out, reset) raises, as
-    ProviderUnavailable naming `who`.
-    """
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:  # a non-2xx answer: its body says why
-        try:
-            body = error.read()
-        except (OSError, http.client.HTTPException):
-            body = b""
-        return error.code, error.headers, body
-    except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
-        raise ProviderUnavailable(f"{who} could not be reached.") from error
 
 
 def _rate_limit_reason(answer: Mapping[str, Any]) -> bool:
