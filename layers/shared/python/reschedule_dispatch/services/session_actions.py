@@ -140,11 +140,12 @@ class CancelSession:
             # The customer confirmed in the same instant: tell the dispatcher what won.
             current = self._sessions.get(business_id, session.id)
             raise Conflict(f"The session changed meanwhile: {current.status.label}.") from None
-        self._expiry.cancel_expiry(session.id)
-        if session.status is SessionStatus.SCHEDULED:
+        if session.status is SessionStatus.SCHEDULED:  # the link never went out
             self._sends.cancel_send(session.id)
-        if notify_customer and session.status is not SessionStatus.SCHEDULED:  # it never went
-            self._notify(canceled)
+        else:
+            self._expiry.cancel_expiry(session.id)
+            if notify_customer:
+                self._notify(canceled)
         return canceled, self._sessions.timeline(session.id)
 
     def _notify(self, session: RescheduleSession) -> None:
