@@ -23,22 +23,41 @@ from werkzeug.wrappers import Request
 class Fault:
     status: int
     retry_after: int | None = None
+    path: str | None = None  # only API paths containing this
+    token: bool = False  # the token endpoint too
+
+    def applies(self, path: str, *, token: bool) -> bool:
+        if token:
+            return self.token
+        return self.path is None or self.path in path
 
 
 class Faults:
-    """Failures armed by a test, answered by the next API requests in order."""
+    """Failures armed by a test, answered by the next requests they apply to, in order."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: list[Fault] = []
 
-    def arm(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
+    def arm(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        path: str | None = None,
+        token: bool = False,
+    ) -> None:
         with self._lock:
-            self._queue.extend([Fault(status, retry_after)] * times)
+            self._queue.extend([Fault(status, retry_after, path, token)] * times)
 
-    def next(self) -> Fault | None:
+    def next(self, path: str = "", *, token: bool = False) -> Fault | None:
+        """The first armed fault for a call to `path` (or the token endpoint), spent."""
         with self._lock:
-            return self._queue.pop(0) if self._queue else None
+            for index, fault in enumerate(self._queue):
+                if fault.applies(path, token=token):
+                    return self._queue.pop(index)
+        return None
 
     def headers(self, fault: Fault) -> dict[str, str]:
         return {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}

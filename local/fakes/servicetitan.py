@@ -50,7 +50,7 @@ from typing import Any, Literal
 
 from werkzeug.wrappers import Request, Response
 
-from local.fakes import AccessTokens, Delivery, bearer, deliver
+from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver
 from local.sandbox_base import Sandbox, json_response
 
 GRANT_PATH = "/connect/token"
@@ -115,20 +115,6 @@ class _OAuthError(ServiceTitanError):
 
     def response(self) -> Response:
         return json_response({"error": self.title}, self.status, self.headers)
-
-
-@dataclass
-class _Fault:
-    status: int
-    left: int
-    retry_after: int | None
-    token: bool  # also the token endpoint
-    path: str | None  # only API paths containing this
-
-    def applies(self, path: str, *, token: bool) -> bool:
-        if token:
-            return self.token
-        return self.path is None or self.path in path
 
 
 @dataclass
@@ -298,7 +284,7 @@ class ServiceTitanFake(Sandbox):
         self._clock = clock
         self._lock = threading.RLock()
         self._ids = itertools.count(100)
-        self._faults: list[_Fault] = []
+        self.faults = Faults()
         self._last_modified = datetime.min.replace(tzinfo=UTC)
         self.calls: list[tuple[str, str]] = []  # (method, path) of every API call
         self.webhooks: list[SignedWebhook] = []
@@ -555,8 +541,7 @@ class ServiceTitanFake(Sandbox):
     ) -> None:
         """The next `times` API calls answer `status` (with `path`, only calls whose path
         contains it; with `token`, token grants too)."""
-        with self._lock:
-            self._faults.append(_Fault(status, times, retry_after, token, path))
+        self.faults.arm(status, times=times, retry_after=retry_after, path=path, token=token)
 
     def expire_tokens(self) -> None:
         """Every token issued so far expires now (as if 900 s had passed)."""
@@ -745,16 +730,10 @@ class ServiceTitanFake(Sandbox):
         raise ServiceTitanError(404, f"No route for {request.method} {path}.")
 
     def _fault(self, path: str, *, token: bool) -> None:
-        with self._lock:
-            fault = next((f for f in self._faults if f.applies(path, token=token)), None)
-            if fault is None:
-                return
-            fault.left -= 1
-            if fault.left <= 0:
-                self._faults.remove(fault)
-        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-        kind = _OAuthError if token else ServiceTitanError
-        raise kind(fault.status, f"Injected HTTP {fault.status}.", headers)
+        fault = self.faults.next(path, token=token)
+        if fault is not None:
+            kind = _OAuthError if token else ServiceTitanError
+            raise kind(fault.status, f"Injected HTTP {fault.status}.", self.faults.headers(fault))
 
     def _grant(self, request: Request) -> Response:
         if request.method != "POST":
