@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
-from werkzeug.wrappers import Request, Response
 
 from local.slack_sandbox import (
     BOT_ID,
@@ -37,12 +35,6 @@ def sandbox() -> SlackSandbox:
 
 
 @pytest.fixture
-def base_url(sandbox: SlackSandbox) -> Iterator[str]:
-    with serve(sandbox) as url:
-        yield url
-
-
-@pytest.fixture
 def post(base_url: str) -> Callable[..., requests.Response]:
     """POST chat.postMessage as JSON with a charset, the way the notifier does."""
 
@@ -58,11 +50,6 @@ def post(base_url: str) -> Callable[..., requests.Response]:
         )
 
     return post
-
-
-@pytest.fixture
-def app(sandbox: SlackSandbox) -> Client:
-    return Client(sandbox)
 
 
 def say(app: Client, channel: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
@@ -532,16 +519,10 @@ def test_custom_prefix_is_where_the_api_lives():
     assert missing.status_code == 404
 
 
-def test_works_behind_dispatcher_middleware(sandbox):
-    # Given a gateway that mounts the sandbox with SCRIPT_NAME=/slack
-    @Request.application
-    def gateway(request: Request) -> Response:
-        return Response("gateway", status=418)
-
-    app = Client(DispatcherMiddleware(gateway, {"/slack": sandbox}))
-
+def test_works_behind_dispatcher_middleware(sandbox, mounted_app):
+    # Given a gateway that mounts the sandbox with SCRIPT_NAME=/slack (mounted_app)
     # When a message is posted through the mount
-    response = app.post(
+    response = mounted_app.post(
         "/slack/api/chat.postMessage",
         json={"channel": "#ops", "text": "via mount"},
         headers={"Authorization": f"Bearer {TOKEN}"},

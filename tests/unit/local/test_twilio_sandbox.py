@@ -14,7 +14,6 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
@@ -91,19 +90,8 @@ def sandbox(captured: CapturingPoster) -> Iterator[TwilioSandbox]:
 
 
 @pytest.fixture
-def base_url(sandbox: TwilioSandbox) -> Iterator[str]:
-    with serve(sandbox) as url:
-        yield url
-
-
-@pytest.fixture
 def client(base_url: str):
     return twilio_client(ACCOUNT_SID, AUTH_TOKEN, f"{base_url}/twilio")
-
-
-@pytest.fixture
-def app(sandbox: TwilioSandbox) -> Client:
-    return Client(sandbox)
 
 
 # -- Messages API through the twilio client ---------------------------------------------------
@@ -480,9 +468,6 @@ def test_failing_callbacks_are_logged_and_delivery_goes_on(caplog):
     sandbox.close()
 
 
-# -- Segments -------------------------------------------------------------------------------
-
-
 # -- Python API and dev pages ----------------------------------------------------------------
 
 
@@ -620,16 +605,10 @@ def test_custom_prefix_is_where_the_api_lives(captured):
     sandbox.close()
 
 
-def test_works_behind_dispatcher_middleware(sandbox):
-    # Given a gateway that mounts the sandbox with SCRIPT_NAME=/twilio
-    @Request.application
-    def gateway(request: Request) -> Response:
-        return Response("gateway", status=418)
-
-    app = Client(DispatcherMiddleware(gateway, {"/twilio": sandbox}))
-
+def test_works_behind_dispatcher_middleware(mounted_app):
+    # Given a gateway that mounts the sandbox with SCRIPT_NAME=/twilio (mounted_app)
     # When a message is posted through the mount
-    response = app.post(
+    response = mounted_app.post(
         f"/twilio/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
         data={"To": TO, "From": FROM, "Body": "via mount"},
         auth=(ACCOUNT_SID, AUTH_TOKEN),
