@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -206,24 +206,7 @@ class SessionOut(BaseModel):
     @classmethod
     def of(cls, session: RescheduleSession, timeline: list[TimelineEvent]) -> SessionOut:
         return cls(
-            id=session.id,
-            status=session.status.value,
-            status_label=session.status.label,
-            appointment_id=session.appointment_id,
-            customer_id=session.customer_id,
-            customer_name=session.customer_name,
-            customer_phone=session.customer_phone,
-            customer_email=session.customer_email,
-            channels=list(session.channels),
-            dispatcher=session.dispatcher,
-            created_at=session.created_at,
-            expires_at=session.expires_at,
-            scheduled_for=session.scheduled_for,
-            original_start=session.original_start,
-            new_start=session.new_opening.start if session.new_opening else None,
-            message=session.message,
-            delivery_status=session.delivery_status,
-            failure_reason=session.failure_reason,
+            **_session_fields(cls, session),
             timeline=[
                 TimelineEventOut(type=e.type, at=e.at, actor=e.actor.value, detail=e.detail)
                 for e in timeline
@@ -251,22 +234,18 @@ class SessionSummary(BaseModel):
 
     @classmethod
     def of(cls, session: RescheduleSession) -> SessionSummary:
-        return cls(
-            id=session.id,
-            status=session.status.value,
-            status_label=session.status.label,
-            appointment_id=session.appointment_id,
-            customer_name=session.customer_name,
-            customer_phone=session.customer_phone,
-            created_at=session.created_at,
-            expires_at=session.expires_at,
-            scheduled_for=session.scheduled_for,
-            original_start=session.original_start,
-            new_start=session.new_opening.start if session.new_opening else None,
-            delivery_status=session.delivery_status,
-            last_event_type=session.last_event_type,
-            last_event_at=session.last_event_at,
-        )
+        return cls(**_session_fields(cls, session))
+
+
+def _session_fields(model: type[BaseModel], session: RescheduleSession) -> dict[str, Any]:
+    """What a wire model takes from the session: its fields of the same name, and the
+    derived ones (so a new session field reaches every model that names it)."""
+    return {
+        **session.model_dump(include=set(model.model_fields)),
+        "status": session.status.value,
+        "status_label": session.status.label,
+        "new_start": session.new_opening.start if session.new_opening else None,
+    }
 
 
 class SessionList(BaseModel):
