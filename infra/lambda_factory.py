@@ -79,20 +79,22 @@ class LambdaFactory(Construct):
         construct_id: str,
         *,
         folder: str,
-        module: str,
-        service: str,
         description: str,
         environment: Mapping[str, str],
+        module: str = "handler",
         timeout: Duration | None = None,
     ) -> lambda_.Function:
         """A function running ``functions/<folder>/<module>.py``'s ``lambda_handler``.
 
-        The log group and the role are created beside the function in scope, as
-        ``<construct_id>Logs`` and ``<construct_id>Role``.
+        Its service (Powertools' service name, the metrics' dimension) is the folder, or
+        ``<folder>_<module>`` for a folder of several functions (``confirm_hold``). The log
+        group and the role are created beside the function in scope, as ``<construct_id>Logs``
+        and ``<construct_id>Role``.
         """
         code_dir = FUNCTIONS_DIR / folder
         if not code_dir.is_dir():
             raise FileNotFoundError(f"{code_dir} does not exist")
+        service = folder if module == "handler" else f"{folder}_{module}"
 
         log_group = logs.LogGroup(
             scope,

@@ -73,8 +73,6 @@ class Api(Construct):
             self,
             "SendLinkFunction",
             folder="send_link",
-            module="handler",
-            service="send_link",
             description="POST /api/sessions: create a session and text the link",
             environment={
                 **tables,
@@ -100,8 +98,6 @@ class Api(Construct):
             self,
             "SessionActionsFunction",
             folder="session_actions",
-            module="handler",
-            service="session_actions",
             description="POST /api/sessions/{id}/resend and /cancel",
             environment={
                 "APP_TABLE_NAME": app_table.table_name,
@@ -119,8 +115,6 @@ class Api(Construct):
             self,
             "SettingsFunction",
             folder="settings",
-            module="handler",
-            service="settings",
             description="GET and PUT /api/settings: the business's settings",
             environment={"APP_TABLE_NAME": app_table.table_name},
         )
@@ -130,8 +124,6 @@ class Api(Construct):
             self,
             "DispatcherApiFunction",
             folder="dispatcher_api",
-            module="handler",
-            service="dispatcher_api",
             description="GET customers, appointment openings, sessions: read-only",
             environment={**tables, "PUBLIC_BASE_URL": public_base_url},
         )
@@ -142,8 +134,6 @@ class Api(Construct):
             self,
             "PortalFunction",
             folder="portal",
-            module="handler",
-            service="portal",
             description="The customer page: GET /r/{token}, .ics; POST viewed, confirm",
             environment={
                 **tables,
@@ -159,8 +149,6 @@ class Api(Construct):
             self,
             "WebhooksFunction",
             folder="webhooks",
-            module="handler",
-            service="webhooks",
             description="POST /webhooks/twilio/status and /inbound: Twilio's signed webhooks",
             environment={
                 "APP_TABLE_NAME": app_table.table_name,

@@ -59,7 +59,6 @@ class ConfirmWorkflow(Construct):
                 name,
                 folder="confirm",
                 module=module,
-                service=f"confirm_{module}",
                 description=f"Confirm workflow: {description}",
                 environment=environment,
                 timeout=Duration.seconds(30),

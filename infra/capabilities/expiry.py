@@ -54,8 +54,6 @@ class Expiry(Construct):
             self,
             "ExpireFunction",
             folder="expire",
-            module="handler",
-            service="expire",
             description="Expires a session when its link's one-time schedule fires",
             environment={"APP_TABLE_NAME": app_table.table_name},
             timeout=Duration.seconds(15),
