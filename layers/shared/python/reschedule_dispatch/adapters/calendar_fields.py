@@ -14,13 +14,13 @@ Technicians are configured (a calendar has no working hours, home base or skills
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reschedule_dispatch.adapters.provider_reads import matches
 from reschedule_dispatch.domain.errors import NotFound, ProviderError
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
@@ -159,23 +159,6 @@ def upcoming(bookings: Iterable[Booking], customer_id: str, after: datetime) -> 
     """The customer's appointments that start after `after`, soonest first."""
     found = [a for a, c in bookings if c.id == customer_id and a.start > after]
     return sorted(found, key=lambda a: a.start.timestamp())
-
-
-def matches(customer: Customer, query: str) -> bool:
-    """The demo provider's search: every word in the name, or digits in the phone number."""
-    if _has_letters(query):
-        name = customer.name.lower()
-        return all(word in name for word in query.lower().split())
-    digits = _digits(query)
-    return bool(digits) and digits in _digits(customer.phone)
-
-
-def _has_letters(query: str) -> bool:
-    return any(c.isalpha() for c in query)
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
 
 
 def rfc3339(moment: datetime) -> str:

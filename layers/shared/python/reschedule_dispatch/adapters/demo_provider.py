@@ -7,7 +7,6 @@ by start, gsi2 a customer's appointments.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from reschedule_dispatch.adapters.dynamodb import from_item, is_condition_failure, to_item
+from reschedule_dispatch.adapters.provider_reads import AppointmentsFromSchedule, matches
 from reschedule_dispatch.domain.errors import AppointmentChanged, NotFound
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
@@ -31,11 +31,7 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
-
-
-class DemoProvider:
+class DemoProvider(AppointmentsFromSchedule):
     def __init__(self, table: Any) -> None:
         self._table = table
 
@@ -79,17 +75,8 @@ class DemoProvider:
         ]
 
     def search_customers(self, business_id: str, query: str) -> Sequence[Customer]:
-        words = query.lower().split()
-        digits = _digits(query)
-        phone_query = not any(c.isalpha() for c in query)
-        matches = []
-        for customer in self._customers(business_id):
-            if phone_query:
-                if digits and digits in _digits(customer.phone):
-                    matches.append(customer)
-            elif all(word in customer.name.lower() for word in words):
-                matches.append(customer)
-        return sorted(matches, key=lambda c: c.name)
+        found = [c for c in self._customers(business_id) if matches(c, query)]
+        return sorted(found, key=lambda c: c.name)
 
     def get_customer(self, business_id: str, customer_id: str) -> Customer:
         return Customer.model_validate(self._get(business_id, f"CUSTOMER#{customer_id}"))
@@ -109,12 +96,6 @@ class DemoProvider:
 
     def get_technician(self, business_id: str, technician_id: str) -> Technician:
         return Technician.model_validate(self._get(business_id, f"TECHNICIAN#{technician_id}"))
-
-    def technician_appointments(
-        self, business_id: str, technician_id: str, start: datetime, end: datetime
-    ) -> Sequence[Appointment]:
-        schedule = self.technician_schedule(business_id, technician_id, start, end)
-        return [busy for busy in schedule if isinstance(busy, Appointment)]
 
     def technician_schedule(
         self, business_id: str, technician_id: str, start: datetime, end: datetime

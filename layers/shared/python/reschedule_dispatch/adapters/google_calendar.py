@@ -43,6 +43,7 @@ from reschedule_dispatch.adapters.calendar_fields import (
 )
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.provider_http import OAuthTokens, ProviderHttp
+from reschedule_dispatch.adapters.provider_reads import AppointmentsFromSchedule
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -103,7 +104,7 @@ class GoogleCalendarCredentials(BaseModel):
     channel_token: SecretStr = Field(min_length=16)
 
 
-class GoogleCalendarProvider:
+class GoogleCalendarProvider(AppointmentsFromSchedule):
     def __init__(
         self,
         config: GoogleCalendarConfig,
@@ -178,12 +179,6 @@ class GoogleCalendarProvider:
         if appointment is None:
             raise NotFound("Appointment not found.")
         return appointment
-
-    def technician_appointments(
-        self, business_id: str, technician_id: str, start: datetime, end: datetime
-    ) -> Sequence[Appointment]:
-        schedule = self.technician_schedule(business_id, technician_id, start, end)
-        return [busy for busy in schedule if isinstance(busy, Appointment)]
 
     def technician_schedule(
         self, business_id: str, technician_id: str, start: datetime, end: datetime

@@ -45,6 +45,7 @@ from reschedule_dispatch.adapters.calendar_fields import (
 )
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.provider_http import OAuthTokens, ProviderHttp
+from reschedule_dispatch.adapters.provider_reads import AppointmentsFromSchedule
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -123,7 +124,7 @@ class MicrosoftGraphCredentials(BaseModel):
     client_state: SecretStr = Field(min_length=16, max_length=128)
 
 
-class MicrosoftGraphProvider:
+class MicrosoftGraphProvider(AppointmentsFromSchedule):
     def __init__(
         self,
         config: MicrosoftGraphConfig,
@@ -222,12 +223,6 @@ class MicrosoftGraphProvider:
             if appointment is not None:
                 return appointment
         raise NotFound("Appointment not found.")
-
-    def technician_appointments(
-        self, business_id: str, technician_id: str, start: datetime, end: datetime
-    ) -> Sequence[Appointment]:
-        schedule = self.technician_schedule(business_id, technician_id, start, end)
-        return [busy for busy in schedule if isinstance(busy, Appointment)]
 
     def technician_schedule(
         self, business_id: str, technician_id: str, start: datetime, end: datetime
