@@ -250,7 +250,7 @@ class SendGridSandbox(Sandbox):
 
     def _inbox_page(self, to: str | None) -> Response:
         wanted = to.strip().lower() if to else None
-        mailboxes = latest_first(self.messages(wanted), lambda email: str(email["to"]).lower())
+        mailboxes = latest_first(self.messages(wanted), lambda email: email["to"].lower())
         return dev_page(
             title="Sandbox inboxes",
             about="Email sent through the local SendGrid sandbox.",

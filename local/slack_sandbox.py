@@ -260,7 +260,7 @@ class SlackSandbox(Sandbox):
     # -- Dev page ---------------------------------------------------------------------------
 
     def _page(self, channel: str | None) -> Response:
-        channels = latest_first(self.posts(channel), lambda post: str(post["channel"]))
+        channels = latest_first(self.posts(channel), lambda post: post["channel"])
         return dev_page(
             title="Sandbox Slack",
             about="Posts sent through the local Slack sandbox.",

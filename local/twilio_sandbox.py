@@ -522,7 +522,7 @@ class TwilioSandbox(Sandbox):
 
     def _phone_page(self, to: str | None) -> Response:
         wanted = normalize_number(to) if to else None
-        phones = latest_first(self.messages(wanted), lambda message: str(message["to"]))
+        phones = latest_first(self.messages(wanted), lambda message: message["to"])
         return dev_page(
             title="Sandbox phones",
             about="Texts sent through the local Twilio sandbox.",
