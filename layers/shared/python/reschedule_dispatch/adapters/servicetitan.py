@@ -450,13 +450,12 @@ class ServiceTitanProvider:
         if item.get("allDay"):
             begins = datetime.combine(begins.astimezone(self._zone).date(), time(), self._zone)
             length = max(length, timedelta(days=1))
-        return BlockedTime(
-            id=f"non-job-{_int(item, 'id')}",
-            business_id=self._business_id,
-            technician_id=technician_id,
-            start=begins,
-            end=begins + max(length, timedelta(minutes=1)),
-            reason=str(item.get("name") or "Non-job appointment"),
+        return self._blocked(
+            f"non-job-{_int(item, 'id')}",
+            technician_id,
+            begins,
+            begins + max(length, timedelta(minutes=1)),
+            str(item.get("name") or "Non-job appointment"),
         )
 
     def _blocked(
