@@ -22,6 +22,7 @@ from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
+from reschedule_dispatch.domain.ports import EmailSender, ScheduledSends
 from reschedule_dispatch.services.send_link import SendLink
 from tests.builders import NOW
 
@@ -70,7 +71,9 @@ class World:
     holds: DynamoOpeningHolds
     contacts: DynamoContacts
 
-    def send_link(self) -> SendLink:
+    def send_link(
+        self, email: EmailSender | None = None, sends: ScheduledSends | None = None
+    ) -> SendLink:
         return SendLink(
             self.sessions,
             self.provider,
@@ -79,6 +82,8 @@ class World:
             self.expiry,
             self.clock,
             self.contacts,
+            email,
+            sends,
         )
 
 

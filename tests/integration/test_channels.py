@@ -23,7 +23,6 @@ from reschedule_dispatch.services.lifecycle import (
     MoveAppointment,
 )
 from reschedule_dispatch.services.portal import CustomerLinks
-from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
 from reschedule_dispatch.services.staff_notifications import TellStaff
 from tests.integration.conftest import World
@@ -67,19 +66,6 @@ def emailable(world: World) -> World:
     return world
 
 
-def _send_link(world: World, email: SendGridEmailSender | None) -> SendLink:
-    return SendLink(
-        world.sessions,
-        world.provider,
-        world.businesses,
-        world.sms,
-        world.expiry,
-        world.clock,
-        world.contacts,
-        email,
-    )
-
-
 def _app_items(world: World) -> list[dict]:
     return boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"]).scan()["Items"]
 
@@ -87,7 +73,7 @@ def _app_items(world: World) -> list[dict]:
 def test_a_link_can_go_by_text_and_email_with_the_same_words(emailable, mail):
     sandbox, sender = mail
 
-    sent = _send_link(emailable, sender)(
+    sent = emailable.send_link(sender)(
         "acme", "d@acme.example", "appt-1", None, BASE, "es", channels=["sms", "email"]
     )
 
@@ -107,7 +93,7 @@ def test_a_link_can_go_by_text_and_email_with_the_same_words(emailable, mail):
 def test_an_email_only_link_texts_nothing_and_cannot_be_resent(emailable, mail):
     sandbox, sender = mail
 
-    sent = _send_link(emailable, sender)(
+    sent = emailable.send_link(sender)(
         "acme", "d@acme.example", "appt-1", None, BASE, channels=["email"]
     )
 
@@ -127,7 +113,7 @@ def test_email_to_a_customer_without_an_address_is_refused_before_anything_is_wr
     before = _app_items(world)
 
     with pytest.raises(Unprocessable, match="no email address"):
-        _send_link(world, sender)(
+        world.send_link(sender)(
             "acme", "d@acme.example", "appt-1", None, BASE, channels=["sms", "email"]
         )
 
@@ -137,7 +123,7 @@ def test_email_to_a_customer_without_an_address_is_refused_before_anything_is_wr
 
 def test_email_without_a_sender_set_up_is_refused(emailable):
     with pytest.raises(Unprocessable, match="not set up"):
-        _send_link(emailable, None)(
+        emailable.send_link(None)(
             "acme", "d@acme.example", "appt-1", None, BASE, channels=["email"]
         )
 
@@ -146,7 +132,7 @@ def test_a_failed_email_beside_a_sent_text_is_reported_not_fatal(emailable, mail
     sandbox, sender = mail
     sandbox.fail_next(503)
 
-    sent = _send_link(emailable, sender)(
+    sent = emailable.send_link(sender)(
         "acme", "d@acme.example", "appt-1", None, BASE, channels=["sms", "email"]
     )
 
@@ -163,7 +149,7 @@ def test_when_no_channel_carries_the_link_the_session_is_withdrawn(emailable, ma
     sandbox.fail_next(503)
 
     with pytest.raises(MessagingUnavailable):
-        _send_link(emailable, sender)(
+        emailable.send_link(sender)(
             "acme", "d@acme.example", "appt-1", None, BASE, channels=["email"]
         )
 
@@ -183,7 +169,7 @@ def _tell_staff(world: World, notifier: SlackNotifier) -> TellStaff:
 
 
 def _confirm(world: World, email: SendGridEmailSender | None = None):
-    sent = _send_link(world, email)("acme", "d@acme.example", "appt-1", None, BASE)
+    sent = world.send_link(email)("acme", "d@acme.example", "appt-1", None, BASE)
     assert sent.link
     token = sent.link.rsplit("/", 1)[1]
     links = CustomerLinks(

@@ -17,7 +17,6 @@ from reschedule_dispatch.adapters.eventbridge_scheduler import (
 from reschedule_dispatch.domain.errors import Conflict, QuietHours, Unprocessable
 from reschedule_dispatch.domain.links import token_hash
 from reschedule_dispatch.domain.session import SessionStatus
-from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
 from tests.integration.conftest import World
 
@@ -38,19 +37,6 @@ def _sends(world: World) -> EventBridgeScheduledSends:
     )
 
 
-def _send_link(world: World) -> SendLink:
-    return SendLink(
-        world.sessions,
-        world.provider,
-        world.businesses,
-        world.sms,
-        world.expiry,
-        world.clock,
-        world.contacts,
-        sends=_sends(world),
-    )
-
-
 def _schedule(world: World, session_id: str) -> Any:
     return boto3.client("scheduler").get_schedule(
         GroupName=world.env["SCHEDULE_GROUP_NAME"], Name=send_schedule_name(session_id)
@@ -59,7 +45,9 @@ def _schedule(world: World, session_id: str) -> Any:
 
 def _scheduled(world: World):
     world.clock.at = LATE_EVENING
-    return _send_link(world)("acme", "d@acme.example", "appt-1", None, BASE, send_when_allowed=True)
+    return world.send_link(sends=_sends(world))(
+        "acme", "d@acme.example", "appt-1", None, BASE, send_when_allowed=True
+    )
 
 
 def test_during_quiet_hours_the_link_is_scheduled_for_when_they_end(world):
@@ -87,8 +75,14 @@ def test_when_quiet_hours_end_the_link_goes_out_once_and_works(world):
     sent = _scheduled(world)
     world.clock.at = QUIET_HOURS_END
 
-    assert _send_link(world).send_scheduled(sent.session.id, BASE) is SessionStatus.LINK_SENT
-    assert _send_link(world).send_scheduled(sent.session.id, BASE) is SessionStatus.LINK_SENT
+    assert (
+        world.send_link(sends=_sends(world)).send_scheduled(sent.session.id, BASE)
+        is SessionStatus.LINK_SENT
+    )
+    assert (
+        world.send_link(sends=_sends(world)).send_scheduled(sent.session.id, BASE)
+        is SessionStatus.LINK_SENT
+    )
 
     [sms] = world.sms.sent
     token = sms["body"].rsplit("/", 1)[1]
@@ -107,7 +101,7 @@ def test_without_asking_for_it_quiet_hours_refuse_and_nothing_is_written(world):
     items = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"]).scan()["Items"]
 
     with pytest.raises(QuietHours) as refused:
-        _send_link(world)("acme", "d@acme.example", "appt-1", None, BASE)
+        world.send_link(sends=_sends(world))("acme", "d@acme.example", "appt-1", None, BASE)
 
     assert refused.value.next_allowed_at == QUIET_HOURS_END
     after = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"]).scan()["Items"]
@@ -132,7 +126,10 @@ def test_a_scheduled_link_can_be_canceled_and_then_never_goes_out(world):
     with pytest.raises(boto3.client("scheduler").exceptions.ResourceNotFoundException):
         _schedule(world, sent.session.id)
     world.clock.at = QUIET_HOURS_END
-    assert _send_link(world).send_scheduled(sent.session.id, BASE) is SessionStatus.CANCELED
+    assert (
+        world.send_link(sends=_sends(world)).send_scheduled(sent.session.id, BASE)
+        is SessionStatus.CANCELED
+    )
     assert world.sms.sent == []  # no link, and no notice about a link never sent
 
 
@@ -148,7 +145,10 @@ def test_a_customer_who_opted_out_meanwhile_gets_nothing_and_the_timeline_says_w
     world.contacts.opt_out("acme", "+13125550142", world.clock.now(), "STOP")
     world.clock.at = QUIET_HOURS_END
 
-    assert _send_link(world).send_scheduled(sent.session.id, BASE) is SessionStatus.CANCELED
+    assert (
+        world.send_link(sends=_sends(world)).send_scheduled(sent.session.id, BASE)
+        is SessionStatus.CANCELED
+    )
 
     assert world.sms.sent == []
     session = world.sessions.get("acme", sent.session.id)
@@ -162,7 +162,7 @@ def test_what_quiet_hours_cannot_fix_is_refused_up_front_not_at_send_time(world)
     world.businesses.put(business.model_copy(update={"email_from": "schedule@acme.example"}))
 
     with pytest.raises(Unprocessable, match="no email address"):
-        _send_link(world)(
+        world.send_link(sends=_sends(world))(
             "acme",
             "d@acme.example",
             "appt-1",
