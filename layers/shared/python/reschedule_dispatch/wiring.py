@@ -8,7 +8,7 @@ them, so the functions that never text or route do not pay for them at cold star
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from pydantic_settings import BaseSettings
@@ -22,6 +22,7 @@ from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionReposito
 from reschedule_dispatch.adapters.eventbridge_scheduler import (
     EventBridgeExpiryScheduler,
     EventBridgeScheduledSends,
+    OneTimeSchedules,
 )
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
 from reschedule_dispatch.domain.business import BusinessSettings
@@ -51,6 +52,8 @@ from reschedule_dispatch.services.session_actions import CancelSession, ListSess
 from reschedule_dispatch.services.staff_notifications import TellStaff
 
 SECRET_MAX_AGE_SECONDS = 300
+
+_Schedules = TypeVar("_Schedules", bound=OneTimeSchedules)
 
 # The one place a provider adapter is chosen. A local stack may wrap it (fault injection);
 # in AWS nothing does.
@@ -317,9 +320,9 @@ def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
     )
 
 
-def _expiry_deleter(group_name: str) -> EventBridgeExpiryScheduler:
+def _schedule_deleter(kind: type[_Schedules], group_name: str) -> _Schedules:
     # Deleting a schedule needs only its name and group: no target, role or dead-letter queue.
-    return EventBridgeExpiryScheduler(boto3.client("scheduler"), group_name, "", "", "")
+    return kind(boto3.client("scheduler"), group_name, "", "", "")
 
 
 def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
@@ -328,7 +331,7 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
     return FinalizeReschedule(
         DynamoSessionRepository(app_table),
         _businesses(env.app_table_name),
-        _expiry_deleter(env.schedule_group_name),
+        _schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
         sms_sender(env),
         SystemClock(),
         DynamoContacts(app_table),
@@ -371,12 +374,12 @@ def cancel_session(env: SessionActionsEnv | None = None) -> CancelSession:
     app_table = _table(env.app_table_name)
     return CancelSession(
         DynamoSessionRepository(app_table),
-        _expiry_deleter(env.schedule_group_name),
+        _schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
         SystemClock(),
         _businesses(env.app_table_name),
         sms_sender(env),
         DynamoContacts(app_table),
-        EventBridgeScheduledSends(boto3.client("scheduler"), env.schedule_group_name, "", "", ""),
+        _schedule_deleter(EventBridgeScheduledSends, env.schedule_group_name),
     )
 
 
