@@ -26,6 +26,7 @@ from reschedule_dispatch.api.http import (
     public_base_url,
 )
 from reschedule_dispatch.api.models import CreateSessionRequest, SessionCreated
+from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.services.send_link import SendLink
 
 logger = Logger()
@@ -85,6 +86,13 @@ def create_session(
     )
 
 
+class ScheduledSend(BaseModel):
+    """What a send schedule carries (adapters/eventbridge_scheduler.py)."""
+
+    session_id: str = Field(min_length=1, max_length=64)
+    public_base_url: str
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -94,14 +102,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         status = _send_link(context.invoked_function_arn).send_scheduled(
             scheduled.session_id, scheduled.public_base_url
         )
-        if status.value == "link_sent":
+        if status is SessionStatus.LINK_SENT:
             metrics.add_metric(name="LinksSent", unit=MetricUnit.Count, value=1)
         return {"session_id": scheduled.session_id, "status": status.value}
     return app.resolve(event, context)
-
-
-class ScheduledSend(BaseModel):
-    """What a send schedule carries (adapters/eventbridge_scheduler.py)."""
-
-    session_id: str = Field(min_length=1, max_length=64)
-    public_base_url: str
