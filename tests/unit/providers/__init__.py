@@ -1,19 +1,29 @@
 """Contract tests of the scheduling-provider adapters against local fakes of their APIs.
 
-Shared here: an in-memory ProviderState, and a webhook receiver that serves an adapter's
-parse_webhook over HTTP the way the API's webhook route will, so the fakes deliver their
-notifications to a real URL.
+Shared here: a clock that stands still, an in-memory ProviderState, and a webhook receiver
+that serves an adapter's parse_webhook over HTTP the way the API's webhook route will, so the
+fakes deliver their notifications to a real URL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from reschedule_dispatch.domain.errors import WebhookRejected
 from reschedule_dispatch.domain.provider_events import WebhookOutcome, WebhookRequest
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
 
 
 class MemoryState:

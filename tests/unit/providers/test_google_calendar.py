@@ -28,7 +28,7 @@ from reschedule_dispatch.domain.scheduling import BlockedTime
 from reschedule_dispatch.domain.session import Opening
 from tests.builders import NOW
 from tests.serving import free_port, serve
-from tests.unit.providers import MemoryState, WebhookReceiver
+from tests.unit.providers import FixedClock, MemoryState, WebhookReceiver
 
 CLIENT_ID = "client-1.apps.googleusercontent.com"
 CLIENT_SECRET = "client-secret"
@@ -38,11 +38,6 @@ BUSINESS = "northside"
 ALEX, SAM = "alex@northside.example", "sam@northside.example"
 CHICAGO = ZoneInfo("America/Chicago")
 TOMORROW = (NOW + timedelta(days=1)).replace(hour=15, minute=0)  # 9:00 in Chicago
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 def at(moment: datetime) -> dict[str, str]:
@@ -78,6 +73,17 @@ def appointment_event(
     }
 
 
+def other_event(event_id: str, summary: str, start: datetime, **extra: str) -> dict[str, object]:
+    """An hour-long event without the product's fields."""
+    return {
+        "id": event_id,
+        "summary": summary,
+        "start": at(start),
+        "end": at(start + timedelta(hours=1)),
+        **extra,
+    }
+
+
 @pytest.fixture
 def fake() -> GoogleCalendarFake:
     # Pages of two: every list the adapter makes crosses pages.
@@ -90,24 +96,12 @@ def fake() -> GoogleCalendarFake:
     fake.add_calendar(ALEX, "America/Chicago")
     fake.add_calendar(SAM, "America/Chicago")
     fake.add_event(ALEX, appointment_event("appt1", TOMORROW))
+    fake.add_event(ALEX, other_event("lunch1", "Lunch", TOMORROW + timedelta(hours=3)))
     fake.add_event(
         ALEX,
-        {
-            "id": "lunch1",
-            "summary": "Lunch",
-            "start": at(TOMORROW + timedelta(hours=3)),
-            "end": at(TOMORROW + timedelta(hours=4)),
-        },
-    )
-    fake.add_event(
-        ALEX,
-        {
-            "id": "free1",
-            "summary": "Maybe gym",
-            "transparency": "transparent",
-            "start": at(TOMORROW + timedelta(hours=5)),
-            "end": at(TOMORROW + timedelta(hours=6)),
-        },
+        other_event(
+            "free1", "Maybe gym", TOMORROW + timedelta(hours=5), transparency="transparent"
+        ),
     )
     fake.add_event(
         ALEX,
@@ -152,7 +146,7 @@ def make_provider(url: str, state: MemoryState) -> GoogleCalendarProvider:
         refresh_token=REFRESH_TOKEN,
         channel_token=CHANNEL_TOKEN,
     )
-    return GoogleCalendarProvider(config, credentials, state, clock=FixedClock(), timeout=5)
+    return GoogleCalendarProvider(config, credentials, state, clock=FixedClock(NOW), timeout=5)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from reschedule_dispatch.domain.scheduling import WorkingHours
 from reschedule_dispatch.domain.session import Opening
 from tests.builders import NOW
 from tests.serving import free_port, serve
-from tests.unit.providers import WebhookReceiver
+from tests.unit.providers import FixedClock, WebhookReceiver
 
 TENANT = "8f1d2c3b-0000-4000-8000-000000000001"
 CLIENT_ID = "2a7e0f4c-0000-4000-8000-000000000002"
@@ -39,11 +39,6 @@ CLIENT_STATE = "client-state-0123456789"
 BUSINESS = "northside"
 ALEX, SAM = "alex@northside.example", "sam@northside.example"
 TOMORROW = (NOW + timedelta(days=1)).replace(hour=15, minute=0)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 def properties(**values: str) -> list[dict[str, str]]:
@@ -81,6 +76,17 @@ def appointment_event(
     }
 
 
+def other_event(event_id: str, subject: str, start: datetime, **extra: str) -> dict[str, object]:
+    """An hour-long event without the product's fields."""
+    return {
+        "id": event_id,
+        "subject": subject,
+        "start": graph_time(start),
+        "end": graph_time(start + timedelta(hours=1)),
+        **extra,
+    }
+
+
 @pytest.fixture
 def fake() -> MicrosoftGraphFake:
     # Pages of two: every calendarView the adapter reads crosses pages.
@@ -98,24 +104,9 @@ def fake() -> MicrosoftGraphFake:
         },
     )
     fake.add_event(ALEX, appointment_event("appt1", TOMORROW))
+    fake.add_event(ALEX, other_event("lunch1", "Lunch", TOMORROW + timedelta(hours=3)))
     fake.add_event(
-        ALEX,
-        {
-            "id": "lunch1",
-            "subject": "Lunch",
-            "start": graph_time(TOMORROW + timedelta(hours=3)),
-            "end": graph_time(TOMORROW + timedelta(hours=4)),
-        },
-    )
-    fake.add_event(
-        ALEX,
-        {
-            "id": "free1",
-            "subject": "Maybe gym",
-            "showAs": "free",
-            "start": graph_time(TOMORROW + timedelta(hours=5)),
-            "end": graph_time(TOMORROW + timedelta(hours=6)),
-        },
+        ALEX, other_event("free1", "Maybe gym", TOMORROW + timedelta(hours=5), showAs="free")
     )
     fake.add_event(
         ALEX,
@@ -158,7 +149,7 @@ def make_provider(url: str) -> MicrosoftGraphProvider:
     credentials = MicrosoftGraphCredentials.model_validate(
         {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "client_state": CLIENT_STATE}
     )
-    return MicrosoftGraphProvider(config, credentials, clock=FixedClock(), timeout=5)
+    return MicrosoftGraphProvider(config, credentials, clock=FixedClock(NOW), timeout=5)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from reschedule_dispatch.domain.provider_events import ProviderChange, WebhookRe
 from reschedule_dispatch.domain.scheduling import Appointment, BlockedTime, WorkingHours
 from reschedule_dispatch.domain.session import Opening
 from tests.serving import serve
-from tests.unit.providers import MemoryState, WebhookReceiver
+from tests.unit.providers import FixedClock, MemoryState, WebhookReceiver
 
 BUSINESS = "biz-st"
 ZONE = ZoneInfo("America/Chicago")
@@ -48,11 +48,6 @@ NOW = datetime(2030, 6, 3, 14, 0, tzinfo=UTC)  # Monday 09:00 in Chicago
 def local(day: int, hour: int, minute: int = 0) -> datetime:
     """Day `day` of the test week (0 = Monday) at a Chicago wall-clock time."""
     return datetime.combine(MONDAY + timedelta(days=day), time(hour, minute), ZONE)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 @dataclass(frozen=True)
@@ -151,6 +146,15 @@ def credentials(fake: ServiceTitanFake, base_url: str, **changes: Any) -> Servic
     return ServiceTitanCredentials(**values)
 
 
+def connect(
+    fake: ServiceTitanFake, base_url: str, state: MemoryState, **changes: Any
+) -> ServiceTitanProvider:
+    """The provider for the fake's tenant, `changes` made to its credentials."""
+    return ServiceTitanProvider.connect(
+        BUSINESS, credentials(fake, base_url, **changes), state, time_zone=ZONE
+    )
+
+
 @pytest.fixture
 def state() -> MemoryState:
     return MemoryState()
@@ -166,7 +170,7 @@ def provider(
         state,
         time_zone=ZONE,
         timeout=5,
-        clock=FixedClock(),
+        clock=FixedClock(NOW),
     )
 
 
@@ -583,9 +587,7 @@ def test_a_token_is_reused_until_it_expires_then_renewed(
 def test_every_call_carries_the_app_key(
     fake: ServiceTitanFake, tenant: Tenant, base_url: str, state: MemoryState
 ) -> None:
-    wrong_key = ServiceTitanProvider.connect(
-        BUSINESS, credentials(fake, base_url, app_key="ak1.wrong"), state, time_zone=ZONE
-    )
+    wrong_key = connect(fake, base_url, state, app_key="ak1.wrong")
 
     with pytest.raises(ProviderUnauthorized):
         wrong_key.get_customer(BUSINESS, str(tenant.casey))
@@ -594,9 +596,7 @@ def test_every_call_carries_the_app_key(
 def test_refused_client_credentials_are_unauthorized(
     fake: ServiceTitanFake, tenant: Tenant, base_url: str, state: MemoryState
 ) -> None:
-    refused = ServiceTitanProvider.connect(
-        BUSINESS, credentials(fake, base_url, client_secret="cs1.wrong"), state, time_zone=ZONE
-    )
+    refused = connect(fake, base_url, state, client_secret="cs1.wrong")
 
     with pytest.raises(ProviderUnauthorized):
         refused.get_customer(BUSINESS, str(tenant.casey))
@@ -606,9 +606,7 @@ def test_refused_client_credentials_are_unauthorized(
 def test_another_tenant_is_unauthorized(
     fake: ServiceTitanFake, tenant: Tenant, base_url: str, state: MemoryState
 ) -> None:
-    elsewhere = ServiceTitanProvider.connect(
-        BUSINESS, credentials(fake, base_url, tenant_id="2022"), state, time_zone=ZONE
-    )
+    elsewhere = connect(fake, base_url, state, tenant_id="2022")
 
     with pytest.raises(ProviderUnauthorized):
         elsewhere.get_customer(BUSINESS, str(tenant.casey))
@@ -713,9 +711,7 @@ def test_a_tampered_body_is_403(provider: ServiceTitanProvider, fake: ServiceTit
 def test_without_a_webhook_key_every_webhook_is_refused(
     fake: ServiceTitanFake, base_url: str, state: MemoryState
 ) -> None:
-    keyless = ServiceTitanProvider.connect(
-        BUSINESS, credentials(fake, base_url, webhook_key=None), state, time_zone=ZONE
-    )
+    keyless = connect(fake, base_url, state, webhook_key=None)
 
     with pytest.raises(WebhookRejected) as raised:
         keyless.parse_webhook(as_request(fake.webhook("Appointment.Rescheduled", {"id": 1})))
