@@ -25,7 +25,7 @@ import math
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -509,7 +509,9 @@ class TwilioSandbox(Sandbox):
 
     def _phone_reply(self, request: Request) -> Response:
         data = request.get_json(silent=True) if request.is_json else request.form
-        fields = {k: str((data or {}).get(k, "")).strip() for k in ("from", "to", "body")}
+        if not isinstance(data, Mapping):  # a JSON list, number or string: not a reply
+            data = {}
+        fields = {k: str(data.get(k, "")).strip() for k in ("from", "to", "body")}
         if not all(fields.values()):
             return json_response({"message": "from, to and body are required"}, 400)
         inbound_url = self.inbound_url or request.host_url.rstrip("/") + "/webhooks/twilio/inbound"

@@ -617,3 +617,10 @@ def test_works_behind_dispatcher_middleware(mounted_app):
     # Then the sandbox sees the full path and creates it
     assert response.status_code == 201
     assert json.loads(response.get_data())["body"] == "via mount"
+
+
+@pytest.mark.parametrize("body", [[1, 2], "text", 7, {"from": "+15551234567"}])
+def test_a_phone_reply_without_from_to_and_body_is_a_400_not_a_crash(app: Client, body):
+    response = app.post("/dev/phone/reply", json=body)
+    assert response.status_code == 400
+    assert response.json == {"message": "from, to and body are required"}
