@@ -315,6 +315,7 @@ def test_lists_follow_every_page_and_ids_go_in_batches(
         fake.add_appointment(job, local(day, 11), local(day, 12), [tenant.ben])
     monkeypatch.setattr(servicetitan, "PAGE_SIZE", 2)
     monkeypatch.setattr(servicetitan, "MAX_IDS", 3)
+    monkeypatch.setattr(fake_module, "MAX_IDS", 3)  # the fake refuses a longer id list
 
     found = provider.upcoming_appointments(BUSINESS, str(tenant.casey), NOW)
 
