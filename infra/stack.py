@@ -89,6 +89,7 @@ class RescheduleDispatchStack(Stack):
             # What an operator inspects and replays from (docs/infra.md, "Operations").
             "ExpiryDeadLetterQueueUrl": expiry.dead_letter_queue.queue_url,
             "ExpireFunctionName": expiry.expire_function.function_name,
+            "SendLinkFunctionName": api.send_link_function.function_name,
         }
         travel = Travel(self, "Travel", model=travel_model)
         for computes_openings in (api.portal_function, api.dispatcher_api_function):

@@ -1,14 +1,16 @@
 """Replay a dead-letter queue into a function, deleting each message once its replay succeeds.
 
 A dead-letter queue here holds two kinds of message (docs/infra.md, "Operations"):
-- an EventBridge Scheduler dead-letter event: the body is the schedule's input, e.g.
-  ``{"session_id": "..."}``, which Scheduler could not deliver;
+- an EventBridge Scheduler dead-letter event: the body is the schedule's input, which
+  Scheduler could not deliver: ``{"session_id": "..."}`` (an expiry) or
+  ``{"scheduled_send": {...}}`` (a link held back by quiet hours);
 - a Lambda on-failure record: ``{"requestContext": {"functionArn": ...}, "requestPayload":
   {...}, "responsePayload": {...}}``, for a run that raised on every attempt.
 
 Each payload is invoked synchronously, so the outcome is known before the message is deleted;
-a message whose replay fails, or that cannot be read, stays in the queue. The expire function
-is idempotent, so replaying an expiry that did run in the meantime changes nothing.
+a message whose replay fails, or that cannot be read, stays in the queue. Both targets are
+idempotent (the expire function, and send_link's scheduled send), so replaying a run that
+did happen in the meantime changes nothing.
 
     python -m ops.replay_dlq --queue-url URL --function NAME [--match session_id] [--dry-run]
 """

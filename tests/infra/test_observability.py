@@ -279,17 +279,17 @@ def test_expiry_dead_letter_queue_is_encrypted_ssl_only_and_kept_two_weeks(synth
 def test_scheduled_functions_retry_async_runs_then_dead_letter_them(synthesized, scheduled):
     resources = synthesized.resources
     queue_id = expiry_queue_id(resources)
-    expire_id = function_id(resources, *scheduled)
+    scheduled_id = function_id(resources, *scheduled)
     [config] = [
         c["Properties"]
         for c in of_type(resources, "AWS::Lambda::EventInvokeConfig").values()
-        if ref(c["Properties"]["FunctionName"]) == expire_id
+        if ref(c["Properties"]["FunctionName"]) == scheduled_id
     ]
     assert 0 < config["MaximumRetryAttempts"] <= 2
     assert 60 <= config["MaximumEventAgeInSeconds"] < 6 * 3600  # Lambda's default is 6 h
     assert ref(config["DestinationConfig"]["OnFailure"]["Destination"]) == queue_id
     # And the function may send its failures there
-    role_id = ref(resources[expire_id]["Properties"]["Role"])
+    role_id = ref(resources[scheduled_id]["Properties"]["Role"])
     assert "sqs:SendMessage" in actions_on(role_statements(resources, role_id), queue_id)
 
 
@@ -302,3 +302,13 @@ def test_scheduler_role_may_dead_letter_and_send_link_names_the_queue(synthesize
     variables = send_link["Properties"]["Environment"]["Variables"]
     role_id = ref(variables["SCHEDULER_ROLE_ARN"])
     assert "sqs:SendMessage" in actions_on(role_statements(resources, role_id), queue_id)
+
+
+def test_outputs_name_the_queue_and_the_functions_to_replay_into(synthesized):
+    # What docs/infra.md's replay commands read from the stack
+    resources = synthesized.resources
+    outputs = synthesized.template.to_json()["Outputs"]
+    assert ref(outputs["ExpiryDeadLetterQueueUrl"]["Value"]) == expiry_queue_id(resources)
+    for output, folder in (("ExpireFunctionName", "expire"), ("SendLinkFunctionName", "send_link")):
+        named = ref(outputs[output]["Value"])
+        assert named == function_id(resources, f"functions/{folder}", "handler.lambda_handler")
