@@ -4,14 +4,16 @@ Google Calendar, Microsoft Graph and ServiceTitan are all JSON over HTTPS behind
 bearer token, and they fail in the same ways, so one client maps the answers to the
 provider's typed errors once:
 
-* 401 → the token is refreshed once and the call repeated; 401/403 again → ProviderUnauthorized
+* 401 → the token is refreshed once and the call repeated; a second 401, or a 403 →
+  ProviderUnauthorized
 * 404, 410 → NotFound;  409, 412 → AppointmentChanged (changed elsewhere)
 * 429 → ProviderRateLimited with the Retry-After seconds (also Google's 403 with the reason
   rateLimitExceeded or userRateLimitExceeded: Google answers some rate limits with a 403)
 * 5xx, timeouts, refused connections → ProviderUnavailable (the caller may retry)
 * any other 4xx → ProviderError with the provider's own message
 
-The standard library keeps the Lambda dependency layer small, as in json_http.
+The standard library keeps the Lambda dependency layer small; the exchange itself is
+json_http's.
 """
 
 from __future__ import annotations
