@@ -42,7 +42,7 @@ from werkzeug.test import EnvironBuilder  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
 
 from bench.stats import percentile  # noqa: E402
-from local.demo_data import demo_seed  # noqa: E402
+from local.demo_data import write_demo_seed_without_quiet_hours  # noqa: E402
 from local.gateway import proxy_event  # noqa: E402
 from local.lambda_runtime import LocalContext  # noqa: E402
 from local.stack import LocalStack, StackConfig  # noqa: E402
@@ -54,20 +54,6 @@ BUDGET_GZIP_BYTES = 14 * 1024
 GZIP_LEVEL = 6  # what web servers and CDNs commonly use
 DISPATCHER = "dana@northside.example"
 PAGE_PATH = "/r/{token}"
-
-
-def seed_without_quiet_hours(folder: Path) -> Path:
-    """Today's demo data with quiet hours off, so a link can be sent at any hour."""
-    seed = demo_seed(datetime.now(UTC).date())
-    for business in seed["businesses"]:
-        business["settings"] = {
-            **business.get("settings", {}),
-            "quiet_hours_start": None,
-            "quiet_hours_end": None,
-        }
-    path = folder / "seed.json"
-    path.write_text(json.dumps(seed))
-    return path
 
 
 def gzip_size(body: str) -> int:
@@ -134,7 +120,7 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}")
     with tempfile.TemporaryDirectory() as folder:
-        seed_file = seed_without_quiet_hours(Path(folder))
+        seed_file = write_demo_seed_without_quiet_hours(Path(folder))
         stack = LocalStack(StackConfig(port=0, cdk_out=ROOT / "cdk.out", seed_file=seed_file))
         stack.start()
         try:

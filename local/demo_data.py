@@ -5,8 +5,10 @@ Deterministic for a given day, so a screenshot or a bug report can be reproduced
 
 from __future__ import annotations
 
+import json
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -157,3 +159,19 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
 def demo_seed(today: date) -> dict[str, Any]:
     rng = random.Random(today.toordinal())  # noqa: S311 - demo data, not a secret
     return {"businesses": [_business(spec, today, rng) for spec in BUSINESSES]}
+
+
+def write_demo_seed_without_quiet_hours(folder: Path) -> Path:
+    """Today's demo data with quiet hours off, as `folder/seed.json`: for the e2e tests and
+    the benchmarks, which send links at whatever hour they run. Quiet hours themselves are
+    tested against a fixed clock (tests/integration)."""
+    seed = demo_seed(datetime.now(UTC).date())
+    for business in seed["businesses"]:
+        business["settings"] = {
+            **business.get("settings", {}),
+            "quiet_hours_start": None,
+            "quiet_hours_end": None,
+        }
+    path = folder / "seed.json"
+    path.write_text(json.dumps(seed))
+    return path

@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
-from local.demo_data import demo_seed
+from local.demo_data import write_demo_seed_without_quiet_hours
 from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
-
-
-def _demo_seed_without_quiet_hours(folder: Path) -> Path:
-    """The demo data, with quiet hours off, so the suite passes at any time of day.
-
-    Quiet hours themselves are tested against a fixed clock (tests/integration).
-    """
-    seed = demo_seed(datetime.now(UTC).date())
-    for business in seed["businesses"]:
-        business["settings"] = {
-            **business.get("settings", {}),
-            "quiet_hours_start": None,
-            "quiet_hours_end": None,
-        }
-    path = folder / "seed.json"
-    path.write_text(json.dumps(seed))
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +26,11 @@ def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     folder = tmp_path_factory.mktemp("stack")
     log = folder / "stack.log"
-    env = {**os.environ, "PORT": str(port), "SEED": str(_demo_seed_without_quiet_hours(folder))}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "SEED": str(write_demo_seed_without_quiet_hours(folder)),
+    }
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
