@@ -28,7 +28,7 @@ from reschedule_dispatch.domain.scheduling import BlockedTime
 from reschedule_dispatch.domain.session import Opening
 from tests.builders import NOW
 from tests.serving import free_port, serve
-from tests.unit.providers import FixedClock, MemoryState, WebhookReceiver
+from tests.unit.providers import FixedClock, MemoryState
 
 CLIENT_ID = "client-1.apps.googleusercontent.com"
 CLIENT_SECRET = "client-secret"
@@ -424,17 +424,6 @@ def test_a_revoked_refresh_token_is_unauthorized(provider, fake):
 
 
 # -- Push notifications ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def receiver(provider: GoogleCalendarProvider) -> WebhookReceiver:
-    return WebhookReceiver(provider.parse_webhook)
-
-
-@pytest.fixture
-def hook_url(receiver: WebhookReceiver) -> Iterator[str]:
-    with serve(receiver) as url:
-        yield url + "/webhooks/providers/google"
 
 
 def test_the_sync_message_of_a_new_channel_is_acknowledged_with_no_events(

@@ -30,7 +30,7 @@ from reschedule_dispatch.domain.scheduling import WorkingHours
 from reschedule_dispatch.domain.session import Opening
 from tests.builders import NOW
 from tests.serving import free_port, serve
-from tests.unit.providers import FixedClock, WebhookReceiver
+from tests.unit.providers import FixedClock
 
 TENANT = "8f1d2c3b-0000-4000-8000-000000000001"
 CLIENT_ID = "2a7e0f4c-0000-4000-8000-000000000002"
@@ -355,17 +355,6 @@ def test_a_refused_client_secret_is_unauthorized(provider, fake):
 
 
 # -- Change notifications --------------------------------------------------------------------
-
-
-@pytest.fixture
-def receiver(provider: MicrosoftGraphProvider) -> WebhookReceiver:
-    return WebhookReceiver(provider.parse_webhook)
-
-
-@pytest.fixture
-def hook_url(receiver: WebhookReceiver) -> Iterator[str]:
-    with serve(receiver) as url:
-        yield url + "/webhooks/providers/microsoft"
 
 
 def test_subscribing_passes_graphs_validation_handshake(provider, fake, receiver, hook_url):

@@ -847,14 +847,12 @@ def test_events_nobody_needs_are_acknowledged_without_events(
 
 
 def test_the_fake_delivers_signed_webhooks_to_the_apps_url(
-    provider: ServiceTitanProvider, fake: ServiceTitanFake, tenant: Tenant
+    fake: ServiceTitanFake, tenant: Tenant, receiver: WebhookReceiver, hook_url: str
 ) -> None:
-    receiver = WebhookReceiver(provider.parse_webhook)
-    with serve(receiver) as url:
-        fake.webhook_url = url + "/webhooks/providers/servicetitan"
-        fake.cancel_job(tenant.a1_job, "Customer canceled")
-        fake.webhook_key = "rotated-key-0123456789abcdef012345"
-        fake.change_elsewhere(tenant.a2, start=local(2, 8), end=local(2, 9))
+    fake.webhook_url = hook_url
+    fake.cancel_job(tenant.a1_job, "Customer canceled")
+    fake.webhook_key = "rotated-key-0123456789abcdef012345"
+    fake.change_elsewhere(tenant.a2, start=local(2, 8), end=local(2, 9))
 
     assert [d.status for d in fake.deliveries] == [200, 403]
     assert [(e.appointment_id, e.change) for e in receiver.events()] == [
