@@ -24,8 +24,10 @@ from datetime import time as clock
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "shared" / "python"))
 
+from bench.stats import percentile
 from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.openings import find_openings
 from reschedule_dispatch.domain.scheduling import (
@@ -140,10 +142,6 @@ def measure(case: Case, repeats: int, warmup: int) -> list[float]:
     return timings
 
 
-def _p95(timings: list[float]) -> float:
-    return statistics.quantiles(timings, n=20, method="inclusive")[-1]
-
-
 BUDGET_MEDIAN_MS = 20.0  # the full case, on the 2-core development machine
 # Per-appointment cost at 100x may exceed the 1x cost by this much and still be linear
 # (caches and allocation grow a little with size); quadratic growth would be ~100x.
@@ -166,7 +164,7 @@ def main() -> int:
         f"{run(full)} openings shown"
     )
     full_median = statistics.median(timings)
-    print(f"  median {full_median:7.2f} ms   p95 {_p95(timings):7.2f} ms")
+    print(f"  median {full_median:7.2f} ms   p95 {percentile(timings, 95):7.2f} ms")
 
     print("\nGrowth (the same shape with more technicians):")
     print(
@@ -182,7 +180,7 @@ def main() -> int:
         per_appointment.append(median * 1000 / case.appointments)
         print(
             f"  {factor:>4}x {technicians:>11} {case.appointments:>12} {median:>10.2f} "
-            f"{_p95(timings):>8.2f} {per_appointment[-1]:>8.2f}"
+            f"{percentile(timings, 95):>8.2f} {per_appointment[-1]:>8.2f}"
         )
 
     # The budgets: a benchmark that cannot fail is only a report
