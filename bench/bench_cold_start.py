@@ -133,10 +133,6 @@ def discover_handlers() -> list[HandlerModule]:
     return handlers
 
 
-def _site_packages() -> str:
-    return sysconfig.get_paths()["purelib"]
-
-
 def lambda_environment(python_path: list[str], task_root: str, name: str) -> dict[str, str]:
     """A clean environment with what the Lambda runtime sets (nothing from this shell)."""
     return {
@@ -178,7 +174,7 @@ class Measured:
 
 
 def measure(handlers: list[HandlerModule], rounds: int) -> tuple[Measured, list[Measured]]:
-    site_packages = _site_packages()
+    site_packages = sysconfig.get_paths()["purelib"]
     with tempfile.TemporaryDirectory() as empty:
         boto3_env = lambda_environment([site_packages], empty, "boto3-only")
         jobs: list[tuple[Measured, str, str, dict[str, str]]] = [

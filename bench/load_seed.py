@@ -41,7 +41,6 @@ class LoadPlan:
     seed: dict[str, Any]
     choosers: list[str]  # appointment ids of the customers who each pick their own time
     racers: list[str]  # appointment ids of the customers who race for one time
-    race_technician: str
     dispatcher: str
     minutes: dict[str, int]  # appointment id -> its length, which a move keeps
 
@@ -153,7 +152,6 @@ def load_plan(
         seed={"businesses": [business]},
         choosers=chooser_ids,
         racers=racer_ids,
-        race_technician=RACE_TECHNICIAN,
         dispatcher=DISPATCHER,
         minutes=minutes,
     )

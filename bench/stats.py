@@ -1,4 +1,4 @@
-"""Small statistics the benchmarks share: percentiles and a one-line summary of timings."""
+"""The percentile the benchmarks and the load test report."""
 
 from __future__ import annotations
 
@@ -20,11 +20,3 @@ def percentile(values: Sequence[float], p: float) -> float:
     rank = (len(ordered) - 1) * p / 100
     below, above = math.floor(rank), math.ceil(rank)
     return ordered[below] + (ordered[above] - ordered[below]) * (rank - below)
-
-
-def summary_ms(values_ms: Sequence[float]) -> str:
-    """`n=…, p50 … ms, p99 … ms, max … ms` for a list of milliseconds."""
-    return (
-        f"n={len(values_ms)}, p50 {percentile(values_ms, 50):.1f} ms, "
-        f"p99 {percentile(values_ms, 99):.1f} ms, max {max(values_ms):.1f} ms"
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.stats import percentile, summary_ms
+from bench.stats import percentile
 
 
 def test_median_of_an_odd_count_is_the_middle_value() -> None:
@@ -40,7 +40,3 @@ def test_a_percentile_outside_0_to_100_is_refused(p: float) -> None:
 def test_no_values_is_refused() -> None:
     with pytest.raises(ValueError, match="no values"):
         percentile([], 50)
-
-
-def test_summary_names_count_p50_p99_and_max() -> None:
-    assert summary_ms([1.0, 2.0, 3.0]) == "n=3, p50 2.0 ms, p99 3.0 ms, max 3.0 ms"
