@@ -63,7 +63,6 @@ SIGNATURE_HEADER = "X-ServiceTitan-Signature"
 # Webhook event types this fake sends (see the module docstring on what is assumed).
 APPOINTMENT_RESCHEDULED = "Appointment.Rescheduled"
 APPOINTMENT_TECHNICIANS_ASSIGNED = "Appointment.TechniciansAssigned"
-APPOINTMENT_TECHNICIANS_UNASSIGNED = "Appointment.TechniciansUnassigned"
 APPOINTMENT_HOLD = "Appointment.Hold"
 APPOINTMENT_DELETED = "Appointment.Deleted"
 JOB_CANCELED = "Job.Canceled"
