@@ -22,6 +22,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from local.demo_data import near
+
 BUSINESS_ID = "load-test-plumbing"
 TIME_ZONE = "America/Chicago"
 DISPATCHER = "lee@load-test.example"
@@ -43,14 +45,6 @@ class LoadPlan:
     racers: list[str]  # appointment ids of the customers who race for one time
     dispatcher: str
     minutes: dict[str, int]  # appointment id -> its length, which a move keeps
-
-
-def _near(rng: random.Random, center: tuple[float, float], km: float) -> dict[str, float]:
-    # About 111 km per degree of latitude and 83 per degree of longitude at Chicago.
-    return {
-        "lat": round(center[0] + rng.uniform(-km, km) / 111.0, 5),
-        "lon": round(center[1] + rng.uniform(-km, km) / 83.0, 5),
-    }
 
 
 def customer_phone(index: int) -> str:
@@ -78,7 +72,7 @@ def load_plan(
         {"weekday": d, "start": DAY_START.isoformat(), "end": DAY_END.isoformat()} for d in range(7)
     ]
     staff = [f"lt-tech-{n + 1:02d}" for n in range(technicians)] + [RACE_TECHNICIAN]
-    bases = {tech: _near(rng, CENTER, 6) for tech in staff}
+    bases = {tech: near(rng, CENTER, 6) for tech in staff}
     seed_technicians: list[dict[str, Any]] = [
         {
             "id": tech,
@@ -159,4 +153,4 @@ def load_plan(
 
 def _near_base(rng: random.Random, base: dict[str, float]) -> dict[str, float]:
     """A customer a few kilometres from their technician's depot: drives well under 30 min."""
-    return _near(rng, (base["lat"], base["lon"]), 4)
+    return near(rng, (base["lat"], base["lon"]), 4)

@@ -55,7 +55,8 @@ CUSTOMERS_PER_BUSINESS = 40
 DAYS = 14
 
 
-def _near(rng: random.Random, center: tuple[float, float], km: float) -> dict[str, float]:
+def near(rng: random.Random, center: tuple[float, float], km: float) -> dict[str, float]:
+    """A random point up to km north-south and east-west of center (at Chicago's latitude)."""
     # ~111 km per degree of latitude; longitude degrees shrink with latitude (~0.75 here).
     return {
         "lat": round(center[0] + rng.uniform(-km, km) / 111.0, 5),
@@ -72,7 +73,7 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
             "id": f"{business_id[:2]}-tech-{i + 1}",
             "name": name,
             "home_base": {"address": f"{rng.randint(100, 999)} {rng.choice(STREETS)}",
-                          **_near(rng, spec["center"], 4)},
+                          **near(rng, spec["center"], 4)},
             "working_hours": hours + ([{"weekday": 5, "start": "09:00:00", "end": "13:00:00"}]
                                       if i % 2 == 0 else []),
         }
@@ -90,7 +91,7 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
                 "email": f"{first.lower()}.{last.lower()}@example.com",
                 "location": {
                     "address": f"{rng.randint(100, 9999)} {rng.choice(STREETS)}",
-                    **_near(rng, spec["center"], 5),
+                    **near(rng, spec["center"], 5),
                 },
             }
         )
