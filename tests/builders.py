@@ -13,6 +13,7 @@ from reschedule_dispatch.domain.scheduling import (
     Technician,
     WorkingHours,
 )
+from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 9:00 AM in Chicago
 ZONE = "America/Chicago"
@@ -61,5 +62,26 @@ def appointment(start: datetime, minutes: int = 60, **changes: Any) -> Appointme
         service=changes.pop("service", "Drain cleaning"),
         start=start,
         end=start + timedelta(minutes=minutes),
+        **changes,
+    )
+
+
+def reschedule_session(moving: Appointment, **changes: Any) -> RescheduleSession:
+    """A session about moving appointment `moving`, its link sent at NOW for 12 hours."""
+    return RescheduleSession(
+        id=changes.pop("id", "s1"),
+        business_id=moving.business_id,
+        appointment_id=moving.id,
+        customer_id=moving.customer_id,
+        customer_name=changes.pop("customer_name", "Olivia Garcia"),
+        customer_phone=changes.pop("customer_phone", "+13125550142"),
+        dispatcher=changes.pop("dispatcher", "d@acme.example"),
+        status=changes.pop("status", SessionStatus.LINK_SENT),
+        created_at=changes.pop("created_at", NOW),
+        expires_at=changes.pop("expires_at", NOW + timedelta(hours=12)),
+        original_start=moving.start,
+        original_end=moving.end,
+        original_technician_id=moving.technician_id,
+        message=changes.pop("message", ""),
         **changes,
     )

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.load_test import Booking, SlotClaims, is_confirming, overlapping, page_slots, parse_slot
-from reschedule_dispatch.domain.session import Opening, RescheduleSession, SessionStatus
+from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.portal import CustomerPage
 from reschedule_dispatch.web.pages import customer_page
-from tests.builders import NOW, appointment, business, technician
+from tests.builders import NOW, appointment, business, reschedule_session, technician
 
 URL = "https://api.example/r/" + "t" * 43
 HOUR = timedelta(hours=1)
@@ -19,22 +19,7 @@ HOUR = timedelta(hours=1)
 
 def _page(status: SessionStatus = SessionStatus.VIEWED) -> CustomerPage:
     moving = appointment(NOW + timedelta(days=3))
-    session = RescheduleSession(
-        id="s1",
-        business_id="acme",
-        appointment_id=moving.id,
-        customer_id="cust-1",
-        customer_name="Olivia Garcia",
-        customer_phone="+13125550142",
-        dispatcher="d@acme.example",
-        status=status,
-        created_at=NOW,
-        expires_at=NOW + 12 * HOUR,
-        original_start=moving.start,
-        original_end=moving.end,
-        original_technician_id="tech-1",
-        message="",
-    )
+    session = reschedule_session(moving, status=status)
     openings = [
         Opening(start=NOW + timedelta(days=d, hours=h), end=NOW + timedelta(days=d, hours=h + 1),
                 technician_id="tech-1")

@@ -4,10 +4,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 from reschedule_dispatch.domain.scheduling import Location
-from reschedule_dispatch.domain.session import Opening, RescheduleSession, SessionStatus
+from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.portal import CustomerPage
 from reschedule_dispatch.web.pages import calendar_event, customer_page
-from tests.builders import NOW, appointment, business, technician
+from tests.builders import NOW, appointment, business, reschedule_session, technician
 
 URL = "https://api.example/r/" + "t" * 43
 
@@ -18,23 +18,7 @@ def _page(status: SessionStatus = SessionStatus.LINK_SENT, language: str = "en")
         service="Leak, repair; <urgent>",
         location=Location(address="12 Oak St, Apt 4", lat=41.9, lon=-87.6),
     )
-    session = RescheduleSession(
-        id="s1",
-        business_id="acme",
-        appointment_id=moving.id,
-        customer_id="cust-1",
-        customer_name="Olivia Garcia",
-        customer_phone="+13125550142",
-        dispatcher="d@acme.example",
-        status=status,
-        created_at=NOW,
-        expires_at=NOW + timedelta(hours=12),
-        original_start=moving.start,
-        original_end=moving.end,
-        original_technician_id="tech-1",
-        message="",
-        language=language,
-    )
+    session = reschedule_session(moving, status=status, language=language)
     opening = Opening(
         start=NOW + timedelta(days=1), end=NOW + timedelta(days=1, hours=1), technician_id="tech-1"
     )
