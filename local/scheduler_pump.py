@@ -35,6 +35,10 @@ class SchedulerPump:
         self._interval = interval_seconds
         self._client = boto3.client("scheduler")
         self._attempts: dict[tuple[str, str], int] = {}
+        # Each listed schedule's details and the LastModificationDate they were read at:
+        # ListSchedules carries no expression, and reading every schedule every tick costs
+        # a request each (a quarter of a second a tick with a few hundred sessions).
+        self._read: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduler-pump", daemon=True)
 
@@ -56,19 +60,27 @@ class SchedulerPump:
         """Runs every due one-time schedule's target once; returns how many fired."""
         fired = 0
         now = self._clock()
+        listed: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
         paginator = self._client.get_paginator("list_schedules")
         for page in paginator.paginate(State="ENABLED"):
             for summary in page["Schedules"]:
                 group, name = summary.get("GroupName", "default"), summary["Name"]
-                schedule: dict[str, Any] = dict(
-                    self._client.get_schedule(GroupName=group, Name=name)
-                )
+                schedule = self._details(group, name, summary["LastModificationDate"])
+                listed[(group, name)] = (summary["LastModificationDate"], schedule)
                 at = due_at(schedule["ScheduleExpression"])
                 if at is None or at > now:
                     continue
                 if self._fire(group, name, schedule):
                     fired += 1
+        self._read = listed  # forgets the schedules that are gone
         return fired
+
+    def _details(self, group: str, name: str, modified: datetime) -> dict[str, Any]:
+        """The schedule as GetSchedule answers, read again only when it has changed."""
+        read = self._read.get((group, name))
+        if read is not None and read[0] == modified:
+            return read[1]
+        return dict(self._client.get_schedule(GroupName=group, Name=name))
 
     def _fire(self, group: str, name: str, schedule: dict[str, Any]) -> bool:
         target = schedule["Target"]

@@ -69,3 +69,33 @@ def test_a_failing_target_is_retried_then_given_up(scheduler):
         pump.fire_due()
     assert len(attempts) == MAX_ATTEMPTS
     assert scheduler.list_schedules()["Schedules"] == []
+
+
+def test_a_schedule_is_read_again_only_when_it_changed(scheduler):
+    calls = []
+    _schedule(scheduler, "later", "2026-11-21T12:30:00")
+    pump = SchedulerPump(lambda arn, event: calls.append(event), clock=lambda: NOW)
+    reads = []
+    get_schedule = pump._client.get_schedule
+    pump._client.get_schedule = lambda **key: reads.append(key["Name"]) or get_schedule(**key)
+
+    # Given two ticks before it is due: one read
+    assert pump.fire_due() == pump.fire_due() == 0
+    assert reads == ["later"]
+
+    # When it is moved to a time already past, the next tick reads it again and fires it
+    scheduler.update_schedule(
+        Name="later",
+        GroupName="links",
+        ScheduleExpression="at(2026-11-21T11:30:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        State="ENABLED",
+        Target={
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:function:Expire",
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+            "Input": json.dumps({"session_id": "later"}),
+        },
+    )
+    assert pump.fire_due() == 1
+    assert reads == ["later", "later"]
+    assert calls == [{"session_id": "later"}]
