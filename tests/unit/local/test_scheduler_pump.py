@@ -71,13 +71,18 @@ def test_a_failing_target_is_retried_then_given_up(scheduler):
     assert scheduler.list_schedules()["Schedules"] == []
 
 
-def test_a_schedule_is_read_again_only_when_it_changed(scheduler):
+def test_a_schedule_is_read_again_only_when_it_changed(scheduler, monkeypatch):
     calls = []
     _schedule(scheduler, "later", "2026-11-21T12:30:00")
     pump = SchedulerPump(lambda arn, event: calls.append(event), clock=lambda: NOW)
     reads = []
     get_schedule = pump._client.get_schedule
-    pump._client.get_schedule = lambda **key: reads.append(key["Name"]) or get_schedule(**key)
+
+    def counted(**key):
+        reads.append(key["Name"])
+        return get_schedule(**key)
+
+    monkeypatch.setattr(pump._client, "get_schedule", counted)
 
     # Given two ticks before it is due: one read
     assert pump.fire_due() == pump.fire_due() == 0
