@@ -1,10 +1,11 @@
 """Expiry: one-time EventBridge Scheduler schedules that expire a session's link.
 
 send_link creates ``session-{id}`` in the schedule group, targeting the expire function with
-the scheduler role; finalize deletes it when the session completes first.
+the scheduler role; finalize deletes it when the session completes first. The group also holds
+the ``send-{id}`` schedules of links held back by quiet hours, which target send_link itself.
 
-Scheduler invokes the function asynchronously, so an expiry can fail in two places, each with
-bounded retries: Scheduler's delivery (the RetryPolicy each schedule carries) and the function
+Scheduler invokes the target asynchronously, so a scheduled run can fail in two places, each
+with bounded retries: Scheduler's delivery (the RetryPolicy each schedule carries) and the function
 itself (its async invocation config). Either way the event ends in one dead-letter queue that
 an operator replays from (docs/infra.md, "Operations").
 """
@@ -24,17 +25,17 @@ from infra import nag
 from infra.lambda_factory import LambdaFactory
 
 SCHEDULE_GROUP_NAME = "reschedule-dispatch-links"
-# The expire function's own retries of a run that raised (Lambda allows at most 2), and how
-# long an event may wait for them; then it goes to the dead-letter queue.
-EXPIRE_RETRY_ATTEMPTS = 2
-EXPIRE_MAX_EVENT_AGE = Duration.hours(2)
+# Lambda's own retries of a scheduled run that raised (it allows at most 2), expire's or
+# send_link's, and how long an event may wait for them; then it goes to the dead-letter queue.
+SCHEDULED_RUN_RETRY_ATTEMPTS = 2
+SCHEDULED_RUN_MAX_EVENT_AGE = Duration.hours(2)
 # SQS's longest: two weeks to notice the alarm, fix the cause and replay.
 DEAD_LETTER_RETENTION = Duration.days(14)
 
 
 class Expiry(Construct):
     """The schedule group, the expire function, the role the scheduler invokes it with, and
-    the dead-letter queue of the expiries that did not run."""
+    the dead-letter queue of the scheduled runs (expiries, sends) that did not happen."""
 
     def __init__(
         self,
@@ -96,8 +97,8 @@ class Expiry(Construct):
     def dead_letter_failed_runs(self, function: lambda_.Function) -> None:
         """A scheduled run of `function` that keeps failing lands in the dead-letter queue."""
         function.configure_async_invoke(
-            retry_attempts=EXPIRE_RETRY_ATTEMPTS,
-            max_event_age=EXPIRE_MAX_EVENT_AGE,
+            retry_attempts=SCHEDULED_RUN_RETRY_ATTEMPTS,
+            max_event_age=SCHEDULED_RUN_MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
 
