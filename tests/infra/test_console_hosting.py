@@ -4,12 +4,13 @@ and strict headers, the files and config.json deployed, and the Cognito client i
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
+from infra.app import build_app
 from tests.infra.test_infra_stack import Resources, of_type, ref, single
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -220,11 +221,6 @@ def test_console_url_is_an_output(synthesized):
 
 def test_an_own_domain_pins_tls_1_2():
     # Given an own domain and its ACM certificate in the context (a second synth)
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from aws_cdk.assertions import Template
-
-    from infra.app import build_app
-
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     certificate = (
         "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"

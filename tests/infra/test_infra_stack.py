@@ -16,6 +16,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 
+from infra.app import build_app
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Resources = dict[str, dict[str, Any]]
@@ -259,8 +261,6 @@ def test_same_variable_name_means_same_value(synthesized):
 
 def test_public_base_url_comes_from_context():
     # Given the context key publicBaseUrl (a second synth, so the cost of one more stack)
-    from infra.app import build_app
-
     _, stack = build_app({"publicBaseUrl": "https://reschedule.example.com"})
     # When synthesized
     resources = Template.from_stack(stack).to_json()["Resources"]
@@ -731,8 +731,6 @@ def test_travel_is_offline_by_default(synthesized):
 
 def test_amazon_location_travel_is_an_opt_in_with_least_privilege():
     # Given the context key travelModel=amazon-location
-    from infra.app import build_app
-
     _, stack = build_app({"travelModel": "amazon-location"})
     resources = Template.from_stack(stack).to_json()["Resources"]
     # Then one route calculator exists
@@ -758,8 +756,6 @@ def test_amazon_location_travel_is_an_opt_in_with_least_privilege():
 
 
 def test_an_unknown_travel_model_is_refused():
-    from infra.app import build_app
-
     with pytest.raises(ValueError, match="travelModel"):
         build_app({"travelModel": "carrier-pigeon"})
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from infra.app import build_app
 from infra.capabilities.observability import BUSINESS_METRICS, RESCHEDULES_FAILED_PER_HOUR
 from tests.infra.test_infra_stack import (
     REPO_ROOT,
@@ -151,8 +152,6 @@ def test_alarm_topic_is_encrypted_ssl_only_and_open_to_our_alarms_only(synthesiz
 
 
 def test_alarm_email_from_context_subscribes_to_the_topic():
-    from infra.app import build_app
-
     # Given the context key alarmEmail (a second synth)
     _, stack = build_app({"alarmEmail": "ops@example.com"})
     # Then the address is subscribed to the alarm topic
@@ -165,8 +164,6 @@ def test_alarm_email_from_context_subscribes_to_the_topic():
 
 
 def test_an_alarm_email_that_is_not_an_address_is_refused():
-    from infra.app import build_app
-
     with pytest.raises(ValueError, match="alarmEmail"):
         build_app({"alarmEmail": "ops at example dot com"})
 
