@@ -9,7 +9,6 @@ the local stack uses to find the handler.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from aws_cdk import CfnResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -18,11 +17,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import nag
+from infra.build_assets import DEPS_LAYER_DIR, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 SHARED_LAYER_DIR = REPO_ROOT / "layers" / "shared"
-DEPS_LAYER_DIR = REPO_ROOT / "build" / "layers" / "deps"
 
 SOURCE_METADATA_KEY = "reschedule:source"
 METRICS_NAMESPACE = "RescheduleDispatch"
