@@ -352,3 +352,26 @@ def test_after_the_move_the_hold_lingers_seconds_not_minutes(world):
     world.clock.advance(seconds=31)
     world.holds.hold("acme", opening, "s2", "appt-other", world.clock.now(),
                      world.clock.now() + timedelta(minutes=10))  # fmt: skip
+
+
+def test_a_time_an_appointment_moves_off_again_is_free_at_once_not_after_the_hold(world):
+    # Given appt-1 moved to a first time, whose hold lingers for the index lag
+    first, left = _confirming(world)
+    _run_steps(world, first.id)
+    _finalize(world)(first.id)
+
+    # When it is moved again, to a time apart from the first
+    second, token = _sent(world)
+    elsewhere = next(o for o in _links(world).page(token).openings if o.start >= left.end)
+    _links(world).confirm(token, elsewhere.key)
+    _run_steps(world, second.id)
+    _finalize(world)(second.id)
+
+    # Then another appointment can book the time it left straight away
+    now = world.clock.now()
+    world.holds.hold("acme", left, "s-other", "appt-other", now, now + timedelta(minutes=10))
+    # While the new time stays held against others for the index lag
+    with pytest.raises(OpeningTaken):
+        world.holds.hold(
+            "acme", elsewhere, "s-other", "appt-other", now, now + timedelta(minutes=10)
+        )

@@ -107,13 +107,28 @@ class DynamoOpeningHolds:
                     raise  # gone, someone else's, or already shorter: nothing to do
 
     def release(self, business_id: str, opening: Opening, session_id: str) -> None:
+        self._delete_cells(business_id, opening, "session_id = :sid", {":sid": session_id})
+
+    def release_left_behind(
+        self, business_id: str, opening: Opening, appointment_id: str, session_id: str
+    ) -> None:
+        self._delete_cells(
+            business_id,
+            opening,
+            "appointment_id = :appointment AND session_id <> :sid",
+            {":appointment": appointment_id, ":sid": session_id},
+        )
+
+    def _delete_cells(
+        self, business_id: str, opening: Opening, condition: str, values: dict[str, str]
+    ) -> None:
         for cell in cells(opening.start, opening.end):
             try:
                 self._table.delete_item(
                     Key=self._key(business_id, opening.technician_id, cell),
-                    ConditionExpression="session_id = :sid",
-                    ExpressionAttributeValues={":sid": session_id},
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=values,
                 )
             except ClientError as error:
                 if not is_condition_failure(error):
-                    raise  # a cell held by someone else (after our lease) stays theirs
+                    raise  # a cell held by someone else stays theirs

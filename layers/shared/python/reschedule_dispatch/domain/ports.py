@@ -254,6 +254,13 @@ class OpeningHolds(Protocol):
         """Keeps the hold until `until` only (if this session still holds it)."""
         ...
 
+    def release_left_behind(
+        self, business_id: str, opening: Opening, appointment_id: str, session_id: str
+    ) -> None:
+        """The appointment has moved off `opening`: drops what its earlier sessions still
+        hold there (kept for the index lag), never this session's own cells."""
+        ...
+
 
 class ExpiryScheduler(Protocol):
     def schedule_expiry(self, session_id: str, at: datetime) -> None: ...

@@ -174,6 +174,18 @@ class FinalizeReschedule:
                 session.id,
                 self._clock.now() + HOLD_AFTER_MOVE,
             )
+        # The time it left may still be held by the session that booked it there: free it now,
+        # not when that hold runs out, so it isn't offered and then refused as taken.
+        self._holds.release_left_behind(
+            session.business_id,
+            Opening(
+                start=session.original_start,
+                end=session.original_end,
+                technician_id=session.original_technician_id,
+            ),
+            session.appointment_id,
+            session.id,
+        )
         if session.confirmation_sid is None and session.new_opening is not None:
             self._confirm_to_customer(session, business, session.new_opening)
         if self._tell_staff:
