@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
+import pytest
 import requests
 
 from tests.e2e.conftest import token_for, wait_for
@@ -85,9 +86,14 @@ class Console:
         raise AssertionError("no movable appointment left without a session in progress")
 
     def wait_status(self, session_id: str, *statuses: str, timeout: float = 45.0) -> dict:
-        return dict(
-            wait_for(
-                lambda: d if (d := self.session(session_id))["status"] in statuses else None,
-                timeout=timeout,
-            )
-        )
+        last: dict[str, Any] = {}
+
+        def reached() -> dict[str, Any] | None:
+            last.update(self.session(session_id))
+            return last if last["status"] in statuses else None
+
+        try:
+            return dict(wait_for(reached, timeout=timeout))
+        except pytest.fail.Exception:
+            events = [(e["type"], e["detail"]) for e in last.get("timeline", [])]
+            pytest.fail(f"session {session_id} stayed {last.get('status')}: {events}")
