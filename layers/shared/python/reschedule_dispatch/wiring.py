@@ -14,7 +14,6 @@ import boto3
 from pydantic_settings import BaseSettings
 
 from reschedule_dispatch.adapters.clock import SystemClock
-from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
 from reschedule_dispatch.adapters.dynamodb_contacts import DynamoContacts
 from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
@@ -24,6 +23,8 @@ from reschedule_dispatch.adapters.eventbridge_scheduler import (
     EventBridgeScheduledSends,
     OneTimeSchedules,
 )
+from reschedule_dispatch.adapters.provider_connections import ProviderConnections
+from reschedule_dispatch.adapters.provider_router import BusinessProviders, RoutedProvider
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
 from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.ports import (
@@ -67,9 +68,24 @@ def use_provider_wrapper(
     _provider_wrapper = wrapper
 
 
-def _provider(table_name: str) -> SchedulingProvider:
-    provider: SchedulingProvider = DemoProvider(_table(table_name))
+def _provider(env: ProviderEnv) -> SchedulingProvider:
+    """Each business's own scheduling provider, behind the one port."""
+    provider: SchedulingProvider = RoutedProvider(business_providers(env))
     return _provider_wrapper(provider) if _provider_wrapper else provider
+
+
+_connected: dict[tuple[str, str], BusinessProviders] = {}
+
+
+def business_providers(env: ProviderEnv) -> BusinessProviders:
+    """One per process, so every service shares the connected adapters (and their tokens)."""
+    key = (env.app_table_name, env.provider_table_name)
+    if key not in _connected:
+        connections = ProviderConnections(
+            _table(env.provider_table_name), _table(env.app_table_name), _secret
+        )
+        _connected[key] = BusinessProviders(_businesses(env.app_table_name), connections)
+    return _connected[key]
 
 
 class AppEnv(BaseSettings):
@@ -204,7 +220,7 @@ def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> Sen
     )
     return SendLink(
         sessions=DynamoSessionRepository(app_table),
-        provider=_provider(env.provider_table_name),
+        provider=_provider(env),
         businesses=_businesses(env.app_table_name),
         sms=sms_sender(env),
         email=email_sender(env),
@@ -224,7 +240,7 @@ def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> Sen
 def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
     env = env or ProviderEnv()
     return SearchCustomers(
-        _provider(env.provider_table_name),
+        _provider(env),
         DynamoSessionRepository(_table(env.app_table_name)),
         SystemClock(),
     )
@@ -232,7 +248,7 @@ def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
 
 def preview_message(env: ProviderEnv | None = None) -> PreviewMessage:
     env = env or ProviderEnv()
-    return PreviewMessage(_provider(env.provider_table_name), _businesses(env.app_table_name))
+    return PreviewMessage(_provider(env), _businesses(env.app_table_name))
 
 
 def get_business(env: AppEnv | None = None) -> GetBusiness:
@@ -269,7 +285,7 @@ def find_openings(env: ProviderEnv, provider: SchedulingProvider) -> FindOpening
 
 def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQuery:
     env = env or ProviderEnv()
-    provider = _provider(env.provider_table_name)
+    provider = _provider(env)
     return AppointmentOpeningsQuery(
         provider, _businesses(env.app_table_name), find_openings(env, provider)
     )
@@ -283,7 +299,7 @@ def get_session(env: AppEnv | None = None) -> GetSession:
 def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
     env = env or PortalEnv()
     app_table = _table(env.app_table_name)
-    provider = _provider(env.provider_table_name)
+    provider = _provider(env)
     return CustomerLinks(
         sessions=DynamoSessionRepository(app_table),
         provider=provider,
@@ -308,7 +324,7 @@ def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
     env = env or ProviderEnv()
     return CheckAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
-        _provider(env.provider_table_name),
+        _provider(env),
     )
 
 
@@ -316,7 +332,7 @@ def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
     env = env or ProviderEnv()
     return MoveAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
-        _provider(env.provider_table_name),
+        _provider(env),
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Language = Literal["en", "es"]
 
@@ -67,6 +67,40 @@ class BusinessSettings(BaseModel):
         return next((t for k, t in self.templates.items() if k == language), self.templates["en"])
 
 
+ProviderKind = Literal["demo", "google_calendar", "microsoft_graph", "servicetitan"]
+
+PROVIDER_NAMES: dict[ProviderKind, str] = {
+    "demo": "Demo scheduling (built in)",
+    "google_calendar": "Google Calendar",
+    "microsoft_graph": "Microsoft Outlook",
+    "servicetitan": "ServiceTitan",
+}
+
+
+class ProviderConnection(BaseModel):
+    """Which scheduling provider holds the business's appointments, and how to reach it.
+
+    `options` is the provider's own, non-secret configuration (its adapter validates it:
+    technicians' calendars, a tenant id...); the credentials are a Secrets Manager secret.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ProviderKind = "demo"
+    secret_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:secretsmanager:")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return PROVIDER_NAMES[self.kind]
+
+    @model_validator(mode="after")
+    def _credentials_unless_demo(self) -> ProviderConnection:
+        if self.kind != "demo" and not self.secret_arn:
+            raise ValueError(f"{self.name} needs the ARN of its credentials secret")
+        return self
+
+
 class Business(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -80,6 +114,8 @@ class Business(BaseModel):
     messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
     # The business's verified SendGrid sender; None: customers get no email from it.
     email_from: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    # Where its appointments live; the built-in demo provider unless connected to another.
+    provider: ProviderConnection = ProviderConnection()
 
     @property
     def sms_from(self) -> str:

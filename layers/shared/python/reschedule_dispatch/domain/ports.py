@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.provider_events import WebhookOutcome, WebhookRequest
@@ -152,6 +152,7 @@ class SchedulingProvider(Protocol):
         ...
 
 
+@runtime_checkable
 class ProviderWebhooks(Protocol):
     """A provider adapter's inbound side."""
 
