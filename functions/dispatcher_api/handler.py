@@ -1,4 +1,5 @@
-"""The console's reads: customers, openings, the session lists, a session's detail. Read-only."""
+"""The console's reads: customers, openings, the session lists, a session's detail, the
+provider's suggestions and connection. Read-only."""
 
 from __future__ import annotations
 
@@ -25,12 +26,16 @@ from reschedule_dispatch.api.models import (
     OpeningsOut,
     PreviewOut,
     PreviewRequest,
+    ProviderStatusOut,
     SessionList,
     SessionOut,
     SessionSummary,
+    SuggestionList,
+    SuggestionOut,
 )
-from reschedule_dispatch.services.business_settings import GetBusiness
+from reschedule_dispatch.services.business_settings import CheckProviderConnection, GetBusiness
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
+from reschedule_dispatch.services.provider_events import ListSuggestions
 from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
 from reschedule_dispatch.services.session_actions import ListSessions
 
@@ -130,6 +135,31 @@ def get_session(session_id: Annotated[str, Path(min_length=1, max_length=64)]) -
     dispatcher = current_dispatcher(app.current_event)
     session, timeline = _get_session()(dispatcher.business_id, session_id)
     return SessionOut.of(session, timeline)
+
+
+@cache
+def _list_suggestions() -> ListSuggestions:
+    return wiring.list_suggestions()
+
+
+@app.get("/api/suggestions", **dispatcher_route())
+def list_suggestions() -> SuggestionList:
+    """Appointments the scheduling provider says need a new time, newest first."""
+    business_id = current_dispatcher(app.current_event).business_id
+    found = _list_suggestions()(business_id)
+    return SuggestionList(suggestions=[SuggestionOut.of(s) for s in found])
+
+
+@cache
+def _check_provider() -> CheckProviderConnection:
+    return wiring.check_provider_connection(_env())
+
+
+@app.get("/api/provider", **dispatcher_route(HTTPStatus.NOT_FOUND))
+def provider_status() -> ProviderStatusOut:
+    """The business's scheduling provider, and whether it answers right now."""
+    status = _check_provider()(current_dispatcher(app.current_event).business_id)
+    return ProviderStatusOut.model_validate(status, from_attributes=True)
 
 
 @app.get("/api/sessions", **dispatcher_route())

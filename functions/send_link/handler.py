@@ -1,7 +1,9 @@
 """POST /api/sessions: a dispatcher texts (or emails) a customer a reschedule link.
 
 The same function sends the links it scheduled past the customer's quiet hours: EventBridge
-Scheduler invokes it with `{"scheduled_send": {...}}` when they end.
+Scheduler invokes it with `{"scheduled_send": {...}}` when they end. The provider-webhook
+function invokes it with `{"suggested_send": {...}}` for a reschedule the provider triggered,
+when the business sends those automatically.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import (
@@ -26,6 +28,7 @@ from reschedule_dispatch.api.http import (
     public_base_url,
 )
 from reschedule_dispatch.api.models import CreateSessionRequest, SessionCreated
+from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.services.send_link import SendLink
 
@@ -86,6 +89,21 @@ def create_session(
     )
 
 
+class SuggestedSend(BaseModel):
+    """A reschedule the provider triggered (adapters/lambda_suggested_sends.py)."""
+
+    business_id: str = Field(min_length=1)
+    appointment_id: str = Field(min_length=1)
+    customer_id: str
+    customer_name: str
+    change: ProviderChange
+    at: AwareDatetime
+    public_base_url: str
+
+    def suggestion(self) -> Suggestion:
+        return Suggestion(**self.model_dump(exclude={"public_base_url"}))
+
+
 class ScheduledSend(BaseModel):
     """What a send schedule carries (adapters/eventbridge_scheduler.py)."""
 
@@ -105,4 +123,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if status is SessionStatus.LINK_SENT:
             metrics.add_metric(name="LinksSent", unit=MetricUnit.Count, value=1)
         return {"session_id": scheduled.session_id, "status": status.value}
+    if "suggested_send" in event:
+        suggested = SuggestedSend.model_validate(event["suggested_send"])
+        sent = _send_link(context.invoked_function_arn).send_suggested(
+            suggested.suggestion(), suggested.public_base_url
+        )
+        if sent and sent.link:
+            metrics.add_metric(name="LinksSent", unit=MetricUnit.Count, value=1)
+        return {"appointment_id": suggested.appointment_id, "sent": sent is not None}
     return app.resolve(event, context)

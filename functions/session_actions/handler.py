@@ -1,4 +1,5 @@
-"""A dispatcher acts on a session: POST /api/sessions/{id}/resend and /cancel."""
+"""A dispatcher acts on a session: POST /api/sessions/{id}/resend and /cancel; and on a
+provider's suggestion: POST /api/suggestions/{appointment_id}/dismiss."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,6 +22,7 @@ from reschedule_dispatch.api.http import (
     public_base_url,
 )
 from reschedule_dispatch.api.models import CancelRequest, SessionOut
+from reschedule_dispatch.services.provider_events import DismissSuggestion
 from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
 
 logger = Logger()
@@ -73,6 +76,23 @@ def cancel(
     )
     metrics.add_metric(name="SessionsCanceled", unit=MetricUnit.Count, value=1)
     return SessionOut.of(session, timeline)
+
+
+@cache
+def _dismiss_suggestion() -> DismissSuggestion:
+    return wiring.dismiss_suggestion(_env())
+
+
+@app.post(
+    "/api/suggestions/<appointment_id>/dismiss",
+    **dispatcher_route(success=HTTPStatus.NO_CONTENT),
+)
+def dismiss_suggestion(
+    appointment_id: Annotated[str, Path(min_length=1, max_length=128)],
+) -> Response[str]:
+    """The dispatcher will not send a link for it (gone already: nothing to do)."""
+    _dismiss_suggestion()(current_dispatcher(app.current_event).business_id, appointment_id)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from infra import nag
 from infra.capabilities.expiry import Expiry
+from infra.capabilities.providers import grant_provider_secrets
 from infra.lambda_factory import LambdaFactory
 
 STAGE_NAME = "prod"
@@ -36,6 +37,11 @@ WEBHOOK_REASON = (
     "Twilio calls this route without AWS credentials; the webhooks function verifies the "
     "X-Twilio-Signature header (HMAC of the URL and parameters with the account's auth token) "
     "and rejects unsigned requests."
+)
+PROVIDER_WEBHOOK_REASON = (
+    "Scheduling providers (Google, Microsoft Graph, ServiceTitan) call this route without AWS "
+    "credentials; the business's provider adapter verifies each request (channel token, "
+    "client state or HMAC signature) and rejects unverified ones with 401/403."
 )
 HEALTH_REASON = "Unauthenticated health check: a mock integration returning a static body."
 PREFLIGHT_REASON = (
@@ -159,10 +165,38 @@ class Api(Construct):
         app_table.grant_read_write_data(self.webhooks_function)
         twilio_secret.grant_read(self.webhooks_function)
 
+        self.provider_webhooks_function = functions.function(
+            self,
+            "ProviderWebhooksFunction",
+            folder="provider_webhooks",
+            description="POST /webhooks/providers/{provider}: scheduling providers' notifications",
+            environment={
+                **tables,
+                "SCHEDULE_GROUP_NAME": expiry.schedule_group_name,
+                "SEND_LINK_FUNCTION_NAME": self.send_link_function.function_name,
+                "PUBLIC_BASE_URL": public_base_url,
+            },
+            timeout=Duration.seconds(20),
+        )
+        app_table.grant_read_write_data(self.provider_webhooks_function)
+        provider_table.grant_read_data(self.provider_webhooks_function)
+        expiry.grant_delete_schedules(self.provider_webhooks_function)
+        # Links the provider triggered, for businesses that send them automatically.
+        self.send_link_function.grant_invoke(self.provider_webhooks_function)
+        nag.acknowledge_function_versions(self.provider_webhooks_function, self.send_link_function)
         for function in (
             self.send_link_function,
             self.dispatcher_api_function,
             self.portal_function,
+            self.provider_webhooks_function,
+        ):
+            grant_provider_secrets(function)
+
+        for function in (
+            self.send_link_function,
+            self.dispatcher_api_function,
+            self.portal_function,
+            self.provider_webhooks_function,
         ):
             nag.acknowledge_table_indexes(function, app_table, provider_table)
         nag.acknowledge_table_indexes(self.webhooks_function, app_table)
@@ -298,6 +332,11 @@ class Api(Construct):
         dispatcher(session, "GET", self.dispatcher_api_function, "id")
         for action in ("resend", "cancel"):
             dispatcher(session.add_resource(action), "POST", self.session_actions_function, "id")
+        suggestions = api_root.add_resource("suggestions")
+        dispatcher(suggestions, "GET", self.dispatcher_api_function)
+        dismiss = suggestions.add_resource("{id}").add_resource("dismiss")
+        dispatcher(dismiss, "POST", self.session_actions_function, "id")
+        dispatcher(api_root.add_resource("provider"), "GET", self.dispatcher_api_function)
 
         # Customer link (bearer token in the path)
         link = api.root.add_resource("r").add_resource("{token}")
@@ -314,9 +353,19 @@ class Api(Construct):
         public(calendar, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
 
         # Twilio callbacks (signature checked in code)
-        twilio = api.root.add_resource("webhooks").add_resource("twilio")
+        webhooks = api.root.add_resource("webhooks")
+        twilio = webhooks.add_resource("twilio")
         for hook in ("status", "inbound"):
             public(twilio.add_resource(hook), "POST", self.webhooks_function, WEBHOOK_REASON)
+        # Scheduling providers' notifications (verified in code by the business's adapter)
+        provider_hook = webhooks.add_resource("providers").add_resource("{provider}")
+        public(
+            provider_hook,
+            "POST",
+            self.provider_webhooks_function,
+            PROVIDER_WEBHOOK_REASON,
+            "provider",
+        )
 
         # Health check
         health = api.root.add_resource("health").add_method(

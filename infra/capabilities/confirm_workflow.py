@@ -20,6 +20,7 @@ from constructs import Construct
 
 from infra import nag
 from infra.capabilities.expiry import Expiry
+from infra.capabilities.providers import grant_provider_secrets
 from infra.lambda_factory import LambdaFactory, ignore_redundant_depends_on
 
 # The Lambda service's own transient errors: every step retries these.
@@ -100,6 +101,7 @@ class ConfirmWorkflow(Construct):
         provider_table.grant_read_write_data(self.move_function)
         for function in (self.check_function, self.move_function):
             nag.acknowledge_table_indexes(function, provider_table)
+            grant_provider_secrets(function)
         expiry.grant_delete_schedules(self.finalize_function)
         twilio_secret.grant_read(self.finalize_function)
 

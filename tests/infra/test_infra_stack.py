@@ -67,6 +67,8 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "TWILIO_SECRET_ARN",
         "PUBLIC_BASE_URL",
     },
+    ("functions/provider_webhooks", "handler.lambda_handler"): TABLES
+    | {"SCHEDULE_GROUP_NAME", "SEND_LINK_FUNCTION_NAME", "PUBLIC_BASE_URL"},
 }
 
 DYNAMODB_WRITES = {
@@ -276,6 +278,7 @@ def test_public_base_url_comes_from_context():
         "functions/send_link",
         "functions/session_actions",
         "functions/webhooks",
+        "functions/provider_webhooks",
     }
 
 
@@ -342,6 +345,10 @@ def test_api_routes_and_their_authorization(synthesized):
         ("POST", "/r/{token}/confirm"): ("NONE", "portal"),
         ("POST", "/webhooks/twilio/status"): ("NONE", "webhooks"),
         ("POST", "/webhooks/twilio/inbound"): ("NONE", "webhooks"),
+        ("POST", "/webhooks/providers/{provider}"): ("NONE", "provider_webhooks"),
+        ("GET", "/api/suggestions"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("POST", "/api/suggestions/{id}/dismiss"): ("COGNITO_USER_POOLS", "session_actions"),
+        ("GET", "/api/provider"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/health"): ("NONE", None),
     }
     assert set(found) == set(expected)
@@ -555,6 +562,8 @@ def test_only_send_link_creates_and_only_closing_steps_delete_schedules(synthesi
         },
         ("functions/confirm", "finalize.lambda_handler"): {"scheduler:DeleteSchedule"},
         ("functions/session_actions", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
+        # An open link ends when its appointment changes in the provider.
+        ("functions/provider_webhooks", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
     }
     for source, handler in scheduler_grants(resources):
         for statement in function_statements(resources, source, handler):
@@ -580,7 +589,40 @@ def test_dispatcher_api_only_reads(synthesized):
     tables = table_ids(resources)
     assert "dynamodb:Query" in actions_on(statements, tables["app"])
     assert not all_actions(statements) & DYNAMODB_WRITES
-    assert not {a for a in all_actions(statements) if a.startswith(("states:", "secrets"))}
+    assert not {a for a in all_actions(statements) if a.startswith("states:")}
+    # Secrets: only the businesses' provider credentials (test_provider_secrets_readers).
+    assert {a for a in all_actions(statements) if a.startswith("secrets")} == {
+        "secretsmanager:GetSecretValue"
+    }
+
+
+def provider_secret_readers(resources: Resources) -> dict[tuple[str, str], list[str]]:
+    """Each function that may read provider credentials, and the ARNs it may read them at."""
+    readers: dict[tuple[str, str], list[str]] = {}
+    for key in EXPECTED_FUNCTIONS:
+        for statement in function_statements(resources, *key):
+            arn = json.dumps(statement["Resource"])
+            if "reschedule-dispatch/providers/" in arn:
+                assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
+                readers.setdefault(key, []).append(arn)
+    return readers
+
+
+def test_provider_secrets_readers(synthesized):
+    # Given the functions that call scheduling providers
+    readers = provider_secret_readers(synthesized.resources)
+    # Then exactly those read the businesses' provider credentials, under the one prefix
+    assert set(readers) == {
+        ("functions/send_link", "handler.lambda_handler"),
+        ("functions/dispatcher_api", "handler.lambda_handler"),
+        ("functions/portal", "handler.lambda_handler"),
+        ("functions/provider_webhooks", "handler.lambda_handler"),
+        ("functions/confirm", "check.lambda_handler"),
+        ("functions/confirm", "move.lambda_handler"),
+    }
+    for arns in readers.values():
+        assert len(arns) == 1
+        assert ':secret:reschedule-dispatch/providers/*"' in arns[0]
 
 
 def test_portal_starts_the_confirm_workflow(synthesized):

@@ -18,11 +18,13 @@ from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirec
 from reschedule_dispatch.adapters.dynamodb_contacts import DynamoContacts
 from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
+from reschedule_dispatch.adapters.dynamodb_suggestions import DynamoSuggestions
 from reschedule_dispatch.adapters.eventbridge_scheduler import (
     EventBridgeExpiryScheduler,
     EventBridgeScheduledSends,
     OneTimeSchedules,
 )
+from reschedule_dispatch.adapters.lambda_suggested_sends import LambdaSuggestedSends
 from reschedule_dispatch.adapters.provider_connections import ProviderConnections
 from reschedule_dispatch.adapters.provider_router import BusinessProviders, RoutedProvider
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
@@ -34,7 +36,11 @@ from reschedule_dispatch.domain.ports import (
     StaffNotifier,
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
-from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
+from reschedule_dispatch.services.business_settings import (
+    CheckProviderConnection,
+    GetBusiness,
+    UpdateSettings,
+)
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -47,6 +53,12 @@ from reschedule_dispatch.services.lifecycle import (
 from reschedule_dispatch.services.messaging import InboundMessage
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
 from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.provider_events import (
+    ApplyProviderEvent,
+    DismissSuggestion,
+    ListSuggestions,
+    ReceiveProviderWebhook,
+)
 from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
 from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
@@ -226,6 +238,7 @@ def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> Sen
         email=email_sender(env),
         sends=sends,
         contacts=DynamoContacts(app_table),
+        suggestions=DynamoSuggestions(app_table),
         expiry=EventBridgeExpiryScheduler(
             boto3.client("scheduler"),
             env.schedule_group_name,
@@ -437,3 +450,48 @@ def inbound_message(env: AppEnv | None = None) -> InboundMessage:
 
 class WebhooksEnv(AppEnv, TwilioEnv):
     pass
+
+
+class ProviderWebhooksEnv(ProviderEnv):
+    schedule_group_name: str
+    # The send-link function, for businesses that send provider-triggered links themselves.
+    send_link_function_name: str | None = None
+    public_base_url: str = ""
+
+
+def receive_provider_webhook(
+    env: ProviderWebhooksEnv, public_base_url: str
+) -> ReceiveProviderWebhook:
+    """`public_base_url`: where the links sent automatically point (this API's origin)."""
+    app_table = _table(env.app_table_name)
+    send_automatically = (
+        LambdaSuggestedSends(boto3.client("lambda"), env.send_link_function_name, public_base_url)
+        if env.send_link_function_name
+        else None
+    )
+    apply = ApplyProviderEvent(
+        sessions=DynamoSessionRepository(app_table),
+        provider=_provider(env),
+        businesses=_businesses(env.app_table_name),
+        suggestions=DynamoSuggestions(app_table),
+        expiry=_schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
+        sends=_schedule_deleter(EventBridgeScheduledSends, env.schedule_group_name),
+        clock=SystemClock(),
+        send_automatically=send_automatically,
+    )
+    return ReceiveProviderWebhook(business_providers(env), apply)
+
+
+def list_suggestions(env: AppEnv | None = None) -> ListSuggestions:
+    env = env or AppEnv()
+    return ListSuggestions(DynamoSuggestions(_table(env.app_table_name)))
+
+
+def dismiss_suggestion(env: AppEnv | None = None) -> DismissSuggestion:
+    env = env or AppEnv()
+    return DismissSuggestion(DynamoSuggestions(_table(env.app_table_name)))
+
+
+def check_provider_connection(env: ProviderEnv | None = None) -> CheckProviderConnection:
+    env = env or ProviderEnv()
+    return CheckProviderConnection(_businesses(env.app_table_name), _provider(env))

@@ -43,6 +43,7 @@ from reschedule_dispatch.domain.errors import (
     QuietHours,
     SessionAlreadyOpen,
     Unprocessable,
+    WebhookRejected,
 )
 from reschedule_dispatch.web.pages import CONTENT_SECURITY_POLICY
 
@@ -63,6 +64,8 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
 
 
 def status_for(error: DomainError) -> HTTPStatus:
+    if isinstance(error, WebhookRejected):  # 401 without credentials, 403 with wrong ones
+        return HTTPStatus(error.status)
     for kind, status in STATUS_BY_ERROR:
         if isinstance(error, kind):
             return status

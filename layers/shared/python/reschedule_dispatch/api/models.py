@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings, Language
+from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.session import Channel, RescheduleSession, TimelineEvent
 from reschedule_dispatch.services.openings import AppointmentOpenings
@@ -311,3 +312,42 @@ class OpeningsOut(BaseModel):
             if explain
             else None,
         )
+
+
+class SuggestionOut(BaseModel):
+    """An appointment the scheduling provider says needs a new time (the console's
+    Suggested list): review and send a link, or dismiss it."""
+
+    appointment_id: str
+    customer_id: str
+    customer_name: str
+    change: ProviderChange
+    reason: str = Field(description="The change in words, e.g. 'Customer canceled'.")
+    at: AwareDatetime
+    detail: str = Field(description="Why it was not sent automatically, when it was not.")
+
+    @classmethod
+    def of(cls, suggestion: Suggestion) -> SuggestionOut:
+        return cls(
+            appointment_id=suggestion.appointment_id,
+            customer_id=suggestion.customer_id,
+            customer_name=suggestion.customer_name,
+            change=suggestion.change,
+            reason=suggestion.reason,
+            at=suggestion.at,
+            detail=suggestion.detail,
+        )
+
+
+class SuggestionList(BaseModel):
+    suggestions: list[SuggestionOut]
+
+
+class ProviderStatusOut(BaseModel):
+    """The settings page's scheduling-provider card."""
+
+    kind: str = Field(description="demo, google_calendar, microsoft_graph or servicetitan")
+    name: str
+    state: Literal["connected", "unauthorized", "unavailable"]
+    technicians: int = Field(description="Technicians the provider answered with.")
+    detail: str = Field(description="What went wrong, when it is not connected.")

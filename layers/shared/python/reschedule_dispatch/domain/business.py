@@ -51,6 +51,9 @@ class BusinessSettings(BaseModel):
     # Staff notifications: a Slack channel (id or #name) told of these outcomes; None: off.
     slack_channel: str | None = Field(default=None, pattern=r"^#?[A-Za-z0-9._-]{1,80}$")
     slack_events: tuple[SlackEvent, ...] = ("completed", "failed")
+    # When the scheduling provider reports a reason to reschedule (customer canceled,
+    # no-show, no access, manual override): suggest it to a dispatcher, or send the link.
+    provider_triggers: Literal["suggest", "send"] = "suggest"
 
     @field_validator("templates")
     @classmethod

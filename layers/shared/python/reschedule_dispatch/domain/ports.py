@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.provider_events import WebhookOutcome, WebhookRequest
+from reschedule_dispatch.domain.provider_events import Suggestion, WebhookOutcome, WebhookRequest
 from reschedule_dispatch.domain.scheduling import Appointment, Busy, Customer, Technician
 from reschedule_dispatch.domain.session import (
     Opening,
@@ -170,6 +170,20 @@ class ProviderState(Protocol):
     def get(self, key: str) -> str | None: ...
 
     def put(self, key: str, value: str) -> None: ...
+
+
+class Suggestions(Protocol):
+    """Reschedules the provider suggested, waiting for a dispatcher."""
+
+    def put(self, suggestion: Suggestion) -> None: ...
+
+    def list(self, business_id: str) -> list[Suggestion]:
+        """Newest first."""
+        ...
+
+    def resolve(self, business_id: str, appointment_id: str) -> None:
+        """Removes it (a link was sent, or a dispatcher dismissed it); no error if absent."""
+        ...
 
 
 class Contacts(Protocol):

@@ -67,3 +67,33 @@ class WebhookReply:
 class WebhookOutcome:
     reply: WebhookReply = field(default_factory=WebhookReply)
     events: tuple[ProviderEvent, ...] = ()
+
+
+# What each change is called where people read it (the console, the timeline).
+CHANGE_LABELS: dict[ProviderChange, str] = {
+    ProviderChange.UPDATED: "Appointment changed elsewhere",
+    ProviderChange.CANCELED: "Appointment canceled",
+    ProviderChange.CUSTOMER_CANCELED: "Customer canceled",
+    ProviderChange.NO_SHOW: "Technician reported a no-show",
+    ProviderChange.NO_ACCESS: "Technician reported no access",
+    ProviderChange.MANUAL_OVERRIDE: "Marked for rescheduling",
+}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An appointment the provider says needs a new time, for a dispatcher to review and
+    send a link for (or dismiss). One per appointment: a later reason replaces it."""
+
+    business_id: str
+    appointment_id: str
+    customer_id: str
+    customer_name: str
+    change: ProviderChange
+    at: datetime
+    # Why it was not sent automatically, when the business sends them automatically.
+    detail: str = ""
+
+    @property
+    def reason(self) -> str:
+        return CHANGE_LABELS[self.change]

@@ -51,16 +51,23 @@ FINAL_STATUSES = frozenset(SessionStatus) - IN_PROGRESS_STATUSES
 TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
     # Sent when quiet hours end; canceled by a dispatcher, or when it can no longer be sent.
     SessionStatus.SCHEDULED: frozenset({SessionStatus.LINK_SENT, SessionStatus.CANCELED}),
+    # Failed also when the appointment changes elsewhere while the link is open.
     SessionStatus.LINK_SENT: frozenset(
         {
             SessionStatus.VIEWED,
             SessionStatus.CONFIRMING,
             SessionStatus.EXPIRED,
             SessionStatus.CANCELED,
+            SessionStatus.FAILED,
         }
     ),
     SessionStatus.VIEWED: frozenset(
-        {SessionStatus.CONFIRMING, SessionStatus.EXPIRED, SessionStatus.CANCELED}
+        {
+            SessionStatus.CONFIRMING,
+            SessionStatus.EXPIRED,
+            SessionStatus.CANCELED,
+            SessionStatus.FAILED,
+        }
     ),
     # Back to viewed when the chosen time was taken meanwhile: the customer picks again.
     SessionStatus.CONFIRMING: frozenset(

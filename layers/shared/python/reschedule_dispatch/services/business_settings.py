@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings
-from reschedule_dispatch.domain.errors import Unprocessable
-from reschedule_dispatch.domain.ports import BusinessDirectory
+from reschedule_dispatch.domain.errors import ProviderError, ProviderUnauthorized, Unprocessable
+from reschedule_dispatch.domain.ports import BusinessDirectory, SchedulingProvider
 
 
 class GetBusiness:
@@ -37,3 +38,32 @@ class UpdateSettings:
             raise Unprocessable(f"These settings cannot be saved: {problems}.") from None
         self._businesses.put(business.model_copy(update={"settings": settings}))
         return settings
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    kind: str
+    name: str
+    state: Literal["connected", "unauthorized", "unavailable"]
+    technicians: int = 0
+    detail: str = ""
+
+
+class CheckProviderConnection:
+    """The settings page's "Scheduling provider" card: which provider, and whether it
+    answers with the business's credentials right now (a technicians read)."""
+
+    def __init__(self, businesses: BusinessDirectory, provider: SchedulingProvider) -> None:
+        self._businesses = businesses
+        self._provider = provider
+
+    def __call__(self, business_id: str) -> ProviderStatus:
+        connection = self._businesses.get(business_id, fresh=True).provider
+        found = ProviderStatus(connection.kind, connection.name, "connected")
+        try:
+            technicians = self._provider.technicians(business_id)
+        except ProviderUnauthorized as error:
+            return replace(found, state="unauthorized", detail=str(error))
+        except ProviderError as error:
+            return replace(found, state="unavailable", detail=str(error))
+        return replace(found, technicians=len(technicians))

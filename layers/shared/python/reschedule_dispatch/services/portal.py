@@ -175,5 +175,7 @@ class CustomerLinks:
         if session.status in OPEN_STATUSES and session.is_expired_at(self._clock.now()):
             raise LinkClosed(GONE_REASONS[SessionStatus.EXPIRED], business, session.language)
         if session.status in GONE_REASONS:
-            raise LinkClosed(GONE_REASONS[session.status], business, session.language)
+            # A canceled link may say why (e.g. the appointment itself was canceled).
+            reason = session.failure_reason or GONE_REASONS[session.status]
+            raise LinkClosed(reason, business, session.language)
         return session, business

@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.errors import Conflict, DomainError, QuietHours, Unprocessable
+from reschedule_dispatch.domain.errors import (
+    Conflict,
+    DomainError,
+    QuietHours,
+    SessionAlreadyOpen,
+    Unprocessable,
+)
 from reschedule_dispatch.domain.links import link_url, new_token, redact, token_hash
 from reschedule_dispatch.domain.messages import (
     check_quiet_hours,
@@ -29,7 +35,9 @@ from reschedule_dispatch.domain.ports import (
     SchedulingProvider,
     SessionRepository,
     SmsSender,
+    Suggestions,
 )
+from reschedule_dispatch.domain.provider_events import Suggestion
 from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technician
 from reschedule_dispatch.domain.session import (
     Actor,
@@ -93,7 +101,9 @@ class SendLink:
         contacts: Contacts,
         email: EmailSender | None = None,
         sends: ScheduledSends | None = None,
+        suggestions: Suggestions | None = None,
     ) -> None:
+        self._suggestions = suggestions
         self._email = email
         self._sends = sends
         self._sessions = sessions
@@ -154,14 +164,40 @@ class SendLink:
         )
         created = TimelineEvent(type="created", at=now, actor=Actor.DISPATCHER, detail=dispatcher)
         if scheduled_for:
-            return self._schedule(session, created, business, public_base_url)
-        token = new_token()
-        link = link_url(public_base_url, token)
-        body = with_link(text, link)
-        session = session.model_copy(update={"message": redact(body, token)})
-        self._sessions.create(session, token_hash(token), created)
-        problems = self._send_now(session, business, appointment, body, link, public_base_url)
-        return SentLink(session=session, link=link, problems=problems)
+            sent = self._schedule(session, created, business, public_base_url)
+        else:
+            token = new_token()
+            link = link_url(public_base_url, token)
+            body = with_link(text, link)
+            session = session.model_copy(update={"message": redact(body, token)})
+            self._sessions.create(session, token_hash(token), created)
+            problems = self._send_now(session, business, appointment, body, link, public_base_url)
+            sent = SentLink(session=session, link=link, problems=problems)
+        if self._suggestions:  # whatever suggested this appointment is answered
+            self._suggestions.resolve(business_id, appointment.id)
+        return sent
+
+    def send_suggested(self, suggestion: Suggestion, public_base_url: str) -> SentLink | None:
+        """A reschedule the provider triggered, for a business that sends those itself: the
+        link goes out (or is scheduled past quiet hours). When it cannot, a dispatcher gets
+        the suggestion with the reason; when a link is already out, nothing changes."""
+        try:
+            return self(
+                suggestion.business_id,
+                f"Automatic: {suggestion.reason}",
+                suggestion.appointment_id,
+                None,
+                public_base_url,
+                send_when_allowed=True,
+            )
+        except SessionAlreadyOpen:
+            return None
+        except DomainError as error:
+            if self._suggestions:
+                self._suggestions.put(
+                    replace(suggestion, detail=f"Not sent automatically: {error}")
+                )
+            return None
 
     def send_scheduled(self, session_id: str, public_base_url: str) -> SessionStatus:
         """Target of a scheduled send: the link goes out now, if it still can. Idempotent."""

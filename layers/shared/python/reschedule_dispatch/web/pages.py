@@ -77,6 +77,7 @@ TRANSLATIONS_ES = {
     "This link was canceled.": "Este enlace fue cancelado.",
     "This link can no longer be used.": "Este enlace ya no se puede usar.",
     "The appointment changed elsewhere.": "La cita cambió por otro medio.",
+    "The appointment was canceled.": "La cita fue cancelada.",
     "The time is no longer available.": "El horario ya no está disponible.",
     "The scheduling provider was unavailable.": "El sistema de citas no estaba disponible.",
     "The appointment could not be moved.": "No se pudo mover la cita.",

@@ -1,0 +1,184 @@
+"""What the scheduling provider tells us on its own, and what the product does about it.
+
+- The appointment moved, was reassigned or canceled elsewhere: an open link for it ends at
+  once (failed: "changed elsewhere", or canceled), so the customer cannot pick a time for an
+  appointment that is no longer what the link showed.
+- A reason to reschedule (customer canceled, no-show, no access, manual override): a
+  "Suggested" entry for a dispatcher, or, when the business chose it, the link is sent.
+
+Redeliveries are harmless: every step is a conditional write or a replace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from reschedule_dispatch.domain.errors import Conflict, NotFound
+from reschedule_dispatch.domain.ports import (
+    BusinessDirectory,
+    Clock,
+    ExpiryScheduler,
+    ProviderWebhooks,
+    ScheduledSends,
+    SchedulingProvider,
+    SessionRepository,
+    Suggestions,
+)
+from reschedule_dispatch.domain.provider_events import (
+    CHANGE_LABELS,
+    TRIGGERS,
+    ProviderChange,
+    ProviderEvent,
+    Suggestion,
+    WebhookReply,
+    WebhookRequest,
+)
+from reschedule_dispatch.domain.session import (
+    Actor,
+    RescheduleSession,
+    SessionStatus,
+    TimelineEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+CHANGED_ELSEWHERE = "The appointment changed elsewhere."
+APPOINTMENT_CANCELED = "The appointment was canceled."
+
+
+class WebhookReceivers(Protocol):
+    def webhooks(self, business_id: str, kind: str) -> ProviderWebhooks:
+        """The business's provider if it is `kind` and takes webhooks; NotFound if not."""
+        ...
+
+
+class ApplyProviderEvent:
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        provider: SchedulingProvider,
+        businesses: BusinessDirectory,
+        suggestions: Suggestions,
+        expiry: ExpiryScheduler,
+        sends: ScheduledSends,
+        clock: Clock,
+        send_automatically: Callable[[Suggestion], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._provider = provider
+        self._businesses = businesses
+        self._suggestions = suggestions
+        self._expiry = expiry
+        self._sends = sends
+        self._clock = clock
+        self._send_automatically = send_automatically
+
+    def __call__(self, event: ProviderEvent) -> None:
+        if event.change in TRIGGERS:
+            self._suggest(event)
+        else:
+            self._end_open_link(event)
+
+    def _end_open_link(self, event: ProviderEvent) -> None:
+        found = self._sessions.in_progress_by_appointment(event.business_id, [event.appointment_id])
+        session = found.get(event.appointment_id)
+        # Confirming: our own move is under way, and its If-Match finds any real change.
+        if session is None or session.status is SessionStatus.CONFIRMING:
+            return
+        change = event.change
+        if change is ProviderChange.UPDATED:
+            try:
+                current = self._provider.get_appointment(event.business_id, event.appointment_id)
+            except NotFound:
+                change = ProviderChange.CANCELED
+            else:
+                if (current.start, current.end, current.technician_id) == (
+                    session.original_start,
+                    session.original_end,
+                    session.original_technician_id,
+                ):
+                    return  # touched (notes, a field of ours), not moved: the link still fits
+        self._end(session, change)
+
+    def _end(self, session: RescheduleSession, change: ProviderChange) -> None:
+        canceled = change is ProviderChange.CANCELED
+        # A link not sent yet cannot fail; it is withdrawn.
+        new = (
+            SessionStatus.CANCELED
+            if canceled or session.status is SessionStatus.SCHEDULED
+            else SessionStatus.FAILED
+        )
+        event = TimelineEvent(
+            type="appointment_canceled" if canceled else "changed_elsewhere",
+            at=self._clock.now(),
+            actor=Actor.PROVIDER,
+            detail=CHANGE_LABELS[change],
+        )
+        reason = APPOINTMENT_CANCELED if canceled else CHANGED_ELSEWHERE
+        try:
+            self._sessions.transition(session.id, session.status, new, event, failure_reason=reason)
+        except Conflict:
+            return  # it moved on meanwhile (confirmed, expired, canceled): that state stands
+        if session.status is SessionStatus.SCHEDULED:
+            self._sends.cancel_send(session.id)
+        else:
+            self._expiry.cancel_expiry(session.id)
+
+    def _suggest(self, event: ProviderEvent) -> None:
+        found = self._sessions.in_progress_by_appointment(event.business_id, [event.appointment_id])
+        if found:
+            return  # a link for it is already out
+        try:
+            appointment = self._provider.get_appointment(event.business_id, event.appointment_id)
+            customer = self._provider.get_customer(event.business_id, appointment.customer_id)
+        except NotFound:
+            logger.info("Provider trigger for an appointment that is gone: nothing to suggest")
+            return
+        suggestion = Suggestion(
+            business_id=event.business_id,
+            appointment_id=appointment.id,
+            customer_id=customer.id,
+            customer_name=customer.name,
+            change=event.change,
+            at=self._clock.now(),
+        )
+        business = self._businesses.get(event.business_id)
+        if business.settings.provider_triggers == "send" and self._send_automatically:
+            self._send_automatically(suggestion)
+        else:
+            self._suggestions.put(suggestion)
+
+
+class ReceiveProviderWebhook:
+    """Verifies a webhook with the business's own provider, then applies its events."""
+
+    def __init__(self, receivers: WebhookReceivers, apply: ApplyProviderEvent) -> None:
+        self._receivers = receivers
+        self._apply = apply
+
+    def __call__(self, business_id: str, kind: str, request: WebhookRequest) -> WebhookReply:
+        outcome = self._receivers.webhooks(business_id, kind).parse_webhook(request)
+        for event in outcome.events:
+            if event.business_id != business_id:  # an adapter's bug must not cross businesses
+                logger.error("Provider event for another business dropped")
+                continue
+            self._apply(event)
+        return outcome.reply
+
+
+class ListSuggestions:
+    def __init__(self, suggestions: Suggestions) -> None:
+        self._suggestions = suggestions
+
+    def __call__(self, business_id: str) -> list[Suggestion]:
+        return self._suggestions.list(business_id)
+
+
+class DismissSuggestion:
+    def __init__(self, suggestions: Suggestions) -> None:
+        self._suggestions = suggestions
+
+    def __call__(self, business_id: str, appointment_id: str) -> None:
+        self._suggestions.resolve(business_id, appointment_id)
