@@ -130,6 +130,12 @@ class LambdaInvokeApi:
         self._runtime = runtime
         self._fallback = fallback
 
+    def _invoke_later(self, name: str, raw: str) -> None:
+        try:
+            self._runtime.invoke(name, json.loads(raw) if raw else {})
+        except Exception:  # Lambda would retry, then dead-letter; here the log says it
+            logger.exception("asynchronous invocation of %s failed", name)
+
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if not (path.startswith(self.PREFIX) and path.endswith("/invocations")):
@@ -137,6 +143,12 @@ class LambdaInvokeApi:
         request = Request(environ)
         name = unquote(path[len(self.PREFIX) : -len("/invocations")])
         raw = request.get_data(as_text=True)
+        if request.headers.get("X-Amz-Invocation-Type") == "Event":
+            # Asynchronous, as in Lambda: accepted now, run after the caller's answer.
+            threading.Thread(
+                target=self._invoke_later, args=(name, raw), name=f"async-{name}", daemon=True
+            ).start()
+            return Response(status=202)(environ, start_response)
         try:
             result = self._runtime.invoke(name, json.loads(raw) if raw else {})
         except KeyError:
