@@ -41,7 +41,7 @@ def get_settings() -> SettingsBody:
 @app.put("/api/settings", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def put_settings(body: Annotated[SettingsBody, Body()]) -> SettingsBody:
     dispatcher = current_dispatcher(app.current_event)
-    saved = _update_settings()(dispatcher.business_id, body.model_dump())
+    saved = _update_settings()(dispatcher.business_id, body.model_dump(exclude_unset=True))
     logger.info("settings changed", extra={"business_id": dispatcher.business_id})
     return SettingsBody.of(saved)
 

@@ -41,6 +41,14 @@ def test_settings_save_with_validation(stack_url):
             assert refused.json()["detail"]
         # Nothing was written by the refused requests
         assert console.get("/api/settings").json()["max_drive_minutes"] == 45
+
+        # Provider triggers: sent automatically once chosen; a save that leaves them out
+        # (an older console) keeps the choice
+        assert settings["provider_triggers"] == "suggest"
+        sending = console.put("/api/settings", json={**changed, "provider_triggers": "send"})
+        assert sending.json()["provider_triggers"] == "send"
+        kept = {k: v for k, v in changed.items() if k != "provider_triggers"}
+        assert console.put("/api/settings", json=kept).json()["provider_triggers"] == "send"
     finally:
         # The stack is shared by the session: leave the business as it was
         assert console.put("/api/settings", json=settings).status_code == 200

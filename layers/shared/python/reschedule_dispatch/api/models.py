@@ -90,6 +90,11 @@ class SettingsBody(BaseModel):
     link_ttl_hours: int = Field(ge=1, le=72)
     min_notice_hours: int = Field(ge=0, le=168)
     templates: dict[Language, Annotated[str, Field(min_length=1, max_length=1000)]]
+    provider_triggers: Literal["suggest", "send"] = Field(
+        default="suggest",
+        description="When the scheduling provider reports a reason to reschedule: suggest it "
+        "to a dispatcher, or send the link automatically. Left out: unchanged.",
+    )
 
     @field_validator("templates")
     @classmethod
