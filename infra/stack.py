@@ -15,6 +15,7 @@ from infra.capabilities.data import Data
 from infra.capabilities.expiry import Expiry
 from infra.capabilities.messaging import Messaging
 from infra.capabilities.observability import Observability
+from infra.capabilities.providers import ProviderChannels
 from infra.capabilities.travel import Travel
 from infra.lambda_factory import LambdaFactory
 
@@ -91,6 +92,16 @@ class RescheduleDispatchStack(Stack):
             "ExpireFunctionName": expiry.expire_function.function_name,
             "SendLinkFunctionName": api.send_link_function.function_name,
         }
+        # Google's and Graph's push channels reach the API's public origin.
+        ProviderChannels(
+            self,
+            "ProviderChannels",
+            functions=functions,
+            app_table=data.app_table,
+            provider_table=data.provider_table,
+            webhook_base_url=public_base_url or api.url,
+            dead_letter_queue=expiry.dead_letter_queue,
+        )
         travel = Travel(self, "Travel", model=travel_model)
         for computes_openings in (api.portal_function, api.dispatcher_api_function):
             travel.use_from(computes_openings)

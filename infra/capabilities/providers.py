@@ -8,13 +8,22 @@ those; the business record names which one is its own.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
 
 from infra import nag
+from infra.lambda_factory import LambdaFactory
 
 PROVIDER_SECRETS_PREFIX = "reschedule-dispatch/providers/"
+# Channels last days (Google about a week, Graph about three days) and are renewed when one
+# or two are left: twice a day gives several tries before any ends.
+RENEWAL_INTERVAL = Duration.hours(12)
 
 
 def grant_provider_secrets(function: lambda_.IFunction) -> None:
@@ -36,3 +45,50 @@ def grant_provider_secrets(function: lambda_.IFunction) -> None:
         f"business is connected, so the resource is every secret under {PROVIDER_SECRETS_PREFIX} "
         "(and only those); Secrets Manager appends a random suffix to each name.",
     )
+
+
+class ProviderChannels(Construct):
+    """Twice a day, a function opens or renews the push channels (Google) and subscriptions
+    (Graph) of every connected business; a run that keeps failing lands in the dead-letter
+    queue, and the next run, hours before any channel ends, tries again."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: LambdaFactory,
+        app_table: dynamodb.ITable,
+        provider_table: dynamodb.ITable,
+        webhook_base_url: str,
+        dead_letter_queue: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = functions.function(
+            self,
+            "ProviderChannelsFunction",
+            folder="provider_channels",
+            description="Open and renew scheduling providers' push channels, twice a day",
+            environment={
+                "APP_TABLE_NAME": app_table.table_name,
+                "PROVIDER_TABLE_NAME": provider_table.table_name,
+                "WEBHOOK_BASE_URL": webhook_base_url,
+            },
+            timeout=Duration.seconds(60),
+        )
+        # Businesses are found with a Scan (read); channels are remembered per business.
+        app_table.grant_read_write_data(self.function)
+        provider_table.grant_read_data(self.function)
+        nag.acknowledge_table_indexes(self.function, app_table, provider_table)
+        grant_provider_secrets(self.function)
+        self.rule = events.Rule(
+            self,
+            "TwiceADay",
+            description="Keep scheduling providers' push channels open",
+            schedule=events.Schedule.rate(RENEWAL_INTERVAL),
+            targets=[
+                targets.LambdaFunction(
+                    self.function, retry_attempts=2, dead_letter_queue=dead_letter_queue
+                )
+            ],
+        )

@@ -130,6 +130,7 @@ class MicrosoftGraphFake(Sandbox):
             _Route("GET", re.compile(r"/users/([^/]+)/mailboxSettings"), self._settings),
             _Route("POST", re.compile(r"/subscriptions"), self._subscribe, locked=False),
             _Route("DELETE", re.compile(r"/subscriptions/([^/]+)"), self._unsubscribe),
+            _Route("PATCH", re.compile(r"/subscriptions/([^/]+)"), self._renew),
         ]
 
     # -- Python API for tests and seeding ---------------------------------------------------
@@ -183,6 +184,11 @@ class MicrosoftGraphFake(Sandbox):
     def event(self, user_id: str, event_id: str) -> Event:
         with self._lock:
             return copy.deepcopy(self._event(self._mailbox(user_id), event_id))
+
+    def drop_subscription(self, subscription_id: str) -> None:
+        """Graph removed it (it expired unseen, or its app lost consent)."""
+        with self._lock:
+            del self._subscriptions[subscription_id]
 
     def subscriptions(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -381,6 +387,17 @@ class MicrosoftGraphFake(Sandbox):
         with self._lock:
             self._subscriptions[subscription["id"]] = subscription
         return json_response(subscription, 201)
+
+    def _renew(self, request: Request, match: re.Match[str]) -> Response:
+        """Update subscription: only a new expirationDateTime (or notificationUrl)."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not body.get("expirationDateTime"):
+            raise GraphError(400, "InvalidRequest", "expirationDateTime is required.")
+        subscription = self._subscriptions.get(match.group(1))
+        if subscription is None:
+            raise GraphError(404, "ResourceNotFound", "The object was not found.")
+        subscription["expirationDateTime"] = body["expirationDateTime"]
+        return json_response(subscription, 200)
 
     def _unsubscribe(self, request: Request, match: re.Match[str]) -> Response:
         if self._subscriptions.pop(match.group(1), None) is None:

@@ -69,6 +69,7 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
     },
     ("functions/provider_webhooks", "handler.lambda_handler"): TABLES
     | {"SCHEDULE_GROUP_NAME", "SEND_LINK_FUNCTION_NAME", "PUBLIC_BASE_URL"},
+    ("functions/provider_channels", "handler.lambda_handler"): TABLES | {"WEBHOOK_BASE_URL"},
 }
 
 DYNAMODB_WRITES = {
@@ -619,6 +620,7 @@ def test_provider_secrets_readers(synthesized):
         ("functions/provider_webhooks", "handler.lambda_handler"),
         ("functions/confirm", "check.lambda_handler"),
         ("functions/confirm", "move.lambda_handler"),
+        ("functions/provider_channels", "handler.lambda_handler"),
     }
     for arns in readers.values():
         assert len(arns) == 1
@@ -836,3 +838,18 @@ def test_only_the_app_table_sweeps_expired_holds_by_ttl(synthesized):
         "Enabled": True,
     }
     assert "TimeToLiveSpecification" not in provider
+
+
+def test_provider_channels_are_renewed_twice_a_day_into_the_dead_letter_queue(synthesized):
+    resources = synthesized.resources
+    _, rule = single(of_type(resources, "AWS::Events::Rule"))
+    assert rule["Properties"]["ScheduleExpression"] == "rate(12 hours)"
+    [target] = rule["Properties"]["Targets"]
+    channels = function_id(resources, "functions/provider_channels", "handler.lambda_handler")
+    assert target["Arn"] == {"Fn::GetAtt": [channels, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    queue_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    assert "ExpiryDeadLetterQueue" in queue_id
+    # Without a custom domain, providers are told the API's own URL (its stage included)
+    variables = resources[channels]["Properties"]["Environment"]["Variables"]
+    assert "execute-api" in json.dumps(variables["WEBHOOK_BASE_URL"])

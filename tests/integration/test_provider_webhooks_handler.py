@@ -205,3 +205,30 @@ def test_a_business_on_another_provider_has_no_such_webhook(world, google, handl
         assert response["statusCode"] == 404, (provider, business)
     assert handler(_request("nobody", "acme"), Context())["statusCode"] == 422
     assert handler(_request(business=None), Context())["statusCode"] == 422
+
+
+def test_the_renewal_job_opens_channels_to_the_webhook_route(world, google, monkeypatch):
+    # Given another business on Google whose refresh token Google no longer accepts
+    other = world.businesses.get("other", fresh=True)
+    acme = world.businesses.get("acme", fresh=True)
+    refused = {**CREDENTIALS, "refresh_token": "1//revoked"}
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="reschedule-dispatch/providers/other", SecretString=json.dumps(refused)
+    )["ARN"]
+    world.businesses.put(
+        other.model_copy(update={"provider": acme.provider.model_copy(update={"secret_arn": arn})})
+    )
+    monkeypatch.setenv("WEBHOOK_BASE_URL", "https://api.example/prod/")
+    _forget_connections()
+    module = importlib.import_module("functions.provider_channels.handler")
+    module._keep_providers_notified.cache_clear()
+    # When the twice-daily job runs
+    result = module.lambda_handler({"source": "aws.events"}, Context())
+    # Then acme's calendar pushes to the webhook route, and other's refusal is reported
+    assert result["opened"] == {"acme": 1}
+    assert "refused our credentials" in result["failed"]["other"]
+    [channel] = google.channels()
+    assert channel["address"] == (
+        "https://api.example/prod/webhooks/providers/google_calendar?business=acme"
+    )
+    assert channel["token"] == CREDENTIALS["channel_token"]

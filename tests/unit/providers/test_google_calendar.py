@@ -506,3 +506,46 @@ def test_a_notification_without_the_channel_token_is_rejected(
     assert delivery.status == status
     assert receiver.outcomes == []
     assert state.values == synced  # nothing synced, nothing recorded
+
+
+# -- Keeping channels open --------------------------------------------------------------------
+
+
+def test_keeping_notified_opens_a_channel_per_calendar_until_renewal_is_due(
+    provider, fake, hook_url
+):
+    # When the renewal job runs for the first time
+    assert provider.keep_notified(hook_url, NOW) == 2
+    # Then each technician's calendar has one channel to our address, with our token
+    channels = fake.channels()
+    assert len(channels) == 2
+    assert {c["address"] for c in channels} == {hook_url}
+    assert {c["token"] for c in channels} == {CHANNEL_TOKEN}
+    # And a day later nothing is due
+    assert provider.keep_notified(hook_url, NOW + timedelta(days=1)) == 0
+    assert len(fake.channels()) == 2
+
+
+def test_a_channel_near_its_end_is_replaced_and_the_old_one_stopped(
+    provider, fake, receiver, hook_url
+):
+    provider.keep_notified(hook_url, NOW)
+    old = {c["id"] for c in fake.channels()}
+    # When less than two days are left
+    assert provider.keep_notified(hook_url, NOW + timedelta(days=5, hours=12)) == 2
+    # Then new channels replaced the old ones, which were stopped
+    new = {c["id"] for c in fake.channels()}
+    assert len(new) == 2
+    assert not new & old
+    # And the new channel works: a change is reported through it
+    fake.change_event(ALEX, "appt1", {"summary": "Water heater (moved)"})
+    channel = next(c for c in fake.channels() if ALEX in c["resourceUri"])
+    delivery = fake.notify(channel["id"])
+    assert delivery.status == 202
+
+
+def test_a_new_address_gets_new_channels(provider, fake, hook_url):
+    provider.keep_notified(hook_url, NOW)
+    moved = hook_url.replace("/webhooks/providers", "/webhooks/providers/google_calendar")
+    assert provider.keep_notified(moved, NOW + timedelta(hours=1)) == 2
+    assert {c["address"] for c in fake.channels()} == {moved}

@@ -30,7 +30,7 @@ from reschedule_dispatch.domain.scheduling import WorkingHours
 from reschedule_dispatch.domain.session import Opening
 from tests.builders import NOW
 from tests.serving import free_port, serve
-from tests.unit.providers import FixedClock
+from tests.unit.providers import FixedClock, MemoryState
 
 TENANT = "8f1d2c3b-0000-4000-8000-000000000001"
 CLIENT_ID = "2a7e0f4c-0000-4000-8000-000000000002"
@@ -128,7 +128,7 @@ def url(fake: MicrosoftGraphFake) -> Iterator[str]:
         yield url
 
 
-def make_provider(url: str) -> MicrosoftGraphProvider:
+def make_provider(url: str, state: MemoryState | None = None) -> MicrosoftGraphProvider:
     config = MicrosoftGraphConfig.model_validate(
         {
             "business_id": BUSINESS,
@@ -149,7 +149,7 @@ def make_provider(url: str) -> MicrosoftGraphProvider:
     credentials = MicrosoftGraphCredentials.model_validate(
         {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "client_state": CLIENT_STATE}
     )
-    return MicrosoftGraphProvider(config, credentials, clock=FixedClock(NOW), timeout=5)
+    return MicrosoftGraphProvider(config, credentials, state, clock=FixedClock(NOW), timeout=5)
 
 
 @pytest.fixture
@@ -434,3 +434,57 @@ def test_a_redelivered_notification_keeps_its_event_id_for_deduplication(receive
 
     first, second, again = receiver.events()
     assert first.event_id == again.event_id != second.event_id
+
+
+# -- Keeping subscriptions --------------------------------------------------------------------
+
+
+def test_keeping_notified_subscribes_each_technician_once_until_renewal_is_due(
+    url, fake, receiver, hook_url
+):
+    state = MemoryState()
+    provider = make_provider(url, state)
+    # When the renewal job runs for the first time
+    assert provider.keep_notified(hook_url, NOW) == 2
+    # Then each technician's events have one subscription (each passed the handshake)
+    subscriptions = fake.subscriptions()
+    assert sorted(s["resource"] for s in subscriptions) == [
+        f"users/{ALEX}/events",
+        f"users/{SAM}/events",
+    ]
+    assert {s["notificationUrl"] for s in subscriptions} == {hook_url}
+    # And twelve hours later nothing is due
+    assert provider.keep_notified(hook_url, NOW + timedelta(hours=12)) == 0
+    assert len(fake.subscriptions()) == 2
+
+
+def test_a_subscription_near_its_end_is_renewed_in_place(url, fake, receiver, hook_url):
+    state = MemoryState()
+    provider = make_provider(url, state)
+    provider.keep_notified(hook_url, NOW)
+    before = {s["id"]: s["expirationDateTime"] for s in fake.subscriptions()}
+    # When less than a day is left
+    later = NOW + timedelta(days=2, hours=6)
+    assert provider.keep_notified(hook_url, later) == 2
+    # Then the same subscriptions last longer (PATCH), none was added
+    after = {s["id"]: s["expirationDateTime"] for s in fake.subscriptions()}
+    assert set(after) == set(before)
+    assert all(after[i] > before[i] for i in before)
+
+
+def test_a_subscription_graph_dropped_is_created_again(url, fake, receiver, hook_url):
+    state = MemoryState()
+    provider = make_provider(url, state)
+    provider.keep_notified(hook_url, NOW)
+    gone = fake.subscriptions()[0]["id"]
+    fake.drop_subscription(gone)
+    # When renewal is due, the PATCH finds nothing and a new subscription is made
+    assert provider.keep_notified(hook_url, NOW + timedelta(days=2, hours=6)) == 2
+    ids = {s["id"] for s in fake.subscriptions()}
+    assert gone not in ids
+    assert len(ids) == 2
+
+
+def test_keeping_notified_needs_somewhere_to_remember_subscriptions(provider, hook_url):
+    with pytest.raises(ValueError, match="ProviderState"):
+        provider.keep_notified(hook_url, NOW)

@@ -56,6 +56,7 @@ from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.provider_events import (
     ApplyProviderEvent,
     DismissSuggestion,
+    KeepProvidersNotified,
     ListSuggestions,
     ReceiveProviderWebhook,
 )
@@ -480,6 +481,22 @@ def receive_provider_webhook(
         send_automatically=send_automatically,
     )
     return ReceiveProviderWebhook(business_providers(env), apply)
+
+
+class ProviderChannelsEnv(ProviderEnv):
+    # Where providers send notifications: the API's public origin (its custom domain, else
+    # its execute-api URL with the stage).
+    webhook_base_url: str
+
+
+def keep_providers_notified(env: ProviderChannelsEnv | None = None) -> KeepProvidersNotified:
+    env = env or ProviderChannelsEnv()
+    return KeepProvidersNotified(
+        _businesses(env.app_table_name),
+        business_providers(env),
+        env.webhook_base_url,
+        SystemClock(),
+    )
 
 
 def list_suggestions(env: AppEnv | None = None) -> ListSuggestions:

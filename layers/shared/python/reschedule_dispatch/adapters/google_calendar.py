@@ -19,8 +19,10 @@ UPDATED (we cannot tell what changed; the product compares versions).
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import urllib.parse
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -73,6 +75,11 @@ GOOGLE_CALENDAR_API = "https://www.googleapis.com/calendar/v3"
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105  # a URL, not a secret
 
 Event = dict[str, Any]
+
+# Push channels: asked for a week (Google may grant less: the answer's expiration counts),
+# replaced when less than two days are left; the renewal job runs twice a day.
+CHANNEL_LIFETIME = timedelta(days=7)
+RENEW_BEFORE = timedelta(days=2)
 
 
 class GoogleTechnician(CalendarTechnician):
@@ -248,6 +255,39 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         )
         self._state.put(_channel_key(channel_id), technician.id)
         return _object(channel)
+
+    def keep_notified(self, address: str, now: datetime) -> int:
+        """Each technician's calendar has a push channel to `address` that lasts at least
+        RENEW_BEFORE more: a channel about to end (or to another address) is replaced by a new
+        one, then stopped. Answers how many channels were opened."""
+        opened = 0
+        for technician in self._config.technicians:
+            key = _watch_key(technician)
+            stored = self._state.get(key)
+            current: dict[str, Any] = json.loads(stored) if stored else {}
+            expires = _expiration(current)
+            if current.get("address") == address and expires - now > RENEW_BEFORE:
+                continue
+            channel = self.watch(
+                technician.id, address, uuid.uuid4().hex, expiration=now + CHANNEL_LIFETIME
+            )
+            self._state.put(key, json.dumps({**channel, "address": address}))
+            opened += 1
+            if current:
+                self._stop(current)
+        return opened
+
+    def _stop(self, channel: Mapping[str, Any]) -> None:
+        """Best effort: an old channel that is already gone, or never stops, only doubles a
+        notification, and every notification is handled idempotently."""
+        try:
+            self._http.request(
+                "POST",
+                "/channels/stop",
+                json_body={"id": channel.get("id"), "resourceId": channel.get("resourceId")},
+            )
+        except ProviderError as error:
+            logger.info("Google channel %s not stopped: %s", channel.get("id"), error)
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookOutcome:
         """Verifies X-Goog-Channel-Token; an `exists` message syncs the channel's calendar
@@ -531,3 +571,15 @@ def _sync_key(technician: GoogleTechnician) -> str:
 
 def _channel_key(channel_id: str) -> str:
     return f"google:channel:{channel_id}"
+
+
+def _watch_key(technician: GoogleTechnician) -> str:
+    return f"google:watch:{technician.calendar_id}"
+
+
+def _expiration(channel: Mapping[str, Any]) -> datetime:
+    """A channel's end (Google gives milliseconds since the epoch, as a string)."""
+    try:
+        return datetime.fromtimestamp(int(channel["expiration"]) / 1000, UTC)
+    except (KeyError, TypeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)  # unknown: renew

@@ -53,7 +53,7 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
     WebhookRejected,
 )
-from reschedule_dispatch.domain.ports import Clock
+from reschedule_dispatch.domain.ports import Clock, ProviderState
 from reschedule_dispatch.domain.provider_events import (
     ProviderChange,
     ProviderEvent,
@@ -82,6 +82,10 @@ PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
 CHANGES = {"updated": ProviderChange.UPDATED, "deleted": ProviderChange.CANCELED}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 NOT_BLOCKING = frozenset({"free", "workingElsewhere"})
+# Subscriptions to Outlook events: 4,230 minutes, the longest Graph has granted them (the
+# current limit is longer); renewed when less than a day is left, by a job twice a day.
+SUBSCRIPTION_LIFETIME = timedelta(minutes=4230)
+RENEW_BEFORE = timedelta(days=1)
 
 Event = dict[str, Any]
 
@@ -129,6 +133,7 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         self,
         config: MicrosoftGraphConfig,
         credentials: MicrosoftGraphCredentials,
+        state: ProviderState | None = None,
         *,
         clock: Clock | None = None,
         timeout: float = 10.0,
@@ -153,6 +158,7 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         )
         self._config = config
         self._client_state = credentials.client_state.get_secret_value()
+        self._state = state
         self._clock = clock or SystemClock()
         # Mailbox working hours, read once per technician for the life of this adapter.
         self._hours: dict[str, tuple[WorkingHours, ...]] = {}
@@ -295,6 +301,44 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         }
         return _object(self._http.request("POST", "/subscriptions", json_body=body)[0])
 
+    def keep_notified(self, address: str, now: datetime) -> int:
+        """Each technician's events have a subscription to `address` that lasts at least
+        RENEW_BEFORE more: one about to end is renewed (PATCH), one gone or to another
+        address is replaced. Answers how many were created or renewed."""
+        if self._state is None:
+            raise ValueError("keeping subscriptions needs a ProviderState")
+        changed = 0
+        for technician in self._config.technicians:
+            key = f"graph:subscription:{technician.id}"
+            stored = self._state.get(key)
+            current: dict[str, Any] = json.loads(stored) if stored else {}
+            if (
+                current.get("notificationUrl") == address
+                and _subscription_end(current) - now > RENEW_BEFORE
+            ):
+                continue
+            expiration = now + SUBSCRIPTION_LIFETIME
+            subscription = None
+            if current.get("notificationUrl") == address:
+                subscription = self._renew(str(current.get("id", "")), expiration)
+            if subscription is None:
+                subscription = self.subscribe(technician.id, address, expiration)
+            self._state.put(key, json.dumps(subscription))
+            changed += 1
+        return changed
+
+    def _renew(self, subscription_id: str, expiration: datetime) -> dict[str, Any] | None:
+        """The subscription with its new end, or None when Graph no longer has it."""
+        try:
+            answer, _ = self._http.request(
+                "PATCH",
+                f"/subscriptions/{urllib.parse.quote(subscription_id, safe='')}",
+                json_body={"expirationDateTime": rfc3339(expiration)},
+            )
+        except NotFound:
+            return None
+        return _object(answer)
+
     def parse_webhook(self, request: WebhookRequest) -> WebhookOutcome:
         token = request.query.get("validationToken")
         if token is not None:  # the subscription handshake: echo it, exactly, as text
@@ -420,6 +464,13 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ProviderError(f"Outlook event {event_id} cannot be read.") from error
+
+
+def _subscription_end(subscription: Mapping[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(subscription["expirationDateTime"]))
+    except (KeyError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)  # unknown: renew
 
 
 def _user(technician: GraphTechnician) -> str:

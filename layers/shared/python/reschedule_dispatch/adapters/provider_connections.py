@@ -58,6 +58,7 @@ class ProviderConnections:
                 return graph.MicrosoftGraphProvider(
                     graph.MicrosoftGraphConfig.model_validate(options),
                     graph.MicrosoftGraphCredentials.model_validate(credentials),
+                    state,
                 )
             from reschedule_dispatch.adapters import servicetitan
 

@@ -164,6 +164,16 @@ class ProviderWebhooks(Protocol):
         ...
 
 
+@runtime_checkable
+class ProviderChannels(Protocol):
+    """A provider that pushes changes only through channels (subscriptions) we open and
+    renew: Google Calendar's watch channels, Graph's subscriptions."""
+
+    def keep_notified(self, address: str, now: datetime) -> int:
+        """Opens or renews what is missing or about to end; answers how many."""
+        ...
+
+
 class ProviderState(Protocol):
     """Small durable values an adapter keeps between calls (sync tokens, channel ids)."""
 

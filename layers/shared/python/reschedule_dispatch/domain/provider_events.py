@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import quote
 
 
 class ProviderChange(StrEnum):
@@ -97,3 +98,9 @@ class Suggestion:
     @property
     def reason(self) -> str:
         return CHANGE_LABELS[self.change]
+
+
+def webhook_address(public_base_url: str, kind: str, business_id: str) -> str:
+    """Where a provider sends a business's notifications (the provider-webhook route)."""
+    base = public_base_url.rstrip("/")
+    return f"{base}/webhooks/providers/{kind}?business={quote(business_id, safe='')}"

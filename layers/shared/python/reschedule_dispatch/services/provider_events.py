@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from reschedule_dispatch.domain.errors import Conflict, NotFound
+from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.errors import Conflict, DomainError, NotFound
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
     ExpiryScheduler,
+    ProviderChannels,
     ProviderWebhooks,
     ScheduledSends,
     SchedulingProvider,
@@ -34,6 +37,7 @@ from reschedule_dispatch.domain.provider_events import (
     Suggestion,
     WebhookReply,
     WebhookRequest,
+    webhook_address,
 )
 from reschedule_dispatch.domain.session import (
     Actor,
@@ -182,3 +186,54 @@ class DismissSuggestion:
 
     def __call__(self, business_id: str, appointment_id: str) -> None:
         self._suggestions.resolve(business_id, appointment_id)
+
+
+class ConnectedBusinesses(Protocol):
+    def connected(self) -> list[Business]:
+        """Businesses connected to a provider other than the demo one."""
+        ...
+
+
+class ProviderSource(Protocol):
+    def of(self, business_id: str) -> SchedulingProvider: ...
+
+
+@dataclass(frozen=True)
+class ChannelsKept:
+    opened: dict[str, int] = field(default_factory=dict)  # business id: channels opened/renewed
+    failed: dict[str, str] = field(default_factory=dict)  # business id: why
+
+
+class KeepProvidersNotified:
+    """Twice a day: every business on a provider that pushes through channels we open
+    (Google's watch channels, Graph's subscriptions) has them, and none is about to end.
+    One business's failure (credentials refused, provider down) does not stop the others;
+    the next run tries again well before a channel ends."""
+
+    def __init__(
+        self,
+        businesses: ConnectedBusinesses,
+        providers: ProviderSource,
+        public_base_url: str,
+        clock: Clock,
+    ) -> None:
+        self._businesses = businesses
+        self._providers = providers
+        self._public_base_url = public_base_url
+        self._clock = clock
+
+    def __call__(self) -> ChannelsKept:
+        kept = ChannelsKept()
+        for business in self._businesses.connected():
+            try:
+                provider = self._providers.of(business.id)
+                if not isinstance(provider, ProviderChannels):
+                    continue  # e.g. ServiceTitan: its webhooks are registered in its portal
+                address = webhook_address(
+                    self._public_base_url, business.provider.kind, business.id
+                )
+                kept.opened[business.id] = provider.keep_notified(address, self._clock.now())
+            except DomainError as error:
+                logger.warning("Provider channels of business %s not kept: %s", business.id, error)
+                kept.failed[business.id] = str(error)
+        return kept

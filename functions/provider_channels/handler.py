@@ -1,0 +1,35 @@
+"""Twice a day (an EventBridge rule): every business on Google Calendar or Microsoft Outlook
+has push channels (subscriptions) to the provider-webhook route, none about to end."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.services.provider_events import KeepProvidersNotified
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def _keep_providers_notified() -> KeepProvidersNotified:
+    return wiring.keep_providers_notified()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    kept = _keep_providers_notified()()
+    metrics.add_metric(
+        name="ProviderChannelsOpened", unit=MetricUnit.Count, value=sum(kept.opened.values())
+    )
+    metrics.add_metric(name="ProviderChannelsFailed", unit=MetricUnit.Count, value=len(kept.failed))
+    return {"opened": kept.opened, "failed": kept.failed}
