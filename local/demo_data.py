@@ -1,4 +1,7 @@
-"""Demo data: two businesses in two time zones, with two weeks of appointments from today.
+"""Demo data: five businesses in four time zones, with two weeks of appointments from today.
+
+Two keep their schedule in the built-in demo provider; one each in the local fakes of
+Google Calendar, Microsoft Outlook and ServiceTitan (`provider`, see local/provider_fakes).
 
 Deterministic for a given day, so a screenshot or a bug report can be reproduced.
 """
@@ -48,6 +51,45 @@ BUSINESSES: list[dict[str, Any]] = [
                         "Avery Kim"],
         "services": [("AC tune-up", 90), ("Furnace repair", 120), ("Thermostat installation", 60),
                      ("Duct cleaning", 120), ("Heat pump service", 90)],
+    },
+    {
+        "id": "lakeside-electric",
+        "name": "Lakeside Electric",
+        "provider": "google_calendar",
+        "phone": "+14145550100",
+        "time_zone": "America/Chicago",
+        "center": (43.0389, -87.9065),
+        "area_code": "414",
+        "dispatcher": ("lena@lakeside.example", "Lena Fischer"),
+        "technicians": ["Owen Becker", "Nina Kowalski", "Marcus Hill", "Priya Shah"],
+        "services": [("Outlet repair", 60), ("Panel upgrade", 180), ("Lighting installation", 90),
+                     ("EV charger installation", 120)],
+    },
+    {
+        "id": "harbor-appliance",
+        "name": "Harbor Appliance Repair",
+        "provider": "microsoft_graph",
+        "phone": "+16175550100",
+        "time_zone": "America/New_York",
+        "center": (42.3601, -71.0589),
+        "area_code": "617",
+        "dispatcher": ("hugo@harbor.example", "Hugo Almeida"),
+        "technicians": ["Grace Liu", "Tomas Reyes", "Ella Novak", "Sean Murphy"],
+        "services": [("Washer repair", 90), ("Refrigerator repair", 120), ("Dryer vent cleaning", 60),
+                     ("Dishwasher installation", 90)],
+    },
+    {
+        "id": "summit-home",
+        "name": "Summit Home Services",
+        "provider": "servicetitan",
+        "phone": "+13035550100",
+        "time_zone": "America/Denver",
+        "center": (39.7392, -104.9903),
+        "area_code": "303",
+        "dispatcher": ("sofia@summit.example", "Sofia Ramirez"),
+        "technicians": ["Wes Turner", "Kira Olsen", "Luis Romero", "Hannah Price"],
+        "services": [("Furnace tune-up", 90), ("Water softener service", 60),
+                     ("Garage door repair", 90), ("Gutter cleaning", 120)],
     },
 ]  # fmt: skip
 
@@ -144,6 +186,7 @@ def _business(spec: dict[str, Any], today: date, rng: random.Random) -> dict[str
     return {
         "id": business_id,
         "name": spec["name"],
+        "provider": spec.get("provider", "demo"),
         "phone": spec["phone"],
         "time_zone": spec["time_zone"],
         # Links can go by email too, and staff hear of outcomes in the Slack sandbox.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
-from reschedule_dispatch.domain.business import Business, BusinessSettings
+from reschedule_dispatch.domain.business import (
+    Business,
+    BusinessSettings,
+    ProviderConnection,
+    ProviderKind,
+)
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
     BlockedTime,
@@ -84,6 +91,9 @@ class SeedBusiness(_Strict):
     settings: BusinessSettings = BusinessSettings()
     messaging_service_sid: str | None = None
     email_from: str | None = None
+    # Where its schedule is kept: the demo provider's table, or (in the local stack) the
+    # fake of a real provider, which the business's connection then points at.
+    provider: ProviderKind = "demo"
     dispatchers: list[SeedDispatcher]
     technicians: list[SeedTechnician]
     customers: list[SeedCustomer]
@@ -122,6 +132,9 @@ class Seed(_Strict):
     def from_file(cls, path: Path) -> Seed:
         return cls.model_validate(json.loads(path.read_text()))
 
+    def dispatchers_of(self, business_id: str) -> list[str]:
+        return [d.email for b in self.businesses if b.id == business_id for d in b.dispatchers]
+
     def dispatchers(self) -> dict[str, dict[str, Any]]:
         """Dispatcher email → the claims a Cognito ID token would carry for them."""
         return {
@@ -131,13 +144,38 @@ class Seed(_Strict):
         }
 
 
-def load(seed: Seed, app_table: Any, provider_table: Any) -> None:
+@dataclass(frozen=True)
+class ProviderData:
+    """One seeded business's schedule, as domain objects, to be kept in a provider."""
+
+    business: Business
+    technicians: Sequence[Technician]
+    blocked_times: Sequence[BlockedTime]
+    customers: Sequence[Customer]
+    appointments: Sequence[Appointment]
+
+
+# Keeps a business's schedule in the provider of `kind`; answers the business's connection.
+KeepInProvider = Callable[[ProviderKind, ProviderData], ProviderConnection]
+
+
+def load(
+    seed: Seed, app_table: Any, provider_table: Any, keep: KeepInProvider | None = None
+) -> None:
     """Builds every domain object first (each validates itself), then writes them all, so a
-    bad file writes nothing."""
+    bad file writes nothing. Businesses on another provider than the demo one go to `keep`
+    (the local stack's provider fakes)."""
+    elsewhere = [b.id for b in seed.businesses if b.provider != "demo"]
+    if elsewhere and keep is None:
+        raise ValueError(f"{', '.join(elsewhere)}: a provider other than demo needs its fake")
     directory = DynamoBusinessDirectory(app_table)
     provider = DemoProvider(provider_table)
-    built = [_domain_objects(b) for b in seed.businesses]
-    for business, technicians, blocked_times, customers, appointments in built:
+    built = [(b.provider, _domain_objects(b)) for b in seed.businesses]
+    for kind, (business, technicians, blocked_times, customers, appointments) in built:
+        if kind != "demo" and keep is not None:
+            data = ProviderData(business, technicians, blocked_times, customers, appointments)
+            directory.put(business.model_copy(update={"provider": keep(kind, data)}))
+            continue
         directory.put(business)
         for technician in technicians:
             provider.put_technician(technician)

@@ -23,6 +23,7 @@ from local.demo_data import demo_seed
 from local.dev_auth import DevTokens
 from local.gateway import LocalGateway
 from local.lambda_runtime import LocalLambdaRuntime
+from local.provider_fakes import ProviderFakes
 from local.provider_faults import FaultPlan, FaultyProvider
 from local.sandbox_base import Sandbox
 from local.scheduler_pump import SchedulerPump
@@ -101,10 +102,13 @@ class LocalStack:
             else Seed.model_validate(demo_seed(datetime.now(UTC).date()))
         )
         dynamodb = boto3.resource("dynamodb")
+        # Google Calendar, Outlook and ServiceTitan fakes keep the businesses seeded on them.
+        self.providers = ProviderFakes(base, datetime.now(UTC).date())
         load(
             seed,
             dynamodb.Table(os.environ["APP_TABLE_NAME"]),
             dynamodb.Table(os.environ["PROVIDER_TABLE_NAME"]),
+            self.providers.keep,
         )
         self.faults = FaultPlan()
         wiring.use_provider_wrapper(lambda provider: FaultyProvider(provider, self.faults))
@@ -116,7 +120,13 @@ class LocalStack:
         self._sandbox = TwilioSandbox(account_sid, auth_token, step_delay=config.sms_step_seconds)
         self.email = SendGridSandbox(sendgrid_key)
         self.slack = SlackSandbox(slack_token)
-        sandboxes: list[Sandbox] = [self._sandbox, self.email, self.slack]
+        sandboxes: list[Sandbox] = [
+            self._sandbox,
+            self.email,
+            self.slack,
+            self.providers,
+            *self.providers.fakes(),
+        ]
         self.gateway = LocalGateway(
             template.routes(), runtime, DevTokens(seed.dispatchers()), sandboxes, self.faults
         )
@@ -146,6 +156,12 @@ class LocalStack:
                 "(Authorization: Bearer <token>)",
                 f"  Health:                      {self.url}/health",
                 f"  Provider faults (chaos):     {self.url}/dev/provider-faults",
+                f"  Provider fakes (connections): {self.url}/dev/providers",
+                *[
+                    f"    {c.business_name} on {c.connection.name} (fake): "
+                    + ", ".join(self._seed.dispatchers_of(c.business_id))
+                    for c in self.providers.connected
+                ],
                 "Press Ctrl+C to stop.",
             ]
         )

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from local.demo_data import demo_seed
-from local.seed import Seed
+from local.seed import Seed, load
 
 DEMO = demo_seed(date(2026, 11, 23))
 
@@ -45,3 +45,19 @@ def test_an_appointment_ending_before_it_starts_is_refused_before_anything_is_wr
     # Validation happens here, in the model, not halfway through writing the tables
     with pytest.raises(ValidationError, match="must end after it starts"):
         Seed.model_validate(bad)
+
+
+def test_businesses_on_a_real_provider_are_refused_without_its_fake_before_anything_is_written():
+    class Untouchable:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"{name} called: something was written")
+
+    seed = Seed.model_validate(DEMO)
+    assert {b.provider for b in seed.businesses} == {
+        "demo",
+        "google_calendar",
+        "microsoft_graph",
+        "servicetitan",
+    }
+    with pytest.raises(ValueError, match="lakeside-electric, harbor-appliance, summit-home"):
+        load(seed, Untouchable(), Untouchable())

@@ -9,17 +9,19 @@ Each adapter module is imported only when a business uses it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_provider_state import DynamoProviderState
-from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.business import Business, ProviderConnection
 from reschedule_dispatch.domain.errors import ProviderUnauthorized
 from reschedule_dispatch.domain.ports import SchedulingProvider
 
-ReadSecret = Callable[[str], dict[str, Any]]
+ReadSecret = Callable[[str], Any]
+Options = TypeVar("Options", bound=BaseModel)
+Credentials = TypeVar("Credentials", bound=BaseModel)
 
 
 class ProviderConnections:
@@ -39,37 +41,66 @@ class ProviderConnections:
     def __call__(self, business: Business) -> SchedulingProvider:
         connection = business.provider
         if connection.kind == "demo" or connection.secret_arn is None:
-            return self._demo
-        credentials = self._read_secret(connection.secret_arn)
+            return self._demo  # the demo provider has no credentials: none are read
+        secret = self._read_secret(connection.secret_arn)
         state = DynamoProviderState(self._app_table, business.id)
         options = {**connection.options, "business_id": business.id}
-        try:
-            if connection.kind == "google_calendar":
-                from reschedule_dispatch.adapters import google_calendar as google
+        if connection.kind == "google_calendar":
+            from reschedule_dispatch.adapters import google_calendar as google
 
-                return google.GoogleCalendarProvider(
-                    google.GoogleCalendarConfig.model_validate(options),
-                    google.GoogleCalendarCredentials.model_validate(credentials),
-                    state,
-                )
-            if connection.kind == "microsoft_graph":
-                from reschedule_dispatch.adapters import microsoft_graph as graph
+            config, credentials = _validated(
+                connection,
+                (google.GoogleCalendarConfig, options),
+                (google.GoogleCalendarCredentials, secret),
+            )
+            return google.GoogleCalendarProvider(config, credentials, state)
+        if connection.kind == "microsoft_graph":
+            from reschedule_dispatch.adapters import microsoft_graph as graph
 
-                return graph.MicrosoftGraphProvider(
-                    graph.MicrosoftGraphConfig.model_validate(options),
-                    graph.MicrosoftGraphCredentials.model_validate(credentials),
-                    state,
-                )
+            graph_config, graph_credentials = _validated(
+                connection,
+                (graph.MicrosoftGraphConfig, options),
+                (graph.MicrosoftGraphCredentials, secret),
+            )
+            return graph.MicrosoftGraphProvider(graph_config, graph_credentials, state)
+        if connection.kind == "servicetitan":
             from reschedule_dispatch.adapters import servicetitan
 
+            st_config, st_credentials = _validated(
+                connection,
+                (servicetitan.ServiceTitanConfig, options),
+                (servicetitan.ServiceTitanCredentials, secret),
+            )
             return servicetitan.ServiceTitanProvider.connect(
                 business.id,
-                servicetitan.ServiceTitanCredentials.model_validate(credentials),
+                st_config.applied_to(st_credentials),
                 state,
                 time_zone=business.zone,
+                phone_region=st_config.phone_region,
             )
+        raise ProviderUnauthorized(f"{connection.name} cannot be connected: reconnect it.")
+
+
+def _validated(
+    connection: ProviderConnection,
+    options: tuple[type[Options], Any],
+    credentials: tuple[type[Credentials], Any],
+) -> tuple[Options, Credentials]:
+    """Both parts validated, or ProviderUnauthorized naming every missing or wrong field
+    (never a value: a validation error's text quotes its input, the secret included)."""
+    problems: list[str] = []
+    built: list[Any] = []
+    for where, (model, data) in (("options", options), ("credentials", credentials)):
+        if not isinstance(data, dict):
+            problems.append(f"{where}: not a JSON object")
+            continue
+        try:
+            built.append(model.model_validate(data))
         except ValidationError as error:
-            fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in error.errors()}))
-            raise ProviderUnauthorized(
-                f"The {connection.name} connection is incomplete ({fields}): reconnect it."
-            ) from None
+            fields = sorted({".".join(map(str, e["loc"])) or "(all)" for e in error.errors()})
+            problems.append(f"{where}: {', '.join(fields)}")
+    if problems:
+        raise ProviderUnauthorized(
+            f"The {connection.name} connection is incomplete ({'; '.join(problems)}): reconnect it."
+        )
+    return built[0], built[1]

@@ -2,13 +2,16 @@
 
 Every port call names its business, so the router looks the business up (the directory's
 short cache), connects its provider once per container and connection, and hands the call
-on. A connection edited in the business record is picked up like any other setting.
+on. A connection edited in the business record is picked up like any other setting
+(within the directory's cache time).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from reschedule_dispatch.domain.business import Business, ProviderConnection
@@ -22,32 +25,63 @@ Connect = Callable[[Business], SchedulingProvider]
 
 class BusinessProviders:
     """The connected provider of each business, built by `connect` and kept while its
-    connection is unchanged."""
+    connection is unchanged and younger than `max_age_seconds`.
 
-    def __init__(self, businesses: BusinessDirectory, connect: Connect) -> None:
+    The age limit picks up credentials rotated under the same secret ARN (the secret is
+    cached for as long); connecting is cheap, as adapters fetch tokens on first use.
+    """
+
+    def __init__(
+        self,
+        businesses: BusinessDirectory,
+        connect: Connect,
+        *,
+        max_age_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._businesses = businesses
         self._connect = connect
-        self._connected: dict[str, tuple[ProviderConnection, SchedulingProvider]] = {}
+        self._max_age = max_age_seconds
+        self._clock = clock
+        self._connected: dict[str, _Connected] = {}
         self._lock = threading.Lock()
 
     def of(self, business_id: str) -> SchedulingProvider:
-        business = self._businesses.get(business_id)
-        with self._lock:
-            known = self._connected.get(business_id)
-            if known is None or known[0] != business.provider:
-                known = (business.provider, self._connect(business))
-                self._connected[business_id] = known
-            return known[1]
+        return self._of(self._businesses.get(business_id))
 
     def webhooks(self, business_id: str, kind: str) -> ProviderWebhooks:
         """The business's provider, if it is `kind` and takes webhooks; else NotFound (a
-        caller must not learn which provider another business uses)."""
-        provider = self.of(business_id)
-        if self._businesses.get(business_id).provider.kind != kind or not isinstance(
-            provider, ProviderWebhooks
-        ):
+        caller must not learn which provider another business uses, or whether it is
+        connected: the kind is checked before anything is connected)."""
+        try:
+            business = self._businesses.get(business_id)
+        except NotFound:
+            raise NotFound("No such webhook.") from None
+        if business.provider.kind != kind:
+            raise NotFound("No such webhook.")
+        provider = self._of(business)
+        if not isinstance(provider, ProviderWebhooks):
             raise NotFound("No such webhook.")
         return provider
+
+    def _of(self, business: Business) -> SchedulingProvider:
+        now = self._clock()
+        with self._lock:
+            known = self._connected.get(business.id)
+        if known and known.connection == business.provider and now - known.at < self._max_age:
+            return known.provider
+        # Outside the lock: connecting reads a secret, and other businesses must not wait.
+        connected = _Connected(business.provider, self._connect(business), now)
+        with self._lock:
+            self._connected[business.id] = connected
+        return connected.provider
+
+
+@dataclass(frozen=True)
+class _Connected:
+    connection: ProviderConnection
+    provider: SchedulingProvider
+    at: float
 
 
 class RoutedProvider:

@@ -142,6 +142,25 @@ class ServiceTitanCredentials(BaseModel):
         return self.api_base_url or api, self.auth_url or auth
 
 
+class ServiceTitanConfig(BaseModel):
+    """A business's non-secret ServiceTitan settings (its connection's options). The
+    endpoints given here win over any in the credentials."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    business_id: str = Field(min_length=1)
+    environment: Literal["production", "integration"] | None = None
+    api_base_url: str | None = None  # overrides (the local fake)
+    auth_url: str | None = None
+    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+
+    def applied_to(self, credentials: ServiceTitanCredentials) -> ServiceTitanCredentials:
+        endpoints = self.model_dump(
+            include={"environment", "api_base_url", "auth_url"}, exclude_none=True
+        )
+        return credentials.model_copy(update=endpoints)
+
+
 class ServiceTitanProvider:
     """The scheduling provider port and the provider webhooks for one ServiceTitan tenant.
 
