@@ -26,6 +26,10 @@ STAGE_NAME = "prod"
 THROTTLING_RATE_LIMIT = 50  # requests per second, steady state, across the stage
 THROTTLING_BURST_LIMIT = 100
 WAF_RATE_LIMIT = 500  # requests per client IP per 5 minutes
+# Link guessing, enforced by the portal function: unknown link tokens one client may try per
+# window before every link request from it answers 429 until the window ends.
+UNKNOWN_LINK_LIMIT = 10
+UNKNOWN_LINK_WINDOW_SECONDS = 300
 
 PUBLIC_ROUTE_REASON = (
     "Customer link routes are opened from an SMS on a phone, with no account: the path's "
@@ -138,6 +142,8 @@ class Api(Construct):
             environment={
                 **tables,
                 "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
+                "UNKNOWN_LINK_LIMIT": str(UNKNOWN_LINK_LIMIT),
+                "UNKNOWN_LINK_WINDOW_SECONDS": str(UNKNOWN_LINK_WINDOW_SECONDS),
             },
             timeout=Duration.seconds(15),
         )

@@ -38,7 +38,8 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "SENDGRID_SECRET_ARN",
     },
     ("functions/dispatcher_api", "handler.lambda_handler"): TABLES | {"PUBLIC_BASE_URL"},
-    ("functions/portal", "handler.lambda_handler"): TABLES | {"CONFIRM_STATE_MACHINE_ARN"},
+    ("functions/portal", "handler.lambda_handler"): TABLES
+    | {"CONFIRM_STATE_MACHINE_ARN", "UNKNOWN_LINK_LIMIT", "UNKNOWN_LINK_WINDOW_SECONDS"},
     ("functions/session_actions", "handler.lambda_handler"): {
         "APP_TABLE_NAME",
         "TWILIO_SECRET_ARN",
