@@ -6,7 +6,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,12 +29,13 @@ from reschedule_dispatch.api.models import (
     SessionOut,
     SessionSummary,
 )
+from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.business_settings import GetBusiness
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
 from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
 from reschedule_dispatch.services.session_actions import ListSessions
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = json_resolver(logger)
