@@ -29,6 +29,7 @@ from local.openapi import openapi_json
 from local.provider_faults import FaultPlan, FaultRule
 from local.sandbox_base import Sandbox
 from local.template import Route
+from reschedule_dispatch.domain.messages import mask_private
 
 logger = logging.getLogger("local.gateway")
 
@@ -224,7 +225,11 @@ class LocalGateway:
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             logger.info(
-                "%s %s -> %s (%.0f ms)", request.method, request.path, route.function, elapsed
+                "%s %s -> %s (%.0f ms)",
+                request.method,
+                mask_private(request.path),  # a customer's path is their link
+                route.function,
+                elapsed,
             )
         return _response(result)
 

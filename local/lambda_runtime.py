@@ -24,6 +24,7 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Request, Response
 
 from local.template import FunctionSpec, function_arn
+from reschedule_dispatch.domain.messages import mask_private
 
 logger = logging.getLogger("local.lambda")
 
@@ -111,7 +112,9 @@ class LocalLambdaRuntime:
                 # A JSON round trip, so handlers get exactly what they would get in Lambda.
                 return json.loads(json.dumps(handler(json.loads(json.dumps(event)), context)))
             except Exception as error:
-                logger.info("%s raised %s: %s", name, type(error).__name__, error)
+                logger.info(
+                    "%s raised %s: %s", name, type(error).__name__, mask_private(str(error))
+                )
                 raise FunctionError(
                     {
                         "errorType": type(error).__name__,

@@ -7,7 +7,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -33,13 +33,14 @@ from reschedule_dispatch.api.models import (
     SuggestionList,
     SuggestionOut,
 )
+from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.business_settings import CheckProviderConnection, GetBusiness
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
 from reschedule_dispatch.services.provider_events import ListSuggestions
 from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
 from reschedule_dispatch.services.session_actions import ListSessions
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = json_resolver(logger)

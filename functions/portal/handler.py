@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,11 +21,18 @@ from reschedule_dispatch.api.http import (
     private_response,
     public_base_url,
 )
-from reschedule_dispatch.domain.errors import Conflict, DomainError, NotFound, Unprocessable
+from reschedule_dispatch.domain.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    TooManyGuesses,
+    Unprocessable,
+)
+from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
 from reschedule_dispatch.web.pages import calendar_event, closed_page, customer_page
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 metrics = Metrics()
 
@@ -52,9 +59,30 @@ def error_page(error: DomainError | None) -> tuple[HTTPStatus, str]:
 app = page_resolver(error_page, logger)
 
 
+@app.exception_handler(TooManyGuesses)
+def too_many_guesses(error: TooManyGuesses) -> Response[str]:
+    """429 for the rest of the client's window, whatever the token: no lookup, no stack trace."""
+    metrics.add_metric(name="LinkGuessesRefused", unit=MetricUnit.Count, value=1)
+    html = closed_page(
+        "Too many tries",
+        "Too many links that don't exist were opened from here. Wait a few minutes, then open "
+        "the whole link from the text message you received.",
+        None,
+    )
+    retry_after = {"Retry-After": str(error.retry_after_seconds)}
+    return html_response(HTTPStatus.TOO_MANY_REQUESTS, html, headers=retry_after)
+
+
 @cache
 def _links() -> CustomerLinks:
     return wiring.customer_links()
+
+
+def _client() -> str | None:
+    """The caller's address as API Gateway saw the connection (REST API: identity.sourceIp)."""
+    identity = app.current_event.request_context.get("identity") or {}
+    source_ip = identity.get("sourceIp")
+    return str(source_ip) if source_ip else None
 
 
 def _page_url(token: str) -> str:
@@ -64,7 +92,7 @@ def _page_url(token: str) -> str:
 @app.get("/r/<token>")
 def show(token: str) -> Response[str]:
     slot = app.current_event.get_query_string_value("slot")
-    page = _links().page(token, slot)
+    page = _links().page(token, slot, client=_client())
     notice = ""
     if slot and page.chosen is None:
         notice = "That time is no longer available. Please pick another one."
@@ -74,7 +102,7 @@ def show(token: str) -> Response[str]:
 
 @app.get("/r/<token>/calendar.ics")
 def calendar(token: str) -> Response[str]:
-    page = _links().page(token)
+    page = _links().page(token, client=_client())
     return private_response(
         HTTPStatus.OK,
         calendar_event(page),
@@ -85,7 +113,7 @@ def calendar(token: str) -> Response[str]:
 
 @app.post("/r/<token>/viewed")
 def viewed(token: str) -> Response[str]:
-    if _links().mark_viewed(token):  # a link's first view, not every reload
+    if _links().mark_viewed(token, client=_client()):  # a link's first view, not every reload
         metrics.add_metric(name="LinksViewed", unit=MetricUnit.Count, value=1)
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
@@ -97,10 +125,10 @@ def confirm(token: str) -> Response[str]:
     try:
         if not slot:
             raise Unprocessable("Please pick one of the times below.")
-        _links().confirm(token, slot)
+        _links().confirm(token, slot, client=_client())
     except Unprocessable as problem:
         # Show the openings again, fresh, with what went wrong.
-        page = _links().page(token)
+        page = _links().page(token, client=_client())
         html = customer_page(page, _page_url(token), notice=str(problem))
         return html_response(HTTPStatus.UNPROCESSABLE_ENTITY, html)
     metrics.add_metric(name="ConfirmsStarted", unit=MetricUnit.Count, value=1)

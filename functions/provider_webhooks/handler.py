@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -24,12 +24,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import ErrorBody, error_answers, json_resolver, public_base_url
 from reschedule_dispatch.domain.provider_events import WebhookRequest
+from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.provider_events import ReceiveProviderWebhook
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = json_resolver(logger)

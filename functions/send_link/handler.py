@@ -12,7 +12,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -30,9 +30,10 @@ from reschedule_dispatch.api.http import (
 from reschedule_dispatch.api.models import CreateSessionRequest, SessionCreated
 from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 from reschedule_dispatch.domain.session import SessionStatus
+from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.send_link import SendLink
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = json_resolver(logger)

@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
 from aws_lambda_powertools.logging import correlation_paths
@@ -23,10 +23,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import error_answers, json_resolver, public_base_url
 from reschedule_dispatch.domain.errors import Unprocessable
+from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.lifecycle import RecordDelivery
 from reschedule_dispatch.services.messaging import InboundMessage
 
-logger = Logger()
+logger = function_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = json_resolver(logger)

@@ -27,6 +27,20 @@ STAGE_NAME = "prod"
 THROTTLING_RATE_LIMIT = 50  # requests per second, steady state, across the stage
 THROTTLING_BURST_LIMIT = 100
 WAF_RATE_LIMIT = 500  # requests per client IP per 5 minutes
+# Link guessing, enforced by the portal function: unknown link tokens one client may try per
+# window before every link request from it answers 429 until the window ends.
+UNKNOWN_LINK_LIMIT = 10
+UNKNOWN_LINK_WINDOW_SECONDS = 300
+# The same window at the edge, over every request to a customer route (WAF cannot tell known
+# tokens from unknown): a customer's whole reschedule is 5-40 requests (the page refreshes
+# every 2 s while confirming), so 100 leaves room for a few customers behind one carrier NAT
+# while a guesser is stopped before Lambda runs at ten times the application's limit.
+WAF_LINK_RATE_LIMIT = 10 * UNKNOWN_LINK_LIMIT
+WAF_LINK_WINDOW_SECONDS = UNKNOWN_LINK_WINDOW_SECONDS
+# Customer routes as WAF sees the path: on a custom domain, and on the default execute-api
+# domain, where the stage comes first.
+CUSTOMER_ROUTE_PREFIXES = ("/r/", f"/{STAGE_NAME}/r/")
+TOO_MANY_REQUESTS_BODY = "too-many-requests"
 
 PUBLIC_ROUTE_REASON = (
     "Customer link routes are opened from an SMS on a phone, with no account: the path's "
@@ -144,6 +158,8 @@ class Api(Construct):
             environment={
                 **tables,
                 "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
+                "UNKNOWN_LINK_LIMIT": str(UNKNOWN_LINK_LIMIT),
+                "UNKNOWN_LINK_WINDOW_SECONDS": str(UNKNOWN_LINK_WINDOW_SECONDS),
             },
             timeout=Duration.seconds(15),
         )
@@ -400,10 +416,27 @@ class Api(Construct):
                 sampled_requests_enabled=True,
             )
 
+        def path_starts_with(prefix: str) -> wafv2.CfnWebACL.StatementProperty:
+            return acl.StatementProperty(
+                byte_match_statement=acl.ByteMatchStatementProperty(
+                    field_to_match=acl.FieldToMatchProperty(uri_path={}),
+                    positional_constraint="STARTS_WITH",
+                    search_string=prefix,
+                    # As API Gateway routes it: %72 is r, //r/ is /r/.
+                    text_transformations=[
+                        acl.TextTransformationProperty(priority=0, type="URL_DECODE"),
+                        acl.TextTransformationProperty(priority=1, type="NORMALIZE_PATH"),
+                    ],
+                )
+            )
+
         web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
-            description="Reschedule Dispatch API: AWS common rule set and a per-IP rate limit",
+            description=(
+                "Reschedule Dispatch API: AWS common rule set, a per-IP rate limit, and a "
+                "tighter one on the customer link routes"
+            ),
             scope="REGIONAL",
             default_action=acl.DefaultActionProperty(allow={}),
             visibility_config=visibility("RescheduleDispatchApi"),
@@ -430,7 +463,50 @@ class Api(Construct):
                     ),
                     visibility_config=visibility("RateLimitPerIp"),
                 ),
+                acl.RuleProperty(
+                    name="CustomerLinksRatePerIp",
+                    priority=2,
+                    action=acl.RuleActionProperty(
+                        block=acl.BlockActionProperty(
+                            custom_response=acl.CustomResponseProperty(
+                                response_code=429,
+                                custom_response_body_key=TOO_MANY_REQUESTS_BODY,
+                                response_headers=[
+                                    acl.CustomHTTPHeaderProperty(
+                                        name="Retry-After", value=str(WAF_LINK_WINDOW_SECONDS)
+                                    )
+                                ],
+                            )
+                        )
+                    ),
+                    statement=acl.StatementProperty(
+                        rate_based_statement=acl.RateBasedStatementProperty(
+                            limit=WAF_LINK_RATE_LIMIT,
+                            evaluation_window_sec=WAF_LINK_WINDOW_SECONDS,
+                            aggregate_key_type="IP",
+                            scope_down_statement=acl.StatementProperty(
+                                or_statement=acl.OrStatementProperty(
+                                    statements=[
+                                        path_starts_with(prefix)
+                                        for prefix in CUSTOMER_ROUTE_PREFIXES
+                                    ]
+                                )
+                            ),
+                        )
+                    ),
+                    visibility_config=visibility("CustomerLinksRatePerIp"),
+                ),
             ],
+            custom_response_bodies={
+                TOO_MANY_REQUESTS_BODY: acl.CustomResponseBodyProperty(
+                    content_type="TEXT_HTML",
+                    content=(
+                        "<!doctype html><meta charset=utf-8><title>Too many tries</title>"
+                        "<p>Too many requests came from here. Wait a few minutes, then open the "
+                        "link from your text message again.</p>"
+                    ),
+                )
+            },
         )
         wafv2.CfnWebACLAssociation(
             self,

@@ -38,7 +38,8 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "SENDGRID_SECRET_ARN",
     },
     ("functions/dispatcher_api", "handler.lambda_handler"): TABLES | {"PUBLIC_BASE_URL"},
-    ("functions/portal", "handler.lambda_handler"): TABLES | {"CONFIRM_STATE_MACHINE_ARN"},
+    ("functions/portal", "handler.lambda_handler"): TABLES
+    | {"CONFIRM_STATE_MACHINE_ARN", "UNKNOWN_LINK_LIMIT", "UNKNOWN_LINK_WINDOW_SECONDS"},
     ("functions/session_actions", "handler.lambda_handler"): {
         "APP_TABLE_NAME",
         "TWILIO_SECRET_ARN",
@@ -399,6 +400,44 @@ def test_api_stage_logs_traces_and_throttles(synthesized):
         s.get("ManagedRuleGroupStatement") for s in statements
     ]
     assert any("RateBasedStatement" in s for s in statements)
+
+
+def test_waf_limits_each_ip_on_the_customer_link_routes_only(synthesized):
+    resources = synthesized.resources
+    _, web_acl = single(of_type(resources, "AWS::WAFv2::WebACL"))
+    props = web_acl["Properties"]
+    [rule] = [r for r in props["Rules"] if r["Name"] == "CustomerLinksRatePerIp"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    # Scoped to paths starting with /r/ (with or without the stage in front), nothing else
+    matches = [
+        s["ByteMatchStatement"] for s in rate["ScopeDownStatement"]["OrStatement"]["Statements"]
+    ]
+    assert {m["SearchString"] for m in matches} == {"/r/", "/prod/r/"}
+    for match in matches:
+        assert match["FieldToMatch"] == {"UriPath": {}}
+        assert match["PositionalConstraint"] == "STARTS_WITH"
+        assert {"Priority": 0, "Type": "URL_DECODE"} in match["TextTransformations"]
+    # Per IP, over the application's window, above what the application allows in unknown links
+    portal = resources[function_id(resources, "functions/portal", "handler.lambda_handler")]
+    app_limits = portal["Properties"]["Environment"]["Variables"]
+    assert rate["AggregateKeyType"] == "IP"
+    assert rate["EvaluationWindowSec"] == int(app_limits["UNKNOWN_LINK_WINDOW_SECONDS"])
+    assert rate["Limit"] == 10 * int(app_limits["UNKNOWN_LINK_LIMIT"]) == 100
+    # Blocked with 429, Retry-After and a page of its own, not WAF's bare 403
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    assert response["ResponseHeaders"] == [
+        {"Name": "Retry-After", "Value": app_limits["UNKNOWN_LINK_WINDOW_SECONDS"]}
+    ]
+    body = props["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "TEXT_HTML"
+    assert "Too many" in body["Content"]
+    # After the common rule set and the general per-IP limit, which stay as they were
+    assert [r["Name"] for r in sorted(props["Rules"], key=lambda r: r["Priority"])] == [
+        "AWSManagedRulesCommonRuleSet",
+        "RateLimitPerIp",
+        "CustomerLinksRatePerIp",
+    ]
 
 
 def test_user_pool_is_for_invited_dispatchers(synthesized):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reschedule_dispatch.domain.links import (
+    REDACTED,
     is_well_formed,
     link_url,
     new_token,
@@ -18,6 +20,7 @@ from reschedule_dispatch.domain.links import (
 from reschedule_dispatch.domain.messages import (
     count_segments,
     format_time,
+    mask_private,
     render_template,
     with_link,
 )
@@ -128,3 +131,24 @@ def test_segments_follow_gsm7_and_ucs2_rules():
 def test_count_segments_follows_gsm7_and_ucs2_rules(body, segments):
     # Given a body / When counted / Then the segments Twilio would bill
     assert count_segments(body) == segments
+
+
+def test_a_log_line_keeps_no_phone_number_or_link_token():
+    token = new_token()
+    line = (
+        f'{{"message": "GET /r/{token}/confirm from +13125550142", '
+        f'"cause": "link https://x.example/prod/r/{token}?slot=1 and {token}", '
+        '"path": "/r/not-a-real-token"}'
+    )
+    masked = mask_private(line)
+    assert token not in masked
+    assert "+13125550142" not in masked
+    assert "not-a-real-token" not in masked
+    assert masked.count("/r/" + REDACTED) == 3
+    assert "+1312•••0142" in masked  # numbers stay distinguishable
+    json.loads(masked)  # a JSON line stays JSON
+
+
+def test_masking_leaves_other_identifiers_alone():
+    ids = "session 72135169392d4e1eba58cffa617b619b SM" + "0" * 32 + " " + "a" * 64
+    assert mask_private(ids) == ids

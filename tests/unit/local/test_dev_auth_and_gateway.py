@@ -87,3 +87,15 @@ def test_binary_bodies_are_base64_encoded_and_claims_are_passed():
     assert event["body"] == "AAE="
     assert event["requestContext"]["authorizer"] == {"claims": claims}
     assert event["pathParameters"] is None
+
+
+def test_the_source_ip_is_the_socket_peer_not_a_header_the_client_sets():
+    # The portal throttles link guessing per sourceIp: a client must not choose its own
+    route = Route("GET", "/r/{token}", "Fn", "NONE", _path_pattern("/r/{token}"))
+    builder = EnvironBuilder(
+        path="/r/abc",
+        headers=[("X-Forwarded-For", "198.51.100.1")],
+        environ_overrides={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    event = proxy_event(route, {"token": "abc"}, Request(builder.get_environ()), None)
+    assert event["requestContext"]["identity"]["sourceIp"] == "203.0.113.9"

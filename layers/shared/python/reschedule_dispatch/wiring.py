@@ -11,11 +11,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import boto3
+from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
 from reschedule_dispatch.adapters.dynamodb_contacts import DynamoContacts
+from reschedule_dispatch.adapters.dynamodb_guesses import DynamoGuessThrottle
 from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.dynamodb_suggestions import DynamoSuggestions
@@ -29,6 +31,11 @@ from reschedule_dispatch.adapters.provider_connections import ProviderConnection
 from reschedule_dispatch.adapters.provider_router import BusinessProviders, RoutedProvider
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
 from reschedule_dispatch.domain.business import BusinessSettings
+from reschedule_dispatch.domain.guessing import (
+    UNKNOWN_LINKS_PER_WINDOW,
+    WINDOW_SECONDS,
+    GuessLimit,
+)
 from reschedule_dispatch.domain.ports import (
     EmailSender,
     SchedulingProvider,
@@ -52,7 +59,7 @@ from reschedule_dispatch.services.lifecycle import (
 )
 from reschedule_dispatch.services.messaging import InboundMessage
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
-from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.portal import CustomerLinks, LinkGuessing
 from reschedule_dispatch.services.provider_events import (
     ApplyProviderEvent,
     DismissSuggestion,
@@ -148,6 +155,9 @@ class DispatcherEnv(ProviderEnv):
 
 class PortalEnv(ProviderEnv):
     confirm_state_machine_arn: str
+    # Link guessing (docs/security.md): unknown tokens one client may try per window.
+    unknown_link_limit: int = Field(default=UNKNOWN_LINKS_PER_WINDOW, ge=1)
+    unknown_link_window_seconds: int = Field(default=WINDOW_SECONDS, ge=1)
 
 
 class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv):
@@ -323,6 +333,11 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
         ),
         clock=SystemClock(),
         openings=find_openings(env, provider),
+        guessing=LinkGuessing(
+            DynamoGuessThrottle(app_table),
+            SystemClock(),
+            GuessLimit(env.unknown_link_limit, env.unknown_link_window_seconds),
+        ),
     )
 
 

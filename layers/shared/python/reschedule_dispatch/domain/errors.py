@@ -79,3 +79,11 @@ class QuietHours(Conflict):
     def __init__(self, message: str, next_allowed_at: datetime) -> None:
         super().__init__(message)
         self.next_allowed_at = next_allowed_at
+
+
+class TooManyGuesses(DomainError):
+    """This client tried too many unknown links lately: refused until its window ends."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("Too many links that don't exist were tried from here. Try again later.")
+        self.retry_after_seconds = retry_after_seconds

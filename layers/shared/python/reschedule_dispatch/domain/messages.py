@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reschedule_dispatch.domain.errors import QuietHours
+from reschedule_dispatch.domain.links import REDACTED, TOKEN_LENGTH
 from reschedule_dispatch.domain.scheduling import first_name
 
 if TYPE_CHECKING:
@@ -140,11 +141,20 @@ def sms_encoding(text: str) -> str:
 
 
 _E164 = re.compile(r"\+\d{7,15}")
+# A link's path (whatever follows /r/, up to the next separator), and a bare token.
+_LINK_PATH = re.compile(r"/r/[^/?#\s\"'<>\\]+")
+_TOKEN = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
 
 
 def mask_phones(text: str) -> str:
     """'+13125550142' -> '+1312•••0142': enough to tell numbers apart, never the number."""
     return _E164.sub(lambda m: m.group(0)[:5] + "•••" + m.group(0)[-4:], text)
+
+
+def mask_private(text: str) -> str:
+    """Phone numbers masked and link tokens redacted: what a log line may say (logs.py)."""
+    text = _LINK_PATH.sub("/r/" + REDACTED, text)
+    return mask_phones(_TOKEN.sub(REDACTED, text))
 
 
 def next_allowed_time(business: Business, now: datetime) -> datetime | None:

@@ -301,6 +301,22 @@ class ScheduledSends(Protocol):
     def cancel_send(self, session_id: str) -> None: ...
 
 
+class GuessThrottle(Protocol):
+    """Counts each client's unknown link tokens per fixed window (see domain/guessing.py).
+
+    `client` is a hash of the address, never the address; `window` is the window's start in
+    epoch seconds. Counters may be swept once `expires_at` (epoch seconds) has passed.
+    """
+
+    def unknown_links(self, client: str, window: int) -> int:
+        """How many unknown tokens the client tried in the window so far (0 when none)."""
+        ...
+
+    def add_unknown_link(self, client: str, window: int, expires_at: int) -> int:
+        """Counts one more, atomically; returns the new count."""
+        ...
+
+
 class ConfirmWorkflow(Protocol):
     def start(self, session: RescheduleSession, opening: Opening) -> None:
         """Starts the confirm workflow; starting it twice for a session starts one."""

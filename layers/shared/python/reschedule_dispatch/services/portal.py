@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.errors import Conflict, LinkGone, NotFound, Unprocessable
+from reschedule_dispatch.domain.errors import (
+    Conflict,
+    LinkGone,
+    NotFound,
+    TooManyGuesses,
+    Unprocessable,
+)
+from reschedule_dispatch.domain.guessing import GuessLimit, client_key
 from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
     ConfirmWorkflow,
+    GuessThrottle,
     SchedulingProvider,
     SessionRepository,
 )
@@ -52,8 +60,40 @@ class CustomerPage:
     chosen: Opening | None = None  # the opening the customer tapped, if still possible
 
 
+class LinkGuessing:
+    """Throttles link guessing per client (its source address).
+
+    Past the limit of unknown tokens in a window, every link request from the client is
+    refused until the window ends, before any token is looked up. Known tokens, even of
+    closed links, are never counted.
+    """
+
+    def __init__(self, counts: GuessThrottle, clock: Clock, limit: GuessLimit | None = None):
+        self._counts = counts
+        self._clock = clock
+        self._limit = limit or GuessLimit()
+
+    def check(self, source_ip: str) -> None:
+        """TooManyGuesses (with the seconds until the window ends) once over the limit."""
+        now = self._clock.now()
+        window = self._limit.window(now)
+        tried = self._counts.unknown_links(client_key(source_ip), window.start)
+        if tried >= self._limit.unknown_links:
+            raise TooManyGuesses(window.seconds_left(now))
+
+    def unknown(self, source_ip: str) -> None:
+        window = self._limit.window(self._clock.now())
+        # Kept one window longer than needed; the key changes with the window anyway.
+        expires_at = window.end + self._limit.window_seconds
+        self._counts.add_unknown_link(client_key(source_ip), window.start, expires_at)
+
+
 class CustomerLinks:
-    """Resolves a token to its session and builds what the customer sees."""
+    """Resolves a token to its session and builds what the customer sees.
+
+    `client` (each method): the caller's source address, for `guessing`; None only where no
+    customer is calling.
+    """
 
     def __init__(
         self,
@@ -63,6 +103,7 @@ class CustomerLinks:
         workflow: ConfirmWorkflow,
         clock: Clock,
         openings: FindOpenings | None = None,
+        guessing: LinkGuessing | None = None,
     ) -> None:
         self._sessions = sessions
         self._provider = provider
@@ -70,11 +111,14 @@ class CustomerLinks:
         self._workflow = workflow
         self._clock = clock
         self._find_openings = openings or FindOpenings(provider, clock)
+        self._guessing = guessing
 
-    def page(self, token: str, slot: str | None = None) -> CustomerPage:
+    def page(
+        self, token: str, slot: str | None = None, *, client: str | None = None
+    ) -> CustomerPage:
         """What GET /r/{token} shows (with `slot`, its confirm step). Never changes state:
         link-preview bots fetch links too."""
-        session, business = self._usable_session(token)
+        session, business = self._usable_session(token, client)
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
         if session.status not in OPEN_STATUSES:
             technician = self._provider.get_technician(
@@ -88,12 +132,12 @@ class CustomerLinks:
             business, session, appointment, found.technicians, openings, found.chosen
         )
 
-    def mark_viewed(self, token: str) -> bool:
+    def mark_viewed(self, token: str, *, client: str | None = None) -> bool:
         """The page was really shown to a person (a POST the page makes, which bots don't).
 
         True when this call recorded the link's first view (what the LinksViewed metric counts).
         """
-        session, _ = self._usable_session(token)
+        session, _ = self._usable_session(token, client)
         if session.status is not SessionStatus.LINK_SENT:
             return False
         try:
@@ -107,8 +151,10 @@ class CustomerLinks:
             return False
         return True
 
-    def confirm(self, token: str, slot: str, *, retry_race: bool = True) -> RescheduleSession:
-        session, business = self._usable_session(token)
+    def confirm(
+        self, token: str, slot: str, *, client: str | None = None, retry_race: bool = True
+    ) -> RescheduleSession:
+        session, business = self._usable_session(token, client)
         if session.status in (SessionStatus.CONFIRMING, SessionStatus.COMPLETED):
             if session.new_opening is not None and session.new_opening.key == slot:
                 if session.status is SessionStatus.CONFIRMING:
@@ -131,7 +177,7 @@ class CustomerLinks:
                 raise
             # Something else changed the session between our read and our write (a cancel,
             # expiry, or the same customer's other tap): answer from the state that won.
-            return self.confirm(token, slot, retry_race=False)
+            return self.confirm(token, slot, client=client, retry_race=False)
         try:
             self._workflow.start(confirming, chosen)
         except Exception:
@@ -163,12 +209,16 @@ class CustomerLinks:
             confirm_attempt=session.confirm_attempt + 1,
         )
 
-    def _usable_session(self, token: str) -> tuple[RescheduleSession, Business]:
-        if not is_well_formed(token):
-            raise NotFound("This link is not valid.")
+    def _usable_session(self, token: str, client: str | None) -> tuple[RescheduleSession, Business]:
+        if self._guessing and client is not None:
+            self._guessing.check(client)
         try:
+            if not is_well_formed(token):
+                raise NotFound("malformed")  # junk never reaches the database
             session = self._sessions.find_by_token_hash(token_hash(token))
         except NotFound:
+            if self._guessing and client is not None:
+                self._guessing.unknown(client)
             raise NotFound("This link is not valid.") from None
         business = self._businesses.get(session.business_id)
         # Expiry is enforced here too, so a late schedule changes nothing for the customer.
