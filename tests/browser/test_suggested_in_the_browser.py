@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
 from local.demo_data import BUSINESSES
@@ -155,3 +156,32 @@ def test_settings_shows_the_scheduling_provider_and_checks_again(dispatcher: Pag
     expect(card).to_contain_text(f"Connected · {technicians} technicians")
     expect(card.get_by_role("button", name="Check again")).to_be_enabled()
     screenshot(page, "console-settings-provider")
+
+
+def test_a_provider_that_does_not_answer_says_so_and_check_again_recovers(
+    dispatcher: Page, stack_url: str
+):
+    page = dispatcher
+    # Given the provider fails the next technicians read (503), as a provider outage does
+    armed = requests.post(
+        f"{stack_url}/dev/provider-faults",
+        json={"operation": "technicians", "fault": "unavailable", "times": 1},
+        timeout=10,
+    )
+    assert armed.status_code == 201, armed.text
+    try:
+        # When the dispatcher opens Settings
+        open_tab(page, "Settings")
+        card = page.get_by_role("region", name="Scheduling provider")
+
+        # Then the card says the provider is not reachable, with the provider's answer
+        expect(card).to_contain_text("Not reachable: The provider answered 503")
+        # And the settings themselves load all the same
+        expect(page.get_by_role("button", name="Save settings")).to_be_visible()
+
+        # When the provider is back and they check again, the card says so
+        card.get_by_role("button", name="Check again").click()
+        expect(card).to_contain_text("Connected ·")
+        expect(card).not_to_contain_text("Not reachable")
+    finally:
+        requests.delete(f"{stack_url}/dev/provider-faults", timeout=10)
