@@ -5,10 +5,11 @@ import { createApi } from "./lib/api.js";
 import { createAuth } from "./lib/auth.js";
 import { clear, h } from "./lib/dom.js";
 import { setTimeZone, zoneName } from "./lib/format.js";
-import { on, poll, refreshInProgress, store } from "./lib/store.js";
+import { on, poll, refreshInProgress, refreshSuggestions, store } from "./lib/store.js";
 
 const ROUTES = {
   reschedule: { title: "Reschedule", load: () => import("./views/reschedule.js") },
+  suggested: { title: "Suggested", load: () => import("./views/suggestions.js") },
   "in-progress": { title: "In progress", load: () => import("./views/sessions.js") },
   history: { title: "History", load: () => import("./views/sessions.js") },
   settings: { title: "Settings", load: () => import("./views/settings.js") },
@@ -88,7 +89,8 @@ async function startSession() {
   setTimeZone(store.me.business?.time_zone);
 
   renderShell();
-  stopPolling = poll(() => refreshInProgress());
+  // Both lists on one timer; one failing does not keep the other from updating.
+  stopPolling = poll(() => Promise.all([refreshInProgress(), refreshSuggestions()]));
   window.addEventListener("hashchange", route);
   await route();
 }
@@ -111,12 +113,14 @@ function renderShell() {
 
   if (shellReady) return;
   shellReady = true;
+  const showCount = (element, n) => {
+    element.hidden = n === 0;
+    element.textContent = n >= 100 ? "99+" : String(n);
+  };
   const count = document.getElementById("in-progress-count");
-  on("sessions", (data) => {
-    const n = data.sessions.length;
-    count.hidden = n === 0;
-    count.textContent = n >= 100 ? "99+" : String(n);
-  });
+  on("sessions", (data) => showCount(count, data.sessions.length));
+  const suggested = document.getElementById("suggested-count");
+  on("suggestions", (data) => showCount(suggested, data.suggestions.length));
 }
 
 async function route(event) {
@@ -128,8 +132,10 @@ async function route(event) {
   }
   const ticket = ++navigation;
   for (const link of document.querySelectorAll("#tabs a")) {
-    if (link.dataset.route === name) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
+    if (link.dataset.route === name) {
+      link.setAttribute("aria-current", "page");
+      link.scrollIntoView({ block: "nearest", inline: "nearest" }); // a phone's tab bar scrolls
+    } else link.removeAttribute("aria-current");
   }
   const module = await spec.load();
   if (ticket !== navigation) return; // another navigation won the race

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request, Response
 from local.dev_auth import DevTokens
 from local.lambda_runtime import FunctionError, LocalLambdaRuntime
 from local.openapi import openapi_json
+from local.provider_events import ApplyEvent, DevProviderEvent
 from local.provider_faults import FaultPlan, FaultRule
 from local.sandbox_base import Sandbox
 from local.template import Route
@@ -109,7 +110,9 @@ class LocalGateway:
         tokens: DevTokens,
         sandboxes: Sequence[Sandbox],
         faults: FaultPlan | None = None,
+        provider_events: ApplyEvent | None = None,
     ) -> None:
+        self._provider_events = provider_events
         self._routes = routes
         self._runtime = runtime
         self._tokens = tokens
@@ -136,6 +139,8 @@ class LocalGateway:
             return self._dev_token(request)
         if request.path == "/dev/provider-faults":
             return self._provider_faults(request)
+        if request.path == "/dev/provider-events" and self._provider_events:
+            return self._provider_event(request)
         if request.path == "/" and request.method == "GET":
             return redirect("/console/", code=302)
         if request.path in ("/dev", "/dev/") and request.method == "GET":
@@ -182,6 +187,23 @@ class LocalGateway:
             self._faults.add(rule)
             return _json(201, {"armed": self._faults.armed()})
         return _json(200, {"armed": self._faults.armed()})
+
+    def _provider_event(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response("Method Not Allowed", status=405, headers={"Allow": "POST"})
+        assert self._provider_events is not None
+        try:
+            body = DevProviderEvent.model_validate_json(request.get_data())
+        except ValidationError as error:
+            return _json(
+                422,
+                {
+                    "message": "Invalid provider event.",
+                    "detail": error.errors(include_url=False, include_context=False),
+                },
+            )
+        self._provider_events(body.event())
+        return _json(202, {"received": body.model_dump(mode="json")})
 
     def _index(self, request: Request) -> Response:
         base = request.host_url.rstrip("/")

@@ -127,8 +127,15 @@ class LocalStack:
             self.providers,
             *self.providers.fakes(),
         ]
+        # What a verified provider webhook does, on demand (the demo provider sends none).
+        provider_events = wiring.apply_provider_event(wiring.ProviderWebhooksEnv(), base)
         self.gateway = LocalGateway(
-            template.routes(), runtime, DevTokens(seed.dispatchers()), sandboxes, self.faults
+            template.routes(),
+            runtime,
+            DevTokens(seed.dispatchers()),
+            sandboxes,
+            self.faults,
+            provider_events,
         )
         placeholder.app = self.gateway
         threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()

@@ -1,5 +1,6 @@
 // What every view shares: the API client, who is signed in, the business's settings, and
-// the In progress list, polled every few seconds so every view stays current without reloads.
+// the In progress and Suggested lists, polled every few seconds so every view stays current
+// without reloads.
 
 const POLL_MS = 5000;
 
@@ -10,6 +11,7 @@ export const store = {
   me: null, // {email, business: {id, name, phone, time_zone}}
   settings: null, // null until loaded, or when the API has none for us
   inProgress: null, // the latest GET /api/sessions?view=in_progress
+  suggestions: null, // the latest GET /api/suggestions
   events: new EventTarget(),
 };
 
@@ -75,4 +77,19 @@ function fingerprint(list) {
   return list.sessions
     .map((s) => `${s.id}:${s.status}:${s.delivery_status}:${s.last_event_at}`)
     .join("|");
+}
+
+/** Asks for the Suggested list now (after a send or a dismiss). */
+export async function refreshSuggestions() {
+  const data = await store.api.get("/api/suggestions");
+  const before = suggestionsFingerprint(store.suggestions);
+  store.suggestions = data;
+  if (suggestionsFingerprint(data) !== before) emit("suggestions", data);
+  emit("suggestions-polled", data);
+  return data;
+}
+
+function suggestionsFingerprint(list) {
+  if (!list) return "";
+  return list.suggestions.map((s) => `${s.appointment_id}:${s.change}:${s.at}:${s.detail}`).join("|");
 }

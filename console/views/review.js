@@ -5,7 +5,7 @@ import { openDrawer } from "../lib/dialogs.js";
 import { debounce, h, icon, toast } from "../lib/dom.js";
 import { formatDateTime, formatDay, formatPhone, formatRange, formatZone } from "../lib/format.js";
 import { measure, nonGsmCharacters, withLink } from "../lib/sms.js";
-import { refreshInProgress, store } from "../lib/store.js";
+import { refreshInProgress, refreshSuggestions, store } from "../lib/store.js";
 import { openSession } from "./timeline.js";
 
 const LANGUAGE_NAMES = { en: "English", es: "Español" };
@@ -284,6 +284,7 @@ export function openReview(customer, appointment, trigger) {
         action: { label: "View timeline", run: () => openSession(created.id) },
       });
       refreshInProgress().catch(() => {});
+      refreshSuggestions().catch(() => {}); // a link sent answers the appointment's suggestion
     } catch (failure) {
       const sessionId = failure.body?.session_id;
       const details = (failure.detail || []).map((d) => d.msg).filter(Boolean);

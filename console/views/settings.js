@@ -1,8 +1,10 @@
-// Settings: the rules customers' openings follow, link expiry, and the SMS templates.
-// Checked here for quick feedback; the API checks again and its 422 details land on the fields.
+// Settings: the scheduling provider's connection, the rules customers' openings follow, link
+// expiry, and the SMS templates. Checked here for quick feedback; the API checks again and its
+// 422 details land on the fields.
 
 import { fieldErrors } from "../lib/api.js";
 import { clear, h, icon, toast, uid } from "../lib/dom.js";
+import { formatClockSeconds } from "../lib/format.js";
 import { store } from "../lib/store.js";
 
 const DRIVE_CHOICES = [15, 30, 45, 60];
@@ -27,14 +29,16 @@ export function render(view) {
     h("header", { class: "page-header" },
       h("div", {},
         h("h1", { tabindex: "-1" }, "Settings"),
-        h("p", { class: "muted" }, "What customers may pick, how long links work, and what the text says."),
+        h("p", { class: "muted" }, "Your scheduling provider, what customers may pick, how long links work, and what the text says."),
       ),
     ),
   );
+  const controller = new AbortController();
+  // Its own request: a slow or failing provider never holds up the form below.
+  view.append(providerCard(controller.signal));
   const holder = h("div", {}, h("p", { class: "loading" }, "Loading settings…"));
   view.append(holder);
 
-  const controller = new AbortController();
   store.api
     .get("/api/settings", { signal: controller.signal })
     .then((settings) => {
@@ -46,6 +50,68 @@ export function render(view) {
       clear(holder).append(h("div", { class: "notice error", role: "alert" }, `Settings couldn't be loaded: ${failure.message}`));
     });
   return () => controller.abort();
+}
+
+/** The business's scheduling provider and whether it answers now, with "Check again". */
+function providerCard(signal) {
+  const name = h("p", { class: "provider-name" }, "Scheduling provider");
+  const state = h("p", { class: "provider-state" }, h("span", { class: "muted" }, "Checking the connection…"));
+  const check = h("button", { type: "button", class: "button secondary small" },
+    icon("refresh", { size: 14 }), h("span", {}, "Check again"));
+  const card = h("section", { class: "card settings-section provider-card", "aria-labelledby": "provider-title", "aria-busy": "true" },
+    h("div", { class: "provider-header" },
+      h("div", {},
+        h("h2", { id: "provider-title" }, "Scheduling provider"),
+        name,
+      ),
+      check,
+    ),
+    // Announced when a check ends, so "Check again" has an audible answer.
+    h("div", { role: "status" }, state),
+  );
+
+  async function load() {
+    card.setAttribute("aria-busy", "true");
+    check.setAttribute("aria-busy", "true");
+    check.classList.add("is-busy");
+    check.lastElementChild.textContent = "Checking…";
+    try {
+      const provider = await store.api.get("/api/provider", { signal });
+      name.textContent = provider.name;
+      state.replaceChildren(...providerState(provider), checkedAt());
+    } catch (failure) {
+      if (signal.aborted) return;
+      state.replaceChildren(h("span", { class: "chip provider-unavailable" }, "Not checked"),
+        h("span", { class: "provider-detail" }, `The connection couldn't be checked: ${failure.message}`), checkedAt());
+    } finally {
+      card.removeAttribute("aria-busy");
+      check.removeAttribute("aria-busy");
+      check.classList.remove("is-busy");
+      check.lastElementChild.textContent = "Check again";
+    }
+  }
+  check.addEventListener("click", () => {
+    if (check.getAttribute("aria-busy") !== "true") load();
+  });
+  load();
+  return card;
+}
+
+// A new time on every check, so a screen reader hears "Check again" answer even when nothing changed.
+const checkedAt = () => h("span", { class: "muted provider-checked" }, `Checked ${formatClockSeconds(new Date())}`);
+
+function providerState({ state, technicians, detail }) {
+  if (state === "connected") {
+    const count = technicians === 1 ? "1 technician" : `${technicians} technicians`;
+    return [h("span", { class: "chip provider-connected" }, `Connected · ${count}`)];
+  }
+  if (state === "unauthorized") {
+    return [
+      h("span", { class: "chip provider-unauthorized" }, "Credentials refused: reconnect"),
+      detail ? h("span", { class: "provider-detail" }, detail) : null,
+    ].filter(Boolean);
+  }
+  return [h("span", { class: "chip provider-unavailable" }, detail ? `Not reachable: ${detail}` : "Not reachable")];
 }
 
 function form(settings) {

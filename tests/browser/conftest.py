@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -122,7 +123,7 @@ def dispatcher(new_context: NewContext, stack_url: str) -> Page:
 
 
 def open_tab(page: Page, name: str) -> None:
-    """Clicks one of the console's section tabs (Reschedule, In progress, History, Settings)."""
+    """Clicks one of the console's section tabs (Reschedule, Suggested, In progress, History, Settings)."""
     page.get_by_role("navigation", name="Sections").get_by_role("link", name=name).click()
     expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
 
@@ -138,6 +139,19 @@ def movable_appointment(api: Console) -> tuple[dict[str, Any], dict[str, Any]]:
         _reserved.add(customer["id"])
         return customer, appointment
     raise AssertionError("no movable appointment left for the browser tests")
+
+
+def suggest(stack_url: str, api: Console, appointment_id: str, change: str) -> None:
+    """The scheduling provider reports a reason to reschedule this appointment (a Suggested
+    entry): the event a verified provider webhook carries, through the local stack's
+    /dev/provider-events, which applies it with the same service."""
+    business_id = api.get("/api/me").json()["business"]["id"]
+    response = requests.post(
+        f"{stack_url}/dev/provider-events",
+        json={"business_id": business_id, "appointment_id": appointment_id, "change": change},
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:

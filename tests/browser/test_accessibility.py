@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     open_tab,
     screenshot,
     sign_in,
+    suggest,
 )
 from tests.e2e.client import Console
 from tests.e2e.conftest import ROOT
@@ -101,10 +102,24 @@ def test_every_screen_passes_axe_and_names_every_control(
     expect(session.locator(".banner")).to_contain_text("Canceled")
     session.get_by_role("button", name="Close").click()
 
+    # A suggestion from the provider, so the Suggested tab has a row and its dismiss question
+    _, suggested_appointment = movable_appointment(api)
+    suggest(stack_url, api, suggested_appointment["id"], "no_access")
+    open_tab(page, "Suggested")
+    suggestion_row = page.locator(f'tr[data-appointment-id="{suggested_appointment["id"]}"]')
+    expect(suggestion_row).to_be_visible()
+    problems += audit(page, "Suggested")
+    suggestion_row.get_by_role("button", name="Dismiss").click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    problems += audit(page, "dismiss confirmation")
+    page.get_by_role("alertdialog").get_by_role("button", name="Keep it").click()
+
     for tab in ("In progress", "History", "Settings"):
         open_tab(page, tab)
         page.locator(".loading").first.wait_for(state="detached")
         problems += audit(page, tab)
+    expect(page.locator(".provider-checked")).to_be_visible()  # the provider card, checked
+    problems += audit(page, "Settings with the provider card")
     page.get_by_role("spinbutton", name="Link expires after").fill("0")
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator(".error-summary")).to_be_visible()
@@ -116,6 +131,12 @@ def test_every_screen_passes_axe_and_names_every_control(
     expect(phone.locator(".customer").first).to_be_visible()
     problems += audit(phone, "reschedule on a phone")
     screenshot(phone, "console-mobile-search", full_page=True)
+    open_tab(phone, "Suggested")
+    expect(
+        phone.locator(f'tr[data-appointment-id="{suggested_appointment["id"]}"]')
+    ).to_be_visible()
+    problems += audit(phone, "Suggested on a phone")
+    screenshot(phone, "console-mobile-suggested")
     open_tab(phone, "History")
     expect(phone.locator("tbody tr").first).to_be_visible()
     problems += audit(phone, "history on a phone")
@@ -151,8 +172,8 @@ def test_keyboard_order_visible_focus_skip_link_and_drawer(dispatcher: Page, api
     expect(page.get_by_role("heading", level=1, name="History")).to_be_visible()
 
     # Tab goes through the page in reading order, and every stop shows its focus ring
-    expected = ["Skip to content", "Reschedule Dispatch", "Sign out", "Reschedule", "In progress"]
-    expected += ["History", "Settings"]
+    expected = ["Skip to content", "Reschedule Dispatch", "Sign out", "Reschedule", "Suggested"]
+    expected += ["In progress", "History", "Settings"]
     seen = []
     for _ in expected:
         page.keyboard.press("Tab")

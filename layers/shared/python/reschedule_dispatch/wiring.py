@@ -479,13 +479,20 @@ def receive_provider_webhook(
     env: ProviderWebhooksEnv, public_base_url: str
 ) -> ReceiveProviderWebhook:
     """`public_base_url`: where the links sent automatically point (this API's origin)."""
+    return ReceiveProviderWebhook(
+        business_providers(env), apply_provider_event(env, public_base_url)
+    )
+
+
+def apply_provider_event(env: ProviderWebhooksEnv, public_base_url: str) -> ApplyProviderEvent:
+    """What a verified provider event does (also the local stack's /dev/provider-events)."""
     app_table = _table(env.app_table_name)
     send_automatically = (
         LambdaSuggestedSends(boto3.client("lambda"), env.send_link_function_name, public_base_url)
         if env.send_link_function_name
         else None
     )
-    apply = ApplyProviderEvent(
+    return ApplyProviderEvent(
         sessions=DynamoSessionRepository(app_table),
         provider=_provider(env),
         businesses=_businesses(env.app_table_name),
@@ -495,7 +502,6 @@ def receive_provider_webhook(
         clock=SystemClock(),
         send_automatically=send_automatically,
     )
-    return ReceiveProviderWebhook(business_providers(env), apply)
 
 
 class ProviderChannelsEnv(ProviderEnv):
