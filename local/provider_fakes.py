@@ -44,6 +44,7 @@ from reschedule_dispatch.adapters.calendar_fields import (
 )
 from reschedule_dispatch.adapters.microsoft_graph import property_id
 from reschedule_dispatch.domain.business import ProviderConnection, ProviderKind
+from reschedule_dispatch.domain.provider_events import webhook_address
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
     Customer,
@@ -97,6 +98,7 @@ class ProviderFakes(Sandbox):
             client_secret=secrets.token_urlsafe(18),
             refresh_token="1//" + secrets.token_urlsafe(30),
             prefix=GOOGLE_PREFIX,
+            push_changes=True,  # as Google does: a write notifies the calendar's channels
         )
         self.graph = MicrosoftGraphFake(
             tenant_id=str(uuid.uuid4()),
@@ -104,6 +106,7 @@ class ProviderFakes(Sandbox):
             client_secret=secrets.token_urlsafe(24),
             prefix=GRAPH_PREFIX,
             page_size=50,
+            push_changes=True,  # as Graph does: a change notifies the mailbox's subscriptions
         )
         self.servicetitan = ServiceTitanFake(
             tenant_id=str(1000 + secrets.randbelow(9000)),
@@ -112,6 +115,7 @@ class ProviderFakes(Sandbox):
             app_key="ak1." + secrets.token_hex(8),
             webhook_key=secrets.token_urlsafe(32),
             prefix=SERVICETITAN_PREFIX,
+            push_changes=True,  # reschedules made through its API send their webhook too
         )
         self._secrets = boto3.client("secretsmanager")
         self._lock = threading.Lock()
@@ -129,10 +133,15 @@ class ProviderFakes(Sandbox):
             options, credentials = self._graph(data)
         elif kind == "servicetitan":
             options, credentials = self._servicetitan(data)
+            # ServiceTitan's webhooks are registered in its developer portal, per tenant
+            self.servicetitan.webhook_url = webhook_address(
+                self.base_url, "servicetitan", data.business.id
+            )
         else:
             raise ValueError(f"no local fake for the {kind} provider")
         created = self._secrets.create_secret(
-            Name=f"reschedule-dispatch/local/provider/{data.business.id}",
+            # Under the prefix the functions may read in AWS (infra/capabilities/providers.py).
+            Name=f"reschedule-dispatch/providers/{data.business.id}",
             SecretString=json.dumps(credentials),
         )
         connection = ProviderConnection(kind=kind, secret_arn=created["ARN"], options=options)

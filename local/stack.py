@@ -144,6 +144,15 @@ class LocalStack:
             runtime.invoke, interval_seconds=config.scheduler_interval_seconds
         )
         self._pump.start()
+        # What the twice-daily rule does in AWS, once now: Google's channels and Graph's
+        # subscriptions to this gateway (Graph's handshake calls it, so it must be serving).
+        os.environ["WEBHOOK_BASE_URL"] = base
+        channels = next(
+            spec.name
+            for spec in template.functions().values()
+            if spec.module == "functions.provider_channels.handler"
+        )
+        logger.info("provider channels: %s", runtime.invoke(channels, {}))
         self.gateway.ready.set()
         self._seed = seed
 

@@ -8,6 +8,7 @@ expire, and delivering a webhook to a URL the way the provider would.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -122,3 +123,16 @@ def deliver(
             error.read().decode("utf-8", "replace"),
             error.headers.get("Content-Type", ""),
         )
+
+
+def push_later(send: Callable[[], object]) -> None:
+    """Sends a notification from its own thread, as a provider does after the write that
+    caused it (so the writer's answer never waits on the receiver, which may call back)."""
+
+    def run() -> None:
+        try:
+            send()
+        except Exception:  # a receiver that is down misses it, as with the real provider
+            logging.getLogger(__name__).warning("push notification not delivered", exc_info=True)
+
+    threading.Thread(target=run, name="provider-push", daemon=True).start()

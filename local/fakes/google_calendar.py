@@ -36,12 +36,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
-from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver
+from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver, push_later
 from local.sandbox_base import Sandbox, json_response
 
 API = "/calendar/v3"
@@ -116,6 +117,7 @@ class GoogleCalendarFake(Sandbox):
         prefix: str = "/google",
         token_lifetime: int = 3600,
         page_size: int = 250,
+        push_changes: bool = False,
     ) -> None:
         super().__init__(prefix, "/dev")
         self.client_id, self.client_secret = client_id, client_secret
@@ -123,9 +125,13 @@ class GoogleCalendarFake(Sandbox):
         self.tokens = AccessTokens(token_lifetime)
         self.page_size = page_size
         self.faults = Faults()
+        # On: every write pushes to the calendar's channels, as Google does (the local
+        # stack); off: tests push with notify() when they want to.
+        self.push_changes = push_changes
         self._lock = threading.RLock()
         self._calendars: dict[str, _Calendar] = {}
         self._channels: dict[str, dict[str, Any]] = {}
+        self._watched: dict[str, str] = {}  # channel id: the calendar it watches
         self._changes = 0  # a counter of writes: ETags and sync tokens come from it
         self._sync_epoch = 0  # sync tokens of an earlier epoch are stale
         self._messages = 0
@@ -362,6 +368,7 @@ class GoogleCalendarFake(Sandbox):
         if body.get("token"):
             channel["token"] = body["token"]
         self._channels[body["id"]] = channel
+        self._watched[body["id"]] = match.group(1)
         return json_response({k: v for k, v in channel.items() if k != "address"}, 200)
 
     def _stop(self, request: Request, match: re.Match[str]) -> Response:
@@ -370,6 +377,7 @@ class GoogleCalendarFake(Sandbox):
         if channel is None or channel["resourceId"] != body.get("resourceId"):
             raise _not_found()
         del self._channels[channel["id"]]
+        self._watched.pop(channel["id"], None)
         return Response(status=204)
 
     # -- storage ----------------------------------------------------------------------------
@@ -394,6 +402,11 @@ class GoogleCalendarFake(Sandbox):
         event["updated"] = _now()
         calendar.events[event["id"]] = event
         calendar.changed_at[event["id"]] = self._changes
+        if self.push_changes:  # Google pushes "exists" to every channel on the calendar
+            calendar_id = next(k for k, v in self._calendars.items() if v is calendar)
+            for channel_id, watched in self._watched.items():
+                if watched == calendar_id:
+                    push_later(partial(self.notify, channel_id))
 
 
 def _filtered(calendar: _Calendar, args: Any) -> list[Event]:

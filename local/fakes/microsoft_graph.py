@@ -34,12 +34,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.wrappers import Request, Response
 
-from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver
+from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver, push_later
 from local.sandbox_base import Sandbox, json_response
 
 API = "/v1.0"
@@ -113,12 +114,16 @@ class MicrosoftGraphFake(Sandbox):
         prefix: str = "/msgraph",
         token_lifetime: int = 3599,
         page_size: int = 10,
+        push_changes: bool = False,
     ) -> None:
         super().__init__(prefix, "/dev")
         self.tenant_id, self.client_id, self.client_secret = tenant_id, client_id, client_secret
         self.tokens = AccessTokens(token_lifetime)
         self.page_size = page_size
         self.faults = Faults()
+        # On: every change notifies the mailbox's subscriptions, as Graph does (the local
+        # stack); off: tests notify() when they want to.
+        self.push_changes = push_changes
         self._lock = threading.RLock()
         self._mailboxes: dict[str, _Mailbox] = {}
         self._subscriptions: dict[str, dict[str, Any]] = {}
@@ -180,6 +185,7 @@ class MicrosoftGraphFake(Sandbox):
             mailbox = self._mailbox(user_id)
             self._event(mailbox, event_id)
             del mailbox.events[event_id]
+            self._push(mailbox, "deleted", event_id)
 
     def event(self, user_id: str, event_id: str) -> Event:
         with self._lock:
@@ -426,6 +432,15 @@ class MicrosoftGraphFake(Sandbox):
         event["@odata.etag"] = f'W/"{change_key}"'
         event["lastModifiedDateTime"] = _now()
         mailbox.events[event["id"]] = event
+        self._push(mailbox, "updated", event["id"])
+
+    def _push(self, mailbox: _Mailbox, change_type: str, event_id: str) -> None:
+        if not self.push_changes:
+            return
+        user_id = next(k for k, v in self._mailboxes.items() if v is mailbox)
+        for subscription in self._subscriptions.values():
+            if subscription["resource"] == f"users/{user_id}/events":
+                push_later(partial(self.notify, subscription["id"], change_type, event_id))
 
 
 def _validate_endpoint(url: str) -> None:

@@ -46,11 +46,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from werkzeug.wrappers import Request, Response
 
-from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver
+from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver, push_later
 from local.sandbox_base import Sandbox, json_response
 
 GRANT_PATH = "/connect/token"
@@ -270,8 +271,12 @@ class ServiceTitanFake(Sandbox):
         prefix: str = "",
         dev_prefix: str = "/dev/servicetitan",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        push_changes: bool = False,
     ) -> None:
         super().__init__(prefix, dev_prefix)
+        # On: a reschedule through the API sends its webhook too, shortly after answering
+        # (the local stack); off: only the Python API's changes do (the contract tests).
+        self.push_changes = push_changes
         self.tenant_id = tenant_id
         self.client_id = client_id
         self.client_secret = client_secret
@@ -859,6 +864,8 @@ class ServiceTitanFake(Sandbox):
         if body.get("arrivalWindowStart") and body.get("arrivalWindowEnd"):
             appointment.arrival_window_start = parse_time(body["arrivalWindowStart"])
             appointment.arrival_window_end = parse_time(body["arrivalWindowEnd"])
+        if self.push_changes:  # sent once this answer is out (the lock is ours until then)
+            push_later(partial(self._emit, (APPOINTMENT_RESCHEDULED, appointment.resource())))
         return json_response(appointment.resource(), 200)
 
     def _list_jobs(self, request: Request, _: dict[str, str]) -> Response:
