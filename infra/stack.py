@@ -93,7 +93,7 @@ class RescheduleDispatchStack(Stack):
             "SendLinkFunctionName": api.send_link_function.function_name,
         }
         # Google's and Graph's push channels reach the API's public origin.
-        ProviderChannels(
+        channels = ProviderChannels(
             self,
             "ProviderChannels",
             functions=functions,
@@ -102,6 +102,7 @@ class RescheduleDispatchStack(Stack):
             webhook_base_url=public_base_url or api.url,
             dead_letter_queue=expiry.dead_letter_queue,
         )
+        outputs["ProviderChannelsFunctionName"] = channels.function.function_name
         travel = Travel(self, "Travel", model=travel_model)
         for computes_openings in (api.portal_function, api.dispatcher_api_function):
             travel.use_from(computes_openings)

@@ -306,6 +306,10 @@ def test_outputs_name_the_queue_and_the_functions_to_replay_into(synthesized):
     resources = synthesized.resources
     outputs = synthesized.template.to_json()["Outputs"]
     assert ref(outputs["ExpiryDeadLetterQueueUrl"]["Value"]) == expiry_queue_id(resources)
-    for output, folder in (("ExpireFunctionName", "expire"), ("SendLinkFunctionName", "send_link")):
+    for output, folder in (
+        ("ExpireFunctionName", "expire"),
+        ("SendLinkFunctionName", "send_link"),
+        ("ProviderChannelsFunctionName", "provider_channels"),
+    ):
         named = ref(outputs[output]["Value"])
         assert named == function_id(resources, f"functions/{folder}", "handler.lambda_handler")
