@@ -34,6 +34,7 @@ JSON_FUNCTIONS = (
     "functions.session_actions.handler",
     "functions.settings.handler",
     "functions.webhooks.handler",
+    "functions.provider_webhooks.handler",
 )
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 REGENERATE = "make openapi"
@@ -42,7 +43,8 @@ SCHEMA_REF = "#/components/schemas/"
 TITLE = "Reschedule Dispatch API"
 VERSION = "1.0.0"
 DESCRIPTION = (
-    "The dispatcher console's JSON API and the Twilio webhooks. Dispatcher routes need a "
+    "The dispatcher console's JSON API, the Twilio webhooks and the scheduling providers' "
+    "webhooks. Dispatcher routes need a "
     "bearer token: a Cognito ID token in AWS; locally, `GET /dev/token?dispatcher=<email>`. "
     'Errors answer `{"message": ...}`. The customer pages (`/r/{token}`) are HTML and not '
     "described here; see docs/api.md."

@@ -86,12 +86,12 @@ def _dismiss_suggestion() -> DismissSuggestion:
 
 @app.post(
     "/api/suggestions/<appointment_id>/dismiss",
-    **dispatcher_route(success=HTTPStatus.NO_CONTENT),
+    **dispatcher_route(HTTPStatus.NOT_FOUND, success=HTTPStatus.NO_CONTENT),
 )
 def dismiss_suggestion(
     appointment_id: Annotated[str, Path(min_length=1, max_length=128)],
 ) -> Response[str]:
-    """The dispatcher will not send a link for it (gone already: nothing to do)."""
+    """The dispatcher will not send a link for it."""
     _dismiss_suggestion()(current_dispatcher(app.current_event).business_id, appointment_id)
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 

@@ -47,7 +47,12 @@ RESENDS = 6
 DELIVERED = {"delivered", "undelivered", "failed"}
 MIN_REQUESTS = 1000
 # Unsigned, the webhooks can only answer 403 (their signed answers are tested in test_messaging).
-WEBHOOKS = {"POST /webhooks/twilio/status", "POST /webhooks/twilio/inbound"}
+# Generated requests are never signed (nor carry a provider's channel token), so no 2xx.
+WEBHOOKS = {
+    "POST /webhooks/twilio/status",
+    "POST /webhooks/twilio/inbound",
+    "POST /webhooks/providers/{provider}",
+}
 
 
 @dataclass
@@ -57,6 +62,7 @@ class Run:
     token: str
     appointment_id: str  # free for a new link: the known-id cases may create a session on it
     session_id: str  # the run's own session: resent and canceled by the known-id cases
+    suggested_id: str  # an appointment the provider suggested: dismissed by the known-id cases
     sent: Counter[str] = field(default_factory=Counter)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     created: list[str] = field(default_factory=list)
@@ -70,7 +76,8 @@ def _with_known_ids(
     raw = operation.definition.raw
     path = {p["name"] for p in raw.get("parameters", []) if p.get("in") == "path"}
     if "appointment_id" in path:
-        return operation.as_strategy(path_parameters={"appointment_id": run.appointment_id})
+        known = run.suggested_id if "/suggestions/" in operation.path else run.appointment_id
+        return operation.as_strategy(path_parameters={"appointment_id": known})
     if "session_id" in path:
         return operation.as_strategy(path_parameters={"session_id": run.session_id})
     body = raw.get("requestBody", {}).get("content", {}).get("application/json", {})
@@ -139,8 +146,25 @@ def test_every_route_answers_generated_requests_as_documented(stack_url: str) ->
     # Given a dispatcher with a session of their own and another appointment free for a link
     console = Console.sign_in(stack_url, NORTHSIDE)
     customer, _, session = console.send_any()
-    other, free = next((c, a) for c, a in console.movable_appointments() if a["session"] is None)
-    run = Run(console.token, appointment_id=free["id"], session_id=session["id"])
+    free_ones = [(c, a) for c, a in console.movable_appointments() if a["session"] is None]
+    (other, free), (_, suggested) = free_ones[0], free_ones[1]
+    # and a reschedule the provider suggested (applied as a verified webhook's would be)
+    reported = requests.post(
+        f"{stack_url}/dev/provider-events",
+        json={
+            "business_id": "northside-plumbing",
+            "appointment_id": suggested["id"],
+            "change": "customer_canceled",
+        },
+        timeout=TIMEOUT,
+    )
+    assert reported.status_code == 202, reported.text
+    run = Run(
+        console.token,
+        appointment_id=free["id"],
+        session_id=session["id"],
+        suggested_id=suggested["id"],
+    )
     settings_before = console.get("/api/settings").json()
     try:
         # When Schemathesis fuzzes every route of the document

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 
 from local.template import TEMPLATE_NAME, Template
 from tests.e2e.client import BAYSIDE, NORTHSIDE, Console
@@ -34,19 +35,39 @@ def northside_session(stack_url):
     wait_for(
         lambda: any(e["type"] == "delivered" for e in northside.session(session["id"])["timeline"])
     )
-    return northside, customer, appointment, session
+    # And a reschedule the provider suggested to A (another appointment: the first has a link)
+    _, suggested = next(
+        (c, a) for c, a in northside.movable_appointments() if a["id"] != appointment["id"]
+    )
+    reported = requests.post(
+        f"{stack_url}/dev/provider-events",
+        json={
+            "business_id": "northside-plumbing",
+            "appointment_id": suggested["id"],
+            "change": "no_show",
+        },
+        timeout=10,
+    )
+    assert reported.status_code == 202, reported.text
+    assert [
+        s["appointment_id"] for s in northside.get("/api/suggestions").json()["suggestions"]
+    ] == [suggested["id"]]
+    return northside, customer, appointment, session, suggested["id"]
 
 
 @pytest.mark.parametrize(("method", "path"), _dispatcher_routes())
 def test_another_business_sees_nothing_and_changes_nothing(
     stack_url, northside_session, method, path
 ):
-    northside, customer, appointment, session = northside_session
+    northside, customer, appointment, session, suggested = northside_session
     bayside = Console.sign_in(stack_url, BAYSIDE)
     before = northside.session(session["id"])
     settings_before = northside.get("/api/settings").json()
 
-    url = path.replace("{id}", appointment["id"] if "appointments" in path else session["id"])
+    ids = {"appointments": appointment["id"], "suggestions": suggested, "sessions": session["id"]}
+    url = path.replace(
+        "{id}", next(v for k, v in ids.items() if k in path) if "{id}" in path else ""
+    )
     body = {
         "/api/sessions": {"appointment_id": appointment["id"]},
         "/api/messages/preview": {"appointment_id": appointment["id"]},
@@ -67,6 +88,12 @@ def test_another_business_sees_nothing_and_changes_nothing(
         assert response.json()["business"]["id"] == "bayside-hvac"
     elif path == "/api/settings":
         assert response.status_code == 200  # B reads or writes only B's own settings
+    elif path == "/api/suggestions":
+        assert response.status_code == 200
+        assert suggested not in [s["appointment_id"] for s in response.json()["suggestions"]]
+    elif path == "/api/provider":
+        assert response.status_code == 200  # B's own connection
+        assert response.json()["name"] == "Demo scheduling (built in)"
     else:
         pytest.fail(f"{method} {path} is a new dispatcher route: say what isolation means for it")
 
@@ -74,3 +101,5 @@ def test_another_business_sees_nothing_and_changes_nothing(
     after = northside.session(session["id"])
     assert (after["status"], len(after["timeline"])) == (before["status"], len(before["timeline"]))
     assert northside.get("/api/settings").json() == settings_before
+    still = northside.get("/api/suggestions").json()["suggestions"]
+    assert [s["appointment_id"] for s in still] == [suggested]

@@ -18,6 +18,7 @@ from reschedule_dispatch.services.provider_events import (
     APPOINTMENT_CANCELED,
     CHANGED_ELSEWHERE,
     ApplyProviderEvent,
+    DismissSuggestion,
 )
 from reschedule_dispatch.services.send_link import SendLink
 
@@ -210,3 +211,16 @@ def test_an_automatic_send_that_cannot_go_becomes_a_suggestion_with_the_reason(w
     assert world.sms.sent == []
     [waiting] = _suggestions(world).list("acme")
     assert waiting.detail.startswith("Not sent automatically: The customer has opted out")
+
+
+def test_dismissing_a_suggestion_removes_it_once(world):
+    _apply(world)(_event(ProviderChange.MANUAL_OVERRIDE))
+    dismiss = DismissSuggestion(_suggestions(world))
+    # Another business cannot dismiss it (and learns nothing: not found)
+    with pytest.raises(NotFound):
+        dismiss("other", "appt-1")
+    assert [s.appointment_id for s in _suggestions(world).list("acme")] == ["appt-1"]
+    dismiss("acme", "appt-1")
+    assert _suggestions(world).list("acme") == []
+    with pytest.raises(NotFound):
+        dismiss("acme", "appt-1")

@@ -62,10 +62,13 @@ def test_dispatcher_routes_need_the_bearer_token_and_answer_401_without_it(docum
 
 def test_webhooks_are_open_but_answer_403_unsigned(document):
     webhooks = [(label, op) for label, op in operations(document) if " /webhooks/" in label]
-    assert len(webhooks) == 2
+    assert len(webhooks) == 3  # Twilio's two, the scheduling providers' one
     for label, operation in webhooks:
         assert "security" not in operation, label
         assert "403" in operation["responses"], label
+    providers = document["paths"]["/webhooks/providers/{provider}"]["post"]["responses"]
+    assert {"200", "202", "401", "403", "404"} <= set(providers)
+    assert list(providers["200"]["content"]) == ["text/plain"]  # Graph's handshake echo
     status = document["paths"]["/webhooks/twilio/status"]["post"]["responses"]
     assert status["204"]["content"] == {}  # no body, not the return annotation's string
     inbound = document["paths"]["/webhooks/twilio/inbound"]["post"]["responses"]

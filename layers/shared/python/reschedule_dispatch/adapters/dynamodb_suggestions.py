@@ -52,5 +52,9 @@ class DynamoSuggestions:
         ]
         return sorted(found, key=lambda s: s.at, reverse=True)
 
-    def resolve(self, business_id: str, appointment_id: str) -> None:
-        self._table.delete_item(Key={"pk": f"SUGGESTIONS#{business_id}", "sk": appointment_id})
+    def resolve(self, business_id: str, appointment_id: str) -> bool:
+        removed = self._table.delete_item(
+            Key={"pk": f"SUGGESTIONS#{business_id}", "sk": appointment_id},
+            ReturnValues="ALL_OLD",
+        )
+        return "Attributes" in removed

@@ -157,8 +157,16 @@ def dispatcher_route(*errors: HTTPStatus, success: HTTPStatus = HTTPStatus.OK) -
     return {
         "tags": ["Dispatcher"],
         "security": [{DISPATCHER_SCHEME: []}],
-        "responses": {success: {"description": success.phrase}, **error_answers(*statuses)},
+        "responses": {success: _success(success), **error_answers(*statuses)},
     }
+
+
+def _success(status: HTTPStatus) -> OpenAPIResponse:
+    """The success answer; its schema comes from the route's return annotation, except a 204,
+    which has no body (and so no content type) at all."""
+    if status is HTTPStatus.NO_CONTENT:
+        return {"description": status.phrase, "content": {}}
+    return {"description": status.phrase}
 
 
 def json_resolver(logger: Logger) -> APIGatewayRestResolver:

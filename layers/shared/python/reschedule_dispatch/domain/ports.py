@@ -191,8 +191,8 @@ class Suggestions(Protocol):
         """Newest first."""
         ...
 
-    def resolve(self, business_id: str, appointment_id: str) -> None:
-        """Removes it (a link was sent, or a dispatcher dismissed it); no error if absent."""
+    def resolve(self, business_id: str, appointment_id: str) -> bool:
+        """Removes it (a link was sent, or a dispatcher dismissed it); False if there was none."""
         ...
 
 

@@ -185,7 +185,10 @@ class DismissSuggestion:
         self._suggestions = suggestions
 
     def __call__(self, business_id: str, appointment_id: str) -> None:
-        self._suggestions.resolve(business_id, appointment_id)
+        """NotFound when the business has no such suggestion (gone already, or another
+        business's: never say which)."""
+        if not self._suggestions.resolve(business_id, appointment_id):
+            raise NotFound("No such suggestion: it was dismissed or answered already.")
 
 
 class ConnectedBusinesses(Protocol):
