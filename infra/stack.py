@@ -92,7 +92,11 @@ class RescheduleDispatchStack(Stack):
             "SendLinkFunctionName": api.send_link_function.function_name,
         }
         travel = Travel(self, "Travel", model=travel_model)
-        for computes_openings in (api.portal_function, api.dispatcher_api_function):
+        for computes_openings in (
+            api.portal_function,
+            api.dispatcher_api_function,
+            api.dispatcher_move_function,
+        ):
             travel.use_from(computes_openings)
         # Alarms on every function, the workflow and the dead-letter queues; the dashboard.
         observability = Observability(

@@ -38,6 +38,8 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "SENDGRID_SECRET_ARN",
     },
     ("functions/dispatcher_api", "handler.lambda_handler"): TABLES | {"PUBLIC_BASE_URL"},
+    ("functions/dispatcher_move", "handler.lambda_handler"): TABLES
+    | {"PUBLIC_BASE_URL", "CONFIRM_STATE_MACHINE_ARN", "SCHEDULE_GROUP_NAME"},
     ("functions/portal", "handler.lambda_handler"): TABLES | {"CONFIRM_STATE_MACHINE_ARN"},
     ("functions/session_actions", "handler.lambda_handler"): {
         "APP_TABLE_NAME",
@@ -273,6 +275,7 @@ def test_public_base_url_comes_from_context():
     }
     assert with_base_url == {
         "functions/dispatcher_api",
+        "functions/dispatcher_move",
         "functions/send_link",
         "functions/session_actions",
         "functions/webhooks",
@@ -327,6 +330,9 @@ def test_api_routes_and_their_authorization(synthesized):
     expected = {
         ("GET", "/api/customers"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/appointments/{id}/openings"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("POST", "/api/appointments/{id}/move"): ("COGNITO_USER_POOLS", "dispatcher_move"),
+        ("POST", "/api/appointments/{id}/move/check"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("GET", "/api/appointments/{id}/timeline"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/me"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("POST", "/api/messages/preview"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/settings"): ("COGNITO_USER_POOLS", "settings"),
@@ -555,6 +561,8 @@ def test_only_send_link_creates_and_only_closing_steps_delete_schedules(synthesi
         },
         ("functions/confirm", "finalize.lambda_handler"): {"scheduler:DeleteSchedule"},
         ("functions/session_actions", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
+        # a dispatcher's move closes the appointment's open link
+        ("functions/dispatcher_move", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
     }
     for source, handler in scheduler_grants(resources):
         for statement in function_statements(resources, source, handler):
@@ -594,7 +602,10 @@ def test_portal_starts_the_confirm_workflow(synthesized):
         for key in EXPECTED_FUNCTIONS
         if "states:StartExecution" in all_actions(function_statements(resources, *key))
     ]
-    assert starters == [("functions/portal", "handler.lambda_handler")]
+    assert set(starters) == {
+        ("functions/portal", "handler.lambda_handler"),
+        ("functions/dispatcher_move", "handler.lambda_handler"),  # a dispatcher's move
+    }
 
 
 def messaging_secret(resources: dict, vendor: str) -> tuple[str, dict]:
@@ -742,14 +753,14 @@ def test_amazon_location_travel_is_an_opt_in_with_least_privilege():
         for fn in of_type(resources, "AWS::Lambda::Function").values()
         if fn["Properties"]["Environment"]["Variables"].get("ROUTE_CALCULATOR_NAME") == name
     }
-    assert users == {"functions/portal", "functions/dispatcher_api"}
+    assert users == {"functions/portal", "functions/dispatcher_api", "functions/dispatcher_move"}
     geo_statements = [
         statement
         for policy in of_type(resources, "AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if any(str(a).startswith("geo:") for a in as_list(statement["Action"]))
     ]
-    assert len(geo_statements) == 2
+    assert len(geo_statements) == 3
     for statement in geo_statements:
         assert statement["Action"] == "geo:CalculateRouteMatrix"
         assert name in json.dumps(statement["Resource"])

@@ -34,6 +34,7 @@ from reschedule_dispatch.domain.ports import (
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
+from reschedule_dispatch.services.dispatcher_move import CheckMove, MoveByDispatcher
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -46,7 +47,12 @@ from reschedule_dispatch.services.lifecycle import (
 from reschedule_dispatch.services.messaging import InboundMessage
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
 from reschedule_dispatch.services.portal import CustomerLinks
-from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
+from reschedule_dispatch.services.queries import (
+    AppointmentTimeline,
+    GetSession,
+    PreviewMessage,
+    SearchCustomers,
+)
 from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
 from reschedule_dispatch.services.staff_notifications import TellStaff
@@ -421,3 +427,43 @@ def inbound_message(env: AppEnv | None = None) -> InboundMessage:
 
 class WebhooksEnv(AppEnv, TwilioEnv):
     pass
+
+
+class MoveEnv(ProviderEnv):
+    """The dispatcher API's move routes: they start the confirm workflow and close links."""
+
+    confirm_state_machine_arn: str
+    schedule_group_name: str
+    public_base_url: str = ""
+
+
+def check_move(env: ProviderEnv | None = None) -> CheckMove:
+    env = env or ProviderEnv()
+    return CheckMove(
+        _provider(env.provider_table_name),
+        _businesses(env.app_table_name),
+        SystemClock(),
+        _travel_for(env),
+    )
+
+
+def move_by_dispatcher(env: MoveEnv | None = None) -> MoveByDispatcher:
+    env = env or MoveEnv()
+    app_table = _table(env.app_table_name)
+    return MoveByDispatcher(
+        check=check_move(env),
+        sessions=DynamoSessionRepository(app_table),
+        provider=_provider(env.provider_table_name),
+        workflow=StepFunctionsConfirmWorkflow(
+            boto3.client("stepfunctions"), env.confirm_state_machine_arn
+        ),
+        expiry=_schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
+        sends=_schedule_deleter(EventBridgeScheduledSends, env.schedule_group_name),
+        contacts=DynamoContacts(app_table),
+        clock=SystemClock(),
+    )
+
+
+def appointment_timeline(env: AppEnv | None = None) -> AppointmentTimeline:
+    env = env or AppEnv()
+    return AppointmentTimeline(DynamoSessionRepository(_table(env.app_table_name)))

@@ -104,7 +104,9 @@ class CheckAppointment:
         overlapping = self._provider.technician_appointments(
             session.business_id, opening.technician_id, opening.start, opening.end
         )
-        if any(other.id != appointment.id for other in overlapping):
+        # A dispatcher's override may overlap appointments it named; any other is a clash.
+        allowed = {appointment.id, *session.accepted_overlaps}
+        if any(other.id not in allowed for other in overlapping):
             raise OpeningTaken("The chosen time is no longer free.")
 
 
@@ -186,7 +188,9 @@ class FinalizeReschedule:
             session.appointment_id,
             session.id,
         )
-        if session.confirmation_sid is None and session.new_opening is not None:
+        if session.is_move:
+            pass  # the invitation (issue 9, next step)
+        elif session.confirmation_sid is None and session.new_opening is not None:
             self._confirm_to_customer(session, business, session.new_opening)
         if self._tell_staff:
             self._tell_staff(session)
@@ -249,8 +253,9 @@ class Compensate:
         if session.new_opening is not None:
             self._holds.release(session.business_id, session.new_opening, session.id)
         now = self._clock.now()
-        if error_name == "OpeningTaken" and not session.is_expired_at(now):
-            # Only the chosen time is gone: the link stays usable for another one.
+        if error_name == "OpeningTaken" and not session.is_move and not session.is_expired_at(now):
+            # Only the chosen time is gone: the link stays usable for another one. (A
+            # dispatcher's move has no link: it fails, and the dispatcher picks again.)
             self._sessions.transition(
                 session.id,
                 SessionStatus.CONFIRMING,

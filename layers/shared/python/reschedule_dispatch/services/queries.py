@@ -122,3 +122,19 @@ class GetSession:
     ) -> tuple[RescheduleSession, list[TimelineEvent]]:
         session = self._sessions.get(business_id, session_id)
         return session, self._sessions.timeline(session.id)
+
+
+class AppointmentTimeline:
+    """An appointment's history: its sessions (links and dispatcher moves), oldest first,
+    each with its own timeline."""
+
+    def __init__(self, sessions: SessionRepository) -> None:
+        self._sessions = sessions
+
+    def __call__(
+        self, business_id: str, appointment_id: str
+    ) -> list[tuple[RescheduleSession, list[TimelineEvent]]]:
+        return [
+            (session, self._sessions.timeline(session.id))
+            for session in self._sessions.for_appointment(business_id, appointment_id)
+        ]
