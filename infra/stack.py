@@ -65,7 +65,8 @@ class RescheduleDispatchStack(Stack):
         )
         # The dispatcher console: CloudFront + S3, and the Cognito app client it signs in with.
         console = ConsoleHosting(self, "Console", api_url=api.url, auth=auth)
-        messaging.use_email(api.send_link_function)
+        # The link by email; a dispatcher's move's invitation (sent when the workflow ends).
+        messaging.use_email(api.send_link_function, confirm.finalize_function)
         # Not console.url: the distribution depends (CSP) on the API, which reaches these
         # functions through the state machine, a cycle. A custom domain is known up front.
         messaging.use_slack(

@@ -341,6 +341,17 @@ class Api(Construct):
             )
         calendar = link.add_resource("calendar.ics")
         public(calendar, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
+        # A dispatcher's move's invitation: /r/invite/{token}.ics (the token, hashed, is the
+        # credential; a static segment wins over {token} in API Gateway).
+        invite = api.root.get_resource("r")
+        assert invite is not None
+        public(
+            invite.add_resource("invite").add_resource("{token}"),
+            "GET",
+            self.portal_function,
+            PUBLIC_ROUTE_REASON,
+            "token",
+        )
 
         # Twilio callbacks (signature checked in code)
         twilio = api.root.add_resource("webhooks").add_resource("twilio")

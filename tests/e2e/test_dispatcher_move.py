@@ -3,14 +3,16 @@ runs it in moto's Step Functions with the real handlers, under injected provider
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console
+from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox
+from tests.e2e.conftest import wait_for
 
 FINAL = ("completed", "failed")
 _USED: set[str] = set()  # appointments this module moved: each test takes a fresh one
@@ -153,3 +155,28 @@ def _current(console: Console, appointment: dict) -> dict:
         if found["id"] == appointment["id"]:
             return found
     raise AssertionError(f"appointment {appointment['id']} is gone")
+
+
+def test_the_invitation_text_links_to_the_ics_of_the_new_time(console, stack_url):
+    appointment = _free_appointment(console, _USED)
+    customer = next(c for c, a in console.movable_appointments() if a["id"] == appointment["id"])
+    opening = _opening(console, appointment)
+    accepted = _move(console, appointment, opening["start"], opening["technician_id"],
+                     notify={"sms": True, "language": "es"})  # fmt: skip
+    session_id = accepted.json()["session_id"]
+    assert console.wait_status(session_id, *FINAL)["status"] == "completed"
+    # The invitation follows the completion, in the same workflow step
+    wait_for(
+        lambda: "invitation_sent" in [e["type"] for e in console.session(session_id)["timeline"]]
+    )
+    [text] = [m for m in inbox(stack_url, customer["phone"]) if "/r/invite/" in m["body"]]
+    assert "Agréguelo a su calendario" in text["body"]
+    link = re.search(r"(http\S+/r/invite/\S+\.ics)", text["body"])
+    assert link is not None
+    calendar = requests.get(link.group(1), timeout=TIMEOUT)
+    assert calendar.status_code == 200
+    assert calendar.headers["Content-Type"].startswith("text/calendar")
+    start = datetime.fromisoformat(opening["start"]).astimezone(UTC)
+    assert f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\n" in calendar.text
+    # A made-up token finds nothing
+    assert requests.get(f"{stack_url}/r/invite/{'A' * 43}.ics", timeout=TIMEOUT).status_code == 404

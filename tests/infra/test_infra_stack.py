@@ -57,6 +57,7 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "TWILIO_SECRET_ARN",
         "SLACK_SECRET_ARN",
         "CONSOLE_URL",
+        "SENDGRID_SECRET_ARN",
     },
     ("functions/confirm", "compensate.lambda_handler"): {
         "APP_TABLE_NAME",
@@ -345,6 +346,7 @@ def test_api_routes_and_their_authorization(synthesized):
         ("GET", "/r/{token}"): ("NONE", "portal"),
         ("POST", "/r/{token}/viewed"): ("NONE", "portal"),
         ("GET", "/r/{token}/calendar.ics"): ("NONE", "portal"),
+        ("GET", "/r/invite/{token}"): ("NONE", "portal"),
         ("POST", "/r/{token}/confirm"): ("NONE", "portal"),
         ("POST", "/webhooks/twilio/status"): ("NONE", "webhooks"),
         ("POST", "/webhooks/twilio/inbound"): ("NONE", "webhooks"),
@@ -631,7 +633,13 @@ def messaging_secret(resources: dict, vendor: str) -> tuple[str, dict]:
                 ("functions/confirm", "finalize.lambda_handler"),
             },
         ),
-        ("SendGrid", {("functions/send_link", "handler.lambda_handler")}),
+        (
+            "SendGrid",
+            {
+                ("functions/send_link", "handler.lambda_handler"),
+                ("functions/confirm", "finalize.lambda_handler"),  # a move's invitation
+            },
+        ),
         (
             "Slack",
             {

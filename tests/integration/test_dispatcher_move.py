@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -12,16 +16,19 @@ from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeSchedu
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     Conflict,
+    NotFound,
     OpeningTaken,
     RulesBroken,
     SessionAlreadyOpen,
     Unprocessable,
 )
+from reschedule_dispatch.domain.ports import EmailAttachment
 from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.dispatcher_move import (
     MOVED_BY_DISPATCHER,
     OPTED_OUT_TEXT,
     CheckMove,
+    InvitationCalendars,
     MoveByDispatcher,
     MoveRequest,
 )
@@ -108,9 +115,10 @@ def test_a_move_starts_the_confirm_workflow_and_completes_like_a_customers_pick(
     assert _finalize(world)(session.id) is SessionStatus.COMPLETED
     moved = world.provider.get_appointment("acme", "appt-1")
     assert (moved.start, moved.version) == (WEDNESDAY_2PM, 2)
-    assert _types(world, session.id) == ["move_requested", "completed"]
+    assert _types(world, session.id) == ["move_requested", "completed", "invitation_sent"]
     # No customer confirmation text: a move ends with its invitation instead
-    assert not [m for m in world.sms.sent if "is now" in m["body"]]
+    [invitation] = world.sms.sent
+    assert "/r/invite/" in invitation["body"]
 
 
 def test_a_time_that_breaks_a_rule_is_refused_and_nothing_is_written(world):
@@ -250,3 +258,104 @@ def test_an_opted_out_customer_is_said_up_front_and_the_move_goes_on(world):
     started = _move(world)
     assert started.problems == [OPTED_OUT_TEXT]
     assert started.session.status is SessionStatus.CONFIRMING
+
+
+# --- The invitation ---------------------------------------------------------------------
+
+
+@dataclass
+class RecordingEmail:
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, to: str, from_email: str, from_name: str, subject: str, text: str,
+             html: str | None = None, *, categories: Sequence[str] = (),
+             custom_args: Mapping[str, str] | None = None,
+             attachments: Sequence[EmailAttachment] = ()) -> str:  # fmt: skip
+        self.sent.append({"to": to, "subject": subject, "text": text, "attachments": attachments})
+        return f"email-{len(self.sent)}"
+
+
+def _with_email(world) -> None:
+    acme = world.businesses.get("acme")
+    world.businesses.put(acme.model_copy(update={"email_from": "hello@acme.example"}))
+
+
+def _finalize_with(world, email: RecordingEmail) -> FinalizeReschedule:
+    return FinalizeReschedule(
+        world.sessions,
+        world.businesses,
+        world.expiry,
+        world.sms,
+        world.clock,
+        world.contacts,
+        world.holds,
+        email=email,
+    )
+
+
+def _completed_move(world, outbox: RecordingEmail, **changes) -> str:
+    started = _move(world, **changes)
+    _run_steps(world, started.session.id)
+    finalize = _finalize_with(world, outbox)
+    finalize(started.session.id)
+    finalize(started.session.id)  # a retried finalize invites no one twice
+    return str(started.session.id)
+
+
+def test_the_invitation_goes_by_text_and_email_in_spanish_with_the_ics(world):
+    # Given a move with both switches on, in Spanish, to an address typed for this message
+    _with_email(world)
+    email = RecordingEmail()
+    session_id = _completed_move(world, email, sms=True, email=True, language="es",
+                                 email_address="olivia@example.com")  # fmt: skip
+    # Then the text names the new time and the technician, and links to the .ics
+    [text] = world.sms.sent
+    assert text["to"] == "+13125550142"
+    assert "mié 25 nov a las 14:00" in text["body"]
+    assert "Alex Rivera" in text["body"]
+    link = re.search(r"https://api\.example/r/invite/(\S+)\.ics", text["body"])
+    assert link is not None
+    # And the email, in Spanish, carries the same .ics
+    [sent] = email.sent
+    assert sent["to"] == "olivia@example.com"
+    assert sent["subject"].startswith("Acme Plumbing: su Drain cleaning ahora es el mié 25 nov")
+    [attachment] = sent["attachments"]
+    assert attachment.filename == "invite.ics"
+    calendar = attachment.content.decode()
+    assert "DTSTART:20261125T200000Z\r\n" in calendar
+    assert "DTEND:20261125T210000Z\r\n" in calendar
+    assert "UID:appt-1@acme.reschedule-dispatch\r\n" in calendar
+    # And the link serves that file, while the token itself is never stored
+    assert InvitationCalendars(world.sessions, world.businesses)(link.group(1) + ".ics") == (
+        calendar
+    )
+    types = _types(world, session_id)
+    assert types == ["move_requested", "completed", "invitation_sent", "invitation_emailed"]
+    assert link.group(1) not in world.sessions.timeline(session_id)[2].detail
+
+
+def test_an_unknown_or_unfinished_invitation_is_not_found(world):
+    calendars = InvitationCalendars(world.sessions, world.businesses)
+    with pytest.raises(NotFound):
+        calendars("A" * 43 + ".ics")
+    with pytest.raises(NotFound):
+        calendars("../../etc/passwd")
+
+
+def test_opt_outs_and_quiet_hours_hold_back_the_text_and_say_why(world):
+    _with_email(world)
+    world.contacts.opt_out("acme", "+13125550142", world.clock.now(), "STOP")
+    email = RecordingEmail()
+    session_id = _completed_move(world, email, email=True, email_address="o@example.com")
+    assert world.sms.sent == []
+    assert len(email.sent) == 1  # the email still goes
+    events = {e.type: e.detail for e in world.sessions.timeline(session_id)}
+    assert events["invitation_not_sent"] == OPTED_OUT_TEXT
+
+
+def test_quiet_hours_hold_back_the_text(world):
+    world.clock.at = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # Monday 10 PM in Chicago
+    session_id = _completed_move(world, RecordingEmail())
+    assert world.sms.sent == []
+    events = {e.type: e.detail for e in world.sessions.timeline(session_id)}
+    assert events["invitation_not_sent"].startswith("Text not sent: it's quiet hours")

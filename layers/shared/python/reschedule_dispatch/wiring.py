@@ -34,7 +34,11 @@ from reschedule_dispatch.domain.ports import (
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
-from reschedule_dispatch.services.dispatcher_move import CheckMove, MoveByDispatcher
+from reschedule_dispatch.services.dispatcher_move import (
+    CheckMove,
+    InvitationCalendars,
+    MoveByDispatcher,
+)
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -127,7 +131,7 @@ class PortalEnv(ProviderEnv):
     confirm_state_machine_arn: str
 
 
-class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv):
+class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv, EmailEnv):
     schedule_group_name: str
 
 
@@ -343,6 +347,7 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
         DynamoContacts(app_table),
         DynamoOpeningHolds(app_table),
         tell_staff(env),
+        email_sender(env),  # a dispatcher's move emails its invitation
     )
 
 
@@ -467,3 +472,10 @@ def move_by_dispatcher(env: MoveEnv | None = None) -> MoveByDispatcher:
 def appointment_timeline(env: AppEnv | None = None) -> AppointmentTimeline:
     env = env or AppEnv()
     return AppointmentTimeline(DynamoSessionRepository(_table(env.app_table_name)))
+
+
+def invitation_calendars(env: AppEnv | None = None) -> InvitationCalendars:
+    env = env or AppEnv()
+    return InvitationCalendars(
+        DynamoSessionRepository(_table(env.app_table_name)), _businesses(env.app_table_name)
+    )

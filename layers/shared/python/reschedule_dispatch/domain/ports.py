@@ -205,6 +205,13 @@ class SmsSender(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class EmailAttachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    content: bytes
+
+
 class EmailSender(Protocol):
     def send(
         self,
@@ -217,6 +224,7 @@ class EmailSender(Protocol):
         *,
         categories: Sequence[str] = (),
         custom_args: Mapping[str, str] | None = None,
+        attachments: Sequence[EmailAttachment] = (),
     ) -> str:
         """Sends one email and returns the provider's message id."""
         ...

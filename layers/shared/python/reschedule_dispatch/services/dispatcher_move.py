@@ -18,12 +18,15 @@ from datetime import datetime, timedelta
 import phonenumbers
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings
+from reschedule_dispatch.domain.calendar import CalendarEvent, ics
 from reschedule_dispatch.domain.errors import (
     Conflict,
+    NotFound,
     RulesBroken,
     SessionAlreadyOpen,
     Unprocessable,
 )
+from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.messages import format_time, next_allowed_time
 from reschedule_dispatch.domain.openings import broken_rules
 from reschedule_dispatch.domain.ports import (
@@ -355,3 +358,49 @@ def _e164(typed: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise Unprocessable("The phone number is not valid.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+INVITATION_FILENAME = "invite.ics"
+
+
+def move_calendar(session: RescheduleSession, business: Business) -> str:
+    """The .ics of a completed move: the same file by email and behind the text's link."""
+    opening, invitation = session.new_opening, session.invitation
+    if opening is None or invitation is None:
+        raise NotFound("This invitation does not exist.")
+    return ics(
+        CalendarEvent(
+            # The appointment's UID (as the customer page's): adding it updates one entry.
+            uid=f"{session.appointment_id}@{business.id}.reschedule-dispatch",
+            stamp=session.created_at,
+            start=opening.start,
+            end=opening.end,
+            summary=f"{invitation.service} - {business.name}",
+            location=invitation.address,
+            description=f"{invitation.technician_name}. {business.phone}",
+        )
+    )
+
+
+def invitation_link(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/r/invite/{token}.ics"
+
+
+class InvitationCalendars:
+    """GET /r/invite/{token}.ics: the customer's calendar file for a dispatcher's move."""
+
+    def __init__(self, sessions: SessionRepository, businesses: BusinessDirectory) -> None:
+        self._sessions = sessions
+        self._businesses = businesses
+
+    def __call__(self, token: str) -> str:
+        token = token.removesuffix(".ics")
+        if not is_well_formed(token):
+            raise NotFound("This invitation does not exist.")
+        try:
+            session = self._sessions.find_by_invitation_hash(token_hash(token))
+        except NotFound:
+            raise NotFound("This invitation does not exist.") from None
+        if not session.is_move or session.status is not SessionStatus.COMPLETED:
+            raise NotFound("This invitation does not exist.")
+        return move_calendar(session, self._businesses.get(session.business_id))
