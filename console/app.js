@@ -9,6 +9,7 @@ import { on, poll, refreshInProgress, store } from "./lib/store.js";
 
 const ROUTES = {
   reschedule: { title: "Reschedule", load: () => import("./views/reschedule.js") },
+  schedule: { title: "Schedule", load: () => import("./views/schedule.js") },
   "in-progress": { title: "In progress", load: () => import("./views/sessions.js") },
   history: { title: "History", load: () => import("./views/sessions.js") },
   settings: { title: "Settings", load: () => import("./views/settings.js") },

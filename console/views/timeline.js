@@ -30,6 +30,11 @@ const EVENT_LABELS = {
   staff_not_notified: "Staff not told in Slack",
   notice_sent: "Cancellation text sent",
   notice_not_sent: "Cancellation text not sent",
+  move_requested: "Moved by dispatcher",
+  rules_overridden: "Rules overridden",
+  invitation_sent: "Invitation texted",
+  invitation_emailed: "Invitation emailed",
+  invitation_not_sent: "Invitation not sent",
 };
 
 const ACTORS = {

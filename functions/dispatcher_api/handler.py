@@ -4,6 +4,7 @@ functions/move)."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
@@ -30,6 +31,7 @@ from reschedule_dispatch.api.models import (
     OpeningsOut,
     PreviewOut,
     PreviewRequest,
+    ScheduleOut,
     SessionList,
     SessionOut,
     SessionSummary,
@@ -44,6 +46,7 @@ from reschedule_dispatch.services.queries import (
     PreviewMessage,
     SearchCustomers,
 )
+from reschedule_dispatch.services.schedule import MAX_DAYS, ScheduleQuery
 from reschedule_dispatch.services.session_actions import ListSessions
 
 logger = Logger()
@@ -188,6 +191,23 @@ def check_move(
         allowed=not checked.broken,
         broken_rules=checked.broken,
     )
+
+
+@cache
+def _schedule() -> ScheduleQuery:
+    return wiring.schedule(_env())
+
+
+@app.get("/api/schedule", **dispatcher_route(*PROVIDER_ERRORS))
+def schedule(
+    start: Annotated[date, Query(description="The first day, in the business's time zone")],
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="1 (a day) to 7 (a week)")] = 1,
+    technician_id: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="Only this technician")
+    ] = None,
+) -> ScheduleOut:
+    dispatcher = current_dispatcher(app.current_event)
+    return ScheduleOut.of(_schedule()(dispatcher.business_id, start, days, technician_id))
 
 
 @app.get("/api/appointments/<appointment_id>/timeline", **dispatcher_route())

@@ -320,6 +320,7 @@ class Api(Construct):
         dispatcher(move.add_resource("check"), "POST", self.dispatcher_api_function, "id")
         timeline = appointment.add_resource("timeline")
         dispatcher(timeline, "GET", self.dispatcher_api_function, "id")
+        dispatcher(api_root.add_resource("schedule"), "GET", self.dispatcher_api_function)
         sessions = api_root.add_resource("sessions")
         dispatcher(sessions, "POST", self.send_link_function)
         dispatcher(sessions, "GET", self.dispatcher_api_function)

@@ -180,3 +180,33 @@ def test_the_invitation_text_links_to_the_ics_of_the_new_time(console, stack_url
     assert f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\n" in calendar.text
     # A made-up token finds nothing
     assert requests.get(f"{stack_url}/r/invite/{'A' * 43}.ics", timeout=TIMEOUT).status_code == 404
+
+
+def test_the_schedule_lists_technicians_and_their_appointments_by_day(console):
+    customer, appointment = console.movable_appointments()[0]
+    day = datetime.fromisoformat(appointment["start"]).date().isoformat()
+    week = console.get("/api/schedule", params={"start": day, "days": 7})
+    assert week.status_code == 200, week.text
+    schedule = week.json()
+    assert schedule["time_zone"] == "America/Chicago"
+    assert {t["id"] for t in schedule["technicians"]} >= {appointment["technician"]["id"]}
+    [listed] = [a for a in schedule["appointments"] if a["id"] == appointment["id"]]
+    assert listed["customer"]["name"] == customer["name"]
+    assert listed["technician_id"] == appointment["technician"]["id"]
+    starts = [datetime.fromisoformat(a["start"]) for a in schedule["appointments"]]
+    assert starts == sorted(starts)
+    assert all(s.date() >= datetime.fromisoformat(day).date() for s in starts)
+
+    # One technician's day
+    mine = console.get(
+        "/api/schedule",
+        params={"start": day, "technician_id": appointment["technician"]["id"]},
+    ).json()
+    assert [t["id"] for t in mine["technicians"]] == [appointment["technician"]["id"]]
+    assert {a["technician_id"] for a in mine["appointments"]} == {appointment["technician"]["id"]}
+    assert appointment["id"] in [a["id"] for a in mine["appointments"]]
+
+    assert console.get("/api/schedule", params={"start": day, "days": 8}).status_code == 422
+    assert console.get("/api/schedule", params={"start": "tomorrow"}).status_code == 422
+    unknown = console.get("/api/schedule", params={"start": day, "technician_id": "nobody"})
+    assert unknown.status_code == 404

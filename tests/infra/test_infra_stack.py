@@ -335,6 +335,7 @@ def test_api_routes_and_their_authorization(synthesized):
         ("POST", "/api/appointments/{id}/move/check"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/appointments/{id}/timeline"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/me"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("GET", "/api/schedule"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("POST", "/api/messages/preview"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/settings"): ("COGNITO_USER_POOLS", "settings"),
         ("PUT", "/api/settings"): ("COGNITO_USER_POOLS", "settings"),

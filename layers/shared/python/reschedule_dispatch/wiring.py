@@ -57,6 +57,7 @@ from reschedule_dispatch.services.queries import (
     PreviewMessage,
     SearchCustomers,
 )
+from reschedule_dispatch.services.schedule import ScheduleQuery
 from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
 from reschedule_dispatch.services.staff_notifications import TellStaff
@@ -478,4 +479,13 @@ def invitation_calendars(env: AppEnv | None = None) -> InvitationCalendars:
     env = env or AppEnv()
     return InvitationCalendars(
         DynamoSessionRepository(_table(env.app_table_name)), _businesses(env.app_table_name)
+    )
+
+
+def schedule(env: ProviderEnv | None = None) -> ScheduleQuery:
+    env = env or ProviderEnv()
+    return ScheduleQuery(
+        _provider(env.provider_table_name),
+        _businesses(env.app_table_name),
+        DynamoSessionRepository(_table(env.app_table_name)),
     )

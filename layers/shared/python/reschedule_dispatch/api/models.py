@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -16,6 +17,7 @@ from reschedule_dispatch.domain.session import (
 )
 from reschedule_dispatch.services.openings import AppointmentOpenings
 from reschedule_dispatch.services.queries import CustomerWithAppointments
+from reschedule_dispatch.services.schedule import Schedule
 
 
 def _sms_only() -> list[Channel]:
@@ -401,3 +403,67 @@ class AppointmentTimelineOut(BaseModel):
     sessions: list[SessionOut] = Field(
         description="Every reschedule of the appointment, links and moves, oldest first."
     )
+
+
+class ScheduleCustomerOut(BaseModel):
+    id: str
+    name: str
+    phone: str
+    email: str | None = None
+
+
+class ScheduleAppointmentOut(BaseModel):
+    id: str
+    service: str
+    start: AwareDatetime
+    end: AwareDatetime
+    technician_id: str
+    address: str = ""
+    customer: ScheduleCustomerOut | None
+    session: SessionChip | None = Field(description="The session in progress on it, if any.")
+
+
+class ScheduleOut(BaseModel):
+    """Times in the business's time zone; `days` calendar days from `start`."""
+
+    start: date
+    days: int
+    time_zone: str
+    technicians: list[TechnicianOut]
+    appointments: list[ScheduleAppointmentOut]
+
+    @classmethod
+    def of(cls, schedule: Schedule) -> ScheduleOut:
+        zone = schedule.business.zone
+        return cls(
+            start=schedule.first_day,
+            days=schedule.days,
+            time_zone=schedule.business.time_zone,
+            technicians=[TechnicianOut(id=t.id, name=t.name) for t in schedule.technicians],
+            appointments=[
+                ScheduleAppointmentOut(
+                    id=s.appointment.id,
+                    service=s.appointment.service,
+                    start=s.appointment.start.astimezone(zone),
+                    end=s.appointment.end.astimezone(zone),
+                    technician_id=s.appointment.technician_id,
+                    address=s.appointment.location.address if s.appointment.location else "",
+                    customer=ScheduleCustomerOut(
+                        id=s.customer.id,
+                        name=s.customer.name,
+                        phone=s.customer.phone,
+                        email=s.customer.email,
+                    )
+                    if s.customer
+                    else None,
+                    session=SessionChip(
+                        id=s.session.id,
+                        status=s.session.status.value,
+                        status_label=s.session.status.label,
+                    )
+                    if s.session
+                    else None,
+                )
+                for s in schedule.appointments
+            ],
+        )
