@@ -210,7 +210,7 @@ def schedule(
     return ScheduleOut.of(_schedule()(dispatcher.business_id, start, days, technician_id))
 
 
-@app.get("/api/appointments/<appointment_id>/timeline", **dispatcher_route())
+@app.get("/api/appointments/<appointment_id>/timeline", **dispatcher_route(*PROVIDER_ERRORS))
 def appointment_timeline(appointment_id: AppointmentId) -> AppointmentTimelineOut:
     dispatcher = current_dispatcher(app.current_event)
     found = _appointment_timeline()(dispatcher.business_id, appointment_id)

@@ -126,7 +126,7 @@ def test_a_time_that_breaks_a_rule_is_refused_and_nothing_is_written(world):
         _move(world, start=WEDNESDAY_9PM)
     assert refused.value.rules == ["outside working hours"]
     assert _executions(world) == []
-    assert AppointmentTimeline(world.sessions)("acme", "appt-1") == []
+    assert AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1") == []
 
 
 def test_an_override_moves_it_and_the_broken_rules_are_on_the_timeline(world):
@@ -201,7 +201,7 @@ def test_a_move_cancels_the_customers_open_link(world):
     assert started.canceled_session_id == link.id
     assert boto3.client("scheduler").list_schedules()["Schedules"] == []
     # And the appointment's timeline holds both, oldest first
-    found = AppointmentTimeline(world.sessions)("acme", "appt-1")
+    found = AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1")
     assert [(s.kind, s.status) for s, _ in found] == [
         ("link", SessionStatus.CANCELED),
         ("dispatcher_move", SessionStatus.CONFIRMING),
@@ -222,7 +222,7 @@ def test_a_customer_confirming_or_a_move_in_progress_is_not_overtaken(world):
     )  # fmt: skip
     with pytest.raises(Conflict, match="confirming"):
         _move(world)
-    assert len(AppointmentTimeline(world.sessions)("acme", "appt-1")) == 1
+    assert len(AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1")) == 1
 
 
 def test_a_second_move_while_one_runs_is_refused(world):
@@ -239,8 +239,12 @@ def test_bad_choices_are_refused_before_anything_is_written(world):
         _move(world, email=True)
     with pytest.raises(Unprocessable, match="phone number is not valid"):
         _move(world, phone="12")
+    with pytest.raises(Unprocessable, match="has passed"):
+        _move(world, start=world.clock.now() - timedelta(hours=1), override=True)
+    with pytest.raises(Unprocessable, match="within a year"):
+        _move(world, start=world.clock.now() + timedelta(days=400), override=True)
     assert _executions(world) == []
-    assert AppointmentTimeline(world.sessions)("acme", "appt-1") == []
+    assert AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1") == []
 
 
 def test_another_technician_is_a_rule_unless_the_business_allows_changes(world):

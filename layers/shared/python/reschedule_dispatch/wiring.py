@@ -470,9 +470,11 @@ def move_by_dispatcher(env: MoveEnv | None = None) -> MoveByDispatcher:
     )
 
 
-def appointment_timeline(env: AppEnv | None = None) -> AppointmentTimeline:
-    env = env or AppEnv()
-    return AppointmentTimeline(DynamoSessionRepository(_table(env.app_table_name)))
+def appointment_timeline(env: ProviderEnv | None = None) -> AppointmentTimeline:
+    env = env or ProviderEnv()
+    return AppointmentTimeline(
+        DynamoSessionRepository(_table(env.app_table_name)), _provider(env.provider_table_name)
+    )
 
 
 def invitation_calendars(env: AppEnv | None = None) -> InvitationCalendars:
@@ -488,4 +490,5 @@ def schedule(env: ProviderEnv | None = None) -> ScheduleQuery:
         _provider(env.provider_table_name),
         _businesses(env.app_table_name),
         DynamoSessionRepository(_table(env.app_table_name)),
+        SystemClock(),
     )

@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 SCHEDULE_MARGIN = timedelta(days=2)
 # A move has no link to expire; its session is void once the workflow's own time limit is.
 MOVE_TIME_LIMIT = timedelta(minutes=10)
+FARTHEST_MOVE = timedelta(days=366)
 MOVED_BY_DISPATCHER = "Moved by dispatcher."
 NO_PHONE = "The customer has no phone number on file: type one, or turn the text off."
 NO_EMAIL = "The customer has no email address on file: type one, or turn email off."
@@ -95,6 +96,12 @@ class CheckMove:
     def __call__(
         self, business_id: str, appointment_id: str, start: datetime, technician_id: str
     ) -> MoveCheck:
+        now = self._clock.now()
+        # Not rules a dispatcher may override: a time gone by, or beyond any calendar in use.
+        if start <= now:
+            raise Unprocessable("That time has passed. Choose a time in the future.")
+        if start > now + FARTHEST_MOVE:
+            raise Unprocessable("Choose a time within a year.")
         business = self._businesses.get(business_id)
         appointment = self._provider.get_appointment(business_id, appointment_id)
         if appointment.status != "scheduled":
@@ -115,7 +122,7 @@ class CheckMove:
             busy,
             business.settings,
             business.zone,
-            self._clock.now(),
+            now,
             self._travel_for(business.settings),
         )
         overlapping = [

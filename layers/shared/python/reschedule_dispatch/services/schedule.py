@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.errors import NotFound
+from reschedule_dispatch.domain.errors import NotFound, Unprocessable
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
+    Clock,
     SchedulingProvider,
     SessionRepository,
 )
@@ -16,6 +17,8 @@ from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technic
 from reschedule_dispatch.domain.session import RescheduleSession
 
 MAX_DAYS = 7
+# How far from today the schedule may be asked for: a dispatcher's working range.
+MAX_DAYS_AWAY = 366
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class ScheduleQuery:
         provider: SchedulingProvider,
         businesses: BusinessDirectory,
         sessions: SessionRepository,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._provider = provider
         self._businesses = businesses
         self._sessions = sessions
@@ -49,6 +54,9 @@ class ScheduleQuery:
         self, business_id: str, first_day: date, days: int, technician_id: str | None = None
     ) -> Schedule:
         business = self._businesses.get(business_id)
+        today = self._clock.now().astimezone(business.zone).date()
+        if abs((first_day - today).days) > MAX_DAYS_AWAY:
+            raise Unprocessable("Choose a day within a year of today.")
         technicians = sorted(self._provider.technicians(business_id), key=lambda t: t.name)
         if technician_id is not None:
             technicians = [t for t in technicians if t.id == technician_id]
