@@ -9,6 +9,7 @@ import { on, poll, refreshInProgress, refreshSuggestions, store } from "./lib/st
 
 const ROUTES = {
   reschedule: { title: "Reschedule", load: () => import("./views/reschedule.js") },
+  schedule: { title: "Schedule", load: () => import("./views/schedule.js") },
   suggested: { title: "Suggested", load: () => import("./views/suggestions.js") },
   "in-progress": { title: "In progress", load: () => import("./views/sessions.js") },
   history: { title: "History", load: () => import("./views/sessions.js") },

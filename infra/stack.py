@@ -66,7 +66,8 @@ class RescheduleDispatchStack(Stack):
         )
         # The dispatcher console: CloudFront + S3, and the Cognito app client it signs in with.
         console = ConsoleHosting(self, "Console", api_url=api.url, auth=auth)
-        messaging.use_email(api.send_link_function)
+        # The link by email; a dispatcher's move's invitation (sent when the workflow ends).
+        messaging.use_email(api.send_link_function, confirm.finalize_function)
         # Not console.url: the distribution depends (CSP) on the API, which reaches these
         # functions through the state machine, a cycle. A custom domain is known up front.
         messaging.use_slack(
@@ -104,7 +105,11 @@ class RescheduleDispatchStack(Stack):
         )
         outputs["ProviderChannelsFunctionName"] = channels.function.function_name
         travel = Travel(self, "Travel", model=travel_model)
-        for computes_openings in (api.portal_function, api.dispatcher_api_function):
+        for computes_openings in (
+            api.portal_function,
+            api.dispatcher_api_function,
+            api.dispatcher_move_function,
+        ):
             travel.use_from(computes_openings)
         # Alarms on every function, the workflow and the dead-letter queues; the dashboard.
         observability = Observability(

@@ -30,6 +30,7 @@ from reschedule_dispatch.api.http import DISPATCHER_SCHEME, ERROR_ANSWERS
 # The functions behind the JSON API (the customer pages, functions/portal, are HTML).
 JSON_FUNCTIONS = (
     "functions.dispatcher_api.handler",
+    "functions.dispatcher_move.handler",
     "functions.send_link.handler",
     "functions.session_actions.handler",
     "functions.settings.handler",

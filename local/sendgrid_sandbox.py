@@ -14,6 +14,7 @@ memory and shown on `/dev/inbox` (a browser mailbox) and `/dev/email` (JSON for 
 
 from __future__ import annotations
 
+import base64
 import hmac
 import html
 import json
@@ -237,6 +238,16 @@ class SendGridSandbox(Sandbox):
                         "custom_args": custom_args,
                         "categories": list(payload.get("categories", [])),
                         "tracking_settings": payload.get("tracking_settings", {}),
+                        "attachments": [
+                            {
+                                "filename": a["filename"],
+                                "type": a.get("type"),
+                                "content": base64.b64decode(a["content"]).decode(
+                                    "utf-8", "replace"
+                                ),
+                            }
+                            for a in payload.get("attachments", [])
+                        ],
                         "sent_at": now,
                     }
                 )
@@ -353,6 +364,34 @@ def _validate(payload: dict[str, Any]) -> list[dict[str, str | None]]:
     errors += _content_errors(payload.get("content"))
     errors += _custom_args_errors(payload.get("custom_args"), "custom_args")
     errors += _categories_errors(payload.get("categories"))
+    errors += _attachments_errors(payload.get("attachments"))
+    return errors
+
+
+def _attachments_errors(attachments: object) -> list[dict[str, str | None]]:
+    """SendGrid's rules for attachments: a list of {content (base64), filename, ...}."""
+    if attachments is None:
+        return []
+    if not isinstance(attachments, list):
+        return [_invalid("The attachments must be an array.", "attachments", "attachments")]
+    errors: list[dict[str, str | None]] = []
+    for index, attachment in enumerate(attachments):
+        field = f"attachments.{index}"
+        if not isinstance(attachment, dict) or not attachment.get("filename"):
+            errors.append(
+                _invalid("The attachment filename is required.", f"{field}.filename", "attachments")
+            )
+            continue
+        try:
+            base64.b64decode(str(attachment.get("content", "")), validate=True)
+        except ValueError:
+            errors.append(
+                _invalid(
+                    "The attachment content must be base64 encoded.",
+                    f"{field}.content",
+                    "attachments",
+                )
+            )
     return errors
 
 
@@ -472,6 +511,13 @@ def _email_card(email: dict[str, Any]) -> str:
             f'referrerpolicy="no-referrer" srcdoc="{html.escape(document, quote=True)}">'
             "</iframe></details>"
         )
+    for attachment in email.get("attachments", []):
+        # Attachments are shown as text (an .ics is): the dev page downloads nothing.
+        body += (
+            f'<details class="attachment"><summary>Attachment: '
+            f"{html.escape(attachment['filename'])} ({html.escape(attachment['type'] or '')})"
+            f"</summary><pre>{html.escape(attachment['content'])}</pre></details>"
+        )
     return (
         f'<article class="email" data-message-id="{html.escape(email["message_id"])}">'
         f"<h3>{html.escape(email['subject'] or '(no subject)')}</h3>"
@@ -504,4 +550,5 @@ _STYLE = """\
   iframe { width: 100%; height: 360px; border: 1px solid #ddd; border-radius: 6px;
     margin-top: 6px; background: #fff; }
   .empty { text-align: center; color: #666; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
 """

@@ -98,3 +98,49 @@ export function zoneName(zone) {
     return zone;
   }
 }
+
+/** The business's calendar day of a moment, "2026-11-25" (for the schedule's queries). */
+export function isoDay(date = new Date()) {
+  const p = parts("isoday", { year: "numeric", month: "2-digit", day: "2-digit" }, date);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** "2026-11-25" plus n days (calendar arithmetic, no time zone involved). */
+export function addDays(day, n) {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+/** "Wed, Nov 25" for a calendar day (no time zone shift). */
+export function formatIsoDay(day) {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Intl.DateTimeFormat("en-US", { timeZone: "UTC", weekday: "short", month: "short", day: "numeric" })
+    .format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+/** "14:00" on the business's clock, for a time input. */
+export function clockValue(iso) {
+  const p = parts("clock24", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }, new Date(iso));
+  return `${p.hour}:${p.minute}`;
+}
+
+/** Minutes the business's zone is ahead of UTC at `date`. */
+function offsetMinutes(date) {
+  const p = parts("offset", {
+    year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }, date);
+  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return Math.round((wall - date.getTime()) / 60000);
+}
+
+/** A day and a clock time on the business's wall clock, as an ISO instant (UTC). */
+export function wallTimeToIso(day, clock) {
+  const [y, m, d] = day.split("-").map(Number);
+  const [hh, mm] = clock.split(":").map(Number);
+  const wall = Date.UTC(y, m - 1, d, hh, mm);
+  let instant = wall - offsetMinutes(new Date(wall)) * 60000;
+  // Near a clock change the first guess can use the other side's offset: correct once.
+  instant = wall - offsetMinutes(new Date(instant)) * 60000;
+  return new Date(instant).toISOString();
+}

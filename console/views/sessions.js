@@ -127,6 +127,8 @@ function renderTable(body, sessions, route, copy) {
 
 /** When the link expires (in progress), or what became of it (history). */
 function linkExpiry(session) {
+  // A dispatcher's move has no link: say what it is instead.
+  if (session.kind === "dispatcher_move") return ["No link", h("span", { class: "cell-sub" }, "Moved by dispatcher")];
   const when = h("span", { class: "cell-sub" }, formatDateTime(session.expires_at));
   if (IN_PROGRESS.has(session.status)) {
     return [timeElement(session.expires_at, formatRelative(session.expires_at)), when];

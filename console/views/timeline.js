@@ -30,6 +30,11 @@ const EVENT_LABELS = {
   staff_not_notified: "Staff not told in Slack",
   notice_sent: "Cancellation text sent",
   notice_not_sent: "Cancellation text not sent",
+  move_requested: "Moved by dispatcher",
+  rules_overridden: "Rules overridden",
+  invitation_sent: "Invitation texted",
+  invitation_emailed: "Invitation emailed",
+  invitation_not_sent: "Invitation not sent",
 };
 
 const ACTORS = {
@@ -106,7 +111,8 @@ export function openSession(sessionId, { returnFocus = null } = {}) {
       renderBanner(banner, session);
     }
     renderFacts(facts, session);
-    renderSms(sms, session);
+    sms.hidden = session.kind === "dispatcher_move"; // no link text: its invitation is an event
+    if (!sms.hidden) renderSms(sms, session);
     renderEvents(events, session.timeline);
 
     // Resend and Cancel only while the link is open; a closed session has nothing to do.
@@ -218,6 +224,10 @@ function renderBanner(banner, session) {
     expired: [`The link expired ${formatDateTime(session.expires_at)} before a new time was picked.`],
     canceled: ["The link was canceled and no longer works. The appointment did not move."],
   };
+  if (session.kind === "dispatcher_move") {
+    // No link and no customer choice: the dispatcher picked the time.
+    messages.confirming = [`Moving the appointment to ${formatDateTime(session.new_start)}, as the dispatcher chose…`];
+  }
   banner.className = `banner status-${session.status}`;
   banner.replaceChildren(
     h("p", { class: "banner-title" }, session.status_label),
@@ -241,7 +251,8 @@ function renderFacts(facts, session) {
     fact("Phone", phone),
     fact(session.new_start ? "Original time" : "Appointment", formatDateTime(session.original_start)),
     session.new_start ? fact("New time", h("strong", {}, formatDateTime(session.new_start))) : null,
-    IN_PROGRESS.has(session.status) ? fact("Link expires", [
+    session.rules_overridden?.length ? fact("Rules overridden", session.rules_overridden.join("; ")) : null,
+    IN_PROGRESS.has(session.status) && session.kind !== "dispatcher_move" ? fact("Link expires", [
       formatDateTime(session.expires_at), h("span", { class: "muted" }, ` · ${formatRelative(session.expires_at)}`),
     ]) : null,
   ];

@@ -1,8 +1,10 @@
-"""The console's reads: customers, openings, the session lists, a session's detail, the
-provider's suggestions and connection. Read-only."""
+"""The console's reads: customers, openings, the session lists, a session's detail, an
+appointment's timeline, a check of a time against the rules, the schedule, the provider's
+suggestions and connection. Read-only (a move is functions/dispatcher_move)."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
@@ -20,24 +22,36 @@ from reschedule_dispatch.api.http import (
     public_base_url,
 )
 from reschedule_dispatch.api.models import (
+    AppointmentTimelineOut,
     BusinessOut,
     CustomerOut,
     MeOut,
+    MoveCheckBody,
+    MoveCheckOut,
     OpeningsOut,
     PreviewOut,
     PreviewRequest,
     ProviderStatusOut,
+    ScheduleOut,
     SessionList,
     SessionOut,
     SessionSummary,
     SuggestionList,
     SuggestionOut,
+    TechnicianOut,
 )
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.business_settings import CheckProviderConnection, GetBusiness
+from reschedule_dispatch.services.dispatcher_move import CheckMove
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
 from reschedule_dispatch.services.provider_events import ListSuggestions
-from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
+from reschedule_dispatch.services.queries import (
+    AppointmentTimeline,
+    GetSession,
+    PreviewMessage,
+    SearchCustomers,
+)
+from reschedule_dispatch.services.schedule import MAX_DAYS, ScheduleQuery
 from reschedule_dispatch.services.session_actions import ListSessions
 
 logger = function_logger()
@@ -172,6 +186,68 @@ def list_sessions(
     dispatcher = current_dispatcher(app.current_event)
     page = _list_sessions()(dispatcher.business_id, view == "in_progress", limit, cursor)
     return SessionList(sessions=[SessionSummary.of(s) for s in page.sessions], cursor=page.cursor)
+
+
+AppointmentId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@cache
+def _check_move() -> CheckMove:
+    return wiring.check_move(_env())
+
+
+@cache
+def _appointment_timeline() -> AppointmentTimeline:
+    return wiring.appointment_timeline(_env())
+
+
+@app.post(
+    "/api/appointments/<appointment_id>/move/check",
+    summary="Check a start and technician against the rules (changes nothing)",
+    **dispatcher_route(*PROVIDER_ERRORS, HTTPStatus.CONFLICT),
+)
+def check_move(
+    appointment_id: AppointmentId, request: Annotated[MoveCheckBody, Body()]
+) -> MoveCheckOut:
+    dispatcher = current_dispatcher(app.current_event)
+    checked = _check_move()(
+        dispatcher.business_id, appointment_id, request.start, request.technician_id
+    )
+    zone = checked.business.zone
+    return MoveCheckOut(
+        start=checked.opening.start.astimezone(zone),
+        end=checked.opening.end.astimezone(zone),
+        technician=TechnicianOut(id=checked.technician.id, name=checked.technician.name),
+        allowed=not checked.broken,
+        broken_rules=checked.broken,
+    )
+
+
+@cache
+def _schedule() -> ScheduleQuery:
+    return wiring.schedule(_env())
+
+
+@app.get("/api/schedule", **dispatcher_route(*PROVIDER_ERRORS))
+def schedule(
+    start: Annotated[date, Query(description="The first day, in the business's time zone")],
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="1 (a day) to 7 (a week)")] = 1,
+    technician_id: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="Only this technician")
+    ] = None,
+) -> ScheduleOut:
+    dispatcher = current_dispatcher(app.current_event)
+    return ScheduleOut.of(_schedule()(dispatcher.business_id, start, days, technician_id))
+
+
+@app.get("/api/appointments/<appointment_id>/timeline", **dispatcher_route(*PROVIDER_ERRORS))
+def appointment_timeline(appointment_id: AppointmentId) -> AppointmentTimelineOut:
+    dispatcher = current_dispatcher(app.current_event)
+    found = _appointment_timeline()(dispatcher.business_id, appointment_id)
+    return AppointmentTimelineOut(
+        appointment_id=appointment_id,
+        sessions=[SessionOut.of(session, timeline) for session, timeline in found],
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,5 +1,5 @@
 """The customer's page: GET /r/{token} (and its confirm step), POST /r/{token}/viewed and
-/confirm, GET /r/{token}/calendar.ics."""
+/confirm, GET /r/{token}/calendar.ics; and a dispatcher's move's GET /r/invite/{token}.ics."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
 )
 from reschedule_dispatch.logs import function_logger
+from reschedule_dispatch.services.dispatcher_move import INVITATION_FILENAME, InvitationCalendars
 from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
 from reschedule_dispatch.web.pages import calendar_event, closed_page, customer_page
 
@@ -108,6 +109,22 @@ def calendar(token: str) -> Response[str]:
         calendar_event(page),
         "text/calendar; charset=utf-8",
         {"Content-Disposition": 'attachment; filename="appointment.ics"'},
+    )
+
+
+@cache
+def _invitations() -> InvitationCalendars:
+    return wiring.invitation_calendars()
+
+
+@app.get("/r/invite/<token>")
+def invitation(token: str) -> Response[str]:
+    # The path ends in .ics, so a phone opens it as a calendar file; the token is the rest.
+    return private_response(
+        HTTPStatus.OK,
+        _invitations()(token),
+        "text/calendar; charset=utf-8",
+        {"Content-Disposition": f'attachment; filename="{INVITATION_FILENAME}"'},
     )
 
 

@@ -144,11 +144,32 @@ class Api(Construct):
             self,
             "DispatcherApiFunction",
             folder="dispatcher_api",
-            description="GET customers, appointment openings, sessions: read-only",
+            description="GET customers, openings, sessions, timelines; check a move: read-only",
             environment={**tables, "PUBLIC_BASE_URL": public_base_url},
         )
         app_table.grant_read_data(self.dispatcher_api_function)
         provider_table.grant_read_data(self.dispatcher_api_function)
+
+        # A dispatcher's move writes its session, closes the appointment's open link
+        # (deleting its schedule) and starts the confirm workflow: its own function, so
+        # the reads above keep read-only rights.
+        self.dispatcher_move_function = functions.function(
+            self,
+            "DispatcherMoveFunction",
+            folder="dispatcher_move",
+            description="POST /api/appointments/{id}/move: a dispatcher moves it directly",
+            environment={
+                **tables,
+                "PUBLIC_BASE_URL": public_base_url,
+                "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
+                "SCHEDULE_GROUP_NAME": expiry.schedule_group_name,
+            },
+            timeout=Duration.seconds(20),
+        )
+        app_table.grant_read_write_data(self.dispatcher_move_function)
+        provider_table.grant_read_data(self.dispatcher_move_function)
+        confirm_state_machine.grant_start_execution(self.dispatcher_move_function)
+        expiry.grant_delete_schedules(self.dispatcher_move_function)
 
         self.portal_function = functions.function(
             self,
@@ -205,6 +226,7 @@ class Api(Construct):
             self.dispatcher_api_function,
             self.portal_function,
             self.provider_webhooks_function,
+            self.dispatcher_move_function,
         ):
             grant_provider_secrets(function)
 
@@ -213,6 +235,7 @@ class Api(Construct):
             self.dispatcher_api_function,
             self.portal_function,
             self.provider_webhooks_function,
+            self.dispatcher_move_function,
         ):
             nag.acknowledge_table_indexes(function, app_table, provider_table)
         nag.acknowledge_table_indexes(self.webhooks_function, app_table)
@@ -341,6 +364,14 @@ class Api(Construct):
             api_root.add_resource("appointments").add_resource("{id}").add_resource("openings")
         )
         dispatcher(openings, "GET", self.dispatcher_api_function, "id")
+        appointment = openings.parent_resource
+        assert appointment is not None
+        move = appointment.add_resource("move")
+        dispatcher(move, "POST", self.dispatcher_move_function, "id")
+        dispatcher(move.add_resource("check"), "POST", self.dispatcher_api_function, "id")
+        timeline = appointment.add_resource("timeline")
+        dispatcher(timeline, "GET", self.dispatcher_api_function, "id")
+        dispatcher(api_root.add_resource("schedule"), "GET", self.dispatcher_api_function)
         sessions = api_root.add_resource("sessions")
         dispatcher(sessions, "POST", self.send_link_function)
         dispatcher(sessions, "GET", self.dispatcher_api_function)
@@ -367,6 +398,17 @@ class Api(Construct):
             )
         calendar = link.add_resource("calendar.ics")
         public(calendar, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
+        # A dispatcher's move's invitation: /r/invite/{token}.ics (the token, hashed, is the
+        # credential; a static segment wins over {token} in API Gateway).
+        invite = api.root.get_resource("r")
+        assert invite is not None
+        public(
+            invite.add_resource("invite").add_resource("{token}"),
+            "GET",
+            self.portal_function,
+            PUBLIC_ROUTE_REASON,
+            "token",
+        )
 
         # Twilio callbacks (signature checked in code)
         webhooks = api.root.add_resource("webhooks")

@@ -8,6 +8,7 @@ Content-Security-Policy; a page error or a CSP violation fails the test that cau
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -123,9 +124,13 @@ def dispatcher(new_context: NewContext, stack_url: str) -> Page:
 
 
 def open_tab(page: Page, name: str) -> None:
-    """Clicks one of the console's section tabs (Reschedule, Suggested, In progress, History, Settings)."""
-    page.get_by_role("navigation", name="Sections").get_by_role("link", name=name).click()
-    expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+    """Clicks one of the console's section tabs (Reschedule, Schedule, Suggested, In progress, History,
+    Settings)."""
+    # From the start of the name: "Schedule" is also in "Reschedule", and "In progress"
+    # carries its count.
+    tabs = page.get_by_role("navigation", name="Sections")
+    tabs.get_by_role("link", name=re.compile(f"^{re.escape(name)}")).click()
+    expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
 
 
 _reserved: set[str] = set()

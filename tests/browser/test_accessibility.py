@@ -114,7 +114,7 @@ def test_every_screen_passes_axe_and_names_every_control(
     problems += audit(page, "dismiss confirmation")
     page.get_by_role("alertdialog").get_by_role("button", name="Keep it").click()
 
-    for tab in ("In progress", "History", "Settings"):
+    for tab in ("Schedule", "In progress", "History", "Settings"):
         open_tab(page, tab)
         page.locator(".loading").first.wait_for(state="detached")
         problems += audit(page, tab)
@@ -172,7 +172,8 @@ def test_keyboard_order_visible_focus_skip_link_and_drawer(dispatcher: Page, api
     expect(page.get_by_role("heading", level=1, name="History")).to_be_visible()
 
     # Tab goes through the page in reading order, and every stop shows its focus ring
-    expected = ["Skip to content", "Reschedule Dispatch", "Sign out", "Reschedule", "Suggested"]
+    expected = ["Skip to content", "Reschedule Dispatch", "Sign out", "Reschedule", "Schedule"]
+    expected += ["Suggested"]
     expected += ["In progress", "History", "Settings"]
     seen = []
     for _ in expected:

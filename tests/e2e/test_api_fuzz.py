@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -63,6 +64,8 @@ class Run:
     appointment_id: str  # free for a new link: the known-id cases may create a session on it
     session_id: str  # the run's own session: resent and canceled by the known-id cases
     suggested_id: str  # an appointment the provider suggested: dismissed by the known-id cases
+    technician_id: str = ""
+    move_start: str = ""  # ISO 8601, days ahead: what a dispatcher's move may choose
     sent: Counter[str] = field(default_factory=Counter)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     created: list[str] = field(default_factory=list)
@@ -75,9 +78,22 @@ def _with_known_ids(
     """Valid cases about this run's appointment or session, where the route takes one."""
     raw = operation.definition.raw
     path = {p["name"] for p in raw.get("parameters", []) if p.get("in") == "path"}
+    if operation.path.endswith(("/move", "/move/check")):
+        # A dispatcher's move: the appointment's technician, at a time days ahead.
+        def a_sane_time(case: Case) -> Case:
+            if isinstance(case.body, dict):
+                case.body = {**case.body, "start": run.move_start,
+                             "technician_id": run.technician_id}  # fmt: skip
+            return case
+
+        return operation.as_strategy(path_parameters={"appointment_id": run.appointment_id}).map(
+            a_sane_time
+        )
     if "appointment_id" in path:
         known = run.suggested_id if "/suggestions/" in operation.path else run.appointment_id
         return operation.as_strategy(path_parameters={"appointment_id": known})
+    if operation.path == "/api/schedule":
+        return operation.as_strategy(query={"start": run.move_start[:10]})
     if "session_id" in path:
         return operation.as_strategy(path_parameters={"session_id": run.session_id})
     body = raw.get("requestBody", {}).get("content", {}).get("application/json", {})
@@ -164,6 +180,10 @@ def test_every_route_answers_generated_requests_as_documented(stack_url: str) ->
         appointment_id=free["id"],
         session_id=session["id"],
         suggested_id=suggested["id"],
+        technician_id=free["technician"]["id"],
+        move_start=(datetime.now(UTC) + timedelta(days=3))
+        .replace(minute=0, second=0, microsecond=0)
+        .isoformat(),
     )
     settings_before = console.get("/api/settings").json()
     try:

@@ -68,13 +68,25 @@ def test_another_business_sees_nothing_and_changes_nothing(
     url = path.replace(
         "{id}", next(v for k, v in ids.items() if k in path) if "{id}" in path else ""
     )
+    # A's appointment, moved to a time of its own day (an override: rules are not the point)
+    move = {
+        "start": appointment["end"],
+        "technician_id": appointment["technician"]["id"],
+        "override": True,
+    }
     body = {
         "/api/sessions": {"appointment_id": appointment["id"]},
         "/api/messages/preview": {"appointment_id": appointment["id"]},
         # B saving its own current settings: the write must land on B, never on A
         "/api/settings": bayside.get("/api/settings").json(),
+        "/api/appointments/{id}/move": move,
+        "/api/appointments/{id}/move/check": {k: move[k] for k in ("start", "technician_id")},
     }.get(path)
-    params = {"q": customer["name"]} if path == "/api/customers" else None
+    day = appointment["start"][:10]
+    params = {
+        "/api/customers": {"q": customer["name"]},
+        "/api/schedule": {"start": day, "days": 7},
+    }.get(path)
     response = bayside._call(method, url, json=body, params=params)
 
     if "{id}" in path or (path in ("/api/sessions", "/api/messages/preview") and method == "POST"):
@@ -84,6 +96,9 @@ def test_another_business_sees_nothing_and_changes_nothing(
         assert all(c["id"] != customer["id"] for c in response.json())
     elif path == "/api/sessions":
         assert session["id"] not in [s["id"] for s in response.json()["sessions"]]
+    elif path == "/api/schedule":
+        assert response.status_code == 200
+        assert appointment["id"] not in [a["id"] for a in response.json()["appointments"]]
     elif path == "/api/me":
         assert response.json()["business"]["id"] == "bayside-hvac"
     elif path == "/api/settings":

@@ -38,6 +38,8 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "SENDGRID_SECRET_ARN",
     },
     ("functions/dispatcher_api", "handler.lambda_handler"): TABLES | {"PUBLIC_BASE_URL"},
+    ("functions/dispatcher_move", "handler.lambda_handler"): TABLES
+    | {"PUBLIC_BASE_URL", "CONFIRM_STATE_MACHINE_ARN", "SCHEDULE_GROUP_NAME"},
     ("functions/portal", "handler.lambda_handler"): TABLES
     | {"CONFIRM_STATE_MACHINE_ARN", "UNKNOWN_LINK_LIMIT", "UNKNOWN_LINK_WINDOW_SECONDS"},
     ("functions/session_actions", "handler.lambda_handler"): {
@@ -56,6 +58,7 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "TWILIO_SECRET_ARN",
         "SLACK_SECRET_ARN",
         "CONSOLE_URL",
+        "SENDGRID_SECRET_ARN",
     },
     ("functions/confirm", "compensate.lambda_handler"): {
         "APP_TABLE_NAME",
@@ -277,6 +280,7 @@ def test_public_base_url_comes_from_context():
     }
     assert with_base_url == {
         "functions/dispatcher_api",
+        "functions/dispatcher_move",
         "functions/send_link",
         "functions/session_actions",
         "functions/webhooks",
@@ -332,7 +336,11 @@ def test_api_routes_and_their_authorization(synthesized):
     expected = {
         ("GET", "/api/customers"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/appointments/{id}/openings"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("POST", "/api/appointments/{id}/move"): ("COGNITO_USER_POOLS", "dispatcher_move"),
+        ("POST", "/api/appointments/{id}/move/check"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("GET", "/api/appointments/{id}/timeline"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/me"): ("COGNITO_USER_POOLS", "dispatcher_api"),
+        ("GET", "/api/schedule"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("POST", "/api/messages/preview"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/settings"): ("COGNITO_USER_POOLS", "settings"),
         ("PUT", "/api/settings"): ("COGNITO_USER_POOLS", "settings"),
@@ -344,6 +352,7 @@ def test_api_routes_and_their_authorization(synthesized):
         ("GET", "/r/{token}"): ("NONE", "portal"),
         ("POST", "/r/{token}/viewed"): ("NONE", "portal"),
         ("GET", "/r/{token}/calendar.ics"): ("NONE", "portal"),
+        ("GET", "/r/invite/{token}"): ("NONE", "portal"),
         ("POST", "/r/{token}/confirm"): ("NONE", "portal"),
         ("POST", "/webhooks/twilio/status"): ("NONE", "webhooks"),
         ("POST", "/webhooks/twilio/inbound"): ("NONE", "webhooks"),
@@ -604,6 +613,8 @@ def test_only_send_link_creates_and_only_closing_steps_delete_schedules(synthesi
         ("functions/session_actions", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
         # An open link ends when its appointment changes in the provider.
         ("functions/provider_webhooks", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
+        # a dispatcher's move closes the appointment's open link
+        ("functions/dispatcher_move", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
     }
     for source, handler in scheduler_grants(resources):
         for statement in function_statements(resources, source, handler):
@@ -677,7 +688,10 @@ def test_portal_starts_the_confirm_workflow(synthesized):
         for key in EXPECTED_FUNCTIONS
         if "states:StartExecution" in all_actions(function_statements(resources, *key))
     ]
-    assert starters == [("functions/portal", "handler.lambda_handler")]
+    assert set(starters) == {
+        ("functions/portal", "handler.lambda_handler"),
+        ("functions/dispatcher_move", "handler.lambda_handler"),  # a dispatcher's move
+    }
 
 
 def messaging_secret(resources: dict, vendor: str) -> tuple[str, dict]:
@@ -703,7 +717,13 @@ def messaging_secret(resources: dict, vendor: str) -> tuple[str, dict]:
                 ("functions/confirm", "finalize.lambda_handler"),
             },
         ),
-        ("SendGrid", {("functions/send_link", "handler.lambda_handler")}),
+        (
+            "SendGrid",
+            {
+                ("functions/send_link", "handler.lambda_handler"),
+                ("functions/confirm", "finalize.lambda_handler"),  # a move's invitation
+            },
+        ),
         (
             "Slack",
             {
@@ -825,14 +845,14 @@ def test_amazon_location_travel_is_an_opt_in_with_least_privilege():
         for fn in of_type(resources, "AWS::Lambda::Function").values()
         if fn["Properties"]["Environment"]["Variables"].get("ROUTE_CALCULATOR_NAME") == name
     }
-    assert users == {"functions/portal", "functions/dispatcher_api"}
+    assert users == {"functions/portal", "functions/dispatcher_api", "functions/dispatcher_move"}
     geo_statements = [
         statement
         for policy in of_type(resources, "AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if any(str(a).startswith("geo:") for a in as_list(statement["Action"]))
     ]
-    assert len(geo_statements) == 2
+    assert len(geo_statements) == 3
     for statement in geo_statements:
         assert statement["Action"] == "geo:CalculateRouteMatrix"
         assert name in json.dumps(statement["Resource"])

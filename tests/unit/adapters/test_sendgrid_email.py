@@ -15,6 +15,7 @@ from local.sendgrid_sandbox import SendGridSandbox
 from reschedule_dispatch.adapters.json_http import retry_after_seconds
 from reschedule_dispatch.adapters.sendgrid_email import SendGridEmailSender
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
+from reschedule_dispatch.domain.ports import EmailAttachment
 from tests.serving import free_port, serve
 
 API_KEY = "SG.sandbox-key"
@@ -307,3 +308,22 @@ def headers(**values: str) -> Message:
 def test_retry_after_seconds_reads_every_header_shape(given, expected):
     # Given rate-limit headers / When read / Then the whole seconds to wait
     assert retry_after_seconds(given, now=NOW) == expected
+
+
+def test_attachments_go_base64_and_arrive_as_sent(sandbox, sender):
+    # Given an .ics to attach
+    calendar = "BEGIN:VCALENDAR\r\nSUMMARY:Reparación\r\nEND:VCALENDAR\r\n"
+    # When it is sent with the email
+    sender.send(
+        TO,
+        FROM,
+        "Northside Plumbing",
+        "Su cita",
+        "Adjuntamos la invitación.",
+        attachments=[EmailAttachment("invite.ics", "text/calendar", calendar.encode())],
+    )
+    # Then SendGrid (the sandbox) stores it, decoded, under its name and type
+    [email] = sandbox.messages(TO)
+    assert email["attachments"] == [
+        {"filename": "invite.ics", "type": "text/calendar", "content": calendar}
+    ]

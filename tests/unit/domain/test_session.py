@@ -7,9 +7,11 @@ from reschedule_dispatch.domain.session import (
     OPEN_STATUSES,
     STATUS_LABELS,
     TRANSITIONS,
+    RescheduleSession,
     SessionStatus,
     can_move,
 )
+from tests.builders import NOW, appointment, reschedule_session
 
 FINAL = {
     SessionStatus.COMPLETED,
@@ -89,3 +91,13 @@ def test_overlap_uses_instants_across_the_fall_back_hour():
     assert blocked.overlaps(first_one_thirty + timedelta(minutes=5), second_one_ten)
     later = datetime(2026, 11, 1, 1, 20, fold=1, tzinfo=zone)
     assert not blocked.overlaps(later, later + timedelta(minutes=5))
+
+
+def test_a_session_stored_before_dispatcher_moves_loads_as_a_link():
+    stored = reschedule_session(appointment(NOW)).model_dump(mode="json")
+    for newer in ("kind", "rules_overridden", "accepted_overlaps", "invitation", "invited"):
+        stored.pop(newer)
+    session = RescheduleSession.model_validate(stored)
+    assert session.kind == "link"
+    assert not session.is_move
+    assert session.invitation is None

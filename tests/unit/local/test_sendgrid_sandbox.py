@@ -486,3 +486,19 @@ def test_works_behind_dispatcher_middleware(sandbox, mounted_app):
     # Then the sandbox sees the full path and accepts it
     assert response.status_code == 202
     assert sandbox.messages()[0]["message_id"] == response.headers["X-Message-Id"]
+
+
+def test_attachments_must_be_base64_with_a_filename_and_show_in_the_inbox():
+    app = Client(SendGridSandbox(API_KEY))
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    bad = mail(attachments=[{"content": "not base64!", "filename": "x.ics"}, {"content": ""}])
+    response = app.post("/sendgrid/v3/mail/send", json=bad, headers=auth)
+    assert response.status_code == 400
+    fields = [e["field"] for e in response.get_json()["errors"]]
+    assert fields == ["attachments.0.content", "attachments.1.filename"]
+
+    send(app, attachments=[{"content": "PGI+aGk8L2I+", "filename": "invite.ics",
+                            "type": "text/calendar"}])  # fmt: skip
+    page = app.get("/dev/inbox").get_data(as_text=True)
+    assert "Attachment: invite.ics (text/calendar)" in page
+    assert "&lt;b&gt;hi&lt;/b&gt;" in page  # shown as text, escaped

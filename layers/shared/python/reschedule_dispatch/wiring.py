@@ -48,6 +48,11 @@ from reschedule_dispatch.services.business_settings import (
     GetBusiness,
     UpdateSettings,
 )
+from reschedule_dispatch.services.dispatcher_move import (
+    CheckMove,
+    InvitationCalendars,
+    MoveByDispatcher,
+)
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -67,7 +72,13 @@ from reschedule_dispatch.services.provider_events import (
     ListSuggestions,
     ReceiveProviderWebhook,
 )
-from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
+from reschedule_dispatch.services.queries import (
+    AppointmentTimeline,
+    GetSession,
+    PreviewMessage,
+    SearchCustomers,
+)
+from reschedule_dispatch.services.schedule import ScheduleQuery
 from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
 from reschedule_dispatch.services.staff_notifications import TellStaff
@@ -160,7 +171,7 @@ class PortalEnv(ProviderEnv):
     unknown_link_window_seconds: int = Field(default=WINDOW_SECONDS, ge=1)
 
 
-class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv):
+class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv, EmailEnv):
     schedule_group_name: str
 
 
@@ -382,6 +393,7 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
         DynamoContacts(app_table),
         DynamoOpeningHolds(app_table),
         tell_staff(env),
+        email_sender(env),  # a dispatcher's move emails its invitation
     )
 
 
@@ -533,3 +545,60 @@ def dismiss_suggestion(env: AppEnv | None = None) -> DismissSuggestion:
 def check_provider_connection(env: ProviderEnv | None = None) -> CheckProviderConnection:
     env = env or ProviderEnv()
     return CheckProviderConnection(_businesses(env.app_table_name), _provider(env))
+
+
+class MoveEnv(ProviderEnv):
+    """The dispatcher API's move routes: they start the confirm workflow and close links."""
+
+    confirm_state_machine_arn: str
+    schedule_group_name: str
+    public_base_url: str = ""
+
+
+def check_move(env: ProviderEnv | None = None) -> CheckMove:
+    env = env or ProviderEnv()
+    return CheckMove(
+        _provider(env),
+        _businesses(env.app_table_name),
+        SystemClock(),
+        _travel_for(env),
+    )
+
+
+def move_by_dispatcher(env: MoveEnv | None = None) -> MoveByDispatcher:
+    env = env or MoveEnv()
+    app_table = _table(env.app_table_name)
+    return MoveByDispatcher(
+        check=check_move(env),
+        sessions=DynamoSessionRepository(app_table),
+        provider=_provider(env),
+        workflow=StepFunctionsConfirmWorkflow(
+            boto3.client("stepfunctions"), env.confirm_state_machine_arn
+        ),
+        expiry=_schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
+        sends=_schedule_deleter(EventBridgeScheduledSends, env.schedule_group_name),
+        contacts=DynamoContacts(app_table),
+        clock=SystemClock(),
+    )
+
+
+def appointment_timeline(env: ProviderEnv | None = None) -> AppointmentTimeline:
+    env = env or ProviderEnv()
+    return AppointmentTimeline(DynamoSessionRepository(_table(env.app_table_name)), _provider(env))
+
+
+def invitation_calendars(env: AppEnv | None = None) -> InvitationCalendars:
+    env = env or AppEnv()
+    return InvitationCalendars(
+        DynamoSessionRepository(_table(env.app_table_name)), _businesses(env.app_table_name)
+    )
+
+
+def schedule(env: ProviderEnv | None = None) -> ScheduleQuery:
+    env = env or ProviderEnv()
+    return ScheduleQuery(
+        _provider(env),
+        _businesses(env.app_table_name),
+        DynamoSessionRepository(_table(env.app_table_name)),
+        SystemClock(),
+    )

@@ -6,6 +6,8 @@ Items:
 - `SESSION#{id}`/`EVENT#{at}#{n}`: the timeline.
 - `APPOINTMENT#{business}#{appointment}`/`OPEN_SESSION`: the appointment's one session in
   progress, written with the session and deleted when it reaches a final status.
+- `APPOINTMENT#{business}#{appointment}`/`SESSION#{created_at}#{n}#{id}`: every session of the
+  appointment (links and dispatcher moves), so its timeline is one Query in time order.
 - `LINK#{sha256}`/`LINK` and `MESSAGE#{sid}`/`MESSAGE`: lookups by token hash and SMS id.
 
 Every status change is one transaction conditioned on the current status.
@@ -46,7 +48,11 @@ def _session_key(session_id: str) -> dict[str, str]:
 
 
 def _lock_key(business_id: str, appointment_id: str) -> dict[str, str]:
-    return {"pk": f"APPOINTMENT#{business_id}#{appointment_id}", "sk": "OPEN_SESSION"}
+    return {"pk": _appointment_pk(business_id, appointment_id), "sk": "OPEN_SESSION"}
+
+
+def _appointment_pk(business_id: str, appointment_id: str) -> str:
+    return f"APPOINTMENT#{business_id}#{appointment_id}"
 
 
 def _list_pk(business_id: str, status: SessionStatus) -> str:
@@ -105,6 +111,17 @@ class DynamoSessionRepository:
             {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"Item": lock, "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"Item": _event_item(session.id, first_event)}},
+            {
+                "Put": {
+                    "Item": {
+                        "pk": _appointment_pk(session.business_id, session.appointment_id),
+                        # Sessions of the same instant keep the order they were made in.
+                        "sk": f"SESSION#{_utc(session.created_at)}#{time.time_ns():020d}"
+                        f"#{session.id}",
+                        "session_id": session.id,
+                    }
+                }
+            },
         ]
         if token_hash is not None:  # a scheduled session gets its link when it is sent
             writes.append(_link_put(session.id, token_hash))
@@ -300,6 +317,32 @@ class DynamoSessionRepository:
             if session.business_id == business_id and session.in_progress:
                 found[session.appointment_id] = session
         return found
+
+    def for_appointment(self, business_id: str, appointment_id: str) -> list[RescheduleSession]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(_appointment_pk(business_id, appointment_id))
+            & Key("sk").begins_with("SESSION#"),
+        }
+        ids: list[str] = []
+        while True:
+            page = self._table.query(**kwargs)
+            ids.extend(str(item["session_id"]) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        loaded = {
+            str(item["id"]): RescheduleSession.model_validate(from_item(item))
+            for item in self._batch_get([_session_key(i) for i in ids])
+        }
+        # In creation order (the sort key), whatever order the batch answered in.
+        return [loaded[i] for i in ids if i in loaded and loaded[i].business_id == business_id]
+
+    def add_invitation(self, session_id: str, token_hash: str) -> None:
+        item = {"pk": f"INVITE#{token_hash}", "sk": "INVITE", "session_id": session_id}
+        self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def find_by_invitation_hash(self, token_hash: str) -> RescheduleSession:
+        return self.get_by_id(self._lookup(f"INVITE#{token_hash}", "INVITE"))
 
     def find_by_token_hash(self, token_hash: str) -> RescheduleSession:
         return self.get_by_id(self._lookup(f"LINK#{token_hash}", "LINK"))

@@ -16,6 +16,7 @@ Email bodies carry customers' links: nothing here logs them.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ from reschedule_dispatch.adapters.json_http import (
     retry_after_seconds,
 )
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
+from reschedule_dispatch.domain.ports import EmailAttachment
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class SendGridEmailSender:
         *,
         categories: Sequence[str] = (),
         custom_args: Mapping[str, str] | None = None,
+        attachments: Sequence[EmailAttachment] = (),
     ) -> str:
         """Send one email to `to`; return SendGrid's message id (the X-Message-Id header).
 
@@ -97,6 +100,16 @@ class SendGridEmailSender:
             payload["categories"] = list(categories)
         if custom_args:
             payload["custom_args"] = dict(custom_args)
+        if attachments:
+            payload["attachments"] = [
+                {
+                    "content": base64.b64encode(a.content).decode("ascii"),
+                    "type": a.content_type,
+                    "filename": a.filename,
+                    "disposition": "attachment",
+                }
+                for a in attachments
+            ]
 
         status, headers, body = self._post(payload)
         if 200 <= status < 300:

@@ -41,6 +41,7 @@ from reschedule_dispatch.domain.errors import (
     ProviderUnauthorized,
     ProviderUnavailable,
     QuietHours,
+    RulesBroken,
     SessionAlreadyOpen,
     Unprocessable,
     WebhookRejected,
@@ -85,6 +86,9 @@ class ConflictBody(ErrorBody):
     next_allowed_at: AwareDatetime | None = Field(
         default=None, description="When the customer's quiet hours end."
     )
+    broken_rules: list[str] | None = Field(
+        default=None, description="The business's rules a dispatcher's chosen time breaks."
+    )
 
 
 class Problem(BaseModel):
@@ -114,7 +118,8 @@ ERROR_ANSWERS: dict[HTTPStatus, tuple[str, type[ErrorBody]]] = {
     HTTPStatus.NOT_FOUND: ("Not found in the caller's business.", ErrorBody),
     HTTPStatus.CONFLICT: (
         "Clashes with the current state. `session_id`: the session already in progress on "
-        "the appointment; `next_allowed_at`: the end of the customer's quiet hours.",
+        "the appointment; `next_allowed_at`: the end of the customer's quiet hours; "
+        "`broken_rules`: the rules a dispatcher's move breaks (send `override` to move anyway).",
         ConflictBody,
     ),
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: ("The body is not JSON (Content-Type).", ErrorBody),
@@ -203,6 +208,12 @@ def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     def _already_open(error: SessionAlreadyOpen) -> Response[dict[str, Any]]:
         return _error(
             HTTPStatus.CONFLICT, ConflictBody(message=str(error), session_id=error.session_id)
+        )
+
+    @app.exception_handler(RulesBroken)
+    def _rules_broken(error: RulesBroken) -> Response[dict[str, Any]]:
+        return _error(
+            HTTPStatus.CONFLICT, ConflictBody(message=str(error), broken_rules=error.rules)
         )
 
     @app.exception_handler(RequestUnsupportedContentType)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -9,9 +10,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from reschedule_dispatch.domain.business import Business, BusinessSettings, Language
 from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
-from reschedule_dispatch.domain.session import Channel, RescheduleSession, TimelineEvent
+from reschedule_dispatch.domain.session import (
+    Channel,
+    RescheduleSession,
+    SessionKind,
+    TimelineEvent,
+)
 from reschedule_dispatch.services.openings import AppointmentOpenings
 from reschedule_dispatch.services.queries import CustomerWithAppointments
+from reschedule_dispatch.services.schedule import Schedule
 
 
 def _sms_only() -> list[Channel]:
@@ -190,6 +197,9 @@ class TimelineEventOut(BaseModel):
 
 class SessionOut(BaseModel):
     id: str
+    kind: SessionKind = Field(
+        default="link", description="A customer's link, or a dispatcher's direct move."
+    )
     status: str
     status_label: str
     appointment_id: str
@@ -207,6 +217,9 @@ class SessionOut(BaseModel):
     message: str
     delivery_status: str | None
     failure_reason: str | None
+    rules_overridden: list[str] = Field(
+        default_factory=list, description="A move's broken rules, allowed by override."
+    )
     timeline: list[TimelineEventOut]
 
     @classmethod
@@ -224,6 +237,7 @@ class SessionSummary(BaseModel):
     """One row of the console's In progress / History tabs."""
 
     id: str
+    kind: SessionKind = "link"
     status: str
     status_label: str
     appointment_id: str
@@ -356,3 +370,145 @@ class ProviderStatusOut(BaseModel):
     state: Literal["connected", "unauthorized", "unavailable"]
     technicians: int = Field(description="Technicians the provider answered with.")
     detail: str = Field(description="What went wrong, when it is not connected.")
+
+
+# --- A dispatcher's direct move (issue 9) ------------------------------------------------
+
+_EMAIL_ADDRESS = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class MoveNotify(BaseModel):
+    """How the customer hears of the move: the invitation, with its .ics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sms: bool = Field(default=True, description="Text the invitation (with a link to the .ics).")
+    email: bool = Field(default=False, description="Email the invitation (the .ics attached).")
+    language: Language = "en"
+    phone: str | None = Field(
+        default=None,
+        min_length=7,
+        max_length=20,
+        description="Text this number instead of the customer's, for this message only.",
+    )
+    email_address: str | None = Field(
+        default=None,
+        max_length=254,
+        pattern=_EMAIL_ADDRESS,
+        description="Email this address instead of the customer's, for this message only.",
+    )
+
+
+class MoveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime = Field(description="The new start, with its UTC offset.")
+    technician_id: str = Field(min_length=1, max_length=128)
+    override: bool = Field(
+        default=False,
+        description="Move it even if the time breaks the business's rules (they are recorded).",
+    )
+    notify: MoveNotify = Field(default_factory=MoveNotify)
+
+
+class MoveCheckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime
+    technician_id: str = Field(min_length=1, max_length=128)
+
+
+class MoveCheckOut(BaseModel):
+    """A start and technician judged by the rules that decide the customer's openings."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    technician: TechnicianOut
+    allowed: bool = Field(description="True when no rule is broken: no override needed.")
+    broken_rules: list[str] = Field(description='e.g. "drive 52 min > 30 max (from home base)".')
+
+
+class MoveAccepted(BaseModel):
+    session_id: str = Field(description="The move: follow it at GET /api/sessions/{id}.")
+    status: str
+    start: AwareDatetime
+    technician: TechnicianOut
+    rules_overridden: list[str]
+    canceled_session_id: str | None = Field(
+        default=None, description="The customer's open link the move canceled."
+    )
+    problems: list[str] = Field(
+        default_factory=list,
+        description="What the invitation will not do (opt-out, quiet hours), said up front.",
+    )
+
+
+class AppointmentTimelineOut(BaseModel):
+    appointment_id: str
+    sessions: list[SessionOut] = Field(
+        description="Every reschedule of the appointment, links and moves, oldest first."
+    )
+
+
+class ScheduleCustomerOut(BaseModel):
+    id: str
+    name: str
+    phone: str
+    email: str | None = None
+
+
+class ScheduleAppointmentOut(BaseModel):
+    id: str
+    service: str
+    start: AwareDatetime
+    end: AwareDatetime
+    technician_id: str
+    address: str = ""
+    customer: ScheduleCustomerOut | None
+    session: SessionChip | None = Field(description="The session in progress on it, if any.")
+
+
+class ScheduleOut(BaseModel):
+    """Times in the business's time zone; `days` calendar days from `start`."""
+
+    start: date
+    days: int
+    time_zone: str
+    technicians: list[TechnicianOut]
+    appointments: list[ScheduleAppointmentOut]
+
+    @classmethod
+    def of(cls, schedule: Schedule) -> ScheduleOut:
+        zone = schedule.business.zone
+        return cls(
+            start=schedule.first_day,
+            days=schedule.days,
+            time_zone=schedule.business.time_zone,
+            technicians=[TechnicianOut(id=t.id, name=t.name) for t in schedule.technicians],
+            appointments=[
+                ScheduleAppointmentOut(
+                    id=s.appointment.id,
+                    service=s.appointment.service,
+                    start=s.appointment.start.astimezone(zone),
+                    end=s.appointment.end.astimezone(zone),
+                    technician_id=s.appointment.technician_id,
+                    address=s.appointment.location.address if s.appointment.location else "",
+                    customer=ScheduleCustomerOut(
+                        id=s.customer.id,
+                        name=s.customer.name,
+                        phone=s.customer.phone,
+                        email=s.customer.email,
+                    )
+                    if s.customer
+                    else None,
+                    session=SessionChip(
+                        id=s.session.id,
+                        status=s.session.status.value,
+                        status_label=s.session.status.label,
+                    )
+                    if s.session
+                    else None,
+                )
+                for s in schedule.appointments
+            ],
+        )

@@ -25,6 +25,17 @@ class SessionAlreadyOpen(Conflict):
         self.session_id = session_id
 
 
+class RulesBroken(Conflict):
+    """A dispatcher's chosen time breaks the business's rules, and no override was given."""
+
+    def __init__(self, rules: list[str]) -> None:
+        super().__init__(
+            f"This time breaks the business's rules: {'; '.join(rules)}. "
+            "Move it anyway only with an override."
+        )
+        self.rules = rules
+
+
 class OpeningTaken(Conflict):
     """Somebody else booked or is booking the chosen time."""
 

@@ -259,3 +259,80 @@ def link_email(business_name: str, service: str, text: str, link: str, language:
             f'<p style="color:#555;font-size:13px">{html.escape(link)}</p>'
         ),
     )
+
+
+# A dispatcher's move, told to the customer: the new time, the technician, the calendar file.
+_INVITATION_WORDS = {
+    "en": {
+        "sms": "Hi {first_name}, {business} here. Your {service} is now {when} with "
+        "{technician}. Add it to your calendar: {link} Questions? Call {phone}.",
+        "subject": "{business}: your {service} is now {when}",
+        "body": "Hi {first_name},\n\nYour {service} with {business} is now {when}, with "
+        "{technician}.{address}\n\nThe calendar invitation is attached.\n\n"
+        "Questions? Call {phone}.",
+        "address": "\nAddress: {address}",
+    },
+    "es": {
+        "sms": "Hola {first_name}, le escribe {business}. Su {service} ahora es el {when} con "
+        "{technician}. Agréguelo a su calendario: {link} ¿Preguntas? Llame al {phone}.",
+        "subject": "{business}: su {service} ahora es el {when}",
+        "body": "Hola {first_name}:\n\nSu {service} con {business} ahora es el {when}, con "
+        "{technician}.{address}\n\nAdjuntamos la invitación para su calendario.\n\n"
+        "¿Preguntas? Llame al {phone}.",
+        "address": "\nDirección: {address}",
+    },
+}
+
+
+def _invitation_values(
+    customer_name: str,
+    business: Business,
+    service: str,
+    start: datetime,
+    technician: str,
+    language: str,
+) -> dict[str, str]:
+    return {
+        "first_name": first_name(customer_name),
+        "business": business.name,
+        "service": service,
+        "when": format_time(start, business.zone, language),
+        "technician": technician,
+        "phone": business.phone,
+    }
+
+
+def invitation_text(
+    customer_name: str,
+    business: Business,
+    service: str,
+    start: datetime,
+    technician: str,
+    link: str,
+    language: str,
+) -> str:
+    """The SMS after a dispatcher's move, with the link to its .ics."""
+    words = _INVITATION_WORDS[_lang(language)]
+    values = _invitation_values(customer_name, business, service, start, technician, language)
+    return words["sms"].format(**values, link=link)
+
+
+def invitation_email(
+    customer_name: str,
+    business: Business,
+    service: str,
+    start: datetime,
+    technician: str,
+    address: str,
+    language: str,
+) -> Email:
+    """The email after a dispatcher's move; the .ics goes with it as an attachment."""
+    words = _INVITATION_WORDS[_lang(language)]
+    values = _invitation_values(customer_name, business, service, start, technician, language)
+    where = words["address"].format(address=address) if address else ""
+    text = words["body"].format(**values, address=where)
+    return Email(
+        subject=words["subject"].format(**values),
+        text=text,
+        html="".join(f"<p>{html.escape(p)}</p>".replace("\n", "<br>") for p in text.split("\n\n")),
+    )

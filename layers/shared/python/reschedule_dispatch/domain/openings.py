@@ -232,6 +232,117 @@ def travel_legs(
     )
 
 
+def broken_rules(
+    appointment: Appointment,
+    technician: Technician,
+    start: datetime,
+    busy: Sequence[Busy],
+    settings: BusinessSettings,
+    zone: ZoneInfo,
+    now: datetime,
+    travel: TravelTime,
+) -> list[str]:
+    """Every rule that moving `appointment` to `start` with `technician` breaks, in words a
+    dispatcher reads ("drive 52 min > 30 max (from home base)"); [] when the engine's rules
+    allow it. A grid start breaks none exactly when `feasible_openings` offers it; any other
+    start is judged by the same rules (a dispatcher may choose a time off the grid).
+
+    `busy` holds the technician's appointments and blocked times on and around that day (the
+    moved appointment may be among them). The wording is `_Search.why_not`'s, but every rule
+    broken is listed, not only the first.
+    """
+    broken: list[str] = []
+    s = start.timestamp()
+    e = s + (appointment.end.timestamp() - appointment.start.timestamp())
+    another = technician.id != appointment.technician_id
+    if another and not settings.allow_technician_change:
+        broken.append("technician change not allowed")
+    if another and not technician.can_do(appointment.service):  # the current one is kept
+        broken.append(f"{technician.name} does not do {appointment.service}")
+    if s < now.timestamp():
+        broken.append("in the past")
+    elif s < now.timestamp() + settings.min_notice_hours * 3600:
+        broken.append(f"less than {settings.min_notice_hours} h notice")
+    if s > now.timestamp() + settings.horizon_days * _DAY_SECONDS:
+        broken.append(f"more than {settings.horizon_days} days ahead")
+
+    day = start.astimezone(zone).date()
+    blocks = [
+        _make_block(day, first, last, zone, settings.slot_minutes)
+        for first, last in _working_blocks(technician).get(day.weekday(), ())
+    ]
+    block = next((b for b in blocks if b.start <= s and e <= b.end), None)
+    if block is None:
+        broken.append("outside working hours")
+    items = [b for b in busy if not (isinstance(b, Appointment) and b.id == appointment.id)]
+    broken.extend(
+        f"overlaps {_label(item)}"
+        for item in items
+        if item.start.timestamp() < e and s < item.end.timestamp()
+    )
+
+    # The stops either side: of the working block, or (outside hours) of the calendar day.
+    if block is not None:
+        low, high = block.start, block.end
+    else:
+        midnight = datetime.combine(day, time(0), tzinfo=zone)
+        low, high = midnight.timestamp(), (midnight + timedelta(days=1)).timestamp()
+    touching = [b for b in items if b.start.timestamp() <= high and b.end.timestamp() >= low]
+    site, limit, buffer = appointment.location, settings.max_drive_minutes, settings.buffer_minutes
+    earlier = [b for b in touching if b.end.timestamp() <= s]
+    later = [b for b in touching if b.start.timestamp() >= e]
+    g0: float | None
+    g1: float | None
+    if earlier:
+        g0 = max(b.end.timestamp() for b in earlier)
+        origin = max(
+            (b for b in earlier if b.end.timestamp() == g0),
+            key=lambda b: _minutes_between(travel, b.location, site),
+        )
+        before, buffer_before = _minutes_between(travel, origin.location, site), buffer * 60
+        source, since = f"from {_label(origin)}", "after it ends"
+    else:
+        g0 = block.start if block is not None else None
+        before, buffer_before = _minutes_between(travel, technician.home_base, site), 0
+        source, since = "from home base", "after the day starts"
+    if later:
+        g1 = min(b.start.timestamp() for b in later)
+        target = max(
+            (b for b in later if b.start.timestamp() == g1),
+            key=lambda b: _minutes_between(travel, site, b.location),
+        )
+        after, buffer_after = _minutes_between(travel, site, target.location), buffer * 60
+        goal, until = f"to {_label(target)}", "before it starts"
+    else:
+        g1 = block.end if block is not None else None
+        after, buffer_after = _minutes_between(travel, site, technician.home_base), 0
+        goal, until = "to home base", "before the day ends"
+    if before > limit:
+        broken.append(f"drive {before} min > {limit} max ({source})")
+    elif g0 is not None and g0 + buffer_before + before * 60 > s:
+        broken.append(
+            f"arrives late: drive {before} min {source}{_plus(buffer_before)}, "
+            f"only {_minutes(s - g0)} min {since}"
+        )
+    if after > limit:
+        broken.append(f"drive {after} min > {limit} max ({goal})")
+    elif g1 is not None and e + buffer_after + after * 60 > g1:
+        broken.append(
+            f"leaves late: drive {after} min {goal}{_plus(buffer_after)}, "
+            f"only {_minutes(g1 - e)} min {until}"
+        )
+    return broken
+
+
+def _minutes_between(
+    travel: TravelTime, origin: Location | None, destination: Location | None
+) -> int:
+    # As the engine: an unknown place makes the leg 0 minutes (docs/openings.md).
+    if origin is None or destination is None:
+        return 0
+    return travel.minutes(origin, destination)
+
+
 def penalty(
     added_drive_minutes: int, another_technician: bool, seconds_from_original: float
 ) -> float:

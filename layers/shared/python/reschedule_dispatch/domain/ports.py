@@ -74,7 +74,17 @@ class SessionRepository(Protocol):
         """The session in progress on each of these appointments that has one."""
         ...
 
+    def for_appointment(self, business_id: str, appointment_id: str) -> list[RescheduleSession]:
+        """Every session of the appointment (links and dispatcher moves), oldest first."""
+        ...
+
     def find_by_token_hash(self, token_hash: str) -> RescheduleSession: ...
+
+    def add_invitation(self, session_id: str, token_hash: str) -> None:
+        """Stores the hash of a move's invitation token (its .ics link)."""
+        ...
+
+    def find_by_invitation_hash(self, token_hash: str) -> RescheduleSession: ...
 
     def find_by_message_sid(self, message_sid: str) -> RescheduleSession: ...
 
@@ -220,6 +230,13 @@ class SmsSender(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class EmailAttachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    content: bytes
+
+
 class EmailSender(Protocol):
     def send(
         self,
@@ -232,6 +249,7 @@ class EmailSender(Protocol):
         *,
         categories: Sequence[str] = (),
         custom_args: Mapping[str, str] | None = None,
+        attachments: Sequence[EmailAttachment] = (),
     ) -> str:
         """Sends one email and returns the provider's message id."""
         ...

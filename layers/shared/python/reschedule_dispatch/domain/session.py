@@ -10,6 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 # How the link reaches the customer: a text, an email, or both.
 Channel = Literal["sms", "email"]
+# A customer's link, or a dispatcher moving the appointment directly (no link: it starts
+# confirming, runs the same confirm workflow, and ends with an invitation, not a confirmation).
+SessionKind = Literal["link", "dispatcher_move"]
 
 
 class SessionStatus(StrEnum):
@@ -121,10 +124,28 @@ def opening_key(start: datetime, technician_id: str) -> str:
     return f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}.{technician_id}"
 
 
+class Invitation(BaseModel):
+    """What a dispatcher's move tells the customer once it is done, and where."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sms: bool
+    email: bool
+    language: str = "en"
+    phone: str | None = None  # E.164: the customer's, or one the dispatcher typed for this
+    email_address: str | None = None
+    technician_name: str
+    service: str
+    address: str = ""
+    # Where the .ics the text links to is served (the API's public origin).
+    base_url: str
+
+
 class RescheduleSession(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
+    kind: SessionKind = "link"  # sessions stored before moves existed are links
     business_id: str
     appointment_id: str
     customer_id: str
@@ -155,6 +176,16 @@ class RescheduleSession(BaseModel):
     confirm_attempt: int = 0
     last_event_type: str | None = None
     last_event_at: AwareDatetime | None = None
+    # A dispatcher's move: the rules it broke (allowed by override), the appointments it
+    # knowingly overlaps (the workflow's re-check lets those be), and its invitation.
+    rules_overridden: tuple[str, ...] = ()
+    accepted_overlaps: tuple[str, ...] = ()
+    invitation: Invitation | None = None
+    invited: tuple[Channel, ...] = ()  # invitation channels already handled (sent or not)
+
+    @property
+    def is_move(self) -> bool:
+        return self.kind == "dispatcher_move"
 
     @property
     def in_progress(self) -> bool:

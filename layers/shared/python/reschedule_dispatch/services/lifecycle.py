@@ -8,6 +8,7 @@ Functions retries them, and a retried step must not do its work twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from reschedule_dispatch.domain.business import Business
@@ -17,11 +18,20 @@ from reschedule_dispatch.domain.errors import (
     DomainError,
     OpeningTaken,
 )
-from reschedule_dispatch.domain.messages import confirmation_text, format_time
+from reschedule_dispatch.domain.links import new_token, redact, token_hash
+from reschedule_dispatch.domain.messages import (
+    confirmation_text,
+    format_time,
+    invitation_email,
+    invitation_text,
+    next_allowed_time,
+)
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
     Contacts,
+    EmailAttachment,
+    EmailSender,
     ExpiryScheduler,
     OpeningHolds,
     SchedulingProvider,
@@ -32,10 +42,19 @@ from reschedule_dispatch.domain.scheduling import Appointment
 from reschedule_dispatch.domain.session import (
     OPEN_STATUSES,
     Actor,
+    Channel,
+    Invitation,
     Opening,
     RescheduleSession,
     SessionStatus,
     TimelineEvent,
+)
+from reschedule_dispatch.services.dispatcher_move import (
+    INVITATION_FILENAME,
+    OPTED_OUT_TEXT,
+    invitation_link,
+    move_calendar,
+    quiet_hours_problem,
 )
 from reschedule_dispatch.services.messaging import UNSUBSCRIBED, explain_delivery_error
 from reschedule_dispatch.services.staff_notifications import TellStaff
@@ -104,7 +123,9 @@ class CheckAppointment:
         overlapping = self._provider.technician_appointments(
             session.business_id, opening.technician_id, opening.start, opening.end
         )
-        if any(other.id != appointment.id for other in overlapping):
+        # A dispatcher's override may overlap appointments it named; any other is a clash.
+        allowed = {appointment.id, *session.accepted_overlaps}
+        if any(other.id not in allowed for other in overlapping):
             raise OpeningTaken("The chosen time is no longer free.")
 
 
@@ -124,6 +145,9 @@ class MoveAppointment:
         return self._provider.move_appointment(expected, opening, idempotency_key=session.id)
 
 
+_Invite = Callable[[RescheduleSession, Business, Invitation], TimelineEvent]
+
+
 class FinalizeReschedule:
     """Step 4: the session is completed, its expiry dropped, the hold wound down (the
     provider's schedule now has the booking), and the customer told."""
@@ -138,8 +162,10 @@ class FinalizeReschedule:
         contacts: Contacts,
         holds: OpeningHolds,
         tell_staff: TellStaff | None = None,
+        email: EmailSender | None = None,
     ) -> None:
         self._tell_staff = tell_staff
+        self._email = email
         self._sessions = sessions
         self._businesses = businesses
         self._expiry = expiry
@@ -186,7 +212,9 @@ class FinalizeReschedule:
             session.appointment_id,
             session.id,
         )
-        if session.confirmation_sid is None and session.new_opening is not None:
+        if session.is_move:
+            self._invite(session, business)
+        elif session.confirmation_sid is None and session.new_opening is not None:
             self._confirm_to_customer(session, business, session.new_opening)
         if self._tell_staff:
             self._tell_staff(session)
@@ -226,6 +254,115 @@ class FinalizeReschedule:
             confirmation_sid=sid,
         )
 
+    def _invite(self, session: RescheduleSession, business: Business) -> None:
+        """A dispatcher's move: the invitation, by each channel chosen, each once (a retried
+        finalize skips what was handled). Opt-outs and quiet hours hold back the text, and
+        the timeline says so; the move stands either way."""
+        invitation = session.invitation
+        if invitation is None:
+            return
+        handled: list[Channel] = list(session.invited)
+        senders: list[tuple[Channel, bool, _Invite]] = [
+            ("sms", invitation.sms, self._invite_by_text),
+            ("email", invitation.email, self._invite_by_email),
+        ]
+        for channel, chosen, send in senders:
+            if not chosen or channel in handled:
+                continue
+            event = send(session, business, invitation)
+            handled.append(channel)
+            self._sessions.append_event(session.id, event, invited=handled)
+
+    def _invite_by_text(
+        self, session: RescheduleSession, business: Business, invitation: Invitation
+    ) -> TimelineEvent:
+        now = self._clock.now()
+        assert session.new_opening is not None
+        assert invitation.phone is not None
+
+        def not_sent(reason: str) -> TimelineEvent:
+            return TimelineEvent(
+                type="invitation_not_sent", at=now, actor=Actor.SYSTEM, detail=reason
+            )
+
+        if self._contacts.is_opted_out(business.id, invitation.phone):
+            return not_sent(OPTED_OUT_TEXT)
+        allowed = next_allowed_time(business, now)
+        if allowed is not None:
+            return not_sent(quiet_hours_problem(business, allowed))
+        token = new_token()
+        self._sessions.add_invitation(session.id, token_hash(token))
+        body = invitation_text(
+            session.customer_name,
+            business,
+            invitation.service,
+            session.new_opening.start,
+            invitation.technician_name,
+            invitation_link(invitation.base_url, token),
+            invitation.language,
+        )
+        try:
+            self._sms.send(invitation.phone, business.sms_from, body, None)
+        except DomainError as error:
+            return not_sent(f"Text not sent: {error}")
+        return TimelineEvent(
+            type="invitation_sent", at=now, actor=Actor.SYSTEM, detail=redact(body, token)
+        )
+
+    def _invite_by_email(
+        self, session: RescheduleSession, business: Business, invitation: Invitation
+    ) -> TimelineEvent:
+        now = self._clock.now()
+        assert session.new_opening is not None
+        assert invitation.email_address is not None
+        if self._email is None or not business.email_from:
+            return TimelineEvent(
+                type="invitation_not_sent",
+                at=now,
+                actor=Actor.SYSTEM,
+                detail="Email not sent: email is not set up for this business.",
+            )
+        email = invitation_email(
+            session.customer_name,
+            business,
+            invitation.service,
+            session.new_opening.start,
+            invitation.technician_name,
+            invitation.address,
+            invitation.language,
+        )
+        try:
+            self._email.send(
+                to=invitation.email_address,
+                from_email=business.email_from,
+                from_name=business.name,
+                subject=email.subject,
+                text=email.text,
+                html=email.html,
+                categories=("move-invitation",),
+                custom_args={"session_id": session.id},
+                attachments=(
+                    EmailAttachment(
+                        INVITATION_FILENAME,
+                        "text/calendar",
+                        move_calendar(session, business).encode("utf-8"),
+                    ),
+                ),
+            )
+        except DomainError as error:
+            return TimelineEvent(
+                type="invitation_not_sent",
+                at=now,
+                actor=Actor.SYSTEM,
+                detail=f"Email not sent: {error}",
+            )
+        return TimelineEvent(
+            type="invitation_emailed",
+            at=now,
+            actor=Actor.SYSTEM,
+            detail=f"To {invitation.email_address}: {email.subject}",
+        )
+
 
 class Compensate:
     """On any error: give the time back, and either let the customer pick again or fail."""
@@ -249,8 +386,9 @@ class Compensate:
         if session.new_opening is not None:
             self._holds.release(session.business_id, session.new_opening, session.id)
         now = self._clock.now()
-        if error_name == "OpeningTaken" and not session.is_expired_at(now):
-            # Only the chosen time is gone: the link stays usable for another one.
+        if error_name == "OpeningTaken" and not session.is_move and not session.is_expired_at(now):
+            # Only the chosen time is gone: the link stays usable for another one. (A
+            # dispatcher's move has no link: it fails, and the dispatcher picks again.)
             self._sessions.transition(
                 session.id,
                 SessionStatus.CONFIRMING,

@@ -122,3 +122,22 @@ class GetSession:
     ) -> tuple[RescheduleSession, list[TimelineEvent]]:
         session = self._sessions.get(business_id, session_id)
         return session, self._sessions.timeline(session.id)
+
+
+class AppointmentTimeline:
+    """An appointment's history: its sessions (links and dispatcher moves), oldest first,
+    each with its own timeline."""
+
+    def __init__(self, sessions: SessionRepository, provider: SchedulingProvider) -> None:
+        self._sessions = sessions
+        self._provider = provider
+
+    def __call__(
+        self, business_id: str, appointment_id: str
+    ) -> list[tuple[RescheduleSession, list[TimelineEvent]]]:
+        # NotFound for another business's (or no) appointment, as every dispatcher route.
+        self._provider.get_appointment(business_id, appointment_id)
+        return [
+            (session, self._sessions.timeline(session.id))
+            for session in self._sessions.for_appointment(business_id, appointment_id)
+        ]

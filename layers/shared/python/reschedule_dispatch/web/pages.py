@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from itertools import groupby
 from urllib.parse import quote
 
 from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.calendar import CalendarEvent, ics
 from reschedule_dispatch.domain.messages import format_clock, format_day, format_time
 from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.portal import CustomerPage
@@ -272,36 +273,19 @@ def closed_page(title: str, message: str, business: Business | None, language: s
     )
 
 
-def _ics_text(value: str) -> str:
-    """RFC 5545 TEXT escaping."""
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def calendar_event(page: CustomerPage) -> str:
     """An iCalendar (RFC 5545) event for the appointment's time, for "Add to calendar"."""
     appointment, business = page.appointment, page.business
     tech = _tech_name(page, appointment.technician_id)
     location = appointment.location.address if appointment.location else ""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Reschedule Dispatch//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        # Stable per appointment, so adding it again updates the same calendar entry.
-        f"UID:{appointment.id}@{business.id}.reschedule-dispatch",
-        f"DTSTAMP:{_ics_time(page.session.last_event_at or appointment.start)}",
-        f"DTSTART:{_ics_time(appointment.start)}",
-        f"DTEND:{_ics_time(appointment.end)}",
-        f"SUMMARY:{_ics_text(f'{appointment.service} - {business.name}')}",
-        f"DESCRIPTION:{_ics_text(f'{tech}. {business.phone}')}",
-        *([f"LOCATION:{_ics_text(location)}"] if location else []),
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(lines) + "\r\n"
+    return ics(
+        CalendarEvent(
+            uid=f"{appointment.id}@{business.id}.reschedule-dispatch",
+            stamp=page.session.last_event_at or appointment.start,
+            start=appointment.start,
+            end=appointment.end,
+            summary=f"{appointment.service} - {business.name}",
+            description=f"{tech}. {business.phone}",
+            location=location,
+        )
+    )
