@@ -668,6 +668,7 @@ def test_provider_secrets_readers(synthesized):
         ("functions/dispatcher_api", "handler.lambda_handler"),
         ("functions/portal", "handler.lambda_handler"),
         ("functions/provider_webhooks", "handler.lambda_handler"),
+        ("functions/dispatcher_move", "handler.lambda_handler"),
         ("functions/confirm", "check.lambda_handler"),
         ("functions/confirm", "move.lambda_handler"),
         ("functions/provider_channels", "handler.lambda_handler"),
