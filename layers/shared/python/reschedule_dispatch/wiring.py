@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import boto3
-from pydantic_settings import BaseSettings
 
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
@@ -33,6 +32,7 @@ from reschedule_dispatch.domain.ports import (
     StaffNotifier,
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
+from reschedule_dispatch.environment import EnvSettings
 from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
@@ -72,7 +72,7 @@ def _provider(table_name: str) -> SchedulingProvider:
     return _provider_wrapper(provider) if _provider_wrapper else provider
 
 
-class AppEnv(BaseSettings):
+class AppEnv(EnvSettings):
     app_table_name: str
 
 
@@ -82,19 +82,19 @@ class ProviderEnv(AppEnv):
     route_calculator_name: str | None = None
 
 
-class TwilioEnv(BaseSettings):
+class TwilioEnv(EnvSettings):
     twilio_secret_arn: str
     twilio_api_base_url: str | None = None  # the local sandbox; unset in AWS
     public_base_url: str = ""
 
 
-class EmailEnv(BaseSettings):
+class EmailEnv(EnvSettings):
     # Unset: the business's customers get no email (the drawer says so).
     sendgrid_secret_arn: str | None = None
     sendgrid_api_base_url: str | None = None  # the local sandbox; unset in AWS
 
 
-class SlackEnv(BaseSettings):
+class SlackEnv(EnvSettings):
     # Unset: no staff notifications, whatever the businesses' settings.
     slack_secret_arn: str | None = None
     slack_api_base_url: str | None = None  # the local sandbox; unset in AWS
