@@ -6,7 +6,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -33,9 +33,10 @@ from reschedule_dispatch.services.business_settings import GetBusiness
 from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
 from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
 from reschedule_dispatch.services.session_actions import ListSessions
+from reschedule_dispatch.tracing import function_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -23,10 +23,11 @@ from reschedule_dispatch.api.http import (
 )
 from reschedule_dispatch.domain.errors import Conflict, DomainError, NotFound, Unprocessable
 from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
+from reschedule_dispatch.tracing import function_tracer
 from reschedule_dispatch.web.pages import calendar_event, closed_page, customer_page
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 
 

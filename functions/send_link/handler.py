@@ -10,7 +10,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -28,9 +28,10 @@ from reschedule_dispatch.api.http import (
 from reschedule_dispatch.api.models import CreateSessionRequest, SessionCreated
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.services.send_link import SendLink
+from reschedule_dispatch.tracing import function_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

@@ -6,7 +6,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,9 +21,10 @@ from reschedule_dispatch.api.http import (
 )
 from reschedule_dispatch.api.models import CancelRequest, SessionOut
 from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
+from reschedule_dispatch.tracing import function_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

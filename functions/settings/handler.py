@@ -6,7 +6,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,9 +15,10 @@ from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import current_dispatcher, dispatcher_route, json_resolver
 from reschedule_dispatch.api.models import SettingsBody
 from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
+from reschedule_dispatch.tracing import function_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
 from aws_lambda_powertools.logging import correlation_paths
@@ -25,9 +25,10 @@ from reschedule_dispatch.api.http import error_answers, json_resolver, public_ba
 from reschedule_dispatch.domain.errors import Unprocessable
 from reschedule_dispatch.services.lifecycle import RecordDelivery
 from reschedule_dispatch.services.messaging import InboundMessage
+from reschedule_dispatch.tracing import function_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 WEBHOOKS = ["Webhooks"]
