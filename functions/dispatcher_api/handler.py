@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -29,11 +29,13 @@ from reschedule_dispatch.api.models import (
     SessionOut,
     SessionSummary,
 )
-from reschedule_dispatch.services.business_settings import GetBusiness
-from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
-from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
-from reschedule_dispatch.services.session_actions import ListSessions
 from reschedule_dispatch.tracing import function_tracer
+
+if TYPE_CHECKING:  # each route's service loads with its first request (the openings engine...)
+    from reschedule_dispatch.services.business_settings import GetBusiness
+    from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
+    from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
+    from reschedule_dispatch.services.session_actions import ListSessions
 
 logger = Logger()
 tracer = function_tracer()

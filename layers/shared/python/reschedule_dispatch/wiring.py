@@ -1,14 +1,15 @@
 """Composition root: each handler's environment as a settings model, and its services built once.
 
-Nothing here runs at import time; handlers call these builders once per cold start. The
-twilio library and the Amazon Location adapter are imported only by the builders that use
-them, so the functions that never text or route do not pay for them at cold start.
+Nothing here runs at import time; handlers call these builders once per cold start. Each
+builder imports its use case itself, as the builders that text or route import the twilio
+library and the Amazon Location adapter, so a function loads only the services it builds
+(cold starts: docs/performance.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 
@@ -33,23 +34,25 @@ from reschedule_dispatch.domain.ports import (
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 from reschedule_dispatch.environment import EnvSettings
-from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
-from reschedule_dispatch.services.lifecycle import (
-    CheckAppointment,
-    Compensate,
-    ExpireSession,
-    FinalizeReschedule,
-    HoldOpening,
-    MoveAppointment,
-    RecordDelivery,
-)
-from reschedule_dispatch.services.messaging import InboundMessage
-from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
-from reschedule_dispatch.services.portal import CustomerLinks
-from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
-from reschedule_dispatch.services.send_link import SendLink
-from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
-from reschedule_dispatch.services.staff_notifications import TellStaff
+
+if TYPE_CHECKING:
+    from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
+    from reschedule_dispatch.services.lifecycle import (
+        CheckAppointment,
+        Compensate,
+        ExpireSession,
+        FinalizeReschedule,
+        HoldOpening,
+        MoveAppointment,
+        RecordDelivery,
+    )
+    from reschedule_dispatch.services.messaging import InboundMessage
+    from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
+    from reschedule_dispatch.services.portal import CustomerLinks
+    from reschedule_dispatch.services.queries import GetSession, PreviewMessage, SearchCustomers
+    from reschedule_dispatch.services.send_link import SendLink
+    from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
+    from reschedule_dispatch.services.staff_notifications import TellStaff
 
 SECRET_MAX_AGE_SECONDS = 300
 
@@ -189,6 +192,8 @@ def sms_sender(env: TwilioEnv) -> SmsSender:
 
 def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> SendLink:
     """`own_arn`: this function's ARN, the target of the sends it schedules past quiet hours."""
+    from reschedule_dispatch.services.send_link import SendLink
+
     env = env or SendLinkEnv()
     app_table = _table(env.app_table_name)
     sends = (
@@ -222,6 +227,8 @@ def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> Sen
 
 
 def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
+    from reschedule_dispatch.services.queries import SearchCustomers
+
     env = env or ProviderEnv()
     return SearchCustomers(
         _provider(env.provider_table_name),
@@ -231,16 +238,22 @@ def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
 
 
 def preview_message(env: ProviderEnv | None = None) -> PreviewMessage:
+    from reschedule_dispatch.services.queries import PreviewMessage
+
     env = env or ProviderEnv()
     return PreviewMessage(_provider(env.provider_table_name), _businesses(env.app_table_name))
 
 
 def get_business(env: AppEnv | None = None) -> GetBusiness:
+    from reschedule_dispatch.services.business_settings import GetBusiness
+
     env = env or AppEnv()
     return GetBusiness(_businesses(env.app_table_name))
 
 
 def update_settings(env: AppEnv | None = None) -> UpdateSettings:
+    from reschedule_dispatch.services.business_settings import UpdateSettings
+
     env = env or AppEnv()
     return UpdateSettings(_businesses(env.app_table_name))
 
@@ -264,10 +277,14 @@ def _travel_for(env: ProviderEnv) -> Callable[[BusinessSettings], TravelTime]:
 
 
 def find_openings(env: ProviderEnv, provider: SchedulingProvider) -> FindOpenings:
+    from reschedule_dispatch.services.openings import FindOpenings
+
     return FindOpenings(provider, SystemClock(), _travel_for(env))
 
 
 def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQuery:
+    from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
+
     env = env or ProviderEnv()
     provider = _provider(env.provider_table_name)
     return AppointmentOpeningsQuery(
@@ -276,11 +293,15 @@ def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQ
 
 
 def get_session(env: AppEnv | None = None) -> GetSession:
+    from reschedule_dispatch.services.queries import GetSession
+
     env = env or AppEnv()
     return GetSession(DynamoSessionRepository(_table(env.app_table_name)))
 
 
 def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
+    from reschedule_dispatch.services.portal import CustomerLinks
+
     env = env or PortalEnv()
     app_table = _table(env.app_table_name)
     provider = _provider(env.provider_table_name)
@@ -297,6 +318,8 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
 
 
 def hold_opening(env: AppEnv | None = None) -> HoldOpening:
+    from reschedule_dispatch.services.lifecycle import HoldOpening
+
     env = env or AppEnv()
     app_table = _table(env.app_table_name)
     return HoldOpening(
@@ -305,6 +328,8 @@ def hold_opening(env: AppEnv | None = None) -> HoldOpening:
 
 
 def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
+    from reschedule_dispatch.services.lifecycle import CheckAppointment
+
     env = env or ProviderEnv()
     return CheckAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
@@ -313,6 +338,8 @@ def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
 
 
 def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
+    from reschedule_dispatch.services.lifecycle import MoveAppointment
+
     env = env or ProviderEnv()
     return MoveAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
@@ -326,6 +353,8 @@ def _schedule_deleter(kind: type[_Schedules], group_name: str) -> _Schedules:
 
 
 def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
+    from reschedule_dispatch.services.lifecycle import FinalizeReschedule
+
     env = env or FinalizeEnv()
     app_table = _table(env.app_table_name)
     return FinalizeReschedule(
@@ -341,6 +370,8 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
 
 
 def tell_staff(env: CompensateEnv | FinalizeEnv) -> TellStaff | None:
+    from reschedule_dispatch.services.staff_notifications import TellStaff
+
     notifier = staff_notifier(env)
     if notifier is None:
         return None
@@ -354,6 +385,8 @@ def tell_staff(env: CompensateEnv | FinalizeEnv) -> TellStaff | None:
 
 
 def compensate(env: CompensateEnv | None = None) -> Compensate:
+    from reschedule_dispatch.services.lifecycle import Compensate
+
     env = env or CompensateEnv()
     app_table = _table(env.app_table_name)
     return Compensate(
@@ -365,11 +398,15 @@ def compensate(env: CompensateEnv | None = None) -> Compensate:
 
 
 def list_sessions(env: AppEnv | None = None) -> ListSessions:
+    from reschedule_dispatch.services.session_actions import ListSessions
+
     env = env or AppEnv()
     return ListSessions(DynamoSessionRepository(_table(env.app_table_name)))
 
 
 def cancel_session(env: SessionActionsEnv | None = None) -> CancelSession:
+    from reschedule_dispatch.services.session_actions import CancelSession
+
     env = env or SessionActionsEnv()
     app_table = _table(env.app_table_name)
     return CancelSession(
@@ -384,6 +421,8 @@ def cancel_session(env: SessionActionsEnv | None = None) -> CancelSession:
 
 
 def resend_link(env: SessionActionsEnv | None = None) -> ResendLink:
+    from reschedule_dispatch.services.session_actions import ResendLink
+
     env = env or SessionActionsEnv()
     app_table = _table(env.app_table_name)
     return ResendLink(
@@ -396,11 +435,15 @@ def resend_link(env: SessionActionsEnv | None = None) -> ResendLink:
 
 
 def expire_session(env: AppEnv | None = None) -> ExpireSession:
+    from reschedule_dispatch.services.lifecycle import ExpireSession
+
     env = env or AppEnv()
     return ExpireSession(DynamoSessionRepository(_table(env.app_table_name)), SystemClock())
 
 
 def record_delivery(env: AppEnv | None = None) -> RecordDelivery:
+    from reschedule_dispatch.services.lifecycle import RecordDelivery
+
     env = env or AppEnv()
     app_table = _table(env.app_table_name)
     return RecordDelivery(
@@ -409,6 +452,8 @@ def record_delivery(env: AppEnv | None = None) -> RecordDelivery:
 
 
 def inbound_message(env: AppEnv | None = None) -> InboundMessage:
+    from reschedule_dispatch.services.messaging import InboundMessage
+
     env = env or AppEnv()
     app_table = _table(env.app_table_name)
     return InboundMessage(
