@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings, Language
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.session import Channel, RescheduleSession, TimelineEvent
-from reschedule_dispatch.services.openings import AppointmentOpenings
-from reschedule_dispatch.services.queries import CustomerWithAppointments
+
+if TYPE_CHECKING:  # not loaded with the models: the openings engine is one route's (cold starts)
+    from reschedule_dispatch.services.openings import AppointmentOpenings
+    from reschedule_dispatch.services.queries import CustomerWithAppointments
 
 
 def _sms_only() -> list[Channel]:
