@@ -31,4 +31,3 @@ def _patcher(tracer: Tracer, name: str) -> Callable[[ModuleType], None]:
         tracer.patch([name])  # nothing when tracing is disabled; once per library
 
     return patch
-
