@@ -39,7 +39,11 @@ CDK_OUT = ROOT / "cdk.out"
 BUDGET_RATIO = 1.5
 REGION = "us-east-1"
 # What the factory gives every function (infra/lambda_factory.py), for when cdk.out is missing.
-DEFAULT_ENVIRONMENT = {"POWERTOOLS_METRICS_NAMESPACE": "RescheduleDispatch", "LOG_LEVEL": "INFO"}
+DEFAULT_ENVIRONMENT = {
+    "POWERTOOLS_METRICS_NAMESPACE": "RescheduleDispatch",
+    "LOG_LEVEL": "INFO",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
+}
 
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$")
 

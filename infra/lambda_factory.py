@@ -126,6 +126,9 @@ class LambdaFactory(Construct):
                 "POWERTOOLS_SERVICE_NAME": service,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "LOG_LEVEL": self._log_level,
+                # No pydantic plugins here: without this pydantic reads every installed
+                # package's metadata looking for one as it builds the first model.
+                "PYDANTIC_DISABLE_PLUGINS": "__all__",
                 **environment,
             },
         )

@@ -5,15 +5,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.lifecycle import CheckAppointment
+from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 
 
 @cache

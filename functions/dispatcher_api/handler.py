@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -41,21 +41,28 @@ from reschedule_dispatch.api.models import (
     TechnicianOut,
 )
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.business_settings import CheckProviderConnection, GetBusiness
-from reschedule_dispatch.services.dispatcher_move import CheckMove
-from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
-from reschedule_dispatch.services.provider_events import ListSuggestions
-from reschedule_dispatch.services.queries import (
-    AppointmentTimeline,
-    GetSession,
-    PreviewMessage,
-    SearchCustomers,
-)
-from reschedule_dispatch.services.schedule import MAX_DAYS, ScheduleQuery
-from reschedule_dispatch.services.session_actions import ListSessions
+from reschedule_dispatch.services.schedule import MAX_DAYS
+from reschedule_dispatch.tracing import function_tracer
+
+if TYPE_CHECKING:  # each route's service loads with its first request (the openings engine...)
+    from reschedule_dispatch.services.business_settings import (
+        CheckProviderConnection,
+        GetBusiness,
+    )
+    from reschedule_dispatch.services.dispatcher_move import CheckMove
+    from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
+    from reschedule_dispatch.services.provider_events import ListSuggestions
+    from reschedule_dispatch.services.queries import (
+        AppointmentTimeline,
+        GetSession,
+        PreviewMessage,
+        SearchCustomers,
+    )
+    from reschedule_dispatch.services.schedule import ScheduleQuery
+    from reschedule_dispatch.services.session_actions import ListSessions
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

@@ -10,7 +10,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
@@ -25,10 +25,12 @@ from reschedule_dispatch.api.http import (
     public_base_url,
 )
 from reschedule_dispatch.api.models import MoveAccepted, MoveBody, TechnicianOut
+from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.dispatcher_move import MoveByDispatcher, MoveRequest
+from reschedule_dispatch.tracing import function_tracer
 
-logger = Logger()
-tracer = Tracer()
+logger = function_logger()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,9 +13,10 @@ from reschedule_dispatch import wiring
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.lifecycle import ExpireSession
+from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 
 

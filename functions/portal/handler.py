@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -31,10 +31,11 @@ from reschedule_dispatch.domain.errors import (
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.dispatcher_move import INVITATION_FILENAME, InvitationCalendars
 from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
+from reschedule_dispatch.tracing import function_tracer
 from reschedule_dispatch.web.pages import calendar_event, closed_page, customer_page
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 
 

@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -26,12 +26,13 @@ from reschedule_dispatch.api.http import ErrorBody, error_answers, json_resolver
 from reschedule_dispatch.domain.provider_events import WebhookRequest
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.provider_events import ReceiveProviderWebhook
+from reschedule_dispatch.tracing import function_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

@@ -12,7 +12,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -32,9 +32,10 @@ from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestio
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.send_link import SendLink
+from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

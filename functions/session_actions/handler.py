@@ -7,7 +7,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
@@ -25,9 +25,10 @@ from reschedule_dispatch.api.models import CancelRequest, SessionOut
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.provider_events import DismissSuggestion
 from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
+from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

@@ -6,7 +6,7 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,9 +16,10 @@ from reschedule_dispatch.api.http import current_dispatcher, dispatcher_route, j
 from reschedule_dispatch.api.models import SettingsBody
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
+from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 

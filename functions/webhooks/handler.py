@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
 from aws_lambda_powertools.logging import correlation_paths
@@ -26,9 +26,10 @@ from reschedule_dispatch.domain.errors import Unprocessable
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.lifecycle import RecordDelivery
 from reschedule_dispatch.services.messaging import InboundMessage
+from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
-tracer = Tracer()
+tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 WEBHOOKS = ["Webhooks"]

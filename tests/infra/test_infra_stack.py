@@ -22,7 +22,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Resources = dict[str, dict[str, Any]]
 
-COMMON_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+COMMON_ENV = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "LOG_LEVEL",
+    "PYDANTIC_DISABLE_PLUGINS",
+}
 TABLES = {"APP_TABLE_NAME", "PROVIDER_TABLE_NAME"}
 
 # (metadata reschedule:source, Handler) -> environment variables beyond COMMON_ENV
@@ -223,6 +228,7 @@ def test_every_function_comes_from_the_factory(synthesized):
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "RescheduleDispatch", lid
         assert env["LOG_LEVEL"] == "INFO", lid
+        assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__", lid
         assert env["POWERTOOLS_SERVICE_NAME"], lid
 
 

@@ -1,18 +1,18 @@
 """Composition root: each handler's environment as a settings model, and its services built once.
 
-Nothing here runs at import time; handlers call these builders once per cold start. The
-twilio library and the Amazon Location adapter are imported only by the builders that use
-them, so the functions that never text or route do not pay for them at cold start.
+Nothing here runs at import time; handlers call these builders once per cold start. Each
+builder imports its use case itself, as the builders that text or route import the twilio
+library and the Amazon Location adapter, so a function loads only the services it builds
+(cold starts: docs/performance.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
@@ -43,45 +43,48 @@ from reschedule_dispatch.domain.ports import (
     StaffNotifier,
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
-from reschedule_dispatch.services.business_settings import (
-    CheckProviderConnection,
-    GetBusiness,
-    UpdateSettings,
-)
-from reschedule_dispatch.services.dispatcher_move import (
-    CheckMove,
-    InvitationCalendars,
-    MoveByDispatcher,
-)
-from reschedule_dispatch.services.lifecycle import (
-    CheckAppointment,
-    Compensate,
-    ExpireSession,
-    FinalizeReschedule,
-    HoldOpening,
-    MoveAppointment,
-    RecordDelivery,
-)
-from reschedule_dispatch.services.messaging import InboundMessage
-from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
-from reschedule_dispatch.services.portal import CustomerLinks, LinkGuessing
-from reschedule_dispatch.services.provider_events import (
-    ApplyProviderEvent,
-    DismissSuggestion,
-    KeepProvidersNotified,
-    ListSuggestions,
-    ReceiveProviderWebhook,
-)
-from reschedule_dispatch.services.queries import (
-    AppointmentTimeline,
-    GetSession,
-    PreviewMessage,
-    SearchCustomers,
-)
-from reschedule_dispatch.services.schedule import ScheduleQuery
-from reschedule_dispatch.services.send_link import SendLink
-from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
-from reschedule_dispatch.services.staff_notifications import TellStaff
+from reschedule_dispatch.environment import EnvSettings
+
+if TYPE_CHECKING:
+    from reschedule_dispatch.services.business_settings import (
+        CheckProviderConnection,
+        GetBusiness,
+        UpdateSettings,
+    )
+    from reschedule_dispatch.services.dispatcher_move import (
+        CheckMove,
+        InvitationCalendars,
+        MoveByDispatcher,
+    )
+    from reschedule_dispatch.services.lifecycle import (
+        CheckAppointment,
+        Compensate,
+        ExpireSession,
+        FinalizeReschedule,
+        HoldOpening,
+        MoveAppointment,
+        RecordDelivery,
+    )
+    from reschedule_dispatch.services.messaging import InboundMessage
+    from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
+    from reschedule_dispatch.services.portal import CustomerLinks
+    from reschedule_dispatch.services.provider_events import (
+        ApplyProviderEvent,
+        DismissSuggestion,
+        KeepProvidersNotified,
+        ListSuggestions,
+        ReceiveProviderWebhook,
+    )
+    from reschedule_dispatch.services.queries import (
+        AppointmentTimeline,
+        GetSession,
+        PreviewMessage,
+        SearchCustomers,
+    )
+    from reschedule_dispatch.services.schedule import ScheduleQuery
+    from reschedule_dispatch.services.send_link import SendLink
+    from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
+    from reschedule_dispatch.services.staff_notifications import TellStaff
 
 SECRET_MAX_AGE_SECONDS = 300
 
@@ -119,7 +122,7 @@ def business_providers(env: ProviderEnv) -> BusinessProviders:
     return _connected[key]
 
 
-class AppEnv(BaseSettings):
+class AppEnv(EnvSettings):
     app_table_name: str
 
 
@@ -129,19 +132,19 @@ class ProviderEnv(AppEnv):
     route_calculator_name: str | None = None
 
 
-class TwilioEnv(BaseSettings):
+class TwilioEnv(EnvSettings):
     twilio_secret_arn: str
     twilio_api_base_url: str | None = None  # the local sandbox; unset in AWS
     public_base_url: str = ""
 
 
-class EmailEnv(BaseSettings):
+class EmailEnv(EnvSettings):
     # Unset: the business's customers get no email (the drawer says so).
     sendgrid_secret_arn: str | None = None
     sendgrid_api_base_url: str | None = None  # the local sandbox; unset in AWS
 
 
-class SlackEnv(BaseSettings):
+class SlackEnv(EnvSettings):
     # Unset: no staff notifications, whatever the businesses' settings.
     slack_secret_arn: str | None = None
     slack_api_base_url: str | None = None  # the local sandbox; unset in AWS
@@ -239,6 +242,8 @@ def sms_sender(env: TwilioEnv) -> SmsSender:
 
 def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> SendLink:
     """`own_arn`: this function's ARN, the target of the sends it schedules past quiet hours."""
+    from reschedule_dispatch.services.send_link import SendLink
+
     env = env or SendLinkEnv()
     app_table = _table(env.app_table_name)
     sends = (
@@ -273,6 +278,8 @@ def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> Sen
 
 
 def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
+    from reschedule_dispatch.services.queries import SearchCustomers
+
     env = env or ProviderEnv()
     return SearchCustomers(
         _provider(env),
@@ -282,16 +289,22 @@ def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
 
 
 def preview_message(env: ProviderEnv | None = None) -> PreviewMessage:
+    from reschedule_dispatch.services.queries import PreviewMessage
+
     env = env or ProviderEnv()
     return PreviewMessage(_provider(env), _businesses(env.app_table_name))
 
 
 def get_business(env: AppEnv | None = None) -> GetBusiness:
+    from reschedule_dispatch.services.business_settings import GetBusiness
+
     env = env or AppEnv()
     return GetBusiness(_businesses(env.app_table_name))
 
 
 def update_settings(env: AppEnv | None = None) -> UpdateSettings:
+    from reschedule_dispatch.services.business_settings import UpdateSettings
+
     env = env or AppEnv()
     return UpdateSettings(_businesses(env.app_table_name))
 
@@ -315,10 +328,14 @@ def _travel_for(env: ProviderEnv) -> Callable[[BusinessSettings], TravelTime]:
 
 
 def find_openings(env: ProviderEnv, provider: SchedulingProvider) -> FindOpenings:
+    from reschedule_dispatch.services.openings import FindOpenings
+
     return FindOpenings(provider, SystemClock(), _travel_for(env))
 
 
 def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQuery:
+    from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
+
     env = env or ProviderEnv()
     provider = _provider(env)
     return AppointmentOpeningsQuery(
@@ -327,11 +344,15 @@ def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQ
 
 
 def get_session(env: AppEnv | None = None) -> GetSession:
+    from reschedule_dispatch.services.queries import GetSession
+
     env = env or AppEnv()
     return GetSession(DynamoSessionRepository(_table(env.app_table_name)))
 
 
 def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
+    from reschedule_dispatch.services.portal import CustomerLinks, LinkGuessing
+
     env = env or PortalEnv()
     app_table = _table(env.app_table_name)
     provider = _provider(env)
@@ -353,6 +374,8 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
 
 
 def hold_opening(env: AppEnv | None = None) -> HoldOpening:
+    from reschedule_dispatch.services.lifecycle import HoldOpening
+
     env = env or AppEnv()
     app_table = _table(env.app_table_name)
     return HoldOpening(
@@ -361,6 +384,8 @@ def hold_opening(env: AppEnv | None = None) -> HoldOpening:
 
 
 def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
+    from reschedule_dispatch.services.lifecycle import CheckAppointment
+
     env = env or ProviderEnv()
     return CheckAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
@@ -369,6 +394,8 @@ def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
 
 
 def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
+    from reschedule_dispatch.services.lifecycle import MoveAppointment
+
     env = env or ProviderEnv()
     return MoveAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
@@ -382,6 +409,8 @@ def _schedule_deleter(kind: type[_Schedules], group_name: str) -> _Schedules:
 
 
 def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
+    from reschedule_dispatch.services.lifecycle import FinalizeReschedule
+
     env = env or FinalizeEnv()
     app_table = _table(env.app_table_name)
     return FinalizeReschedule(
@@ -398,6 +427,8 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
 
 
 def tell_staff(env: CompensateEnv | FinalizeEnv) -> TellStaff | None:
+    from reschedule_dispatch.services.staff_notifications import TellStaff
+
     notifier = staff_notifier(env)
     if notifier is None:
         return None
@@ -411,6 +442,8 @@ def tell_staff(env: CompensateEnv | FinalizeEnv) -> TellStaff | None:
 
 
 def compensate(env: CompensateEnv | None = None) -> Compensate:
+    from reschedule_dispatch.services.lifecycle import Compensate
+
     env = env or CompensateEnv()
     app_table = _table(env.app_table_name)
     return Compensate(
@@ -422,11 +455,15 @@ def compensate(env: CompensateEnv | None = None) -> Compensate:
 
 
 def list_sessions(env: AppEnv | None = None) -> ListSessions:
+    from reschedule_dispatch.services.session_actions import ListSessions
+
     env = env or AppEnv()
     return ListSessions(DynamoSessionRepository(_table(env.app_table_name)))
 
 
 def cancel_session(env: SessionActionsEnv | None = None) -> CancelSession:
+    from reschedule_dispatch.services.session_actions import CancelSession
+
     env = env or SessionActionsEnv()
     app_table = _table(env.app_table_name)
     return CancelSession(
@@ -441,6 +478,8 @@ def cancel_session(env: SessionActionsEnv | None = None) -> CancelSession:
 
 
 def resend_link(env: SessionActionsEnv | None = None) -> ResendLink:
+    from reschedule_dispatch.services.session_actions import ResendLink
+
     env = env or SessionActionsEnv()
     app_table = _table(env.app_table_name)
     return ResendLink(
@@ -453,11 +492,15 @@ def resend_link(env: SessionActionsEnv | None = None) -> ResendLink:
 
 
 def expire_session(env: AppEnv | None = None) -> ExpireSession:
+    from reschedule_dispatch.services.lifecycle import ExpireSession
+
     env = env or AppEnv()
     return ExpireSession(DynamoSessionRepository(_table(env.app_table_name)), SystemClock())
 
 
 def record_delivery(env: AppEnv | None = None) -> RecordDelivery:
+    from reschedule_dispatch.services.lifecycle import RecordDelivery
+
     env = env or AppEnv()
     app_table = _table(env.app_table_name)
     return RecordDelivery(
@@ -466,6 +509,8 @@ def record_delivery(env: AppEnv | None = None) -> RecordDelivery:
 
 
 def inbound_message(env: AppEnv | None = None) -> InboundMessage:
+    from reschedule_dispatch.services.messaging import InboundMessage
+
     env = env or AppEnv()
     app_table = _table(env.app_table_name)
     return InboundMessage(
@@ -491,6 +536,8 @@ def receive_provider_webhook(
     env: ProviderWebhooksEnv, public_base_url: str
 ) -> ReceiveProviderWebhook:
     """`public_base_url`: where the links sent automatically point (this API's origin)."""
+    from reschedule_dispatch.services.provider_events import ReceiveProviderWebhook
+
     return ReceiveProviderWebhook(
         business_providers(env), apply_provider_event(env, public_base_url)
     )
@@ -498,6 +545,8 @@ def receive_provider_webhook(
 
 def apply_provider_event(env: ProviderWebhooksEnv, public_base_url: str) -> ApplyProviderEvent:
     """What a verified provider event does (also the local stack's /dev/provider-events)."""
+    from reschedule_dispatch.services.provider_events import ApplyProviderEvent
+
     app_table = _table(env.app_table_name)
     send_automatically = (
         LambdaSuggestedSends(boto3.client("lambda"), env.send_link_function_name, public_base_url)
@@ -523,6 +572,8 @@ class ProviderChannelsEnv(ProviderEnv):
 
 
 def keep_providers_notified(env: ProviderChannelsEnv | None = None) -> KeepProvidersNotified:
+    from reschedule_dispatch.services.provider_events import KeepProvidersNotified
+
     env = env or ProviderChannelsEnv()
     return KeepProvidersNotified(
         _businesses(env.app_table_name),
@@ -533,16 +584,22 @@ def keep_providers_notified(env: ProviderChannelsEnv | None = None) -> KeepProvi
 
 
 def list_suggestions(env: AppEnv | None = None) -> ListSuggestions:
+    from reschedule_dispatch.services.provider_events import ListSuggestions
+
     env = env or AppEnv()
     return ListSuggestions(DynamoSuggestions(_table(env.app_table_name)))
 
 
 def dismiss_suggestion(env: AppEnv | None = None) -> DismissSuggestion:
+    from reschedule_dispatch.services.provider_events import DismissSuggestion
+
     env = env or AppEnv()
     return DismissSuggestion(DynamoSuggestions(_table(env.app_table_name)))
 
 
 def check_provider_connection(env: ProviderEnv | None = None) -> CheckProviderConnection:
+    from reschedule_dispatch.services.business_settings import CheckProviderConnection
+
     env = env or ProviderEnv()
     return CheckProviderConnection(_businesses(env.app_table_name), _provider(env))
 
@@ -556,6 +613,8 @@ class MoveEnv(ProviderEnv):
 
 
 def check_move(env: ProviderEnv | None = None) -> CheckMove:
+    from reschedule_dispatch.services.dispatcher_move import CheckMove
+
     env = env or ProviderEnv()
     return CheckMove(
         _provider(env),
@@ -566,6 +625,8 @@ def check_move(env: ProviderEnv | None = None) -> CheckMove:
 
 
 def move_by_dispatcher(env: MoveEnv | None = None) -> MoveByDispatcher:
+    from reschedule_dispatch.services.dispatcher_move import MoveByDispatcher
+
     env = env or MoveEnv()
     app_table = _table(env.app_table_name)
     return MoveByDispatcher(
@@ -583,11 +644,15 @@ def move_by_dispatcher(env: MoveEnv | None = None) -> MoveByDispatcher:
 
 
 def appointment_timeline(env: ProviderEnv | None = None) -> AppointmentTimeline:
+    from reschedule_dispatch.services.queries import AppointmentTimeline
+
     env = env or ProviderEnv()
     return AppointmentTimeline(DynamoSessionRepository(_table(env.app_table_name)), _provider(env))
 
 
 def invitation_calendars(env: AppEnv | None = None) -> InvitationCalendars:
+    from reschedule_dispatch.services.dispatcher_move import InvitationCalendars
+
     env = env or AppEnv()
     return InvitationCalendars(
         DynamoSessionRepository(_table(env.app_table_name)), _businesses(env.app_table_name)
@@ -595,6 +660,8 @@ def invitation_calendars(env: AppEnv | None = None) -> InvitationCalendars:
 
 
 def schedule(env: ProviderEnv | None = None) -> ScheduleQuery:
+    from reschedule_dispatch.services.schedule import ScheduleQuery
+
     env = env or ProviderEnv()
     return ScheduleQuery(
         _provider(env),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -16,9 +16,11 @@ from reschedule_dispatch.domain.session import (
     SessionKind,
     TimelineEvent,
 )
-from reschedule_dispatch.services.openings import AppointmentOpenings
-from reschedule_dispatch.services.queries import CustomerWithAppointments
-from reschedule_dispatch.services.schedule import Schedule
+
+if TYPE_CHECKING:  # not loaded with the models: the openings engine is one route's (cold starts)
+    from reschedule_dispatch.services.openings import AppointmentOpenings
+    from reschedule_dispatch.services.queries import CustomerWithAppointments
+    from reschedule_dispatch.services.schedule import Schedule
 
 
 def _sms_only() -> list[Channel]:

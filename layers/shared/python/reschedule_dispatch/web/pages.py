@@ -13,13 +13,16 @@ import hashlib
 from datetime import datetime
 from html import escape
 from itertools import groupby
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.calendar import CalendarEvent, ics
 from reschedule_dispatch.domain.messages import format_clock, format_day, format_time
 from reschedule_dispatch.domain.session import Opening, SessionStatus
-from reschedule_dispatch.services.portal import CustomerPage
+
+if TYPE_CHECKING:  # api.http reads this module's CSP: no portal service or openings engine with it
+    from reschedule_dispatch.services.portal import CustomerPage
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
