@@ -55,11 +55,25 @@ def test_a_missing_required_variable_is_named(monkeypatch: pytest.MonkeyPatch) -
         Combined()
 
 
-def test_a_field_that_is_not_a_string_is_refused() -> None:
+def test_a_field_that_is_neither_text_nor_a_whole_number_is_refused() -> None:
+    class Weighted(EnvSettings):
+        ratio: float = 0.5
+
+    with pytest.raises(TypeError, match=r"Weighted\.ratio"):
+        Weighted()
+
+
+def test_a_whole_number_is_read_as_one_and_a_bad_one_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class Counted(EnvSettings):
         retries: int = 3
 
-    with pytest.raises(TypeError, match=r"Counted\.retries"):
+    assert Counted().retries == 3
+    monkeypatch.setenv("RETRIES", "7")
+    assert Counted().retries == 7
+    monkeypatch.setenv("RETRIES", "seven")
+    with pytest.raises(MissingSettings, match="RETRIES is not a whole number"):
         Counted()
 
 
@@ -78,18 +92,20 @@ def test_a_field_that_is_not_a_string_is_refused() -> None:
         wiring.FinalizeEnv,
         wiring.SessionActionsEnv,
         wiring.WebhooksEnv,
+        wiring.ProviderWebhooksEnv,
+        wiring.ProviderChannelsEnv,
+        wiring.MoveEnv,
     ],
 )
 def test_every_handler_settings_class_reads_its_variables(
     settings: type[EnvSettings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fields = settings._settings_fields()
-    for name in fields:
-        monkeypatch.setenv(name.upper(), f"value of {name}")
+    given = {name: 42 if name in settings._whole_numbers else f"value of {name}" for name in fields}
+    for name, value in given.items():
+        monkeypatch.setenv(name.upper(), str(value))
 
     read = settings()
 
     assert fields
-    assert {name: getattr(read, name) for name in fields} == {
-        name: f"value of {name}" for name in fields
-    }
+    assert {name: getattr(read, name) for name in fields} == given

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
-from pydantic import Field
 
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
@@ -170,8 +169,9 @@ class DispatcherEnv(ProviderEnv):
 class PortalEnv(ProviderEnv):
     confirm_state_machine_arn: str
     # Link guessing (docs/security.md): unknown tokens one client may try per window.
-    unknown_link_limit: int = Field(default=UNKNOWN_LINKS_PER_WINDOW, ge=1)
-    unknown_link_window_seconds: int = Field(default=WINDOW_SECONDS, ge=1)
+    # (at least 1 each: GuessLimit refuses less)
+    unknown_link_limit: int = UNKNOWN_LINKS_PER_WINDOW
+    unknown_link_window_seconds: int = WINDOW_SECONDS
 
 
 class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv, EmailEnv):
