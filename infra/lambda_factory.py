@@ -129,6 +129,9 @@ class LambdaFactory(Construct):
                 # No pydantic plugins here: without this pydantic reads every installed
                 # package's metadata looking for one as it builds the first model.
                 "PYDANTIC_DISABLE_PLUGINS": "__all__",
+                # Traces keep no handler responses: a page or a send's answer carries a
+                # customer's link, and X-Ray is not masked like the logs (docs/security.md).
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
                 **environment,
             },
         )

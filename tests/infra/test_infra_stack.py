@@ -27,6 +27,7 @@ COMMON_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE",
     "LOG_LEVEL",
     "PYDANTIC_DISABLE_PLUGINS",
+    "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
 }
 TABLES = {"APP_TABLE_NAME", "PROVIDER_TABLE_NAME"}
 
@@ -229,6 +230,7 @@ def test_every_function_comes_from_the_factory(synthesized):
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "RescheduleDispatch", lid
         assert env["LOG_LEVEL"] == "INFO", lid
         assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__", lid
+        assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false", lid
         assert env["POWERTOOLS_SERVICE_NAME"], lid
 
 
