@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 
+from local.template import Template
 from reschedule_dispatch.adapters.dynamodb_guesses import DynamoGuessThrottle
 from reschedule_dispatch.domain.errors import NotFound, TooManyGuesses
 from reschedule_dispatch.domain.guessing import GuessLimit
@@ -49,12 +48,11 @@ def test_a_counter_carries_the_tables_ttl_attribute(world):
 
 def _ttl_attribute() -> str:
     """The app table's TTL attribute, as the CDK app declares it (moto keeps no TTL)."""
-    template = json.loads((ROOT / "cdk.out" / "RescheduleDispatch.template.json").read_text())
+    tables = Template.load(ROOT / "cdk.out").of_type("AWS::DynamoDB::Table")
     [attribute] = [
-        resource["Properties"]["TimeToLiveSpecification"]["AttributeName"]
-        for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::DynamoDB::Table"
-        and "TimeToLiveSpecification" in resource["Properties"]
+        table["Properties"]["TimeToLiveSpecification"]["AttributeName"]
+        for table in tables.values()
+        if "TimeToLiveSpecification" in table["Properties"]
     ]
     return str(attribute)
 
