@@ -10,23 +10,13 @@ import pytest
 from moto import mock_aws
 
 from reschedule_dispatch.adapters.dynamodb_provider_state import DynamoProviderState
+from tests.tables import pk_sk_table
 
 
 @pytest.fixture
 def table() -> Iterator[Any]:
     with mock_aws():
-        yield boto3.resource("dynamodb").create_table(
-            TableName="app",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        yield pk_sk_table(boto3.resource("dynamodb"))
 
 
 def test_a_value_put_is_read_back_and_replaced_by_the_next(table):

@@ -23,6 +23,7 @@ from reschedule_dispatch.domain.business import ProviderConnection
 from reschedule_dispatch.domain.errors import ProviderUnauthorized
 from tests.builders import business
 from tests.serving import serve
+from tests.tables import pk_sk_table
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:lakeside-provider-AbCdEf"
 GOOGLE_SECRET = {
@@ -56,19 +57,7 @@ class Secrets:
 @pytest.fixture
 def app_table() -> Iterator[Any]:
     with mock_aws():
-        dynamodb = boto3.resource("dynamodb")
-        yield dynamodb.create_table(
-            TableName="app",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        yield pk_sk_table(boto3.resource("dynamodb"))
 
 
 def connected(kind: str, options: dict[str, Any], secret: Any, app_table: Any) -> Any:

@@ -25,6 +25,7 @@ from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.ports import SchedulingProvider
 from reschedule_dispatch.domain.scheduling import BlockedTime
 from tests.serving import serve
+from tests.tables import pk_sk_table
 
 TODAY = datetime.now(UTC).date()
 
@@ -41,21 +42,6 @@ class Gateway:
                 return sandbox(environ, start_response)
         start_response("404 Not Found", [])
         return [b""]
-
-
-def _table(dynamodb: Any, name: str) -> Any:
-    return dynamodb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 @dataclass
@@ -79,14 +65,14 @@ def local() -> Iterator[Local]:
     gateway = Gateway()
     with mock_aws(), serve(gateway) as url:
         dynamodb = boto3.resource("dynamodb")
-        app_table = _table(dynamodb, "app")
+        app_table = pk_sk_table(dynamodb, "app")
         everything = demo_seed(TODAY)
         seed = Seed.model_validate(
             {"businesses": [b for b in everything["businesses"] if b["provider"] != "demo"]}
         )
         fakes = ProviderFakes(url, TODAY)
         gateway.sandboxes = [fakes, *fakes.fakes()]
-        load(seed, app_table, _table(dynamodb, "demo"), fakes.keep)
+        load(seed, app_table, pk_sk_table(dynamodb, "demo"), fakes.keep)
         secrets = boto3.client("secretsmanager")
 
         def read_secret(arn: str) -> Any:
