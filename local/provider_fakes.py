@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -86,8 +86,6 @@ class ProviderFakes(Sandbox):
         base_url: the local gateway's URL, which the connections' options point at.
         today: the first day of the seeded schedules (ServiceTitan's shifts start there).
     """
-
-    DEV_PAGES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, base_url: str, today: date) -> None:
         super().__init__("/dev/providers", "/dev")
