@@ -26,12 +26,11 @@ from reschedule_dispatch.domain.ports import EmailAttachment
 from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.dispatcher_move import (
     MOVED_BY_DISPATCHER,
-    OPTED_OUT_TEXT,
     CheckMove,
-    InvitationCalendars,
     MoveByDispatcher,
     MoveRequest,
 )
+from reschedule_dispatch.services.invitation import OPTED_OUT_TEXT, InvitationCalendars
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,

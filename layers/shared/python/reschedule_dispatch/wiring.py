@@ -50,11 +50,8 @@ if TYPE_CHECKING:
         GetBusiness,
         UpdateSettings,
     )
-    from reschedule_dispatch.services.dispatcher_move import (
-        CheckMove,
-        InvitationCalendars,
-        MoveByDispatcher,
-    )
+    from reschedule_dispatch.services.dispatcher_move import CheckMove, MoveByDispatcher
+    from reschedule_dispatch.services.invitation import InvitationCalendars
     from reschedule_dispatch.services.lifecycle import (
         CheckAppointment,
         Compensate,
@@ -651,7 +648,7 @@ def appointment_timeline(env: ProviderEnv | None = None) -> AppointmentTimeline:
 
 
 def invitation_calendars(env: AppEnv | None = None) -> InvitationCalendars:
-    from reschedule_dispatch.services.dispatcher_move import InvitationCalendars
+    from reschedule_dispatch.services.invitation import InvitationCalendars
 
     env = env or AppEnv()
     return InvitationCalendars(

@@ -18,16 +18,13 @@ from datetime import datetime, timedelta
 import phonenumbers
 
 from reschedule_dispatch.domain.business import Business, BusinessSettings
-from reschedule_dispatch.domain.calendar import CalendarEvent, ics
 from reschedule_dispatch.domain.errors import (
     Conflict,
-    NotFound,
     RulesBroken,
     SessionAlreadyOpen,
     Unprocessable,
 )
-from reschedule_dispatch.domain.links import is_well_formed, token_hash
-from reschedule_dispatch.domain.messages import format_time, next_allowed_time
+from reschedule_dispatch.domain.messages import format_time
 from reschedule_dispatch.domain.openings import broken_rules
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
@@ -51,6 +48,7 @@ from reschedule_dispatch.domain.session import (
     TimelineEvent,
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
+from reschedule_dispatch.services.invitation import text_held_back
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +61,6 @@ MOVED_BY_DISPATCHER = "Moved by dispatcher."
 NO_PHONE = "The customer has no phone number on file: type one, or turn the text off."
 NO_EMAIL = "The customer has no email address on file: type one, or turn email off."
 NO_EMAIL_SENDER = "Email is not set up for this business: turn email off."
-OPTED_OUT_TEXT = "Text not sent: the customer has opted out of texts."
 
 
 @dataclass(frozen=True)
@@ -265,12 +262,8 @@ class MoveByDispatcher:
         """The text the customer will not get, said now: finalize follows the same rules."""
         if not invitation.sms or invitation.phone is None:
             return []
-        if self._contacts.is_opted_out(business.id, invitation.phone):
-            return [OPTED_OUT_TEXT]
-        allowed = next_allowed_time(business, self._clock.now())
-        if allowed is not None:
-            return [quiet_hours_problem(business, allowed)]
-        return []
+        held = text_held_back(self._contacts, business, invitation.phone, self._clock.now())
+        return [] if held is None else [held]
 
     def _close_open_link(
         self, business_id: str, appointment_id: str, dispatcher: str
@@ -307,13 +300,6 @@ class MoveByDispatcher:
         else:
             self._expiry.cancel_expiry(session.id)
         return session.id
-
-
-def quiet_hours_problem(business: Business, allowed: datetime) -> str:
-    return (
-        "Text not sent: it's quiet hours for the customer (texts can go out from "
-        f"{format_time(allowed, business.zone)})."
-    )
 
 
 def _invitation(
@@ -365,49 +351,3 @@ def _e164(typed: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise Unprocessable("The phone number is not valid.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-INVITATION_FILENAME = "invite.ics"
-
-
-def move_calendar(session: RescheduleSession, business: Business) -> str:
-    """The .ics of a completed move: the same file by email and behind the text's link."""
-    opening, invitation = session.new_opening, session.invitation
-    if opening is None or invitation is None:
-        raise NotFound("This invitation does not exist.")
-    return ics(
-        CalendarEvent(
-            # The appointment's UID (as the customer page's): adding it updates one entry.
-            uid=f"{session.appointment_id}@{business.id}.reschedule-dispatch",
-            stamp=session.created_at,
-            start=opening.start,
-            end=opening.end,
-            summary=f"{invitation.service} - {business.name}",
-            location=invitation.address,
-            description=f"{invitation.technician_name}. {business.phone}",
-        )
-    )
-
-
-def invitation_link(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/r/invite/{token}.ics"
-
-
-class InvitationCalendars:
-    """GET /r/invite/{token}.ics: the customer's calendar file for a dispatcher's move."""
-
-    def __init__(self, sessions: SessionRepository, businesses: BusinessDirectory) -> None:
-        self._sessions = sessions
-        self._businesses = businesses
-
-    def __call__(self, token: str) -> str:
-        token = token.removesuffix(".ics")
-        if not is_well_formed(token):
-            raise NotFound("This invitation does not exist.")
-        try:
-            session = self._sessions.find_by_invitation_hash(token_hash(token))
-        except NotFound:
-            raise NotFound("This invitation does not exist.") from None
-        if not session.is_move or session.status is not SessionStatus.COMPLETED:
-            raise NotFound("This invitation does not exist.")
-        return move_calendar(session, self._businesses.get(session.business_id))

@@ -24,7 +24,6 @@ from reschedule_dispatch.domain.messages import (
     format_time,
     invitation_email,
     invitation_text,
-    next_allowed_time,
 )
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
@@ -49,12 +48,11 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
-from reschedule_dispatch.services.dispatcher_move import (
+from reschedule_dispatch.services.invitation import (
     INVITATION_FILENAME,
-    OPTED_OUT_TEXT,
     invitation_link,
     move_calendar,
-    quiet_hours_problem,
+    text_held_back,
 )
 from reschedule_dispatch.services.messaging import UNSUBSCRIBED, explain_delivery_error
 from reschedule_dispatch.services.staff_notifications import TellStaff
@@ -285,11 +283,9 @@ class FinalizeReschedule:
                 type="invitation_not_sent", at=now, actor=Actor.SYSTEM, detail=reason
             )
 
-        if self._contacts.is_opted_out(business.id, invitation.phone):
-            return not_sent(OPTED_OUT_TEXT)
-        allowed = next_allowed_time(business, now)
-        if allowed is not None:
-            return not_sent(quiet_hours_problem(business, allowed))
+        held = text_held_back(self._contacts, business, invitation.phone, now)
+        if held is not None:
+            return not_sent(held)
         token = new_token()
         self._sessions.add_invitation(session.id, token_hash(token))
         body = invitation_text(
