@@ -1,7 +1,7 @@
 """Reschedules the provider suggested, in the app table.
 
 `SUGGESTIONS#{business}`/`{appointment_id}`: one per appointment (a later reason replaces an
-earlier one); read newest first.
+earlier one); listed newest first.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from boto3.dynamodb.conditions import Key
 
 from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 
-MAX_SUGGESTIONS = 200  # a console page's worth; older ones are the dispatcher's backlog
+# A console page's worth. The read stops at the first 200 by appointment id (the sort key),
+# not the newest 200; a backlog beyond them shows as earlier ones are answered.
+MAX_SUGGESTIONS = 200
 
 
 class DynamoSuggestions:
