@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from reschedule_dispatch.domain.calendar import CalendarEvent, escape_text, fold, ics
+from reschedule_dispatch.domain.calendar import (
+    CalendarEvent,
+    appointment_calendar,
+    escape_text,
+    fold,
+    ics,
+)
+from tests.builders import business as build_business
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=timezone(timedelta(hours=-6)))
 
@@ -55,3 +62,27 @@ def test_long_lines_fold_at_75_octets_without_splitting_a_character():
     assert all(p.startswith(" ") for p in parts[1:])
     assert "".join(p[1:] if i else p for i, p in enumerate(parts)) == line
     assert fold("SHORT:x") == "SHORT:x"
+
+
+def test_an_appointment_is_one_entry_named_for_the_business_whatever_its_time():
+    # Given the same appointment at its old time (the page) and its new one (an invitation)
+    def appointment_at(start: datetime) -> list[str]:
+        return appointment_calendar(
+            "appt-1",
+            build_business(),
+            stamp=START,
+            start=start,
+            end=start + timedelta(hours=1),
+            service="Drain cleaning",
+            technician_name="Alex Rivera",
+            address="",
+        ).split("\r\n")
+
+    before, after = appointment_at(START), appointment_at(START + timedelta(days=1))
+    # Then both are the one calendar entry, in the same words; no empty LOCATION
+    for lines in (before, after):
+        assert "UID:appt-1@acme.reschedule-dispatch" in lines
+        assert "SUMMARY:Drain cleaning - Acme Plumbing" in lines
+        assert "DESCRIPTION:Alex Rivera. +13125550100" in lines
+        assert not any(line.startswith("LOCATION") for line in lines)
+    assert "DTSTART:20261126T200000Z" in after

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reschedule_dispatch.domain.business import Business
 
 # RFC 5545 3.1: lines longer than 75 octets are folded (CRLF, then one space).
 _LINE_OCTETS = 75
@@ -40,6 +44,32 @@ def ics(event: CalendarEvent) -> str:
         "END:VCALENDAR",
     ]
     return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def appointment_calendar(
+    appointment_id: str,
+    business: Business,
+    *,
+    stamp: datetime,
+    start: datetime,
+    end: datetime,
+    service: str,
+    technician_name: str,
+    address: str,
+) -> str:
+    """An appointment's time as a customer adds it: the page's "Add to calendar" and a move's
+    invitation are one calendar entry (one UID per appointment), in the same words."""
+    return ics(
+        CalendarEvent(
+            uid=f"{appointment_id}@{business.id}.reschedule-dispatch",
+            stamp=stamp,
+            start=start,
+            end=end,
+            summary=f"{service} - {business.name}",
+            location=address,
+            description=f"{technician_name}. {business.phone}",
+        )
+    )
 
 
 def escape_text(value: str) -> str:

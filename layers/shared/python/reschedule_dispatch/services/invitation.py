@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.calendar import CalendarEvent, ics
+from reschedule_dispatch.domain.calendar import appointment_calendar
 from reschedule_dispatch.domain.errors import NotFound
 from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.messages import format_time, next_allowed_time
@@ -40,17 +40,15 @@ def move_calendar(session: RescheduleSession, business: Business) -> str:
     opening, invitation = session.new_opening, session.invitation
     if opening is None or invitation is None:
         raise NotFound("This invitation does not exist.")
-    return ics(
-        CalendarEvent(
-            # The appointment's UID (as the customer page's): adding it updates one entry.
-            uid=f"{session.appointment_id}@{business.id}.reschedule-dispatch",
-            stamp=session.created_at,
-            start=opening.start,
-            end=opening.end,
-            summary=f"{invitation.service} - {business.name}",
-            location=invitation.address,
-            description=f"{invitation.technician_name}. {business.phone}",
-        )
+    return appointment_calendar(
+        session.appointment_id,
+        business,
+        stamp=session.created_at,
+        start=opening.start,
+        end=opening.end,
+        service=invitation.service,
+        technician_name=invitation.technician_name,
+        address=invitation.address,
     )
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.calendar import CalendarEvent, ics
+from reschedule_dispatch.domain.calendar import appointment_calendar
 from reschedule_dispatch.domain.messages import format_clock, format_day, format_time
 from reschedule_dispatch.domain.session import Opening, SessionStatus
 
@@ -281,14 +281,13 @@ def calendar_event(page: CustomerPage) -> str:
     appointment, business = page.appointment, page.business
     tech = _tech_name(page, appointment.technician_id)
     location = appointment.location.address if appointment.location else ""
-    return ics(
-        CalendarEvent(
-            uid=f"{appointment.id}@{business.id}.reschedule-dispatch",
-            stamp=page.session.last_event_at or appointment.start,
-            start=appointment.start,
-            end=appointment.end,
-            summary=f"{appointment.service} - {business.name}",
-            description=f"{tech}. {business.phone}",
-            location=location,
-        )
+    return appointment_calendar(
+        appointment.id,
+        business,
+        stamp=page.session.last_event_at or appointment.start,
+        start=appointment.start,
+        end=appointment.end,
+        service=appointment.service,
+        technician_name=tech,
+        address=location,
     )
