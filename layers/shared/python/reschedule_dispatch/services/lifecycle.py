@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.errors import (
@@ -146,6 +146,10 @@ class MoveAppointment:
 _Invite = Callable[[RescheduleSession, Business, Invitation], TimelineEvent]
 
 
+def _not_invited(at: datetime, reason: str) -> TimelineEvent:
+    return TimelineEvent(type="invitation_not_sent", at=at, actor=Actor.SYSTEM, detail=reason)
+
+
 class FinalizeReschedule:
     """Step 4: the session is completed, its expiry dropped, the hold wound down (the
     provider's schedule now has the booking), and the customer told."""
@@ -277,15 +281,9 @@ class FinalizeReschedule:
         now = self._clock.now()
         assert session.new_opening is not None
         assert invitation.phone is not None
-
-        def not_sent(reason: str) -> TimelineEvent:
-            return TimelineEvent(
-                type="invitation_not_sent", at=now, actor=Actor.SYSTEM, detail=reason
-            )
-
         held = text_held_back(self._contacts, business, invitation.phone, now)
         if held is not None:
-            return not_sent(held)
+            return _not_invited(now, held)
         token = new_token()
         self._sessions.add_invitation(session.id, token_hash(token))
         body = invitation_text(
@@ -300,7 +298,7 @@ class FinalizeReschedule:
         try:
             self._sms.send(invitation.phone, business.sms_from, body, None)
         except DomainError as error:
-            return not_sent(f"Text not sent: {error}")
+            return _not_invited(now, f"Text not sent: {error}")
         return TimelineEvent(
             type="invitation_sent", at=now, actor=Actor.SYSTEM, detail=redact(body, token)
         )
@@ -312,12 +310,7 @@ class FinalizeReschedule:
         assert session.new_opening is not None
         assert invitation.email_address is not None
         if self._email is None or not business.email_from:
-            return TimelineEvent(
-                type="invitation_not_sent",
-                at=now,
-                actor=Actor.SYSTEM,
-                detail="Email not sent: email is not set up for this business.",
-            )
+            return _not_invited(now, "Email not sent: email is not set up for this business.")
         email = invitation_email(
             session.customer_name,
             business,
@@ -346,12 +339,7 @@ class FinalizeReschedule:
                 ),
             )
         except DomainError as error:
-            return TimelineEvent(
-                type="invitation_not_sent",
-                at=now,
-                actor=Actor.SYSTEM,
-                detail=f"Email not sent: {error}",
-            )
+            return _not_invited(now, f"Email not sent: {error}")
         return TimelineEvent(
             type="invitation_emailed",
             at=now,
