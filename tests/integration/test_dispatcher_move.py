@@ -81,7 +81,7 @@ def _run_steps(world, session_id: str) -> None:
     MoveAppointment(world.sessions, world.provider)(session_id)
 
 
-def _finalize(world) -> FinalizeReschedule:
+def _finalize(world, email: RecordingEmail | None = None) -> FinalizeReschedule:
     return FinalizeReschedule(
         world.sessions,
         world.businesses,
@@ -90,6 +90,7 @@ def _finalize(world) -> FinalizeReschedule:
         world.clock,
         world.contacts,
         world.holds,
+        email=email,
     )
 
 
@@ -283,23 +284,10 @@ def _with_email(world) -> None:
     world.businesses.put(acme.model_copy(update={"email_from": "hello@acme.example"}))
 
 
-def _finalize_with(world, email: RecordingEmail) -> FinalizeReschedule:
-    return FinalizeReschedule(
-        world.sessions,
-        world.businesses,
-        world.expiry,
-        world.sms,
-        world.clock,
-        world.contacts,
-        world.holds,
-        email=email,
-    )
-
-
 def _completed_move(world, outbox: RecordingEmail, **changes) -> str:
     started = _move(world, **changes)
     _run_steps(world, started.session.id)
-    finalize = _finalize_with(world, outbox)
+    finalize = _finalize(world, outbox)
     finalize(started.session.id)
     finalize(started.session.id)  # a retried finalize invites no one twice
     return str(started.session.id)
@@ -345,7 +333,7 @@ def test_an_unknown_or_unfinished_invitation_is_not_found(world):
         calendars("../../etc/passwd")
 
 
-def test_opt_outs_and_quiet_hours_hold_back_the_text_and_say_why(world):
+def test_an_opt_out_holds_back_the_text_and_says_why_while_the_email_goes(world):
     _with_email(world)
     world.contacts.opt_out("acme", "+13125550142", world.clock.now(), "STOP")
     email = RecordingEmail()
