@@ -224,3 +224,22 @@ def test_dismissing_a_suggestion_removes_it_once(world):
     assert _suggestions(world).list("acme") == []
     with pytest.raises(NotFound):
         dismiss("acme", "appt-1")
+
+
+def test_the_newest_suggestions_are_listed_whatever_their_appointment_ids(world, monkeypatch):
+    # Given more suggestions than a page holds, the newest with the lowest appointment ids
+    monkeypatch.setattr("reschedule_dispatch.adapters.dynamodb_suggestions.MAX_SUGGESTIONS", 3)
+    suggestions = _suggestions(world)
+    for n in range(5):
+        suggestions.put(
+            Suggestion(
+                "acme",
+                f"appt-{9 - n}",  # newer suggestions sort first by id only in reverse
+                "cust-1",
+                "Olivia Garcia",
+                ProviderChange.NO_SHOW,
+                world.clock.now() + timedelta(minutes=n),
+            )
+        )
+    # Then the page is the three newest, newest first
+    assert [s.appointment_id for s in suggestions.list("acme")] == ["appt-5", "appt-6", "appt-7"]

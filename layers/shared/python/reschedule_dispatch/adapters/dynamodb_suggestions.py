@@ -13,8 +13,8 @@ from boto3.dynamodb.conditions import Key
 
 from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 
-# A console page's worth. The read stops at the first 200 by appointment id (the sort key),
-# not the newest 200; a backlog beyond them shows as earlier ones are answered.
+# A console page's worth: the newest 200. The business's partition is read whole to find
+# them (its items are small, and each is removed once answered or dismissed).
 MAX_SUGGESTIONS = 200
 
 
@@ -36,10 +36,16 @@ class DynamoSuggestions:
         )
 
     def list(self, business_id: str) -> list[Suggestion]:
-        items = self._table.query(
-            KeyConditionExpression=Key("pk").eq(f"SUGGESTIONS#{business_id}"),
-            Limit=MAX_SUGGESTIONS,
-        )["Items"]
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(f"SUGGESTIONS#{business_id}")
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._table.query(**query)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         found = [
             Suggestion(
                 business_id=business_id,
@@ -52,7 +58,7 @@ class DynamoSuggestions:
             )
             for item in items
         ]
-        return sorted(found, key=lambda s: s.at, reverse=True)
+        return sorted(found, key=lambda s: s.at, reverse=True)[:MAX_SUGGESTIONS]
 
     def resolve(self, business_id: str, appointment_id: str) -> bool:
         removed = self._table.delete_item(
