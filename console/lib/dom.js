@@ -130,3 +130,19 @@ export function icon(name, { label = null, size = 18 } = {}) {
   svg.append(path);
   return svg;
 }
+
+// A term and its value in a <dl> of facts (the drawers' details).
+export function fact(term, value) {
+  return h("div", { class: "fact" }, h("dt", {}, term), h("dd", {}, value));
+}
+
+// A message element shown with its text, or hidden and emptied.
+export function show(element, message) {
+  element.textContent = message;
+  element.hidden = false;
+}
+
+export function hide(element) {
+  element.hidden = true;
+  element.textContent = "";
+}

@@ -3,7 +3,7 @@
 // explicit override names what it breaks); Move, then the move's progress until it ends.
 
 import { openDrawer } from "../lib/dialogs.js";
-import { debounce, h, icon } from "../lib/dom.js";
+import { debounce, fact, h, hide, icon, show } from "../lib/dom.js";
 import {
   clockValue,
   formatDateTime,
@@ -330,18 +330,4 @@ export function openMove(appointment, technicianName, trigger, technicians = nul
 /** Replaces the children, skipping null and false (as h() does). */
 function fill(element, ...children) {
   element.replaceChildren(...h("div", {}, ...children).childNodes);
-}
-
-function fact(term, value) {
-  return h("div", { class: "fact" }, h("dt", {}, term), h("dd", {}, value));
-}
-
-function show(element, message) {
-  element.textContent = message;
-  element.hidden = false;
-}
-
-function hide(element) {
-  element.hidden = true;
-  element.textContent = "";
 }

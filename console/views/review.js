@@ -2,7 +2,7 @@
 // link appended and out of reach, a live character and segment count, then "Send request".
 
 import { openDrawer } from "../lib/dialogs.js";
-import { debounce, h, icon, toast } from "../lib/dom.js";
+import { debounce, fact, h, hide, icon, show, toast } from "../lib/dom.js";
 import { formatDateTime, formatDay, formatPhone, formatRange, formatZone } from "../lib/format.js";
 import { measure, nonGsmCharacters, withLink } from "../lib/sms.js";
 import { refreshInProgress, refreshSuggestions, store } from "../lib/store.js";
@@ -316,18 +316,3 @@ export function openReview(customer, appointment, trigger) {
 
   loadTemplate();
 }
-
-function fact(term, value) {
-  return h("div", { class: "fact" }, h("dt", {}, term), h("dd", {}, value));
-}
-
-function show(element, message) {
-  element.textContent = message;
-  element.hidden = false;
-}
-
-function hide(element) {
-  element.hidden = true;
-  element.textContent = "";
-}
-

@@ -2,7 +2,7 @@
 // event with who did it and when; Resend, Cancel (confirmed first) and Copy phone.
 
 import { confirmDialog, openDrawer } from "../lib/dialogs.js";
-import { h, icon, toast } from "../lib/dom.js";
+import { fact, h, icon, toast } from "../lib/dom.js";
 import { formatDateTime, formatPhone, formatRelative, timeElement } from "../lib/format.js";
 import { poll, refreshInProgress, store } from "../lib/store.js";
 
@@ -299,8 +299,3 @@ async function copyPhone(phone) {
     toast(`Couldn't copy. The phone number is ${phone}.`, { tone: "error" });
   }
 }
-
-function fact(term, value) {
-  return h("div", { class: "fact" }, h("dt", {}, term), h("dd", {}, value));
-}
-
