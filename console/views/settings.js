@@ -19,6 +19,10 @@ const PLACEHOLDERS = [
   ["appointment_time", "Appointment time"],
   ["technician_name", "Technician"],
 ];
+const TRIGGER_CHOICES = [
+  ["suggest", "Suggest it to a dispatcher (the Suggested tab)"],
+  ["send", "Send the customer a link automatically"],
+];
 const NUMBERS = {
   link_ttl_hours: { min: 1, max: 72, label: "Link expires after" },
   min_notice_hours: { min: 0, max: 168, label: "Minimum notice" },
@@ -178,6 +182,27 @@ function form(settings) {
     ),
   );
 
+  // --- scheduling provider's reasons to reschedule --------------------------------------------
+  const triggersError = errorSlot("provider_triggers", fields, null, "When the provider reports a reason to reschedule");
+  const triggers = h("fieldset", { class: "choices", "aria-describedby": `triggers-hint ${triggersError.id}` },
+    h("legend", {}, "When the scheduling provider reports a reason to reschedule"),
+    TRIGGER_CHOICES.map(([value, label]) =>
+      h("label", { class: "choice" },
+        h("input", { type: "radio", name: "provider_triggers", value, checked: (settings.provider_triggers || "suggest") === value }),
+        h("span", {}, label),
+      ),
+    ),
+  );
+  fields.provider_triggers.focus = () => triggers.querySelector("input:checked, input")?.focus();
+  const triggersSection = h("section", { class: "card settings-section", "aria-labelledby": "triggers-title" },
+    h("h2", { id: "triggers-title" }, "Suggested reschedules"),
+    h("div", { class: "field" },
+      triggers,
+      h("p", { class: "hint", id: "triggers-hint" }, "A customer canceled, a technician reported a no-show or no access, or the job was marked for rescheduling. Sent automatically, the link goes out by text (after quiet hours if need be); one that can't go waits in Suggested with the reason."),
+      triggersError,
+    ),
+  );
+
   // --- templates --------------------------------------------------------------------------
   const templates = LANGUAGES.map(({ code, name }) => {
     const id = `template-${code}`;
@@ -215,6 +240,7 @@ function form(settings) {
     summary,
     openingsSection,
     linksSection,
+    triggersSection,
     templatesSection,
     h("div", { class: "form-actions" }, save, status),
   );
@@ -253,6 +279,7 @@ function read(form) {
   const body = {
     max_drive_minutes: Number(data.get("max_drive_minutes")),
     allow_technician_change: data.get("allow_technician_change") === "on",
+    provider_triggers: data.get("provider_triggers") || "suggest",
     templates: {},
   };
   if (!DRIVE_CHOICES.includes(body.max_drive_minutes)) errors.max_drive_minutes = "Choose a maximum drive time.";

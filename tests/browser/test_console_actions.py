@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -149,6 +150,11 @@ def test_settings_check_input_show_the_apis_422_and_save(
     # When the values are good, they are saved and the form says so
     page.get_by_role("radio", name="45 min").check()
     page.get_by_role("checkbox", name="Allow technician change").check()
+    automatic = page.get_by_role("radio", name="Send the customer a link automatically")
+    expect(
+        page.get_by_role("radio", name=re.compile("^Suggest it to a dispatcher"))
+    ).to_be_checked()
+    automatic.check()
     save.click()
     expect(page.locator(".save-status")).to_contain_text("Saved")
     expect(page.locator(".error-summary")).to_be_hidden()
@@ -156,6 +162,7 @@ def test_settings_check_input_show_the_apis_422_and_save(
     assert saved["max_drive_minutes"] == 45
     assert saved["allow_technician_change"] is True
     assert saved["link_ttl_hours"] == 6
+    assert saved["provider_triggers"] == "send"
 
     # And another browser sees them
     other = new_context().new_page()
@@ -163,6 +170,9 @@ def test_settings_check_input_show_the_apis_422_and_save(
     open_tab(other, "Settings")
     expect(other.get_by_role("spinbutton", name="Link expires after")).to_have_value("6")
     expect(other.get_by_role("radio", name="45 min")).to_be_checked()
+    expect(
+        other.get_by_role("radio", name="Send the customer a link automatically")
+    ).to_be_checked()
 
 
 def test_signing_in_with_an_unknown_email_says_why(new_context: NewContext, stack_url: str):
