@@ -1,8 +1,8 @@
 """A handler's settings read from its environment variables, without pydantic-settings.
 
 pydantic-settings costs about 60 ms of imports at every cold start (docs/performance.md)
-for what the handlers need of it: a few strings, each from the variable of the field's
-name. `EnvSettings` reads them the same way: any case, a class value is the default, a
+for what the handlers need of it: a few strings (and whole numbers), each from the variable
+of the field's name. `EnvSettings` reads them the same way: any case, a class value is the default, a
 variable that is set wins even when empty, and a missing required one is an error that
 names it.
 """
