@@ -18,9 +18,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from reschedule_dispatch import wiring
+from reschedule_dispatch.adapters.lambda_suggested_sends import SuggestedSend
 from reschedule_dispatch.api.http import (
     current_dispatcher,
     dispatcher_route,
@@ -28,7 +29,6 @@ from reschedule_dispatch.api.http import (
     public_base_url,
 )
 from reschedule_dispatch.api.models import CreateSessionRequest, SessionCreated
-from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.send_link import SendLink
@@ -89,21 +89,6 @@ def create_session(
             scheduled_for=sent.session.scheduled_for,
         ),
     )
-
-
-class SuggestedSend(BaseModel):
-    """A reschedule the provider triggered (adapters/lambda_suggested_sends.py)."""
-
-    business_id: str = Field(min_length=1)
-    appointment_id: str = Field(min_length=1)
-    customer_id: str
-    customer_name: str
-    change: ProviderChange
-    at: AwareDatetime
-    public_base_url: str
-
-    def suggestion(self) -> Suggestion:
-        return Suggestion(**self.model_dump(exclude={"public_base_url"}))
 
 
 class ScheduledSend(BaseModel):

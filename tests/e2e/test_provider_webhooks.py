@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from tests.e2e.client import TIMEOUT
+from tests.e2e.client import BAYSIDE, TIMEOUT, Console
+from tests.e2e.conftest import wait_for
 from tests.e2e.test_providers import CHANGED_ELSEWHERE, DISPATCHERS, link_opened
 
 
@@ -38,3 +39,44 @@ def test_an_appointment_moved_in_the_provider_ends_its_open_link(stack_url, kind
     # And the time the business chose stands
     assert api.read(appointment["id"], technician_id).start == later
     assert offered  # the customer had openings to pick from before
+
+
+def test_a_business_that_sends_automatically_gets_the_link_out_on_a_no_show(stack_url):
+    # Given Bayside sends links for the provider's reasons to reschedule itself
+    console = Console.sign_in(stack_url, BAYSIDE)
+    settings = console.get("/api/settings").json()
+    saved = console.put("/api/settings", json={**settings, "provider_triggers": "send"})
+    assert saved.status_code == 200, saved.text
+    try:
+        customer, appointment = next(
+            (c, a) for c, a in console.movable_appointments() if a["session"] is None
+        )
+        # When the provider reports a no-show for one of its appointments
+        reported = requests.post(
+            f"{stack_url}/dev/provider-events",
+            json={
+                "business_id": "bayside-hvac",
+                "appointment_id": appointment["id"],
+                "change": "no_show",
+            },
+            timeout=TIMEOUT,
+        )
+        assert reported.status_code == 202, reported.text
+
+        # Then the send-link function (invoked asynchronously) texts the customer a link,
+        # marked as automatic, and nothing waits in Suggested
+        def sent() -> dict | None:
+            for _, a in console.movable_appointments(customer["name"]):
+                if a["id"] == appointment["id"] and a["session"]:
+                    return a["session"]
+            return None
+
+        chip = wait_for(sent)
+        session = console.session(chip["id"])
+        assert session["dispatcher"] == "Automatic: Technician reported a no-show"
+        assert session["status"] in ("link_sent", "viewed", "scheduled")
+        listed = console.get("/api/suggestions").json()["suggestions"]
+        assert appointment["id"] not in [s["appointment_id"] for s in listed]
+        console.post(f"/api/sessions/{chip['id']}/cancel")
+    finally:
+        assert console.put("/api/settings", json=settings).status_code == 200
