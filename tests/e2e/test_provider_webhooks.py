@@ -68,7 +68,7 @@ def test_a_business_that_sends_automatically_gets_the_link_out_on_a_no_show(stac
         def sent() -> dict | None:
             for _, a in console.movable_appointments(customer["name"]):
                 if a["id"] == appointment["id"] and a["session"]:
-                    return a["session"]
+                    return dict(a["session"])
             return None
 
         chip = wait_for(sent)
