@@ -214,3 +214,23 @@ def test_the_adapters_keep_their_state_per_business_in_the_app_table(google_url,
     keys = {item["sk"] for item in app_table.scan()["Items"] if item["pk"] == "PROVIDER#lakeside"}
     assert f"STATE#google:sync-token:{ALEX}" in keys
     assert "STATE#google:channel:channel-1" in keys
+
+
+def test_the_same_connection_and_credentials_keep_the_adapter_until_the_secret_rotates(
+    google_url, app_table
+):
+    connection = ProviderConnection.model_validate(
+        {"kind": "google_calendar", "secret_arn": ARN, "options": google_options(google_url)}
+    )
+    secrets = Secrets({ARN: GOOGLE_SECRET})
+    connections = ProviderConnections(object(), app_table, secrets)
+    lakeside = business(id="lakeside", provider=connection)
+    first = connections(lakeside)
+    # Asked again (the router's recheck): the same adapter, with its token; the secret is
+    # read each time, so a rotation is seen
+    assert connections(lakeside) is first
+    assert secrets.read == [ARN, ARN]
+    secrets.values[ARN] = {**GOOGLE_SECRET, "refresh_token": "1//rotated"}
+    rotated = connections(lakeside)
+    assert rotated is not first
+    assert isinstance(rotated, GoogleCalendarProvider)

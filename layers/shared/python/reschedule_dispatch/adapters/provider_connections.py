@@ -37,12 +37,26 @@ class ProviderConnections:
         self._demo = DemoProvider(demo_table)
         self._app_table = app_table
         self._read_secret = read_secret
+        # The adapter last built per business, with what it was built from: asked again with
+        # the same connection and credentials (the router rechecks every few minutes, for
+        # rotated secrets), it is kept, and with it its access token and caches.
+        self._built: dict[str, tuple[ProviderConnection, Any, SchedulingProvider]] = {}
 
     def __call__(self, business: Business) -> SchedulingProvider:
         connection = business.provider
         if connection.kind == "demo" or connection.secret_arn is None:
             return self._demo  # the demo provider has no credentials: none are read
         secret = self._read_secret(connection.secret_arn)
+        built = self._built.get(business.id)
+        if built is not None and built[:2] == (connection, secret):
+            return built[2]
+        provider = self._build(business, connection, secret)
+        self._built[business.id] = (connection, secret, provider)
+        return provider
+
+    def _build(
+        self, business: Business, connection: ProviderConnection, secret: Any
+    ) -> SchedulingProvider:
         state = DynamoProviderState(self._app_table, business.id)
         options = {**connection.options, "business_id": business.id}
         if connection.kind == "google_calendar":

@@ -28,7 +28,8 @@ class BusinessProviders:
     connection is unchanged and younger than `max_age_seconds`.
 
     The age limit picks up credentials rotated under the same secret ARN (the secret is
-    cached for as long); connecting is cheap, as adapters fetch tokens on first use.
+    cached for as long); `connect` gives back the adapter it built before when neither the
+    connection nor the credentials changed, so a recheck keeps the adapter's token.
     """
 
     def __init__(
