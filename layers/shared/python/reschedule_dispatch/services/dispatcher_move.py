@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import phonenumbers
-
 from reschedule_dispatch.domain.business import Business, BusinessSettings
 from reschedule_dispatch.domain.errors import (
     Conflict,
@@ -344,6 +342,10 @@ def _channels(invitation: Invitation) -> tuple[Channel, ...]:
 
 def _e164(typed: str) -> str:
     """A number the dispatcher typed, as E.164 (US numbers may leave out +1)."""
+    # Only a number typed for this message needs it: phonenumbers' metadata is ~18 ms of
+    # import, which the function's other moves should not pay at cold start.
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(typed, "US")
     except phonenumbers.NumberParseException:
