@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 
 import pytest
 
 from bench.bench_cold_start import (
+    FLOORS,
+    Floor,
+    ImportJob,
+    ImportLine,
     discover_handlers,
+    floor_job,
+    floor_of,
+    handler_job,
     heaviest_imports,
     import_time_us,
     lambda_environment,
@@ -87,3 +96,64 @@ def test_every_handler_module_is_found_with_a_service_name() -> None:
     assert "functions/portal/handler.py" in handlers
     assert "functions/confirm/check.py" in handlers
     assert all(h.environment.get("POWERTOOLS_SERVICE_NAME") for h in handlers.values())
+
+
+EVERY_FUNCTION, API_FUNCTION = FLOORS
+
+
+def _loaded_modules(job: ImportJob) -> set[str]:
+    """Every module in sys.modules after the job's import (-X importtime misses a few)."""
+    script = f"import {job.module}, sys; print('\\n'.join(sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=job.cwd,
+        env=job.environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(result.stdout.split())
+
+
+def _imported(*names: str) -> list[ImportLine]:
+    return [ImportLine(self_us=1, cumulative_us=1, depth=0, name=name) for name in names]
+
+
+def test_a_handler_whose_resolver_validates_is_measured_against_the_api_floor() -> None:
+    floors = {EVERY_FUNCTION: 1.6, API_FUNCTION: 1.9}
+
+    validating = "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
+    api = floor_of(_imported("boto3", validating, "handler"), floors)
+    other = floor_of(_imported("boto3", "aws_lambda_powertools.event_handler", "handler"), floors)
+
+    assert api == (API_FUNCTION, 1.9)
+    assert other == (EVERY_FUNCTION, 1.6)
+
+
+@pytest.mark.parametrize(
+    ("label", "floor"),
+    [
+        ("functions/expire/handler.py", EVERY_FUNCTION),
+        ("functions/confirm/hold.py", EVERY_FUNCTION),
+        ("functions/portal/handler.py", EVERY_FUNCTION),  # pages: a resolver without validation
+        ("functions/settings/handler.py", API_FUNCTION),
+        ("functions/webhooks/handler.py", API_FUNCTION),
+    ],
+)
+def test_a_floor_is_a_lower_bound_every_module_it_imports_the_handler_imports(
+    label: str, floor: Floor
+) -> None:
+    # Given a handler and the floor it is measured against (the libraries alone)
+    handler = next(h for h in discover_handlers() if h.label == label)
+
+    # When both are imported as the benchmark imports them
+    floor_modules = _loaded_modules(floor_job(floor)) - {f.module for f in FLOORS}
+    handler_modules = _loaded_modules(handler_job(handler))
+
+    # Then the handler loads every module the floor does (so it cannot import faster), and
+    # the floor the benchmark picks for it (by its -X importtime lines) is that one
+    missing = floor_modules - handler_modules
+    assert not missing, f"{label} does not load {sorted(missing)[:10]}"
+    picked = floor_of(handler_job(handler).run(), {EVERY_FUNCTION: 1.0, API_FUNCTION: 2.0})
+    assert picked is not None
+    assert picked[0] == floor
