@@ -123,7 +123,7 @@ def invitation(token: str) -> Response[str]:
     # The path ends in .ics, so a phone opens it as a calendar file; the token is the rest.
     return private_response(
         HTTPStatus.OK,
-        _invitations()(token),
+        _invitations()(token, client=_client()),
         "text/calendar; charset=utf-8",
         {"Content-Disposition": f'attachment; filename="{INVITATION_FILENAME}"'},
     )

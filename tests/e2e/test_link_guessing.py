@@ -58,13 +58,16 @@ def test_a_client_guessing_links_gets_429_and_a_customer_elsewhere_does_not(stac
     before = console.session(sent["id"])
     guesser, customer = _client(GUESSER), _client(CUSTOMER)
 
-    # When one client tries as many unknown links as the limit allows, each is not found
-    for _ in range(limit):
-        assert guesser.get(f"{stack_url}/r/{new_token()}", timeout=TIMEOUT).status_code == 404
+    # When one client tries as many unknown links (and a move's invitation files, which count
+    # the same) as the limit allows, each is not found
+    for n in range(limit):
+        guess = f"/r/invite/{new_token()}.ics" if n % 2 else f"/r/{new_token()}"
+        assert guesser.get(f"{stack_url}{guess}", timeout=TIMEOUT).status_code == 404
 
     # Then its next request is refused, a real link too, with when to come back
     for refused in (
         guesser.get(f"{stack_url}/r/{new_token()}", timeout=TIMEOUT),
+        guesser.get(f"{stack_url}/r/invite/{new_token()}.ics", timeout=TIMEOUT),
         guesser.post(f"{link}/viewed", timeout=TIMEOUT),
     ):
         assert refused.status_code == 429

@@ -12,7 +12,9 @@ from reschedule_dispatch.domain.errors import NotFound, TooManyGuesses
 from reschedule_dispatch.domain.guessing import GuessLimit, client_key
 from reschedule_dispatch.domain.links import new_token, token_hash
 from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
-from reschedule_dispatch.services.portal import CustomerLinks, LinkGuessing
+from reschedule_dispatch.services.invitation import InvitationCalendars
+from reschedule_dispatch.services.link_guessing import LinkGuessing
+from reschedule_dispatch.services.portal import CustomerLinks
 from tests.builders import NOW, appointment, business, reschedule_session
 
 GUESSER, CUSTOMER = "203.0.113.7", "198.51.100.20"
@@ -152,6 +154,40 @@ def test_without_a_client_nothing_is_counted(world):
     with pytest.raises(NotFound):
         links.mark_viewed(new_token())
     assert guesses.counts == {}
+
+
+class FakeInvitations:
+    """The session repository's invitation lookup: no invitation exists."""
+
+    lookups = 0
+
+    def find_by_invitation_hash(self, hashed: str) -> RescheduleSession:
+        self.lookups += 1
+        raise NotFound("no such invitation")
+
+
+def test_invitation_tokens_count_against_the_same_limit_as_links(world):
+    links, _, guesses, _, token = world
+    invitations = FakeInvitations()
+    calendars = InvitationCalendars(
+        invitations,  # type: ignore[arg-type]
+        Businesses(),  # type: ignore[arg-type]
+        LinkGuessing(guesses, Clock(), LIMIT),
+    )
+    # Given a client that guessed invitation files and links, up to the limit between them
+    for _ in range(LIMIT.unknown_links - 1):
+        with pytest.raises(NotFound, match="This invitation does not exist"):
+            calendars(f"{new_token()}.ics", client=GUESSER)
+    _guess(links)
+    # Then it is refused both, before any lookup
+    with pytest.raises(TooManyGuesses):
+        calendars(f"{new_token()}.ics", client=GUESSER)
+    with pytest.raises(TooManyGuesses):
+        links.mark_viewed(token, client=GUESSER)
+    assert invitations.lookups == LIMIT.unknown_links - 1
+    # While another client still gets its answer
+    with pytest.raises(NotFound):
+        calendars(f"{new_token()}.ics", client=CUSTOMER)
 
 
 @pytest.mark.parametrize(("limit", "window"), [(0, 300), (10, 0)])

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         MoveAppointment,
         RecordDelivery,
     )
+    from reschedule_dispatch.services.link_guessing import LinkGuessing
     from reschedule_dispatch.services.messaging import InboundMessage
     from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
     from reschedule_dispatch.services.portal import CustomerLinks
@@ -348,7 +349,7 @@ def get_session(env: AppEnv | None = None) -> GetSession:
 
 
 def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
-    from reschedule_dispatch.services.portal import CustomerLinks, LinkGuessing
+    from reschedule_dispatch.services.portal import CustomerLinks
 
     env = env or PortalEnv()
     app_table = _table(env.app_table_name)
@@ -362,12 +363,15 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
         ),
         clock=SystemClock(),
         openings=find_openings(env, provider),
-        guessing=LinkGuessing(
-            DynamoGuessThrottle(app_table),
-            SystemClock(),
-            GuessLimit(env.unknown_link_limit, env.unknown_link_window_seconds),
-        ),
+        guessing=_link_guessing(env, app_table),
     )
+
+
+def _link_guessing(env: PortalEnv, app_table: Any) -> LinkGuessing:
+    from reschedule_dispatch.services.link_guessing import LinkGuessing
+
+    limit = GuessLimit(env.unknown_link_limit, env.unknown_link_window_seconds)
+    return LinkGuessing(DynamoGuessThrottle(app_table), SystemClock(), limit)
 
 
 def hold_opening(env: AppEnv | None = None) -> HoldOpening:
@@ -647,12 +651,15 @@ def appointment_timeline(env: ProviderEnv | None = None) -> AppointmentTimeline:
     return AppointmentTimeline(DynamoSessionRepository(_table(env.app_table_name)), _provider(env))
 
 
-def invitation_calendars(env: AppEnv | None = None) -> InvitationCalendars:
+def invitation_calendars(env: PortalEnv | None = None) -> InvitationCalendars:
     from reschedule_dispatch.services.invitation import InvitationCalendars
 
-    env = env or AppEnv()
+    env = env or PortalEnv()
+    app_table = _table(env.app_table_name)
     return InvitationCalendars(
-        DynamoSessionRepository(_table(env.app_table_name)), _businesses(env.app_table_name)
+        DynamoSessionRepository(app_table),
+        _businesses(env.app_table_name),
+        _link_guessing(env, app_table),
     )
 
 

@@ -16,6 +16,7 @@ from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.messages import format_time, next_allowed_time
 from reschedule_dispatch.domain.ports import BusinessDirectory, Contacts, SessionRepository
 from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
+from reschedule_dispatch.services.link_guessing import LinkGuessing
 
 INVITATION_FILENAME = "invite.ics"
 OPTED_OUT_TEXT = "Text not sent: the customer has opted out of texts."
@@ -57,18 +58,30 @@ def invitation_link(base_url: str, token: str) -> str:
 
 
 class InvitationCalendars:
-    """GET /r/invite/{token}.ics: the customer's calendar file for a dispatcher's move."""
+    """GET /r/invite/{token}.ics: the customer's calendar file for a dispatcher's move.
 
-    def __init__(self, sessions: SessionRepository, businesses: BusinessDirectory) -> None:
+    Its tokens are guessed like links, so they count against the same limit (`guessing`)."""
+
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        businesses: BusinessDirectory,
+        guessing: LinkGuessing | None = None,
+    ) -> None:
         self._sessions = sessions
         self._businesses = businesses
+        self._guessing = guessing
 
-    def __call__(self, token: str) -> str:
+    def __call__(self, token: str, client: str | None = None) -> str:
         token = token.removesuffix(".ics")
-        if not is_well_formed(token):
-            raise NotFound("This invitation does not exist.")
+
+        def find() -> RescheduleSession:
+            if not is_well_formed(token):
+                raise NotFound("malformed")  # junk never reaches the database
+            return self._sessions.find_by_invitation_hash(token_hash(token))
+
         try:
-            session = self._sessions.find_by_invitation_hash(token_hash(token))
+            session = self._guessing.look_up(client, find) if self._guessing else find()
         except NotFound:
             raise NotFound("This invitation does not exist.") from None
         if not session.is_move or session.status is not SessionStatus.COMPLETED:

@@ -9,16 +9,13 @@ from reschedule_dispatch.domain.errors import (
     Conflict,
     LinkGone,
     NotFound,
-    TooManyGuesses,
     Unprocessable,
 )
-from reschedule_dispatch.domain.guessing import GuessLimit, client_key
 from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
     ConfirmWorkflow,
-    GuessThrottle,
     SchedulingProvider,
     SessionRepository,
 )
@@ -31,6 +28,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.link_guessing import LinkGuessing
 from reschedule_dispatch.services.openings import FindOpenings
 
 RETRY_NOTICE = "We couldn't confirm that time just now. Please try again."
@@ -58,34 +56,6 @@ class CustomerPage:
     technicians: dict[str, Technician]
     openings: list[Opening]
     chosen: Opening | None = None  # the opening the customer tapped, if still possible
-
-
-class LinkGuessing:
-    """Throttles link guessing per client (its source address).
-
-    Past the limit of unknown tokens in a window, every link request from the client is
-    refused until the window ends, before any token is looked up. Known tokens, even of
-    closed links, are never counted.
-    """
-
-    def __init__(self, counts: GuessThrottle, clock: Clock, limit: GuessLimit | None = None):
-        self._counts = counts
-        self._clock = clock
-        self._limit = limit or GuessLimit()
-
-    def check(self, source_ip: str) -> None:
-        """TooManyGuesses (with the seconds until the window ends) once over the limit."""
-        now = self._clock.now()
-        window = self._limit.window(now)
-        tried = self._counts.unknown_links(client_key(source_ip), window.start)
-        if tried >= self._limit.unknown_links:
-            raise TooManyGuesses(window.seconds_left(now))
-
-    def unknown(self, source_ip: str) -> None:
-        window = self._limit.window(self._clock.now())
-        # Kept one window longer than needed; the key changes with the window anyway.
-        expires_at = window.end + self._limit.window_seconds
-        self._counts.add_unknown_link(client_key(source_ip), window.start, expires_at)
 
 
 class CustomerLinks:
@@ -210,15 +180,14 @@ class CustomerLinks:
         )
 
     def _usable_session(self, token: str, client: str | None) -> tuple[RescheduleSession, Business]:
-        if self._guessing and client is not None:
-            self._guessing.check(client)
-        try:
+        def find() -> RescheduleSession:
             if not is_well_formed(token):
                 raise NotFound("malformed")  # junk never reaches the database
-            session = self._sessions.find_by_token_hash(token_hash(token))
+            return self._sessions.find_by_token_hash(token_hash(token))
+
+        try:
+            session = self._guessing.look_up(client, find) if self._guessing else find()
         except NotFound:
-            if self._guessing and client is not None:
-                self._guessing.unknown(client)
             raise NotFound("This link is not valid.") from None
         business = self._businesses.get(session.business_id)
         # Expiry is enforced here too, so a late schedule changes nothing for the customer.
