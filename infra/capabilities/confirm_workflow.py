@@ -122,7 +122,10 @@ class ConfirmWorkflow(Construct):
             logs=sfn.LogOptions(
                 destination=self.log_group,
                 level=sfn.LogLevel.ALL,
-                include_execution_data=True,
+                # Every event, without its data: inputs, outputs and error causes can carry a
+                # customer's number (a Twilio error's cause does), and log lines are masked
+                # only in the functions. The execution history keeps the data, behind IAM.
+                include_execution_data=False,
             ),
         )
         cfn_state_machine = self.state_machine.node.default_child

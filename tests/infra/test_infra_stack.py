@@ -487,6 +487,8 @@ def test_confirm_state_machine_shape(synthesized):
     assert props["StateMachineType"] == "STANDARD"
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["Level"] == "ALL"
+    # events without their data: a cause may carry a customer's number, unmasked
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
 
     definition = state_machine_definition(state_machine)
     states = definition["States"]
