@@ -6,12 +6,12 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
 from reschedule_dispatch.domain.session import SessionStatus
-from reschedule_dispatch.logs import function_logger
+from reschedule_dispatch.logs import SESSION_ID, function_logger
 from reschedule_dispatch.services.lifecycle import Compensate
 from reschedule_dispatch.tracing import function_tracer
 
@@ -25,7 +25,7 @@ def _compensate() -> Compensate:
     return wiring.compensate()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=SESSION_ID)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -34,6 +34,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "confirm failed", extra={"error": error.get("Error"), "cause": error.get("Cause")}
     )
     status = _compensate()(str(event["session_id"]), str(error.get("Error", "")))
+    metrics.add_metric(name="ConfirmsCompensated", unit=MetricUnit.Count, value=1)
+    # Why confirms stop (OpeningTaken, AppointmentChanged, ProviderUnavailable...), each reason
+    # its own series: a metric of its own, so ReschedulesFailed keeps its dimensions.
+    with single_metric(name="ConfirmsRefused", unit=MetricUnit.Count, value=1) as refused:
+        refused.add_dimension(name="reason", value=str(error.get("Error") or "Unknown"))
     if status is SessionStatus.FAILED:
         metrics.add_metric(name="ReschedulesFailed", unit=MetricUnit.Count, value=1)
     return {"session_id": event["session_id"], "status": status.value}

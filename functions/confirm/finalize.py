@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.logs import function_logger
+from reschedule_dispatch.logs import SESSION_ID, function_logger
 from reschedule_dispatch.services.lifecycle import FinalizeReschedule
 from reschedule_dispatch.tracing import function_tracer
 
@@ -24,7 +24,7 @@ def _finalize() -> FinalizeReschedule:
     return wiring.finalize_reschedule()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=SESSION_ID)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
-from reschedule_dispatch.logs import function_logger
+from reschedule_dispatch.logs import SESSION_ID, function_logger
 from reschedule_dispatch.services.lifecycle import MoveAppointment
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
+metrics = Metrics()
 
 
 @cache
@@ -21,9 +24,11 @@ def _move() -> MoveAppointment:
     return wiring.move_appointment()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=SESSION_ID)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A raised error's class name (AppointmentChanged, OpeningTaken...) is the state's Error.
     moved = _move()(str(event["session_id"]))
+    metrics.add_metric(name="AppointmentsMoved", unit=MetricUnit.Count, value=1)
     return {"appointment_id": moved.id, "start": moved.start.isoformat(), "version": moved.version}

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
 from reschedule_dispatch.domain.session import SessionStatus
-from reschedule_dispatch.logs import function_logger
+from reschedule_dispatch.logs import SESSION_ID, function_logger
 from reschedule_dispatch.services.lifecycle import ExpireSession
 from reschedule_dispatch.tracing import function_tracer
 
@@ -25,7 +25,7 @@ def _expire() -> ExpireSession:
     return wiring.expire_session()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=SESSION_ID)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

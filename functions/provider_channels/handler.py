@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,7 +26,7 @@ def _keep_providers_notified() -> KeepProvidersNotified:
     return wiring.keep_providers_notified()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.logging.types import LogRecord
 
 PACKAGE = "reschedule_dispatch"
+# The correlation id of the functions a session's events invoke (the confirm workflow's steps,
+# its expiry schedule): its id, so one search finds every line of one reschedule.
+SESSION_ID = "session_id"
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
