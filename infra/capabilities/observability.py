@@ -34,6 +34,15 @@ BUSINESS_METRICS: dict[str, str] = {
     "ReschedulesFailed": "confirm_compensate",
     "LinksExpired": "expire",
 }
+# The confirm workflow's steps, by the same rule: what each did, per hour.
+CONFIRM_STEP_METRICS: dict[str, str] = {
+    "OpeningsHeld": "confirm_hold",
+    "AppointmentsRechecked": "confirm_check",
+    "AppointmentsMoved": "confirm_move",
+    "ConfirmsCompensated": "confirm_compensate",
+}
+# compensate's count of each refusal, a series per reason (OpeningTaken, AppointmentChanged...).
+CONFIRMS_REFUSED = "ConfirmsRefused"
 # Failed reschedules (the provider refused the move, or a step broke) in one hour above which
 # someone should look: one is a customer's bad luck, several is a provider or code problem.
 RESCHEDULES_FAILED_PER_HOUR = 3
@@ -215,6 +224,31 @@ class Observability(Construct):
         )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
+                title="Confirm steps (per hour)",
+                left=[
+                    business_metric(name, hourly, CONFIRM_STEP_METRICS)
+                    for name in CONFIRM_STEP_METRICS
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Confirms refused, by reason (per hour)",
+                left=[
+                    cloudwatch.MathExpression(
+                        # Every reason there is, without listing them: one series each.
+                        expression=(
+                            f"SEARCH('{{{METRICS_NAMESPACE},reason,service}} "
+                            f"MetricName=\"{CONFIRMS_REFUSED}\"', 'Sum', 3600)"
+                        ),
+                        label="",
+                        period=hourly,
+                    )
+                ],
+                width=12,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
                 title="API responses: 4xx and 5xx",
                 left=[
                     rest_api.metric_client_error(statistic="Sum", label="4xx"),
@@ -259,12 +293,14 @@ class Observability(Construct):
         return dashboard
 
 
-def business_metric(name: str, period: Duration) -> cloudwatch.Metric:
-    """One of BUSINESS_METRICS, summed over period."""
+def business_metric(
+    name: str, period: Duration, services: Mapping[str, str] = BUSINESS_METRICS
+) -> cloudwatch.Metric:
+    """One of BUSINESS_METRICS (or of another such table), summed over period."""
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": BUSINESS_METRICS[name]},
+        dimensions_map={"service": services[name]},
         statistic="Sum",
         period=period,
     )

@@ -10,7 +10,15 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.app import build_app
-from infra.capabilities.observability import BUSINESS_METRICS, RESCHEDULES_FAILED_PER_HOUR
+from infra.capabilities.observability import (
+    BUSINESS_METRICS,
+    CONFIRM_STEP_METRICS,
+    CONFIRMS_REFUSED,
+    RESCHEDULES_FAILED_PER_HOUR,
+)
+
+# Every metric the dashboard addresses by name and the service that emits it.
+SERVICE_METRICS = {**BUSINESS_METRICS, **CONFIRM_STEP_METRICS}
 from tests.infra.test_infra_stack import (
     REPO_ROOT,
     Resources,
@@ -171,10 +179,10 @@ def test_an_alarm_email_that_is_not_an_address_is_refused():
 # --- business metrics and the dashboard ---------------------------------------------------
 
 
-@pytest.mark.parametrize("metric_name", sorted(BUSINESS_METRICS))
+@pytest.mark.parametrize("metric_name", sorted(SERVICE_METRICS))
 def test_each_business_metric_is_emitted_by_the_service_that_names_it(synthesized, metric_name):
     # Given the service the dashboard and alarms address the metric by (Powertools' dimension)
-    service = BUSINESS_METRICS[metric_name]
+    service = SERVICE_METRICS[metric_name]
     # Then exactly one function runs as that service, and its handler emits the metric
     [function] = [
         fn
@@ -208,8 +216,18 @@ def test_dashboard_shows_the_funnel_the_api_the_workflow_functions_and_dlqs(synt
         return [m for m in metrics if m[0] == namespace and m[1] == name]
 
     # Business funnel: sent, viewed, completed, failed, expired (each by its service)
-    for metric_name, service in BUSINESS_METRICS.items():
+    # and what each confirm step did
+    for metric_name, service in SERVICE_METRICS.items():
         assert shown("RescheduleDispatch", metric_name)[0][2:4] == ["service", service]
+    # Refused confirms, a series per reason, by the dimensions compensate emits them with
+    searches = [m[0]["expression"] for m in metrics if isinstance(m[0], dict)]
+    assert any(
+        "{RescheduleDispatch,reason,service}" in e and f'MetricName="{CONFIRMS_REFUSED}"' in e
+        for e in searches
+    ), searches
+    compensate = (REPO_ROOT / "functions/confirm/compensate.py").read_text()
+    assert f'single_metric(name="{CONFIRMS_REFUSED}"' in compensate
+    assert 'add_dimension(name="reason"' in compensate
     # API: 4xx, 5xx and latency p50/p99
     for name in ("4XXError", "5XXError"):
         assert shown("AWS/ApiGateway", name)
