@@ -27,6 +27,37 @@ def _dispatcher_routes() -> list[tuple[str, str]]:
     )
 
 
+def _session_ids(console: Console) -> set[str]:
+    """Every session id the console's business lists: both views, every page."""
+    ids: set[str] = set()
+    for view in ("in_progress", "history"):
+        params: dict[str, str | int] = {"view": view, "limit": 100}
+        while True:
+            page = console.get("/api/sessions", params=params)
+            assert page.status_code == 200, page.text
+            ids |= {s["id"] for s in page.json()["sessions"]}
+            if not page.json().get("cursor"):
+                break
+            params["cursor"] = page.json()["cursor"]
+    return ids
+
+
+def _appointment_in_provider(console: Console, customer: dict, appointment_id: str) -> dict:
+    """The appointment as the business's provider has it now, read back through A's console."""
+    for found in console.customers(customer["name"]):
+        for appointment in found["appointments"]:
+            if appointment["id"] == appointment_id:
+                return dict(appointment)
+    raise AssertionError(f"appointment {appointment_id} is gone")
+
+
+def _timeline_sessions(console: Console, appointment_id: str) -> list[tuple[str, str]]:
+    """The appointment's reschedules (links and moves), oldest first: (id, status)."""
+    timeline = console.get(f"/api/appointments/{appointment_id}/timeline")
+    assert timeline.status_code == 200, timeline.text
+    return [(s["id"], s["status"]) for s in timeline.json()["sessions"]]
+
+
 @pytest.fixture(scope="module")
 def northside_session(stack_url):
     northside = Console.sign_in(stack_url, NORTHSIDE)
@@ -64,6 +95,7 @@ def test_another_business_sees_nothing_and_changes_nothing(
     bayside = Console.sign_in(stack_url, BAYSIDE)
     before = northside.session(session["id"])
     settings_before = northside.get("/api/settings").json()
+    timeline_before = _timeline_sessions(northside, appointment["id"])
 
     ids = {"appointments": appointment["id"], "suggestions": suggested, "sessions": session["id"]}
     url = path.replace(
@@ -96,11 +128,17 @@ def test_another_business_sees_nothing_and_changes_nothing(
         assert response.status_code == 200
         assert all(c["id"] != customer["id"] for c in response.json())
     elif path == "/api/sessions":
-        assert session["id"] not in [s["id"] for s in response.json()["sessions"]]
+        # B's list is B's: it answers, and none of A's sessions are in it, in either view
+        assert response.status_code == 200, response.text
+        northside_ids = _session_ids(northside)
+        assert session["id"] in northside_ids
+        assert not northside_ids & {s["id"] for s in response.json()["sessions"]}
+        assert not northside_ids & _session_ids(bayside)
     elif path == "/api/schedule":
         assert response.status_code == 200
         assert appointment["id"] not in [a["id"] for a in response.json()["appointments"]]
     elif path == "/api/me":
+        assert response.status_code == 200
         assert response.json()["business"]["id"] == "bayside-hvac"
     elif path == "/api/settings":
         assert response.status_code == 200  # B reads or writes only B's own settings
@@ -114,6 +152,15 @@ def test_another_business_sees_nothing_and_changes_nothing(
         pytest.fail(f"{method} {path} is a new dispatcher route: say what isolation means for it")
 
     # Nothing of A's changed
+    # A's appointment, in A's provider, where it was (B's move, above all, moved nothing)
+    now = _appointment_in_provider(northside, customer, appointment["id"])
+    assert (now["start"], now["end"], now["technician"]["id"]) == (
+        appointment["start"],
+        appointment["end"],
+        appointment["technician"]["id"],
+    )
+    # and no session of B's (a move is one) was added to its timeline
+    assert _timeline_sessions(northside, appointment["id"]) == timeline_before
     after = northside.session(session["id"])
     assert (after["status"], len(after["timeline"])) == (before["status"], len(before["timeline"]))
     assert northside.get("/api/settings").json() == settings_before
