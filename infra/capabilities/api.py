@@ -1,8 +1,9 @@
 """API: the REST API, its Lambda functions and the WAF web ACL in front of it.
 
-Dispatcher routes (/api/*) need a Cognito token. Customer routes (/r/{token}) carry a bearer
-link token checked in code, and Twilio's status callbacks are verified with their signature
-in code, so neither has an API Gateway authorizer.
+Dispatcher routes (/api/*) need a Cognito token. Customer routes (/r/{token}, and a move's
+/r/invite/{token}) carry a bearer token checked in code, and the webhooks (Twilio's, and the
+scheduling providers' at /webhooks/providers/{provider}) are verified in code by their
+signatures, so none of those has an API Gateway authorizer.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ CORS_HEADERS = ("Authorization", "Content-Type")
 
 
 class Api(Construct):
-    """Functions send_link, dispatcher_api, portal and webhooks behind one REST API."""
+    """The API's functions behind one REST API: send_link, session_actions, settings,
+    dispatcher_api, dispatcher_move, portal, webhooks and provider_webhooks."""
 
     def __init__(
         self,
