@@ -16,9 +16,6 @@ from infra.capabilities.observability import (
     CONFIRMS_REFUSED,
     RESCHEDULES_FAILED_PER_HOUR,
 )
-
-# Every metric the dashboard addresses by name and the service that emits it.
-SERVICE_METRICS = {**BUSINESS_METRICS, **CONFIRM_STEP_METRICS}
 from tests.infra.test_infra_stack import (
     REPO_ROOT,
     Resources,
@@ -30,6 +27,9 @@ from tests.infra.test_infra_stack import (
     role_statements,
     single,
 )
+
+# Every metric the dashboard addresses by name and the service that emits it.
+SERVICE_METRICS = {**BUSINESS_METRICS, **CONFIRM_STEP_METRICS}
 
 
 def alarm_topic_id(resources: Resources) -> str:
