@@ -11,11 +11,13 @@ day) each take at most `max_drive_minutes` and fit, with `buffer_minutes` next t
 jobs, it starts at least `min_notice_hours` from now and at most `horizon_days` ahead, the
 technician may take it, and it is not the current time with the current technician.
 
-How it stays fast: per technician and working block, the day's busy items are walked once
-into gaps; each gap gets its drives once (cached per location pair for the call) and then
-its feasible starts are one contiguous run of the precomputed grid (two bisections). Only
-the few starts of a gap that can still be shown are ranked, and pydantic models are built
-only for the openings returned. Work grows linearly with the number of busy items.
+How it stays fast: busy times become epoch seconds in one call into pydantic-core per
+list (exactly `timestamp()`; see `_epoch_seconds`). Per technician and working block, the
+day's busy items are walked once into gaps; each gap gets its drives once (cached per
+location pair for the call) and then its feasible starts are one contiguous run of the
+precomputed grid (two bisections). Only the few starts of a gap that can still be shown
+are ranked, and pydantic models are built only for the openings returned. Work grows
+linearly with the number of busy items.
 """
 
 from __future__ import annotations
