@@ -1089,7 +1089,14 @@ _ZONES = st.one_of(
 
 @st.composite
 def _aware(draw: st.DrawFn) -> datetime:
-    moment = draw(_MOMENTS).replace(tzinfo=draw(_ZONES), fold=draw(st.integers(0, 1)))
+    if draw(st.booleans()):
+        moment = draw(_MOMENTS).replace(tzinfo=draw(_ZONES), fold=draw(st.integers(0, 1)))
+    else:
+        # A wall time within three hours of a clock change: missing, repeated, either fold.
+        name, change = draw(st.sampled_from(CHANGES))
+        zone = ZoneInfo(name)
+        wall = change.astimezone(zone) + timedelta(seconds=draw(st.integers(-10800, 10800)))
+        moment = wall.replace(fold=draw(st.integers(0, 1)))
     return moment.replace(microsecond=0) if draw(st.booleans()) else moment
 
 
