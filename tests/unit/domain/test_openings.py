@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic_core import TzInfo
 
 from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.openings import (
@@ -22,6 +23,7 @@ from reschedule_dispatch.domain.openings import (
     search_window,
     travel_legs,
 )
+from reschedule_dispatch.domain.openings import _epoch_seconds as _epoch_seconds
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
     BlockedTime,
@@ -975,6 +977,13 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
             )
     if draw(st.booleans()):
         busy["t0"].append(moving)
+    if draw(st.booleans()):
+        # As the provider adapters build them: validated from ISO 8601 text, so each
+        # datetime carries pydantic's own tzinfo (the engine converts those in bulk).
+        busy = {
+            owner: [type(item).model_validate_json(item.model_dump_json()) for item in items]
+            for owner, items in busy.items()
+        }
     return {
         "appointment": moving,
         "technicians": techs,
@@ -1061,3 +1070,44 @@ def test_the_shown_openings_are_the_ranked_reference_and_explain_rejects_only_in
     cap = math.ceil(settings_.max_openings / len(all_days)) if all_days else 0
     if any(count > cap for count in days.values()):
         assert all(days[d] == n for d, n in all_days.items() if days[d] < cap)
+
+
+# --- epoch seconds ------------------------------------------------------------------------
+
+_MOMENTS = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1))
+_ZONES = st.one_of(
+    st.sampled_from([ZoneInfo(name) for name, _ in CHANGES] + [UTC]),
+    # pydantic's own, what a provider's ISO 8601 text becomes (converted in bulk)
+    st.integers(-86399, 86399).map(TzInfo),
+    st.integers(-86399, 86399).map(lambda s: timezone(timedelta(seconds=s))),
+    # A tzinfo may (rarely) have a fraction of a second.
+    st.integers(-86_399_999_999, 86_399_999_999).map(
+        lambda us: timezone(timedelta(microseconds=us))
+    ),
+)
+
+
+@st.composite
+def _aware(draw: st.DrawFn) -> datetime:
+    if draw(st.booleans()):
+        moment = draw(_MOMENTS).replace(tzinfo=draw(_ZONES), fold=draw(st.integers(0, 1)))
+    else:
+        # A wall time within three hours of a clock change: missing, repeated, either fold.
+        name, change = draw(st.sampled_from(CHANGES))
+        zone = ZoneInfo(name)
+        wall = change.astimezone(zone) + timedelta(seconds=draw(st.integers(-10800, 10800)))
+        moment = wall.replace(fold=draw(st.integers(0, 1)))
+    return moment.replace(microsecond=0) if draw(st.booleans()) else moment
+
+
+@PROPERTY
+@given(st.lists(_aware(), max_size=8), st.booleans())
+def test_epoch_seconds_are_exactly_what_timestamp_gives(moments, whole_seconds):
+    # Given aware datetimes with any tzinfo, at times all in whole seconds
+    if whole_seconds:
+        moments = [m.replace(microsecond=0) for m in moments]
+    # When the engine turns them into epoch seconds
+    seconds = _epoch_seconds(moments)
+    # Then each is exactly the float datetime.timestamp() gives, bit for bit
+    assert seconds == [m.timestamp() for m in moments]
+    assert all(type(s) is float for s in seconds)

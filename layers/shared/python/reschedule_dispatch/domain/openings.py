@@ -11,11 +11,13 @@ day) each take at most `max_drive_minutes` and fit, with `buffer_minutes` next t
 jobs, it starts at least `min_notice_hours` from now and at most `horizon_days` ahead, the
 technician may take it, and it is not the current time with the current technician.
 
-How it stays fast: per technician and working block, the day's busy items are walked once
-into gaps; each gap gets its drives once (cached per location pair for the call) and then
-its feasible starts are one contiguous run of the precomputed grid (two bisections). Only
-the few starts of a gap that can still be shown are ranked, and pydantic models are built
-only for the openings returned. Work grows linearly with the number of busy items.
+How it stays fast: busy times become epoch seconds in one call into pydantic-core per
+list (exactly `timestamp()`; see `_epoch_seconds`). Per technician and working block, the
+day's busy items are walked once into gaps; each gap gets its drives once (cached per
+location pair for the call) and then its feasible starts are one contiguous run of the
+precomputed grid (two bisections). Only the few starts of a gap that can still be shown
+are ranked, and pydantic models are built only for the openings returned. Work grows
+linearly with the number of busy items.
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from operator import attrgetter, sub
+from typing import cast
 from zoneinfo import ZoneInfo
+
+from pydantic_core import SchemaSerializer, TzInfo, core_schema
 
 from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.scheduling import (
@@ -47,6 +54,9 @@ POINTS_PER_DAY_FROM_ORIGINAL = 5.0
 EXPLAIN_STEPS = 2
 
 _DAY_SECONDS = 86400.0
+_ID = attrgetter("id")
+_START, _END = attrgetter("start"), attrgetter("end")
+_TZINFO, _MICROSECOND = attrgetter("tzinfo"), attrgetter("microsecond")
 
 
 class RankedOpening(Opening):
@@ -464,6 +474,7 @@ class _Search:
         self.settings = settings
         self.zone = zone
         self.travel = travel
+        self._minutes = travel.minutes
         self.site = appointment.location
         self.original = appointment.start.timestamp()
         self.duration = appointment.end.timestamp() - self.original
@@ -475,6 +486,7 @@ class _Search:
         last = datetime.fromtimestamp(self.latest, zone).date()
         self.dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         self._grids: dict[tuple[date, time, time], _Block] = {}
+        self._blocks_by_hours: dict[tuple[tuple[int, time, time], ...], list[_Block]] = {}
         # Drives asked for in this call, by coordinates: to the customer, from the
         # customer, and between two stops.
         self._drives: dict[tuple[float, float, float, float], int] = {}
@@ -486,25 +498,20 @@ class _Search:
     # -- building ----------------------------------------------------------------------
 
     def _schedule(self, technician: Technician, busy: Sequence[Busy]) -> _Schedule:
-        weekly = _working_blocks(technician)
-        blocks = [
-            self._block(day, start, end)
-            for day in self.dates
-            for start, end in weekly.get(day.weekday(), ())
-        ]
+        blocks = self._blocks(technician)
         if not blocks:
             busy = ()  # not working in the window: nothing of theirs to read
         moved = self.appointment.id
-        if moved in [b.id for b in busy]:
+        if moved in map(_ID, busy):
             busy = [b for b in busy if b.id != moved or not isinstance(b, Appointment)]
         # Epoch seconds once per item: float comparisons are far cheaper than datetime ones,
         # and these conversions are the biggest single cost of a search.
-        starts = [b.start.timestamp() for b in busy]
-        ends = [b.end.timestamp() for b in busy]
-        order = sorted(range(len(busy)), key=starts.__getitem__)
-        if order == list(range(len(busy))):
+        starts = _epoch_seconds(list(map(_START, busy)))
+        ends = _epoch_seconds(list(map(_END, busy)))
+        if starts == sorted(starts):
             items = list(busy)  # providers usually list by start already
         else:
+            order = sorted(range(len(busy)), key=starts.__getitem__)  # stable: ties keep order
             items = [busy[i] for i in order]
             starts = [starts[i] for i in order]
             ends = [ends[i] for i in order]
@@ -515,9 +522,23 @@ class _Search:
             items=items,
             starts=starts,
             ends=ends,
-            longest=max(map(float.__sub__, ends, starts), default=0.0),
+            longest=max(map(sub, ends, starts), default=0.0),
             blocks=blocks,
         )
+
+    def _blocks(self, technician: Technician) -> list[_Block]:
+        """The technician's working blocks in the window, shared by every technician with
+        the same working hours (most of a business): built once per call for each."""
+        key = tuple([(h.weekday, h.start, h.end) for h in technician.working_hours])
+        blocks = self._blocks_by_hours.get(key)
+        if blocks is None:
+            weekly = _working_blocks(technician)
+            blocks = self._blocks_by_hours[key] = [
+                self._block(day, start, end)
+                for day in self.dates
+                for start, end in weekly.get(day.weekday(), ())
+            ]
+        return blocks
 
     def _block(self, day: date, start: time, end: time) -> _Block:
         key = (day, start, end)
@@ -532,110 +553,137 @@ class _Search:
 
     def fits(self) -> Iterator[tuple[_Schedule, _Block, _Fit]]:
         for schedule in self.schedules:
-            for block in schedule.blocks:
-                for fit in self._block_fits(schedule, block):
-                    yield schedule, block, fit
+            for block, fit in self._schedule_fits(schedule):
+                yield schedule, block, fit
 
-    def _block_fits(self, schedule: _Schedule, block: _Block) -> list[_Fit]:
-        """The free stretches of a working block that hold an opening, with their drives.
+    def _schedule_fits(self, schedule: _Schedule) -> list[tuple[_Block, _Fit]]:
+        """The free stretches of each working block that hold an opening, with their drives.
 
-        Items are sorted by start. `frontier` is the latest end seen so far (at first the
-        block's start), and the items ending exactly there are the previous stop (none:
-        the home base). A gap runs from the frontier to the next item's start, the last one
-        to the block's end. Items ending before the block starts are no stop of its day.
-        This loop runs for every busy item, so it keeps to locals and plain lists.
+        Items are sorted by start. In a block, `frontier` is the latest end seen so far (at
+        first the block's start), and the items ending exactly there are the previous stop
+        (none: the home base). A gap runs from the frontier to the next item's start, the
+        last one to the block's end. Items ending before the block starts are no stop of
+        its day. This loop runs for every busy item, and its first two tests (a grid start
+        with no drive, then with the drive in) for nearly every gap, so it keeps to locals
+        and plain lists; the other tests run only for the few gaps left (`_gap_fit`).
         """
-        starts, ends = schedule.starts, schedule.ends
-        block_start, duration = block.start, self.duration
-        found: list[_Fit] = []
-        hi = bisect_right(starts, block.end)
-        frontier = block_start
-        reach = frontier + duration  # a gap needs the next item to start here or later
-        before_ids: list[int] = []
-        for k in range(bisect_left(starts, block_start - schedule.longest), hi):
-            end = ends[k]
-            if end < block_start:
-                continue
-            if starts[k] >= reach:
-                fit = self._gap_fit(schedule, block, frontier, starts[k], before_ids, k, hi)
-                if fit is not None:
-                    found.append(fit)
-            if end > frontier:
-                frontier, reach, before_ids = end, end + duration, [k]
-            elif end == frontier:
-                before_ids.append(k)
-        if block.end >= reach:
-            fit = self._gap_fit(schedule, block, frontier, block.end, before_ids, hi, hi)
-            if fit is not None:
-                found.append(fit)
+        starts, ends, items, home = schedule.starts, schedule.ends, schedule.items, schedule.home
+        longest = schedule.longest
+        duration, buffer, max_drive = self.duration, self.buffer, self.max_drive
+        earliest, latest = self.earliest, self.latest
+        site, drives, minutes = self.site, self._drives, self._minutes
+        site_lat, site_lon = (site.lat, site.lon) if site is not None else (0.0, 0.0)
+        found: list[tuple[_Block, _Fit]] = []
+        for block in schedule.blocks:
+            grid = block.grid
+            slots = len(grid)
+            block_start, block_end = block.start, block.end
+            hi = bisect_right(starts, block_end)
+            frontier = block_start
+            reach = frontier + duration  # a gap needs the next item to start here or later
+            arrive = frontier  # the earliest start before the drive in: frontier (+ buffer)
+            before = -1  # the item ending at the frontier, -1 for none (the home base) ...
+            tied: list[int] | None = None  # ... or all of them, when several end there
+            k = bisect_left(starts, block_start - longest)
+            while True:
+                if k < hi:
+                    end = ends[k]
+                    if end < block_start:
+                        k += 1
+                        continue
+                    next_start = starts[k]
+                    last_start = next_start - buffer - duration
+                else:
+                    next_start, last_start = block_end, block_end - duration  # no buffer
+                if next_start >= reach:
+                    # A grid start with no drive at all? (Conditional expressions, not min
+                    # or max: this runs for thousands of gaps.)
+                    latest_start = last_start if last_start < latest else latest
+                    first = bisect_left(grid, arrive if arrive > earliest else earliest)
+                    if first < slots and grid[first] <= latest_start:
+                        # Then with the drive in (an unknown place is 0 minutes, as `_drive`).
+                        if tied is None:
+                            place = items[before].location if before >= 0 else home
+                            if place is None or site is None:
+                                drive_in = 0
+                            else:
+                                key = (place.lat, place.lon, site_lat, site_lon)
+                                known = drives.get(key)
+                                if known is None:
+                                    known = drives[key] = minutes(place, site)
+                                drive_in = known
+                        else:
+                            # Stops ending at the same moment must all be reachable.
+                            drive_in = max([self._to_site(items[i].location) for i in tied])
+                        if drive_in <= max_drive:
+                            if drive_in:
+                                at = arrive + drive_in * 60
+                                first = bisect_left(grid, at if at > earliest else earliest, first)
+                            if first < slots and grid[first] <= latest_start:
+                                fit = self._gap_fit(
+                                    schedule, grid, first, last_start, before, tied, k, hi, drive_in
+                                )
+                                if fit is not None:
+                                    found.append((block, fit))
+                if k == hi:
+                    break
+                if end > frontier:
+                    frontier, reach, arrive = end, end + duration, end + buffer
+                    before, tied = k, None
+                elif end == frontier:
+                    if before < 0:
+                        before, arrive = k, end + buffer
+                    else:
+                        tied = [before, k] if tied is None else [*tied, k]
+                k += 1
         return found
 
     def _gap_fit(
         self,
         schedule: _Schedule,
-        block: _Block,
-        g0: float,
-        g1: float,
-        before_ids: list[int],
+        grid: tuple[float, ...],
+        first: int,
+        last_start: float,
+        before: int,
+        tied: list[int] | None,
         k: int,
         hi: int,
+        drive_in: int,
     ) -> _Fit | None:
-        """The drives and the run of feasible grid starts of a gap, or None.
+        """The rest of a gap's tests, once a grid start (`grid[first]`) fits with the drive
+        in: the drive out, then the run of feasible starts; None if there is none.
 
-        `before_ids` are the items ending at g0 (none: the home base), `k` the next item
-        (hi: none, the home base). Cheapest test first: does a grid start fit with no
-        drive at all, then with the drive in, then with the drive out.
+        `last_start` is the latest start before the drive out; `before` and `tied` the items
+        ending as the gap starts (none: the home base), `k` the next item (hi: none, the
+        home base).
         """
-        grid, items, starts = block.grid, schedule.items, schedule.starts
-        earliest, latest = self.earliest, self.latest
-        buffer_before = self.buffer if before_ids else 0
-        buffer_after = self.buffer if k < hi else 0
-        # The latest start the next stop allows, before its drive is counted. (Conditional
-        # expressions, not min/max: this runs for thousands of gaps.)
-        last_start = g1 - buffer_after - self.duration
-        latest_start = last_start if last_start < latest else latest
-        arrive = g0 + buffer_before
-        first = bisect_left(grid, arrive if arrive > earliest else earliest)
-        if first == len(grid) or grid[first] > latest_start:
-            return None
-
-        # Stops ending at the same moment must all be reachable: the longest drive counts.
-        if len(before_ids) == 1:
-            origins: list[Location | None] = [items[before_ids[0]].location]
-            before = self._to_site(origins[0])
-        elif before_ids:
-            origins = [items[i].location for i in before_ids]
-            before = max([self._to_site(place) for place in origins])
-        else:
-            origins = [schedule.home]
-            before = self._to_site(schedule.home)
-        if before > self.max_drive:
-            return None
-        if before:
-            arrive += before * 60
-            first = bisect_left(grid, arrive if arrive > earliest else earliest, first)
-            if first == len(grid) or grid[first] > latest_start:
-                return None
-
+        items = schedule.items
+        targets: list[Location | None]
         if k < hi:
             # Stops starting at the same moment: all must be reachable too.
+            starts = schedule.starts
             j = k + 1
             while j < hi and starts[j] == starts[k]:
                 j += 1
-            targets: list[Location | None] = [items[i].location for i in range(k, j)]
-            after = max([self._from_site(place) for place in targets])
+            targets = [items[i].location for i in range(k, j)]
+            drive_out = max([self._from_site(place) for place in targets])
         else:
             targets = [schedule.home]
-            after = self._from_site(schedule.home)
-        if after > self.max_drive:
+            drive_out = self._from_site(schedule.home)
+        if drive_out > self.max_drive:
             return None
-        stop = bisect_right(grid, min(last_start - after * 60, latest), first)
+        stop = bisect_right(grid, min(last_start - drive_out * 60, self.latest), first)
         if first >= stop:
             return None
         # The minutes the opening adds to the route: the detour from the direct drive
         # between the two stops (never below zero, whatever the travel model says).
+        origins: list[Location | None]
+        if tied is not None:
+            origins = [items[i].location for i in tied]
+        else:
+            origins = [items[before].location if before >= 0 else schedule.home]
         direct = max([self._drive(a, b) for a in origins for b in targets])
-        return _Fit(before, after, max(0, before + after - direct), first, stop)
+        return _Fit(drive_in, drive_out, max(0, drive_in + drive_out - direct), first, stop)
 
     def _to_site(self, place: Location | None) -> int:
         return self._drive(place, self.site)
@@ -651,7 +699,7 @@ class _Search:
         key = (origin.lat, origin.lon, destination.lat, destination.lon)
         minutes = self._drives.get(key)
         if minutes is None:
-            minutes = self._drives[key] = self.travel.minutes(origin, destination)
+            minutes = self._drives[key] = self._minutes(origin, destination)
         return minutes
 
     # -- ranking -----------------------------------------------------------------------
@@ -787,6 +835,47 @@ class _Search:
 
     def _clock(self, epoch: float) -> str:
         return datetime.fromtimestamp(epoch, self.zone).strftime("%H:%M")
+
+
+# Epoch seconds for many datetimes in one call into pydantic-core: about 3 times faster
+# than datetime.timestamp() on each (no Python call to the tzinfo per datetime).
+_TO_EPOCH = SchemaSerializer(
+    core_schema.list_schema(core_schema.datetime_schema()), {"ser_json_temporal": "seconds"}
+)
+# Time zones whose offsets are whole seconds: pydantic's own (what a provider's ISO 8601
+# string becomes) and the tz database's. Another tzinfo may have a sub-second offset,
+# which pydantic-core would truncate.
+_WHOLE_SECOND_ZONES = frozenset({TzInfo, ZoneInfo})
+
+
+def _epoch_seconds(moments: list[datetime]) -> list[float]:
+    """`[m.timestamp() for m in moments]` for aware datetimes, exactly.
+
+    pydantic-core gives the same floats when every offset is a whole number of seconds and
+    no datetime has microseconds (each is then a whole number of seconds, exact however it
+    is computed); otherwise, or if this pydantic-core converts differently, each datetime
+    converts itself.
+    """
+    if (
+        _WHOLE_SECOND_ZONES.issuperset(map(type, map(_TZINFO, moments)))
+        and not any(map(_MICROSECOND, moments))
+        and _bulk_epochs_agree()
+    ):
+        return cast(list[float], _TO_EPOCH.to_python(moments, mode="json"))
+    return [m.timestamp() for m in moments]
+
+
+@cache
+def _bulk_epochs_agree() -> bool:
+    """Whether pydantic-core converts as datetime.timestamp() does (checked on first use, not
+    on import: it loads a time zone)."""
+    new_york = ZoneInfo("America/New_York")
+    probes = [datetime(2026, 11, 1, 1, 30, fold=fold, tzinfo=new_york) for fold in (0, 1)]
+    probes.append(datetime(1969, 12, 31, 23, 59, tzinfo=TzInfo(19800)))
+    try:
+        return bool(_TO_EPOCH.to_python(probes, mode="json") == [p.timestamp() for p in probes])
+    except Exception:  # an older pydantic-core: keep to datetime.timestamp()
+        return False
 
 
 def _eligible(
