@@ -16,6 +16,8 @@ from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.openings import (
     FeasibleOpening,
     OpeningsResult,
+    _bulk_epochs_agree,
+    _whole_second_offsets,
     feasible_openings,
     find_openings,
     rank_openings,
@@ -1111,3 +1113,27 @@ def test_epoch_seconds_are_exactly_what_timestamp_gives(moments, whole_seconds):
     # Then each is exactly the float datetime.timestamp() gives, bit for bit
     assert seconds == [m.timestamp() for m in moments]
     assert all(type(s) is float for s in seconds)
+
+
+def test_the_providers_times_are_converted_in_bulk():
+    # Given this pydantic-core (it converts exactly like timestamp(), or the engine would
+    # fall back to timestamp() for every list and lose its speed silently)
+    assert _bulk_epochs_agree()
+    # Then the times every adapter builds take the bulk path: a model's parsed ISO text,
+    # fromisoformat's timezone, the tz database's zones; a fraction of a second does not
+    fields = appointment(NOW).model_dump()
+    parsed = Appointment.model_validate(
+        {**fields, "start": "2026-12-01T15:00:00Z", "end": "2026-12-01T16:00:00-06:00"}
+    )
+    assert all(
+        _whole_second_offsets(m.tzinfo)
+        for m in (
+            parsed.start,
+            parsed.end,
+            datetime.fromisoformat("2026-12-01T15:00:00+00:00"),
+            datetime.fromisoformat("2026-12-01T15:00:00-05:30"),
+            datetime(2026, 12, 1, 9, tzinfo=ZoneInfo("America/Chicago")),
+        )
+    )
+    assert not _whole_second_offsets(timezone(timedelta(seconds=1, microseconds=5)))
+    assert not _whole_second_offsets(None)

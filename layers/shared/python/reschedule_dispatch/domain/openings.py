@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
 from operator import attrgetter, sub
 from typing import cast
@@ -838,13 +838,14 @@ class _Search:
 
 
 # Epoch seconds for many datetimes in one call into pydantic-core: about 3 times faster
-# than datetime.timestamp() on each (no Python call to the tzinfo per datetime).
+# than datetime.timestamp() on each (no Python loop and method call per datetime).
 _TO_EPOCH = SchemaSerializer(
     core_schema.list_schema(core_schema.datetime_schema()), {"ser_json_temporal": "seconds"}
 )
-# Time zones whose offsets are whole seconds: pydantic's own (what a provider's ISO 8601
-# string becomes) and the tz database's. Another tzinfo may have a sub-second offset,
-# which pydantic-core would truncate.
+# Time zones whose offsets are always whole seconds: pydantic's own (a model's parsed ISO
+# 8601 text) and the tz database's. A datetime.timezone (what the provider adapters'
+# fromisoformat gives) may have a fraction of a second, which pydantic-core would round:
+# each one is checked.
 _WHOLE_SECOND_ZONES = frozenset({TzInfo, ZoneInfo})
 
 
@@ -857,7 +858,7 @@ def _epoch_seconds(moments: list[datetime]) -> list[float]:
     converts itself.
     """
     if (
-        _WHOLE_SECOND_ZONES.issuperset(map(type, map(_TZINFO, moments)))
+        all(map(_whole_second_offsets, set(map(_TZINFO, moments))))
         and not any(map(_MICROSECOND, moments))
         and _bulk_epochs_agree()
     ):
@@ -865,16 +866,31 @@ def _epoch_seconds(moments: list[datetime]) -> list[float]:
     return [m.timestamp() for m in moments]
 
 
+def _whole_second_offsets(zone: object) -> bool:
+    if type(zone) in _WHOLE_SECOND_ZONES:
+        return True
+    if type(zone) is timezone:
+        offset = zone.utcoffset(None)
+        return not offset.microseconds
+    return False  # naive, or a tzinfo of another kind: each datetime converts itself
+
+
 @cache
 def _bulk_epochs_agree() -> bool:
     """Whether pydantic-core converts as datetime.timestamp() does (checked on first use, not
-    on import: it loads a time zone)."""
-    new_york = ZoneInfo("America/New_York")
-    probes = [datetime(2026, 11, 1, 1, 30, fold=fold, tzinfo=new_york) for fold in (0, 1)]
-    probes.append(datetime(1969, 12, 31, 23, 59, tzinfo=TzInfo(19800)))
+    on import: it loads a time zone): a repeated and a missing wall time, either fold, and
+    each kind of whole-second zone."""
     try:
+        new_york = ZoneInfo("America/New_York")
+        probes = [
+            datetime(2026, month, day, hour, 30, fold=fold, tzinfo=new_york)
+            for month, day, hour in ((11, 1, 1), (3, 8, 2))  # repeated, then missing
+            for fold in (0, 1)
+        ]
+        probes.append(datetime(1969, 12, 31, 23, 59, tzinfo=TzInfo(19800)))
+        probes.append(datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=-5))))
         return bool(_TO_EPOCH.to_python(probes, mode="json") == [p.timestamp() for p in probes])
-    except Exception:  # an older pydantic-core: keep to datetime.timestamp()
+    except Exception:  # an older pydantic-core, no tz database: keep to datetime.timestamp()
         return False
 
 
