@@ -35,10 +35,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     status = _compensate()(str(event["session_id"]), str(error.get("Error", "")))
     metrics.add_metric(name="ConfirmsCompensated", unit=MetricUnit.Count, value=1)
-    # Why confirms stop (OpeningTaken, AppointmentChanged, ProviderUnavailable...), each reason
-    # its own series: a metric of its own, so ReschedulesFailed keeps its dimensions.
-    with single_metric(name="ConfirmsRefused", unit=MetricUnit.Count, value=1) as refused:
-        refused.add_dimension(name="reason", value=str(error.get("Error") or "Unknown"))
+    # The same, by why (OpeningTaken, AppointmentChanged, States.Timeout...), each reason its
+    # own series: a metric of its own, so the others keep their dimensions.
+    with single_metric(
+        name="ConfirmsCompensatedByReason", unit=MetricUnit.Count, value=1
+    ) as by_reason:
+        by_reason.add_dimension(name="reason", value=str(error.get("Error") or "Unknown"))
     if status is SessionStatus.FAILED:
         metrics.add_metric(name="ReschedulesFailed", unit=MetricUnit.Count, value=1)
     return {"session_id": event["session_id"], "status": status.value}

@@ -41,8 +41,8 @@ CONFIRM_STEP_METRICS: dict[str, str] = {
     "AppointmentsMoved": "confirm_move",
     "ConfirmsCompensated": "confirm_compensate",
 }
-# compensate's count of each refusal, a series per reason (OpeningTaken, AppointmentChanged...).
-CONFIRMS_REFUSED = "ConfirmsRefused"
+# compensate's count by the step's error, a series per reason (OpeningTaken, AppointmentChanged...).
+COMPENSATED_BY_REASON = "ConfirmsCompensatedByReason"
 # Failed reschedules (the provider refused the move, or a step broke) in one hour above which
 # someone should look: one is a customer's bad luck, several is a provider or code problem.
 RESCHEDULES_FAILED_PER_HOUR = 3
@@ -232,13 +232,13 @@ class Observability(Construct):
                 width=12,
             ),
             cloudwatch.GraphWidget(
-                title="Confirms refused, by reason (per hour)",
+                title="Compensated confirms, by reason (per hour)",
                 left=[
                     cloudwatch.MathExpression(
                         # Every reason there is, without listing them: one series each.
                         expression=(
                             f"SEARCH('{{{METRICS_NAMESPACE},reason,service}} "
-                            f"MetricName=\"{CONFIRMS_REFUSED}\"', 'Sum', 3600)"
+                            f"MetricName=\"{COMPENSATED_BY_REASON}\"', 'Sum', {hourly.to_seconds()})"
                         ),
                         label="",
                         period=hourly,

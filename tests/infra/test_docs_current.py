@@ -129,7 +129,10 @@ def test_every_metric_the_functions_emit_is_listed():
     emitted = {
         name
         for path in code
-        for name in re.findall(r"add_metric\(\s*name=\"(\w+)\"", Path(path).read_text())
+        # add_metric on the function's Metrics, or single_metric for a series of its own
+        for name in re.findall(
+            r"(?:add_metric|single_metric)\(\s*name=\"(\w+)\"", Path(path).read_text()
+        )
     }
     listed = set(re.findall(r"`(\w+)`", section("Metrics and the dashboard")))
     assert emitted, "the functions should emit business metrics"

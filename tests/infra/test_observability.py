@@ -12,8 +12,8 @@ from aws_cdk.assertions import Match, Template
 from infra.app import build_app
 from infra.capabilities.observability import (
     BUSINESS_METRICS,
+    COMPENSATED_BY_REASON,
     CONFIRM_STEP_METRICS,
-    CONFIRMS_REFUSED,
     RESCHEDULES_FAILED_PER_HOUR,
 )
 from tests.infra.test_infra_stack import (
@@ -219,14 +219,14 @@ def test_dashboard_shows_the_funnel_the_api_the_workflow_functions_and_dlqs(synt
     # and what each confirm step did
     for metric_name, service in SERVICE_METRICS.items():
         assert shown("RescheduleDispatch", metric_name)[0][2:4] == ["service", service]
-    # Refused confirms, a series per reason, by the dimensions compensate emits them with
+    # Compensated confirms, a series per reason, by the dimensions compensate emits them with
     searches = [m[0]["expression"] for m in metrics if isinstance(m[0], dict)]
     assert any(
-        "{RescheduleDispatch,reason,service}" in e and f'MetricName="{CONFIRMS_REFUSED}"' in e
+        "{RescheduleDispatch,reason,service}" in e and f'MetricName="{COMPENSATED_BY_REASON}"' in e
         for e in searches
     ), searches
     compensate = (REPO_ROOT / "functions/confirm/compensate.py").read_text()
-    assert f'single_metric(name="{CONFIRMS_REFUSED}"' in compensate
+    assert re.search(rf'single_metric\(\s*name="{COMPENSATED_BY_REASON}"', compensate)
     assert 'add_dimension(name="reason"' in compensate
     # API: 4xx, 5xx and latency p50/p99
     for name in ("4XXError", "5XXError"):

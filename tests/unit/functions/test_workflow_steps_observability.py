@@ -94,7 +94,9 @@ def test_each_step_counts_what_it_did_and_logs_under_the_session_id(
 
 
 def test_a_refused_confirm_is_counted_by_its_reason_apart_from_the_failures(monkeypatch, capsys):
-    # Given a confirm whose hold found the time taken (the customer picks again)
+    # Given a confirm whose hold found the time taken (the customer picks again), in the
+    # function whose service name the deployment gives it
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "confirm_compensate")
     module = _handler(
         "confirm.compensate",
         "_compensate",
@@ -108,10 +110,12 @@ def test_a_refused_confirm_is_counted_by_its_reason_apart_from_the_failures(monk
 
     # Then the refusal is counted with its reason, and it is not a failed reschedule
     metrics, lines = _written(capsys)
-    [refused] = [m for m in metrics if "ConfirmsRefused" in _metric_names([m])]
+    [refused] = [m for m in metrics if "ConfirmsCompensatedByReason" in _metric_names([m])]
     assert refused["reason"] == "OpeningTaken"
     [directive] = refused["_aws"]["CloudWatchMetrics"]
-    assert any("reason" in dimensions for dimensions in directive["Dimensions"])
+    # exactly the dimensions the dashboard's SEARCH asks for: {reason, service}
+    assert directive["Dimensions"] == [["reason", "service"]]
+    assert refused["service"] == "confirm_compensate"
     assert "ConfirmsCompensated" in _metric_names(metrics)
     assert "ReschedulesFailed" not in _metric_names(metrics)
     assert any(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 PACKAGE = "reschedule_dispatch"
 # The correlation id of the functions a session's events invoke (the confirm workflow's steps,
-# its expiry schedule): its id, so one search finds every line of one reschedule.
+# its expiry schedule): its id, so one search finds every line those wrote for it.
 SESSION_ID = "session_id"
 
 

@@ -8,6 +8,7 @@ use these, and load none of the move's imports with them (phonenumbers, the open
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.calendar import appointment_calendar
@@ -16,7 +17,9 @@ from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.messages import format_time, next_allowed_time
 from reschedule_dispatch.domain.ports import BusinessDirectory, Contacts, SessionRepository
 from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
-from reschedule_dispatch.services.link_guessing import LinkGuessing
+
+if TYPE_CHECKING:  # finalize loads this module and never throttles
+    from reschedule_dispatch.services.link_guessing import LinkGuessing
 
 INVITATION_FILENAME = "invite.ics"
 OPTED_OUT_TEXT = "Text not sent: the customer has opted out of texts."
