@@ -1,22 +1,29 @@
 """The load test's data (bench/load_test.py): a seed file in the format of docs/seed-data.md.
 
-One business in Chicago with quiet hours off (links go out at any hour), 21 technicians
-working 8:00-18:00 every day, and one customer per appointment:
-- 200 customers who each pick their own new time: 20 technicians with 10 appointments
-  each, one a day on 10 of the 12 days from the day after tomorrow, so every technician has
-  plenty of free time to move into;
+One business in Chicago with quiet hours off (links go out at any hour) and one customer
+per appointment:
+- 200 customers who each pick their own new time: 20 technicians working 8:00-18:00 every
+  day with 10 appointments each, one a day on 10 of the 12 days from the day after
+  tomorrow, so every technician has plenty of free time to move into;
 - 20 racers who all try to take the same time: the race technician's appointments, two a
-  day from three days ahead, with the day after tomorrow free. Their originals all come
-  after that day, so that day's best opening is the same late-afternoon time on every
-  racer's page; the test still checks that a common time is shown to all of them.
+  day from the day after tomorrow. The race technician works four two-hour stretches a day,
+  half an hour apart, each with room for one job (drives in and out included), so it has
+  about 32 free times in the 14-day horizon whatever the hour: fewer than `max_openings`,
+  so every racer's page shows all of them and the race has a common time at any hour, and
+  more than enough for the 19 losers. A claim in the harness's book (30 minutes either
+  side of a job) covers one stretch and never reaches the next, so each free stretch is a
+  time a loser can take.
 
 Every appointment is at least two days ahead (past the 24-hour notice, with the link's
-whole lifetime to spare), and no two appointments of a technician overlap.
+whole lifetime to spare), inside its technician's hours, and no two appointments of a
+technician overlap. tests/unit/bench/test_load_seed.py checks the race with the openings
+engine for moments across a week.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -36,6 +43,21 @@ RACE_SERVICE = ("Drain cleaning", 60)
 AREA_CODES = ("312", "773", "872")
 NAME_MARK = "Loadtest"  # in every customer's name, so one search finds them all
 DAY_START, DAY_END = time(8), time(18)
+# The race technician's stretches: two hours hold one 60-minute job with the drives (it
+# starts half an hour in); the half hour between stretches keeps them apart (touching
+# stretches would merge) and puts 90 minutes between the starts of neighbouring stretches,
+# so one claim never blocks two.
+RACE_STRETCHES = (
+    (time(8), time(10)),
+    (time(10, 30), time(12, 30)),
+    (time(13), time(15)),
+    (time(15, 30), time(17, 30)),
+)
+RACE_STARTS = (time(8, 30), time(13, 30))  # the racers' two a day, in the 1st and 3rd stretch
+# More than the race technician's free times in the horizon (13 days of four stretches,
+# the racers' 20 aside: 32, 31 to 33 across a clock change), so a racer's page shows them
+# all. The choosers' pages show this many too.
+MAX_OPENINGS = 40
 
 
 @dataclass(frozen=True)
@@ -64,13 +86,12 @@ def load_plan(
     days = [today + timedelta(days=d) for d in range(2, 14)]  # 12 days
     if per_technician > len(days):
         raise ValueError(f"at most {len(days)} appointments per technician")
-    if racers > 2 * (len(days) - 2):
-        raise ValueError(f"at most {2 * (len(days) - 2)} racers")
+    if racers > 2 * len(days):
+        raise ValueError(f"at most {2 * len(days)} racers")
     rng = random.Random(seed)  # noqa: S311 -- repeatable test data, not a secret
     zone = ZoneInfo(TIME_ZONE)
-    hours = [
-        {"weekday": d, "start": DAY_START.isoformat(), "end": DAY_END.isoformat()} for d in range(7)
-    ]
+    hours = _every_day([(DAY_START, DAY_END)])
+    race_hours = _every_day(RACE_STRETCHES)
     staff = [f"lt-tech-{n + 1:02d}" for n in range(technicians)] + [RACE_TECHNICIAN]
     bases = {tech: near(rng, CENTER, 6) for tech in staff}
     seed_technicians: list[dict[str, Any]] = [
@@ -82,7 +103,7 @@ def load_plan(
                 "lat": bases[tech]["lat"],
                 "lon": bases[tech]["lon"],
             },
-            "working_hours": hours,
+            "working_hours": race_hours if tech == RACE_TECHNICIAN else hours,
         }
         for n, tech in enumerate(staff)
     ]
@@ -127,8 +148,8 @@ def load_plan(
             chooser_ids.append(book(tech, start, service))
     racer_ids = []
     for n in range(racers):
-        day = days[1 + n // 2]  # from the third day on, two a day
-        start = datetime.combine(day, time(9) if n % 2 == 0 else time(14), tzinfo=zone)
+        day = days[n // 2]  # two a day from the day after tomorrow
+        start = datetime.combine(day, RACE_STARTS[n % 2], tzinfo=zone)
         racer_ids.append(book(RACE_TECHNICIAN, start, RACE_SERVICE))
 
     business = {
@@ -136,7 +157,11 @@ def load_plan(
         "name": "Load Test Plumbing",
         "phone": "+13125550100",
         "time_zone": TIME_ZONE,
-        "settings": {"quiet_hours_start": None, "quiet_hours_end": None},
+        "settings": {
+            "quiet_hours_start": None,
+            "quiet_hours_end": None,
+            "max_openings": MAX_OPENINGS,
+        },
         "dispatchers": [{"email": DISPATCHER, "name": "Lee Load"}],
         "technicians": seed_technicians,
         "customers": customers,
@@ -154,3 +179,11 @@ def load_plan(
 def _near_base(rng: random.Random, base: dict[str, float]) -> dict[str, float]:
     """A customer a few kilometres from their technician's depot: drives well under 30 min."""
     return near(rng, (base["lat"], base["lon"]), 4)
+
+
+def _every_day(stretches: Sequence[tuple[time, time]]) -> list[dict[str, Any]]:
+    return [
+        {"weekday": d, "start": start.isoformat(), "end": end.isoformat()}
+        for d in range(7)
+        for start, end in stretches
+    ]
