@@ -84,6 +84,29 @@ def test_the_racers_share_one_technician_and_one_length() -> None:
     assert all(by_id[a].technician_id != RACE_TECHNICIAN for a in plan.choosers)
 
 
+def test_choosers_are_spread_evenly_over_the_technicians() -> None:
+    plan = load_plan(TODAY)
+    (business,) = Seed.model_validate(plan.seed).businesses
+    by_id = {a.id: a for a in business.appointments}
+
+    per_technician = Counter(by_id[a].technician_id for a in plan.choosers)
+
+    assert sorted(set(per_technician.values())) == [10]
+    assert len(per_technician) == 20
+
+
+def test_the_same_day_and_seed_give_the_same_data() -> None:
+    assert load_plan(TODAY).seed == load_plan(TODAY).seed
+    assert load_plan(TODAY).seed != load_plan(TODAY, seed=9).seed
+
+
+def test_phones_run_out_after_the_reserved_numbers() -> None:
+    assert customer_phone(0) == "+13125550101"
+    assert customer_phone(99) == "+17735550101"
+    with pytest.raises(ValueError, match="only 297 fictional numbers"):
+        customer_phone(297)
+
+
 Pages = dict[str, tuple[set[str], set[str]]]  # racer -> (slots shown, every feasible slot)
 
 
@@ -182,29 +205,6 @@ def _racers_pages(plan: LoadPlan, now: datetime) -> Pages:
     return pages
 
 
-def test_choosers_are_spread_evenly_over_the_technicians() -> None:
-    plan = load_plan(TODAY)
-    (business,) = Seed.model_validate(plan.seed).businesses
-    by_id = {a.id: a for a in business.appointments}
-
-    per_technician = Counter(by_id[a].technician_id for a in plan.choosers)
-
-    assert sorted(set(per_technician.values())) == [10]
-    assert len(per_technician) == 20
-
-
-def test_the_same_day_and_seed_give_the_same_data() -> None:
-    assert load_plan(TODAY).seed == load_plan(TODAY).seed
-    assert load_plan(TODAY).seed != load_plan(TODAY, seed=9).seed
-
-
-def test_phones_run_out_after_the_reserved_numbers() -> None:
-    assert customer_phone(0) == "+13125550101"
-    assert customer_phone(99) == "+17735550101"
-    with pytest.raises(ValueError, match="only 297 fictional numbers"):
-        customer_phone(297)
-
-
 def _raced(pages: Pages, plan: LoadPlan, claims: SlotClaims | None = None) -> str | None:
     """The time the harness's race picks from these pages (None: no common time)."""
     race = Race(1, claims or SlotClaims(timedelta(0)), plan.minutes[plan.racers[0]])
@@ -229,7 +229,6 @@ def _claims_to_block(slots: Sequence[str], minutes: int) -> int:
     A claim blocks the slots near it on the line of time, so the greedy cover is the
     least: for the earliest slot still free, claim the latest slot that blocks it.
     """
-
     free = sorted(slots, key=lambda s: parse_slot(s)[0])
     count = 0
     while free:
