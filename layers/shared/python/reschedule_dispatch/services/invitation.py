@@ -8,18 +8,14 @@ use these, and load none of the move's imports with them (phonenumbers, the open
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.calendar import appointment_calendar
 from reschedule_dispatch.domain.errors import NotFound
-from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.messages import format_time, next_allowed_time
 from reschedule_dispatch.domain.ports import BusinessDirectory, Contacts, SessionRepository
 from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
-
-if TYPE_CHECKING:  # finalize loads this module and never throttles
-    from reschedule_dispatch.services.link_guessing import LinkGuessing
+from reschedule_dispatch.services.link_guessing import LinkGuessing, find_by_token
 
 INVITATION_FILENAME = "invite.ics"
 OPTED_OUT_TEXT = "Text not sent: the customer has opted out of texts."
@@ -76,15 +72,13 @@ class InvitationCalendars:
         self._guessing = guessing
 
     def __call__(self, token: str, client: str | None = None) -> str:
-        token = token.removesuffix(".ics")
-
-        def find() -> RescheduleSession:
-            if not is_well_formed(token):
-                raise NotFound("malformed")  # junk never reaches the database
-            return self._sessions.find_by_invitation_hash(token_hash(token))
-
         try:
-            session = self._guessing.look_up(client, find) if self._guessing else find()
+            session = find_by_token(
+                token.removesuffix(".ics"),
+                self._sessions.find_by_invitation_hash,
+                self._guessing,
+                client,
+            )
         except NotFound:
             raise NotFound("This invitation does not exist.") from None
         if not session.is_move or session.status is not SessionStatus.COMPLETED:

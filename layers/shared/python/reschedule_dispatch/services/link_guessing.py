@@ -11,9 +11,27 @@ from typing import TypeVar
 
 from reschedule_dispatch.domain.errors import NotFound, TooManyGuesses
 from reschedule_dispatch.domain.guessing import GuessLimit, client_key
+from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.ports import Clock, GuessThrottle
 
 Found = TypeVar("Found")
+
+
+def find_by_token(
+    token: str,
+    find_by_hash: Callable[[str], Found],
+    guessing: LinkGuessing | None,
+    client: str | None,
+) -> Found:
+    """What the token's hash finds (NotFound if nothing), the client throttled by `guessing`.
+    A malformed token is NotFound without a lookup: junk never reaches the database."""
+
+    def find() -> Found:
+        if not is_well_formed(token):
+            raise NotFound("malformed")
+        return find_by_hash(token_hash(token))
+
+    return guessing.look_up(client, find) if guessing else find()
 
 
 class LinkGuessing:

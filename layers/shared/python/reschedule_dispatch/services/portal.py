@@ -11,7 +11,6 @@ from reschedule_dispatch.domain.errors import (
     NotFound,
     Unprocessable,
 )
-from reschedule_dispatch.domain.links import is_well_formed, token_hash
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
@@ -28,7 +27,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
-from reschedule_dispatch.services.link_guessing import LinkGuessing
+from reschedule_dispatch.services.link_guessing import LinkGuessing, find_by_token
 from reschedule_dispatch.services.openings import FindOpenings
 
 RETRY_NOTICE = "We couldn't confirm that time just now. Please try again."
@@ -180,13 +179,10 @@ class CustomerLinks:
         )
 
     def _usable_session(self, token: str, client: str | None) -> tuple[RescheduleSession, Business]:
-        def find() -> RescheduleSession:
-            if not is_well_formed(token):
-                raise NotFound("malformed")  # junk never reaches the database
-            return self._sessions.find_by_token_hash(token_hash(token))
-
         try:
-            session = self._guessing.look_up(client, find) if self._guessing else find()
+            session = find_by_token(
+                token, self._sessions.find_by_token_hash, self._guessing, client
+            )
         except NotFound:
             raise NotFound("This link is not valid.") from None
         business = self._businesses.get(session.business_id)
