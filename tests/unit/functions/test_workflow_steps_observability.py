@@ -83,14 +83,17 @@ def test_each_step_counts_what_it_did_and_logs_under_the_session_id(
     name, builder, result, metric, monkeypatch, capsys
 ):
     module = _handler(name, builder, lambda session_id: result, monkeypatch)
+    # its own session: the functions' loggers share one handler in this process, so an id
+    # an earlier case set would otherwise still be there
+    session_id = f"s-{name}"
 
-    module.lambda_handler({"session_id": SESSION}, Context())
+    module.lambda_handler({"session_id": session_id}, Context())
 
     metrics, _ = _written(capsys)
     assert metric in _metric_names(metrics)
     module.logger.info("step done")
     _, lines = _written(capsys)
-    assert lines[-1]["correlation_id"] == SESSION
+    assert lines[-1]["correlation_id"] == session_id
 
 
 def test_a_refused_confirm_is_counted_by_its_reason_apart_from_the_failures(monkeypatch, capsys):

@@ -16,6 +16,7 @@ class Base(EnvSettings):
 class Mixin(EnvSettings):
     base_url: str | None = None
     console_url: str = ""
+    reply_to: str = "ops@example.com"  # a default an empty variable must override
 
 
 class Combined(Base, Mixin):
@@ -38,6 +39,7 @@ def test_reads_each_field_from_its_variable_in_any_case(monkeypatch: pytest.Monk
 def test_defaults_when_unset_and_an_empty_variable_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BASE_URL", raising=False)
     monkeypatch.setenv("CONSOLE_URL", "")
+    monkeypatch.setenv("REPLY_TO", "")
     monkeypatch.setenv("TABLE_NAME", "app")
     monkeypatch.setenv("GROUP_NAME", "g")
 
@@ -45,6 +47,7 @@ def test_defaults_when_unset_and_an_empty_variable_wins(monkeypatch: pytest.Monk
 
     assert settings.base_url is None
     assert settings.console_url == ""
+    assert settings.reply_to == ""
 
 
 def test_a_missing_required_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
