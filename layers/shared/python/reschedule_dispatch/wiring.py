@@ -9,6 +9,7 @@ library and the Amazon Location adapter, so a function loads only the services i
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
@@ -312,10 +313,15 @@ def _travel_for(env: ProviderEnv) -> Callable[[BusinessSettings], TravelTime]:
     calculator = env.route_calculator_name
     if not calculator:
         return travel_from_settings
+    return _amazon_location(calculator)
+
+
+@cache  # one client and route cache per container: openings and move checks share the routes
+def _amazon_location(calculator: str) -> Callable[[BusinessSettings], TravelTime]:
     from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime, RouteCache
 
     client = boto3.client("location")
-    routes = RouteCache()  # shared by every request this container serves
+    routes = RouteCache()
 
     def amazon_location(settings: BusinessSettings) -> TravelTime:
         return AmazonLocationTravelTime(

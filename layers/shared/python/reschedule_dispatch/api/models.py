@@ -140,6 +140,12 @@ class SessionChip(BaseModel):
     status: str
     status_label: str
 
+    @classmethod
+    def of(cls, session: RescheduleSession | None) -> SessionChip | None:
+        if session is None:
+            return None
+        return cls(id=session.id, status=session.status.value, status_label=session.status.label)
+
 
 class AppointmentOut(BaseModel):
     id: str
@@ -162,11 +168,7 @@ class AppointmentOut(BaseModel):
             start=appointment.start,
             end=appointment.end,
             technician=TechnicianOut(id=technician.id, name=technician.name),
-            session=SessionChip(
-                id=session.id, status=session.status.value, status_label=session.status.label
-            )
-            if session
-            else None,
+            session=SessionChip.of(session),
         )
 
 
@@ -503,13 +505,7 @@ class ScheduleOut(BaseModel):
                     )
                     if s.customer
                     else None,
-                    session=SessionChip(
-                        id=s.session.id,
-                        status=s.session.status.value,
-                        status_label=s.session.status.label,
-                    )
-                    if s.session
-                    else None,
+                    session=SessionChip.of(s.session),
                 )
                 for s in schedule.appointments
             ],

@@ -93,13 +93,11 @@ def fold(line: str) -> str:
     """Folds a content line at 75 octets, never inside a UTF-8 character."""
     out: list[str] = []
     current, size = "", 0
-    limit = _LINE_OCTETS
     for char in line:
         width = len(char.encode("utf-8"))
-        if size + width > limit:
+        if size + width > _LINE_OCTETS:
             out.append(current)
             current, size = " ", 1  # a continuation line starts with one space
-            limit = _LINE_OCTETS
         current += char
         size += width
     out.append(current)
