@@ -98,6 +98,13 @@ SWAGGER_UI_HEADERS = {
 }
 
 
+def _invalid(message: str, error: ValidationError) -> Response:
+    """422 with pydantic's details, as the API answers an invalid body."""
+    return _json(
+        422, {"message": message, "detail": error.errors(include_url=False, include_context=False)}
+    )
+
+
 def _json(status: int, body: Any) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
@@ -177,13 +184,7 @@ class LocalGateway:
             try:
                 rule = FaultRule.model_validate_json(request.get_data())
             except ValidationError as error:
-                return _json(
-                    422,
-                    {
-                        "message": "Invalid fault rule.",
-                        "detail": error.errors(include_url=False, include_context=False),
-                    },
-                )
+                return _invalid("Invalid fault rule.", error)
             self._faults.add(rule)
             return _json(201, {"armed": self._faults.armed()})
         return _json(200, {"armed": self._faults.armed()})
@@ -195,13 +196,7 @@ class LocalGateway:
         try:
             body = DevProviderEvent.model_validate_json(request.get_data())
         except ValidationError as error:
-            return _json(
-                422,
-                {
-                    "message": "Invalid provider event.",
-                    "detail": error.errors(include_url=False, include_context=False),
-                },
-            )
+            return _invalid("Invalid provider event.", error)
         self._provider_events(body.event())
         return _json(202, {"received": body.model_dump(mode="json")})
 

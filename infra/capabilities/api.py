@@ -223,6 +223,7 @@ class Api(Construct):
         # Links the provider triggered, for businesses that send them automatically.
         self.send_link_function.grant_invoke(self.provider_webhooks_function)
         nag.acknowledge_function_versions(self.provider_webhooks_function, self.send_link_function)
+        # The functions that call the business's scheduling provider.
         for function in (
             self.send_link_function,
             self.dispatcher_api_function,
@@ -231,14 +232,6 @@ class Api(Construct):
             self.dispatcher_move_function,
         ):
             grant_provider_secrets(function)
-
-        for function in (
-            self.send_link_function,
-            self.dispatcher_api_function,
-            self.portal_function,
-            self.provider_webhooks_function,
-            self.dispatcher_move_function,
-        ):
             nag.acknowledge_table_indexes(function, app_table, provider_table)
         nag.acknowledge_table_indexes(self.webhooks_function, app_table)
         nag.acknowledge_table_indexes(self.session_actions_function, app_table)
