@@ -14,7 +14,12 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from reschedule_dispatch.adapters.dynamodb import from_item, is_condition_failure, to_item
+from reschedule_dispatch.adapters.dynamodb import (
+    all_items,
+    from_item,
+    is_condition_failure,
+    to_item,
+)
 from reschedule_dispatch.adapters.provider_reads import AppointmentsFromSchedule, matches
 from reschedule_dispatch.domain.errors import AppointmentChanged, NotFound
 from reschedule_dispatch.domain.scheduling import (
@@ -188,16 +193,10 @@ class DemoProvider(AppointmentsFromSchedule):
         )
 
     def _query_items(self, index: str | None, condition: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
         if index:
             kwargs["IndexName"] = index
-        while True:
-            page = self._table.query(**kwargs)
-            items.extend(from_item(i) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [from_item(item) for item in all_items(self._table.query, **kwargs)]
 
     def _get(self, business_id: str, sk: str) -> dict[str, Any]:
         item = self._table.get_item(

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+
+def all_items(request: Callable[..., Any], **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Query or Scan (`request`, e.g. `table.query`) returns, page after page."""
+    while True:
+        page = request(**kwargs)
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:

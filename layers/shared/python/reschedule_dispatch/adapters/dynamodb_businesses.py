@@ -11,7 +11,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from reschedule_dispatch.adapters.dynamodb import from_item, to_item
+from reschedule_dispatch.adapters.dynamodb import all_items, from_item, to_item
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.errors import NotFound
 
@@ -43,18 +43,15 @@ class DynamoBusinessDirectory:
     def connected(self) -> list[Business]:
         """Businesses connected to a provider other than the demo one. A Scan: only the
         twice-daily channel renewal asks, never a request path."""
-        found: list[Business] = []
-        scan: dict[str, Any] = {
-            "FilterExpression": Attr("sk").eq("PROFILE")
+        connected = (
+            Attr("sk").eq("PROFILE")
             & Attr("provider.kind").ne("demo")
             & Attr("provider.kind").exists()
-        }
-        while True:
-            page = self._table.scan(**scan)
-            found += [Business.model_validate(from_item(item)) for item in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return found
-            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        )
+        return [
+            Business.model_validate(from_item(item))
+            for item in all_items(self._table.scan, FilterExpression=connected)
+        ]
 
     def by_phone(self, phone: str) -> Business:
         item = self._table.get_item(Key={"pk": f"PHONE#{phone}", "sk": "BUSINESS"}).get("Item")

@@ -27,7 +27,12 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from reschedule_dispatch.adapters.dynamodb import from_item, is_condition_failure, to_item
+from reschedule_dispatch.adapters.dynamodb import (
+    all_items,
+    from_item,
+    is_condition_failure,
+    to_item,
+)
 from reschedule_dispatch.domain.errors import Conflict, NotFound, SessionAlreadyOpen, Unprocessable
 from reschedule_dispatch.domain.ports import SessionPage
 from reschedule_dispatch.domain.session import (
@@ -319,17 +324,13 @@ class DynamoSessionRepository:
         return found
 
     def for_appointment(self, business_id: str, appointment_id: str) -> list[RescheduleSession]:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(_appointment_pk(business_id, appointment_id))
-            & Key("sk").begins_with("SESSION#"),
-        }
-        ids: list[str] = []
-        while True:
-            page = self._table.query(**kwargs)
-            ids.extend(str(item["session_id"]) for item in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        condition = Key("pk").eq(_appointment_pk(business_id, appointment_id)) & Key(
+            "sk"
+        ).begins_with("SESSION#")
+        ids = [
+            str(item["session_id"])
+            for item in all_items(self._table.query, KeyConditionExpression=condition)
+        ]
         loaded = {
             str(item["id"]): RescheduleSession.model_validate(from_item(item))
             for item in self._batch_get([_session_key(i) for i in ids])
@@ -351,18 +352,13 @@ class DynamoSessionRepository:
         return self.get_by_id(self._lookup(f"MESSAGE#{message_sid}", "MESSAGE"))
 
     def timeline(self, session_id: str) -> list[TimelineEvent]:
-        events: list[TimelineEvent] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"SESSION#{session_id}")
-            & Key("sk").begins_with("EVENT#"),
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            events.extend(TimelineEvent.model_validate(from_item(i)) for i in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return events
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        condition = Key("pk").eq(f"SESSION#{session_id}") & Key("sk").begins_with("EVENT#")
+        return [
+            TimelineEvent.model_validate(from_item(item))
+            for item in all_items(
+                self._table.query, KeyConditionExpression=condition, ConsistentRead=True
+            )
+        ]
 
     def list_sessions(
         self, business_id: str, in_progress: bool, limit: int, cursor: str | None

@@ -11,6 +11,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from reschedule_dispatch.adapters.dynamodb import all_items
 from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 
 # A console page's worth: the newest 200. The business's partition is read whole to find
@@ -36,16 +37,8 @@ class DynamoSuggestions:
         )
 
     def list(self, business_id: str) -> list[Suggestion]:
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"SUGGESTIONS#{business_id}")
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self._table.query(**query)
-            items += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        condition = Key("pk").eq(f"SUGGESTIONS#{business_id}")
+        items = list(all_items(self._table.query, KeyConditionExpression=condition))
         found = [
             Suggestion(
                 business_id=business_id,
