@@ -33,7 +33,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field
 
 from reschedule_dispatch.adapters.clock import SystemClock
@@ -45,6 +44,7 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
     WebhookRejected,
 )
+from reschedule_dispatch.domain.phones import to_e164
 from reschedule_dispatch.domain.ports import Clock, ProviderState
 from reschedule_dispatch.domain.provider_events import (
     ProviderChange,
@@ -288,13 +288,7 @@ class ServiceTitanProvider:
     def _e164(self, value: object) -> str | None:
         if not isinstance(value, str) or not value.strip():
             return None
-        try:
-            number = phonenumbers.parse(value, self._phone_region)
-        except phonenumbers.NumberParseException:
-            return None
-        if not phonenumbers.is_possible_number(number):
-            return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return to_e164(value, self._phone_region)
 
     # -- Appointments ------------------------------------------------------------------------
 

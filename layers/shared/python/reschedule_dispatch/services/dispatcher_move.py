@@ -24,6 +24,7 @@ from reschedule_dispatch.domain.errors import (
 )
 from reschedule_dispatch.domain.messages import format_time
 from reschedule_dispatch.domain.openings import broken_rules
+from reschedule_dispatch.domain.phones import to_e164
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
@@ -342,14 +343,7 @@ def _channels(invitation: Invitation) -> tuple[Channel, ...]:
 
 def _e164(typed: str) -> str:
     """A number the dispatcher typed, as E.164 (US numbers may leave out +1)."""
-    # Only a number typed for this message needs it: phonenumbers' metadata is ~18 ms of
-    # import, which the function's other moves should not pay at cold start.
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(typed, "US")
-    except phonenumbers.NumberParseException:
-        raise Unprocessable("The phone number is not valid.") from None
-    if not phonenumbers.is_possible_number(number):
+    number = to_e164(typed, "US")
+    if number is None:
         raise Unprocessable("The phone number is not valid.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number

@@ -2,7 +2,7 @@
 text's link at GET /r/invite/{token}.ics) and what holds its text back.
 
 Kept apart from services/dispatcher_move.py: the confirm workflow's finalize and the portal
-use these, and load none of the move's imports with them (phonenumbers, the openings engine).
+use these, and load none of the move's imports with them (the openings engine).
 """
 
 from __future__ import annotations
