@@ -29,6 +29,16 @@ def inbox(url: str, phone: str) -> list[dict[str, Any]]:
     return list(response.json())
 
 
+def report_provider_event(url: str, business_id: str, appointment_id: str, change: str) -> None:
+    """What a verified provider webhook carries, applied as one would be (`/dev/provider-events`)."""
+    reported = requests.post(
+        f"{url}/dev/provider-events",
+        json={"business_id": business_id, "appointment_id": appointment_id, "change": change},
+        timeout=TIMEOUT,
+    )
+    assert reported.status_code == 202, reported.text
+
+
 @dataclass
 class Console:
     url: str

@@ -6,8 +6,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -17,6 +18,10 @@ from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
+
+
+if TYPE_CHECKING:
+    from tests.e2e.client import Console
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +61,28 @@ def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def console(stack_url: str) -> Console:
+    """Northside's dispatcher, signed in."""
+    from tests.e2e.client import NORTHSIDE, Console  # client imports this module
+
+    return Console.sign_in(stack_url, NORTHSIDE)
+
+
+@pytest.fixture
+def faults(stack_url: str) -> Iterator[Callable[..., None]]:
+    """Arms a scheduling-provider fault (`/dev/provider-faults`); all are cleared after."""
+
+    from tests.e2e.client import TIMEOUT as timeout  # client imports this module
+
+    def arm(**rule: Any) -> None:
+        response = requests.post(f"{stack_url}/dev/provider-faults", json=rule, timeout=timeout)
+        assert response.status_code == 201, response.text
+
+    yield arm
+    requests.delete(f"{stack_url}/dev/provider-faults", timeout=timeout)
 
 
 def token_for(url: str, email: str) -> str:

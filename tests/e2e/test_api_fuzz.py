@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from local.template import Template
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox
+from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox, report_provider_event
 from tests.e2e.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -165,16 +165,7 @@ def test_every_route_answers_generated_requests_as_documented(stack_url: str) ->
     free_ones = [(c, a) for c, a in console.movable_appointments() if a["session"] is None]
     (other, free), (_, suggested) = free_ones[0], free_ones[1]
     # and a reschedule the provider suggested (applied as a verified webhook's would be)
-    reported = requests.post(
-        f"{stack_url}/dev/provider-events",
-        json={
-            "business_id": "northside-plumbing",
-            "appointment_id": suggested["id"],
-            "change": "customer_canceled",
-        },
-        timeout=TIMEOUT,
-    )
-    assert reported.status_code == 202, reported.text
+    report_provider_event(stack_url, "northside-plumbing", suggested["id"], "customer_canceled")
     run = Run(
         console.token,
         appointment_id=free["id"],

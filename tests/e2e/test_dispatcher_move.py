@@ -4,33 +4,17 @@ runs it in moto's Step Functions with the real handlers, under injected provider
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox
+from tests.e2e.client import TIMEOUT, Console, inbox
 from tests.e2e.conftest import wait_for
 
 FINAL = ("completed", "failed")
 _USED: set[str] = set()  # appointments this module moved: each test takes a fresh one
-
-
-@pytest.fixture
-def console(stack_url) -> Console:
-    return Console.sign_in(stack_url, NORTHSIDE)
-
-
-@pytest.fixture
-def faults(stack_url) -> Iterator[Callable[..., None]]:
-    def arm(**rule: Any) -> None:
-        response = requests.post(f"{stack_url}/dev/provider-faults", json=rule, timeout=TIMEOUT)
-        assert response.status_code == 201, response.text
-
-    yield arm
-    requests.delete(f"{stack_url}/dev/provider-faults", timeout=TIMEOUT)
 
 
 def _free_appointment(console: Console, taken: set[str]) -> dict:

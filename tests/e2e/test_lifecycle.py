@@ -5,31 +5,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox, slots
+from tests.e2e.client import TIMEOUT, Console, inbox, slots
 from tests.e2e.conftest import wait_for
 
 FINAL = ("completed", "failed")
-
-
-@pytest.fixture
-def console(stack_url) -> Console:
-    return Console.sign_in(stack_url, NORTHSIDE)
-
-
-@pytest.fixture
-def faults(stack_url) -> Iterator[Callable[..., None]]:
-    def arm(**rule: Any) -> None:
-        response = requests.post(f"{stack_url}/dev/provider-faults", json=rule, timeout=TIMEOUT)
-        assert response.status_code == 201, response.text
-
-    yield arm
-    requests.delete(f"{stack_url}/dev/provider-faults", timeout=TIMEOUT)
 
 
 def _together(*calls: Callable[[], Any]) -> list[Any]:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from tests.e2e.client import BAYSIDE, TIMEOUT, Console
+from tests.e2e.client import BAYSIDE, TIMEOUT, Console, report_provider_event
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_providers import CHANGED_ELSEWHERE, DISPATCHERS, link_opened
 
@@ -51,16 +51,7 @@ def test_a_business_that_sends_automatically_gets_the_link_out_on_a_no_show(stac
             (c, a) for c, a in console.movable_appointments() if a["session"] is None
         )
         # When the provider reports a no-show for one of its appointments
-        reported = requests.post(
-            f"{stack_url}/dev/provider-events",
-            json={
-                "business_id": "bayside-hvac",
-                "appointment_id": appointment["id"],
-                "change": "no_show",
-            },
-            timeout=TIMEOUT,
-        )
-        assert reported.status_code == 202, reported.text
+        report_provider_event(stack_url, "bayside-hvac", appointment["id"], "no_show")
 
         # Then the send-link function (invoked asynchronously) texts the customer a link,
         # marked as automatic, and nothing waits in Suggested

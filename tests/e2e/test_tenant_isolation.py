@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import requests
 
 from local.template import TEMPLATE_NAME, Template
-from tests.e2e.client import BAYSIDE, NORTHSIDE, Console
+from tests.e2e.client import BAYSIDE, NORTHSIDE, Console, report_provider_event
 from tests.e2e.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,16 +71,7 @@ def northside_session(stack_url):
         for c, a in northside.movable_appointments()
         if a["id"] != appointment["id"] and a["session"] is None  # no link out for it
     )
-    reported = requests.post(
-        f"{stack_url}/dev/provider-events",
-        json={
-            "business_id": "northside-plumbing",
-            "appointment_id": suggested["id"],
-            "change": "no_show",
-        },
-        timeout=10,
-    )
-    assert reported.status_code == 202, reported.text
+    report_provider_event(stack_url, "northside-plumbing", suggested["id"], "no_show")
     listed = northside.get("/api/suggestions").json()["suggestions"]
     assert suggested["id"] in [s["appointment_id"] for s in listed]
     return northside, customer, appointment, session, suggested["id"]
