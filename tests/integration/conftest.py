@@ -23,6 +23,12 @@ from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionReposito
 from reschedule_dispatch.adapters.eventbridge_scheduler import EventBridgeExpiryScheduler
 from reschedule_dispatch.adapters.stepfunctions_workflow import StepFunctionsConfirmWorkflow
 from reschedule_dispatch.domain.ports import EmailSender, ScheduledSends
+from reschedule_dispatch.services.lifecycle import (
+    CheckAppointment,
+    FinalizeReschedule,
+    HoldOpening,
+    MoveAppointment,
+)
 from reschedule_dispatch.services.send_link import SendLink
 from tests.builders import NOW
 
@@ -84,6 +90,32 @@ class World:
             self.contacts,
             email,
             sends,
+        )
+
+    def finalize(self, email: EmailSender | None = None) -> FinalizeReschedule:
+        return FinalizeReschedule(
+            self.sessions,
+            self.businesses,
+            self.expiry,
+            self.sms,
+            self.clock,
+            self.contacts,
+            self.holds,
+            email=email,
+        )
+
+    def run_steps(self, session_id: str) -> None:
+        """The confirm workflow's hold, re-check and move, as its tasks run them."""
+        HoldOpening(self.sessions, self.holds, self.clock)(session_id)
+        CheckAppointment(self.sessions, self.provider)(session_id)
+        MoveAppointment(self.sessions, self.provider)(session_id)
+
+    def executions(self) -> list[Any]:
+        """The confirm state machine's executions started so far."""
+        return list(
+            boto3.client("stepfunctions").list_executions(
+                stateMachineArn=self.env["CONFIRM_STATE_MACHINE_ARN"]
+            )["executions"]
         )
 
 

@@ -34,9 +34,7 @@ from reschedule_dispatch.services.invitation import OPTED_OUT_TEXT, InvitationCa
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
-    FinalizeReschedule,
     HoldOpening,
-    MoveAppointment,
 )
 from reschedule_dispatch.services.queries import AppointmentTimeline
 from tests.builders import appointment as build_appointment
@@ -69,31 +67,6 @@ def _move(world, start=WEDNESDAY_2PM, **changes):
     return _mover(world)("acme", DISPATCHER, "appt-1", request, BASE)
 
 
-def _executions(world) -> list:
-    return boto3.client("stepfunctions").list_executions(
-        stateMachineArn=world.env["CONFIRM_STATE_MACHINE_ARN"]
-    )["executions"]
-
-
-def _run_steps(world, session_id: str) -> None:
-    HoldOpening(world.sessions, world.holds, world.clock)(session_id)
-    CheckAppointment(world.sessions, world.provider)(session_id)
-    MoveAppointment(world.sessions, world.provider)(session_id)
-
-
-def _finalize(world, email: RecordingEmail | None = None) -> FinalizeReschedule:
-    return FinalizeReschedule(
-        world.sessions,
-        world.businesses,
-        world.expiry,
-        world.sms,
-        world.clock,
-        world.contacts,
-        world.holds,
-        email=email,
-    )
-
-
 def _types(world, session_id: str) -> list[str]:
     return [e.type for e in world.sessions.timeline(session_id)]
 
@@ -106,13 +79,13 @@ def test_a_move_starts_the_confirm_workflow_and_completes_like_a_customers_pick(
     assert session.status is SessionStatus.CONFIRMING
     assert started.rules_overridden == []
     # Then the same state machine runs for it, with the chosen time
-    [execution] = _executions(world)
+    [execution] = world.executions()
     assert execution["name"] == f"session-{session.id}-1"
     given = boto3.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
     assert json.loads(given["input"])["opening"]["start"] == "2026-11-25T20:00:00Z"
     # And its steps move the appointment and complete the session
-    _run_steps(world, session.id)
-    assert _finalize(world)(session.id) is SessionStatus.COMPLETED
+    world.run_steps(session.id)
+    assert world.finalize()(session.id) is SessionStatus.COMPLETED
     moved = world.provider.get_appointment("acme", "appt-1")
     assert (moved.start, moved.version) == (WEDNESDAY_2PM, 2)
     assert _types(world, session.id) == ["move_requested", "completed", "invitation_sent"]
@@ -125,7 +98,7 @@ def test_a_time_that_breaks_a_rule_is_refused_and_nothing_is_written(world):
     with pytest.raises(RulesBroken) as refused:
         _move(world, start=WEDNESDAY_9PM)
     assert refused.value.rules == ["outside working hours"]
-    assert _executions(world) == []
+    assert world.executions() == []
     assert AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1") == []
 
 
@@ -137,8 +110,8 @@ def test_an_override_moves_it_and_the_broken_rules_are_on_the_timeline(world):
         "rules_overridden",
         "outside working hours",
     )
-    _run_steps(world, started.session.id)
-    _finalize(world)(started.session.id)
+    world.run_steps(started.session.id)
+    world.finalize()(started.session.id)
     assert world.provider.get_appointment("acme", "appt-1").start == WEDNESDAY_9PM
 
 
@@ -243,7 +216,7 @@ def test_bad_choices_are_refused_before_anything_is_written(world):
         _move(world, start=world.clock.now() - timedelta(hours=1), override=True)
     with pytest.raises(Unprocessable, match="within a year"):
         _move(world, start=world.clock.now() + timedelta(days=400), override=True)
-    assert _executions(world) == []
+    assert world.executions() == []
     assert AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1") == []
 
 
@@ -286,8 +259,8 @@ def _with_email(world) -> None:
 
 def _completed_move(world, outbox: RecordingEmail, **changes) -> str:
     started = _move(world, **changes)
-    _run_steps(world, started.session.id)
-    finalize = _finalize(world, outbox)
+    world.run_steps(started.session.id)
+    finalize = world.finalize(outbox)
     finalize(started.session.id)
     finalize(started.session.id)  # a retried finalize invites no one twice
     return str(started.session.id)

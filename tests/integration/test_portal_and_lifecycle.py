@@ -19,7 +19,6 @@ from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
     ExpireSession,
-    FinalizeReschedule,
     HoldOpening,
     MoveAppointment,
     RecordDelivery,
@@ -39,12 +38,6 @@ def _links(world) -> CustomerLinks:
 def _sent(world):
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
     return sent.session, sent.link.rsplit("/", 1)[1]
-
-
-def _executions(world) -> list:
-    return boto3.client("stepfunctions").list_executions(
-        stateMachineArn=world.env["CONFIRM_STATE_MACHINE_ARN"]
-    )["executions"]
 
 
 def test_the_page_shows_openings_and_viewing_changes_nothing(world):
@@ -74,7 +67,7 @@ def test_an_expired_link_is_gone_even_before_its_schedule_fires(world):
     with pytest.raises(LinkClosed):
         _links(world).confirm(token, "anything")
     assert world.sessions.get("acme", session.id).status is SessionStatus.LINK_SENT
-    assert _executions(world) == []
+    assert world.executions() == []
 
 
 def test_confirming_starts_one_workflow_even_when_submitted_twice(world):
@@ -86,7 +79,7 @@ def test_confirming_starts_one_workflow_even_when_submitted_twice(world):
     assert confirming.new_opening.key == opening.key
     # A double submit of the same choice is accepted and starts nothing new
     _links(world).confirm(token, opening.key)
-    [execution] = _executions(world)
+    [execution] = world.executions()
     assert execution["name"] == f"session-{session.id}-1"
     started = boto3.client("stepfunctions").describe_execution(
         executionArn=execution["executionArn"]
@@ -100,7 +93,7 @@ def test_confirming_starts_one_workflow_even_when_submitted_twice(world):
     )
     with pytest.raises(Conflict, match="already chosen"):
         _links(world).confirm(token, another.key)
-    assert len(_executions(world)) == 1
+    assert len(world.executions()) == 1
 
 
 def test_a_slot_not_offered_is_refused_and_nothing_is_written(world):
@@ -108,7 +101,7 @@ def test_a_slot_not_offered_is_refused_and_nothing_is_written(world):
     with pytest.raises(Unprocessable):
         _links(world).confirm(token, "20261125T160000Z.tech-1")  # the current time itself
     assert world.sessions.get("acme", session.id).status is SessionStatus.LINK_SENT
-    assert _executions(world) == []
+    assert world.executions() == []
 
 
 def _confirming(world):
@@ -118,27 +111,9 @@ def _confirming(world):
     return session, opening
 
 
-def _finalize(world) -> FinalizeReschedule:
-    return FinalizeReschedule(
-        world.sessions,
-        world.businesses,
-        world.expiry,
-        world.sms,
-        world.clock,
-        world.contacts,
-        world.holds,
-    )
-
-
-def _run_steps(world, session_id: str) -> None:
-    HoldOpening(world.sessions, world.holds, world.clock)(session_id)
-    CheckAppointment(world.sessions, world.provider)(session_id)
-    MoveAppointment(world.sessions, world.provider)(session_id)
-
-
 def test_the_workflow_steps_move_the_appointment_and_complete_the_session(world):
     session, opening = _confirming(world)
-    _run_steps(world, session.id)
+    world.run_steps(session.id)
     moved = world.provider.get_appointment("acme", "appt-1")
     assert (moved.start, moved.technician_id, moved.version) == (
         opening.start,
@@ -147,8 +122,8 @@ def test_the_workflow_steps_move_the_appointment_and_complete_the_session(world)
     )
     # A retried move step is harmless: the idempotency key returns the same move
     assert MoveAppointment(world.sessions, world.provider)(session.id).version == 2
-    assert _finalize(world)(session.id) is SessionStatus.COMPLETED
-    assert _finalize(world)(session.id) is SessionStatus.COMPLETED  # idempotent
+    assert world.finalize()(session.id) is SessionStatus.COMPLETED
+    assert world.finalize()(session.id) is SessionStatus.COMPLETED  # idempotent
     assert boto3.client("scheduler").list_schedules()["Schedules"] == []
     types = [e.type for e in world.sessions.timeline(session.id)]
     assert types == ["created", "sent", "confirming", "completed", "confirmation_sent"]
@@ -288,8 +263,8 @@ def test_another_business_cannot_read_a_session(world):
 def test_a_finished_sessions_hold_never_blocks_its_own_appointment(world):
     # Given a completed reschedule whose hold is still within its lease
     session, opening = _confirming(world)
-    _run_steps(world, session.id)
-    _finalize(world)(session.id)
+    world.run_steps(session.id)
+    world.finalize()(session.id)
     # When the same appointment gets a new session choosing a time overlapping its new slot
     again = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE).session
     overlapping = opening.model_copy(
@@ -341,8 +316,8 @@ def test_a_time_still_allowed_can_be_booked_even_when_no_longer_shown_first(worl
 def test_after_the_move_the_hold_lingers_seconds_not_minutes(world):
     # Given a completed reschedule
     session, opening = _confirming(world)
-    _run_steps(world, session.id)
-    _finalize(world)(session.id)
+    world.run_steps(session.id)
+    world.finalize()(session.id)
     # Then its time still holds against other appointments for a few seconds
     with pytest.raises(OpeningTaken):
         world.holds.hold("acme", opening, "s2", "appt-other", world.clock.now(),
@@ -357,15 +332,15 @@ def test_after_the_move_the_hold_lingers_seconds_not_minutes(world):
 def test_a_time_an_appointment_moves_off_again_is_free_at_once_not_after_the_hold(world):
     # Given appt-1 moved to a first time, whose hold lingers for the index lag
     first, left = _confirming(world)
-    _run_steps(world, first.id)
-    _finalize(world)(first.id)
+    world.run_steps(first.id)
+    world.finalize()(first.id)
 
     # When it is moved again, to a time apart from the first
     second, token = _sent(world)
     elsewhere = next(o for o in _links(world).page(token).openings if o.start >= left.end)
     _links(world).confirm(token, elsewhere.key)
-    _run_steps(world, second.id)
-    _finalize(world)(second.id)
+    world.run_steps(second.id)
+    world.finalize()(second.id)
 
     # Then another appointment can book the time it left straight away
     now = world.clock.now()
