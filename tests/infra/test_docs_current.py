@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.infra.test_infra_stack import REPO_ROOT, Resources, routes
+
 INFRA_DOC = REPO_ROOT / "docs" / "infra.md"
-Resources = dict[str, dict[str, Any]]
 
 
 def section(title: str) -> str:
@@ -22,13 +21,6 @@ def section(title: str) -> str:
     return match.group(1)
 
 
-def resource_path(resources: Resources, resource_id: Any) -> str:
-    if "Fn::GetAtt" in resource_id:  # the RestApi's root
-        return ""
-    props = resources[resource_id["Ref"]]["Properties"]
-    return f"{resource_path(resources, props['ParentId'])}/{props['PathPart']}"
-
-
 def template_routes(resources: Resources) -> set[tuple[str, str, str, str]]:
     """(path, method, function folder or "none", authorization) of every non-preflight method."""
     folders = {
@@ -37,18 +29,11 @@ def template_routes(resources: Resources) -> set[tuple[str, str, str, str]]:
         if r["Type"] == "AWS::Lambda::Function" and "reschedule:source" in r.get("Metadata", {})
     }
     found = set()
-    for method in resources.values():
-        if method["Type"] != "AWS::ApiGateway::Method":
-            continue
-        props = method["Properties"]
-        if props["HttpMethod"] == "OPTIONS":
-            continue
+    for (method, path), props in routes(resources).items():
         uri = json.dumps(props.get("Integration", {}).get("Uri", ""))
         [function] = [f for lid, f in folders.items() if f'"{lid}"' in uri] or ["none"]
         auth = "Cognito" if props["AuthorizationType"] == "COGNITO_USER_POOLS" else "none"
-        found.add(
-            (resource_path(resources, props["ResourceId"]), props["HttpMethod"], function, auth)
-        )
+        found.add((path, method, function, auth))
     return found
 
 
