@@ -47,6 +47,7 @@ from reschedule_dispatch.domain.session import (
     TimelineEvent,
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
+from reschedule_dispatch.services.closed_sessions import CUSTOMER_CONFIRMING, drop_schedule
 from reschedule_dispatch.services.invitation import text_held_back
 
 logger = logging.getLogger(__name__)
@@ -275,7 +276,7 @@ class MoveByDispatcher:
         if session.is_move:
             raise SessionAlreadyOpen(session.id)
         if session.status is SessionStatus.CONFIRMING:
-            raise Conflict("The customer is confirming a new time right now.")
+            raise Conflict(CUSTOMER_CONFIRMING)
         try:
             self._sessions.transition(
                 session.id,
@@ -294,10 +295,7 @@ class MoveByDispatcher:
             raise Conflict(
                 f"The customer's link changed meanwhile: {current.status.label}."
             ) from None
-        if session.status is SessionStatus.SCHEDULED:
-            self._sends.cancel_send(session.id)
-        else:
-            self._expiry.cancel_expiry(session.id)
+        drop_schedule(session, self._expiry, self._sends)
         return session.id
 
 

@@ -45,6 +45,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.closed_sessions import drop_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +126,7 @@ class ApplyProviderEvent:
             self._sessions.transition(session.id, session.status, new, event, failure_reason=reason)
         except Conflict:
             return  # it moved on meanwhile (confirmed, expired, canceled): that state stands
-        if session.status is SessionStatus.SCHEDULED:
-            self._sends.cancel_send(session.id)
-        else:
-            self._expiry.cancel_expiry(session.id)
+        drop_schedule(session, self._expiry, self._sends)
 
     def _suggest(self, event: ProviderEvent) -> None:
         found = self._sessions.in_progress_by_appointment(event.business_id, [event.appointment_id])

@@ -22,6 +22,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.closed_sessions import CUSTOMER_CONFIRMING, drop_schedule
 from reschedule_dispatch.services.send_link import OPTED_OUT
 
 MAX_PAGE = 100
@@ -41,7 +42,7 @@ def _open_or_conflict(session: RescheduleSession, clock: Clock) -> None:
     if session.status is SessionStatus.SCHEDULED:
         raise Conflict("This link hasn't been sent yet: it goes out when quiet hours end.")
     if session.status is SessionStatus.CONFIRMING:
-        raise Conflict("The customer is confirming a new time right now.")
+        raise Conflict(CUSTOMER_CONFIRMING)
     if session.status not in OPEN_STATUSES:
         raise Conflict(f"This session is closed ({session.status.label}).")
     if session.is_expired_at(clock.now()):
@@ -140,12 +141,9 @@ class CancelSession:
             # The customer confirmed in the same instant: tell the dispatcher what won.
             current = self._sessions.get(business_id, session.id)
             raise Conflict(f"The session changed meanwhile: {current.status.label}.") from None
-        if session.status is SessionStatus.SCHEDULED:  # the link never went out
-            self._sends.cancel_send(session.id)
-        else:
-            self._expiry.cancel_expiry(session.id)
-            if notify_customer:
-                self._notify(canceled)
+        drop_schedule(session, self._expiry, self._sends)
+        if notify_customer and session.status is not SessionStatus.SCHEDULED:  # a link went out
+            self._notify(canceled)
         return canceled, self._sessions.timeline(session.id)
 
     def _notify(self, session: RescheduleSession) -> None:
