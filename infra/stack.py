@@ -15,7 +15,7 @@ from infra.capabilities.data import Data
 from infra.capabilities.expiry import Expiry
 from infra.capabilities.messaging import Messaging
 from infra.capabilities.observability import Observability
-from infra.capabilities.providers import ProviderChannels
+from infra.capabilities.providers import ProviderChannels, ScheduleMirrorSync
 from infra.capabilities.travel import Travel
 from infra.lambda_factory import LambdaFactory
 
@@ -104,6 +104,16 @@ class RescheduleDispatchStack(Stack):
             dead_letter_queue=expiry.dead_letter_queue,
         )
         outputs["ProviderChannelsFunctionName"] = channels.function.function_name
+        # Every person's read of a schedule reads the mirror; this keeps it in step.
+        mirror = ScheduleMirrorSync(
+            self,
+            "ScheduleMirror",
+            functions=functions,
+            app_table=data.app_table,
+            provider_table=data.provider_table,
+            dead_letter_queue=expiry.dead_letter_queue,
+        )
+        outputs["ScheduleSyncFunctionName"] = mirror.function.function_name
         travel = Travel(self, "Travel", model=travel_model)
         for computes_openings in (
             api.portal_function,

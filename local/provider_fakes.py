@@ -328,7 +328,16 @@ class ProviderFakes(Sandbox):
             return json_response({"message": "GET /dev/providers only."}, 404)
         with self._lock:
             shown = [c.shown() for c in self.connected]
-        return json_response({"businesses": shown}, 200, {"Cache-Control": "no-store"})
+        # What each fake's API has answered since the stack started (token requests
+        # included): the e2e tests read it before and after a page view.
+        requests = {
+            "google_calendar": self.google.api_requests,
+            "microsoft_graph": self.graph.api_requests,
+            "servicetitan": self.servicetitan.api_requests,
+        }
+        return json_response(
+            {"businesses": shown, "api_requests": requests}, 200, {"Cache-Control": "no-store"}
+        )
 
 
 def _configured(technician: Technician) -> dict[str, Any]:

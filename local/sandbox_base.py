@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -41,6 +42,9 @@ class Sandbox:
     def __init__(self, prefix: str, dev_prefix: str) -> None:
         self.prefix = mount_point(prefix)
         self.dev_prefix = mount_point(dev_prefix)
+        # Requests its API answered (not its dev pages): what a page view cost the provider.
+        self.api_requests = 0
+        self._counting = threading.Lock()
 
     def handles(self, path: str) -> bool:
         """Whether a gateway should route `path` here."""
@@ -49,6 +53,9 @@ class Sandbox:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
+        if self.prefix and (request.root_path + request.path).startswith(self.prefix):
+            with self._counting:
+                self.api_requests += 1
         try:
             response = self._dispatch(request, request.root_path + request.path)
         except self.ERROR as error:

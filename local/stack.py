@@ -147,12 +147,17 @@ class LocalStack:
         # What the twice-daily rule does in AWS, once now: Google's channels and Graph's
         # subscriptions to this gateway (Graph's handshake calls it, so it must be serving).
         os.environ["WEBHOOK_BASE_URL"] = base
-        channels = next(
-            spec.name
-            for spec in template.functions().values()
-            if spec.module == "functions.provider_channels.handler"
+        functions = {spec.module: spec.name for spec in template.functions().values()}
+        logger.info(
+            "provider channels: %s",
+            runtime.invoke(functions["functions.provider_channels.handler"], {}),
         )
-        logger.info("provider channels: %s", runtime.invoke(channels, {}))
+        # What the reconcile rule does every 15 minutes in AWS, once now: every business's
+        # schedule mirror filled, so every page reads it (the fakes' pushes keep it fresh).
+        logger.info(
+            "schedule mirrors: %s",
+            runtime.invoke(functions["functions.schedule_sync.handler"], {}),
+        )
         self.gateway.ready.set()
         self._seed = seed
 

@@ -46,6 +46,8 @@ COMPENSATED_BY_REASON = "ConfirmsCompensatedByReason"
 # Failed reschedules (the provider refused the move, or a step broke) in one hour above which
 # someone should look: one is a customer's bad luck, several is a provider or code problem.
 RESCHEDULES_FAILED_PER_HOUR = 3
+# The schedule mirror is read whole every 15 minutes: one missed run is noise, three are not.
+MIRROR_LAG_ALARM = Duration.minutes(45)
 ALARM_PERIOD = Duration.minutes(5)
 OPERATIONS_DOC = "docs/infra.md, Operations"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -109,6 +111,21 @@ class Observability(Construct):
             business_metric("ReschedulesFailed", Duration.hours(1)),
             f"More than {RESCHEDULES_FAILED_PER_HOUR} reschedules failed in an hour.",
             threshold=RESCHEDULES_FAILED_PER_HOUR,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+
+        self._alarm(
+            "MirrorLagging",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name="MirrorLagSeconds",
+                dimensions_map={"service": "schedule_sync"},
+                statistic="Maximum",
+                period=Duration.minutes(15),
+            ),
+            "A business's schedule mirror was more than 45 minutes behind its provider: "
+            "customers may be offered times that are taken (the confirm still re-checks).",
+            threshold=MIRROR_LAG_ALARM.to_seconds(),
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         )
 

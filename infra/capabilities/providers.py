@@ -24,6 +24,11 @@ PROVIDER_SECRETS_PREFIX = "reschedule-dispatch/providers/"
 # Channels last days (Google about a week, Graph about three days) and are renewed when one
 # or two are left: twice a day gives several tries before any ends.
 RENEWAL_INTERVAL = Duration.hours(12)
+# The schedule mirror's reconcile: a whole read of each business's provider this often heals
+# a missed push within the period; at 50 technicians it costs well under 5 % of each
+# provider's quota (docs/performance.md). Customers are read again once a night.
+MIRROR_RECONCILE_INTERVAL = Duration.minutes(15)
+MIRROR_CUSTOMERS_HOUR_UTC = "8"
 
 
 def grant_provider_secrets(function: lambda_.IFunction) -> None:
@@ -89,6 +94,65 @@ class ProviderChannels(Construct):
             targets=[
                 targets.LambdaFunction(
                     self.function, retry_attempts=2, dead_letter_queue=dead_letter_queue
+                )
+            ],
+        )
+
+
+class ScheduleMirrorSync(Construct):
+    """Every 15 minutes a function reads every business's provider whole into the schedule
+    mirror (healing any missed push); once a night it reads customers again too. A run that
+    keeps failing lands in the dead-letter queue; the next run reads everything anew."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: LambdaFactory,
+        app_table: dynamodb.ITable,
+        provider_table: dynamodb.ITable,
+        dead_letter_queue: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = functions.function(
+            self,
+            "ScheduleSyncFunction",
+            folder="schedule_sync",
+            description="Read every business's schedule into the mirror (reconcile)",
+            environment={
+                "APP_TABLE_NAME": app_table.table_name,
+                "PROVIDER_TABLE_NAME": provider_table.table_name,
+            },
+            timeout=Duration.minutes(5),
+        )
+        # Businesses are found with a Scan (read); the mirror is written in the app table.
+        app_table.grant_read_write_data(self.function)
+        provider_table.grant_read_data(self.function)
+        nag.acknowledge_table_indexes(self.function, app_table, provider_table)
+        grant_provider_secrets(self.function)
+        self.rule = events.Rule(
+            self,
+            "Reconcile",
+            description="Bring every schedule mirror in step with its provider",
+            schedule=events.Schedule.rate(MIRROR_RECONCILE_INTERVAL),
+            targets=[
+                targets.LambdaFunction(
+                    self.function, retry_attempts=2, dead_letter_queue=dead_letter_queue
+                )
+            ],
+        )
+        self.nightly_rule = events.Rule(
+            self,
+            "Nightly",
+            description="Read every mirrored business's customers again",
+            schedule=events.Schedule.cron(minute="30", hour=MIRROR_CUSTOMERS_HOUR_UTC),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    event=events.RuleTargetInput.from_object({"reread_customers": True}),
+                    retry_attempts=2,
+                    dead_letter_queue=dead_letter_queue,
                 )
             ],
         )

@@ -8,6 +8,7 @@ The test reads and changes the fakes through each provider's own API, with the c
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -225,6 +226,35 @@ def link_opened(url: str, kind: str) -> tuple[Console, ProviderApi, dict, dict, 
     offered = slots(page.text)
     assert offered, f"no openings offered for {customer['name']}"
     return console, api, appointment, session, offered
+
+
+def provider_requests(url: str, kind: str) -> int:
+    """What the fake of `kind` has answered so far, once nothing else is calling it (a
+    push from an earlier test may still be on its way)."""
+    last = -1
+    for _ in range(20):
+        shown = requests.get(f"{url}/dev/providers", timeout=TIMEOUT).json()["api_requests"]
+        if shown[kind] == last:
+            return last
+        last = int(shown[kind])
+        time.sleep(0.3)
+    raise AssertionError(f"the {kind} fake never went quiet")
+
+
+@pytest.mark.parametrize("kind", list(DISPATCHERS))
+def test_the_customer_page_makes_no_call_to_the_provider(stack_url, kind):
+    # Given a link sent (the schedule mirror filled when the stack started)
+    _, _, appointment, session, offered = link_opened(stack_url, kind)
+    before = provider_requests(stack_url, kind)
+
+    # When the customer opens the page, again, and taps a time
+    for url in (session["link"], session["link"], f"{session['link']}?slot={offered[0]}"):
+        page = requests.get(url, timeout=TIMEOUT)
+        assert page.status_code == 200
+        assert appointment["service"] in page.text
+
+    # Then the provider was not asked anything
+    assert provider_requests(stack_url, kind) == before
 
 
 @pytest.mark.parametrize("kind", list(DISPATCHERS))

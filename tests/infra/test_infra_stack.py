@@ -80,6 +80,7 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
     ("functions/provider_webhooks", "handler.lambda_handler"): TABLES
     | {"SCHEDULE_GROUP_NAME", "SEND_LINK_FUNCTION_NAME", "PUBLIC_BASE_URL"},
     ("functions/provider_channels", "handler.lambda_handler"): TABLES | {"WEBHOOK_BASE_URL"},
+    ("functions/schedule_sync", "handler.lambda_handler"): TABLES,
 }
 
 DYNAMODB_WRITES = {
@@ -221,7 +222,10 @@ def test_every_function_comes_from_the_factory(synthesized):
         assert props["Architectures"] == ["arm64"], lid
         assert props["TracingConfig"] == {"Mode": "Active"}, lid
         assert props["MemorySize"] == 512, lid
-        assert 3 <= props["Timeout"] <= 60, lid
+        # The reconcile reads every business's provider in one run; everything else answers
+        # a person or a step within a minute.
+        longest = 300 if "ScheduleSync" in lid else 60
+        assert 3 <= props["Timeout"] <= longest, lid
         assert {ref(layer) for layer in props["Layers"]} == layers, lid
         log_group = resources[ref(props["LoggingConfig"]["LogGroup"])]
         assert log_group["Type"] == "AWS::Logs::LogGroup", lid
@@ -682,6 +686,7 @@ def test_provider_secrets_readers(synthesized):
         ("functions/confirm", "check.lambda_handler"),
         ("functions/confirm", "move.lambda_handler"),
         ("functions/provider_channels", "handler.lambda_handler"),
+        ("functions/schedule_sync", "handler.lambda_handler"),
     }
     for arns in readers.values():
         assert len(arns) == 1
@@ -910,9 +915,19 @@ def test_only_the_app_table_sweeps_expired_holds_by_ttl(synthesized):
     assert "TimeToLiveSpecification" not in provider
 
 
+def rules_of(resources: Resources, folder: str) -> list[dict[str, Any]]:
+    """The EventBridge rules that invoke the function of `folder`."""
+    function = function_id(resources, folder, "handler.lambda_handler")
+    return [
+        rule
+        for rule in of_type(resources, "AWS::Events::Rule").values()
+        if any(t["Arn"] == {"Fn::GetAtt": [function, "Arn"]} for t in rule["Properties"]["Targets"])
+    ]
+
+
 def test_provider_channels_are_renewed_twice_a_day_into_the_dead_letter_queue(synthesized):
     resources = synthesized.resources
-    _, rule = single(of_type(resources, "AWS::Events::Rule"))
+    [rule] = rules_of(resources, "functions/provider_channels")
     assert rule["Properties"]["ScheduleExpression"] == "rate(12 hours)"
     [target] = rule["Properties"]["Targets"]
     channels = function_id(resources, "functions/provider_channels", "handler.lambda_handler")
@@ -923,3 +938,19 @@ def test_provider_channels_are_renewed_twice_a_day_into_the_dead_letter_queue(sy
     # Without a custom domain, providers are told the API's own URL (its stage included)
     variables = resources[channels]["Properties"]["Environment"]["Variables"]
     assert "execute-api" in json.dumps(variables["WEBHOOK_BASE_URL"])
+
+
+def test_schedule_mirrors_are_reconciled_every_15_minutes_and_customers_nightly(synthesized):
+    resources = synthesized.resources
+    rules = {
+        r["Properties"]["ScheduleExpression"]: r["Properties"]["Targets"]
+        for r in rules_of(resources, "functions/schedule_sync")
+    }
+    assert set(rules) == {"rate(15 minutes)", "cron(30 8 * * ? *)"}
+    [every_15] = rules["rate(15 minutes)"]
+    [nightly] = rules["cron(30 8 * * ? *)"]
+    assert "Input" not in every_15
+    assert json.loads(nightly["Input"]) == {"reread_customers": True}
+    for target in (every_15, nightly):
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+        assert "ExpiryDeadLetterQueue" in target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]

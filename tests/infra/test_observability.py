@@ -114,8 +114,9 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_where_to_look(synthesized
     topic = {"Ref": alarm_topic_id(resources)}
     alarms = of_type(resources, "AWS::CloudWatch::Alarm")
     # Errors + throttles per function, workflow failed + timed out, one per DLQ, reschedules
+    # failed, the schedule mirror lagging
     expected = (
-        2 * len(factory_functions(resources)) + 2 + len(of_type(resources, "AWS::SQS::Queue")) + 1
+        2 * len(factory_functions(resources)) + 2 + len(of_type(resources, "AWS::SQS::Queue")) + 2
     )
     assert len(alarms) == expected
     for lid, alarm in alarms.items():

@@ -8,6 +8,7 @@ library and the Amazon Location adapter, so a function loads only the services i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +20,7 @@ from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirec
 from reschedule_dispatch.adapters.dynamodb_contacts import DynamoContacts
 from reschedule_dispatch.adapters.dynamodb_guesses import DynamoGuessThrottle
 from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
+from reschedule_dispatch.adapters.dynamodb_schedule_mirror import DynamoScheduleMirror
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.dynamodb_suggestions import DynamoSuggestions
 from reschedule_dispatch.adapters.eventbridge_scheduler import (
@@ -80,6 +82,11 @@ if TYPE_CHECKING:
         SearchCustomers,
     )
     from reschedule_dispatch.services.schedule import ScheduleQuery
+    from reschedule_dispatch.services.schedule_mirror import (
+        MirroredSchedule,
+        ReconcileMirrors,
+        SyncSchedule,
+    )
     from reschedule_dispatch.services.send_link import SendLink
     from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
     from reschedule_dispatch.services.staff_notifications import TellStaff
@@ -100,10 +107,59 @@ def use_provider_wrapper(
     _provider_wrapper = wrapper
 
 
-def _provider(env: ProviderEnv) -> SchedulingProvider:
-    """Each business's own scheduling provider, behind the one port."""
+def _live_provider(env: ProviderEnv) -> SchedulingProvider:
+    """Each business's own scheduling provider, behind the one port: what is authoritative
+    (the confirm workflow, a link's original version, what a webhook says changed)."""
     provider: SchedulingProvider = RoutedProvider(business_providers(env))
     return _provider_wrapper(provider) if _provider_wrapper else provider
+
+
+def _provider(env: ProviderEnv) -> MirroredSchedule:
+    """The schedule as a person's reads see it: the mirror, the provider where it lacks."""
+    from reschedule_dispatch.services.schedule_mirror import MirroredSchedule
+
+    return MirroredSchedule(
+        mirror=schedule_mirror(env.app_table_name),
+        live=_live_provider(env),
+        on_miss=_log_mirror_miss,
+    )
+
+
+def _log_mirror_miss(operation: str) -> None:
+    logging.getLogger("reschedule_dispatch.mirror").info(
+        "Schedule read from the provider, not the mirror", extra={"operation": operation}
+    )
+
+
+_mirrors: dict[str, DynamoScheduleMirror] = {}
+
+
+def schedule_mirror(table_name: str) -> DynamoScheduleMirror:
+    """One per process: its short cache of each business's mirror state is shared."""
+    if table_name not in _mirrors:
+        _mirrors[table_name] = DynamoScheduleMirror(_table(table_name))
+    return _mirrors[table_name]
+
+
+def reconcile_mirrors(env: ProviderEnv | None = None) -> ReconcileMirrors:
+    from reschedule_dispatch.services.schedule_mirror import ReconcileMirrors
+
+    env = env or ProviderEnv()
+    return ReconcileMirrors(
+        businesses=_businesses(env.app_table_name),
+        mirror=schedule_mirror(env.app_table_name),
+        sync=sync_schedule(env),
+        clock=SystemClock(),
+    )
+
+
+def sync_schedule(env: ProviderEnv | None = None) -> SyncSchedule:
+    from reschedule_dispatch.services.schedule_mirror import SyncSchedule
+
+    env = env or ProviderEnv()
+    return SyncSchedule(
+        mirror=schedule_mirror(env.app_table_name), live=_live_provider(env), clock=SystemClock()
+    )
 
 
 _connected: dict[tuple[str, str], BusinessProviders] = {}
@@ -258,7 +314,7 @@ def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> Sen
     )
     return SendLink(
         sessions=DynamoSessionRepository(app_table),
-        provider=_provider(env),
+        provider=_live_provider(env),  # the version the confirm's If-Match starts from
         businesses=_businesses(env.app_table_name),
         sms=sms_sender(env),
         email=email_sender(env),
@@ -396,7 +452,8 @@ def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
     env = env or ProviderEnv()
     return CheckAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
-        _provider(env),
+        _live_provider(env),
+        resync=sync_schedule(env).technicians,
     )
 
 
@@ -406,7 +463,8 @@ def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
     env = env or ProviderEnv()
     return MoveAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
-        _provider(env),
+        _live_provider(env),
+        mirror=schedule_mirror(env.app_table_name),
     )
 
 
@@ -562,13 +620,14 @@ def apply_provider_event(env: ProviderWebhooksEnv, public_base_url: str) -> Appl
     )
     return ApplyProviderEvent(
         sessions=DynamoSessionRepository(app_table),
-        provider=_provider(env),
+        provider=_live_provider(env),
         businesses=_businesses(env.app_table_name),
         suggestions=DynamoSuggestions(app_table),
         expiry=_schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
         sends=_schedule_deleter(EventBridgeScheduledSends, env.schedule_group_name),
         clock=SystemClock(),
         send_automatically=send_automatically,
+        resync=sync_schedule(env).appointment,
     )
 
 
@@ -608,7 +667,7 @@ def check_provider_connection(env: ProviderEnv | None = None) -> CheckProviderCo
     from reschedule_dispatch.services.business_settings import CheckProviderConnection
 
     env = env or ProviderEnv()
-    return CheckProviderConnection(_businesses(env.app_table_name), _provider(env))
+    return CheckProviderConnection(_businesses(env.app_table_name), _live_provider(env))
 
 
 class MoveEnv(ProviderEnv):
@@ -639,7 +698,7 @@ def move_by_dispatcher(env: MoveEnv | None = None) -> MoveByDispatcher:
     return MoveByDispatcher(
         check=check_move(env),
         sessions=DynamoSessionRepository(app_table),
-        provider=_provider(env),
+        provider=_live_provider(env),  # the version the workflow's If-Match starts from
         workflow=StepFunctionsConfirmWorkflow(
             boto3.client("stepfunctions"), env.confirm_state_machine_arn
         ),

@@ -14,9 +14,9 @@ Technicians are configured (a calendar has no working hours, home base or skills
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -65,6 +65,7 @@ class CalendarTechnician(BaseModel):
 
 
 T = TypeVar("T", bound=CalendarTechnician)
+E = TypeVar("E", bound=Mapping[str, Any])  # an event as the provider's JSON has it
 
 
 def unique_technicians(technicians: Sequence[T]) -> Sequence[T]:
@@ -159,6 +160,28 @@ def upcoming(bookings: Iterable[Booking], customer_id: str, after: datetime) -> 
     """The customer's appointments that start after `after`, soonest first."""
     found = [a for a, c in bookings if c.id == customer_id and a.start > after]
     return sorted(found, key=lambda a: a.start.timestamp())
+
+
+def customers_on(
+    events: Sequence[E],
+    busy: Sequence[Appointment | object],
+    business_id: str,
+    fields_of: Callable[[E], AppointmentFields | None],
+    address_of: Callable[[E], str],
+) -> list[Customer]:
+    """The customers named by the events that became appointments in `busy`, once each, as
+    their latest appointment describes them."""
+    booked = {a.id: a for a in busy if isinstance(a, Appointment)}
+    found: dict[str, tuple[float, Customer]] = {}
+    for event in events:
+        appointment = booked.get(str(event.get("id")))
+        fields = fields_of(event) if appointment else None
+        if appointment is None or fields is None:
+            continue
+        at = appointment.start.timestamp()
+        if fields.customer_id not in found or found[fields.customer_id][0] <= at:
+            found[fields.customer_id] = (at, fields.customer(business_id, address_of(event)))
+    return [customer for _, customer in found.values()]
 
 
 def rfc3339(moment: datetime) -> str:

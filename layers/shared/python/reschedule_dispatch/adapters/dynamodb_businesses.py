@@ -40,6 +40,14 @@ class DynamoBusinessDirectory:
             self._cache[business_id] = (time.monotonic(), business)
         return business
 
+    def every(self) -> list[Business]:
+        """Every business. A Scan: only the mirror's reconcile job asks, never a request
+        path."""
+        return [
+            Business.model_validate(from_item(item))
+            for item in all_items(self._table.scan, FilterExpression=Attr("sk").eq("PROFILE"))
+        ]
+
     def connected(self) -> list[Business]:
         """Businesses connected to a provider other than the demo one. A Scan: only the
         twice-daily channel renewal asks, never a request path."""

@@ -35,6 +35,7 @@ from reschedule_dispatch.adapters.calendar_fields import (
     AppointmentFields,
     Booking,
     CalendarTechnician,
+    customers_on,
     find_technician,
     latest_customer,
     rfc3339,
@@ -191,12 +192,20 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         self, business_id: str, technician_id: str, start: datetime, end: datetime
     ) -> Sequence[Busy]:
         same_business(self._config.business_id, business_id)
+        return self.schedule_with_customers(business_id, technician_id, start, end)[0]
+
+    def schedule_with_customers(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> tuple[list[Busy], list[Customer]]:
+        """The technician's schedule and the customers its appointments name: one read."""
+        same_business(self._config.business_id, business_id)
         technician = self._technician(technician_id)
         window = {"timeMin": rfc3339(start), "timeMax": rfc3339(end)}
         events, last_page = self._list(technician, _ordered(window))
         zone = _zone(last_page.get("timeZone"))
         schedule = [self._busy(event, technician, zone) for event in events]
-        return [busy for busy in schedule if busy is not None and busy.overlaps(start, end)]
+        busy = [b for b in schedule if b is not None and b.overlaps(start, end)]
+        return busy, customers_on(events, busy, self._config.business_id, _fields, _address)
 
     def move_appointment(
         self, appointment: Appointment, opening: Opening, idempotency_key: str

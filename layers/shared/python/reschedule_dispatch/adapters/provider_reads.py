@@ -8,25 +8,13 @@ does not load the calendars' models.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 
-from reschedule_dispatch.domain.scheduling import Appointment, Busy, Customer
+from reschedule_dispatch.domain.scheduling import Appointment, Busy, matches
 
-
-def matches(customer: Customer, query: str) -> bool:
-    """The port's search: every word of `query` in the name, or its digits in the phone."""
-    if any(c.isalpha() for c in query):
-        name = customer.name.lower()
-        return all(word in name for word in query.lower().split())
-    digits = _digits(query)
-    return bool(digits) and digits in _digits(customer.phone)
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+__all__ = ["AppointmentsFromSchedule", "matches"]
 
 
 class AppointmentsFromSchedule(ABC):

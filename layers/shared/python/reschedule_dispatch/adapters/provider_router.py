@@ -16,7 +16,12 @@ from datetime import datetime
 
 from reschedule_dispatch.domain.business import Business, ProviderConnection
 from reschedule_dispatch.domain.errors import NotFound
-from reschedule_dispatch.domain.ports import BusinessDirectory, ProviderWebhooks, SchedulingProvider
+from reschedule_dispatch.domain.ports import (
+    BusinessDirectory,
+    ProviderWebhooks,
+    ScheduleWithCustomers,
+    SchedulingProvider,
+)
 from reschedule_dispatch.domain.scheduling import Appointment, Busy, Customer, Technician
 from reschedule_dispatch.domain.session import Opening
 
@@ -124,6 +129,14 @@ class RoutedProvider:
     ) -> Sequence[Busy]:
         provider = self._providers.of(business_id)
         return provider.technician_schedule(business_id, technician_id, start, end)
+
+    def schedule_with_customers(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> tuple[Sequence[Busy], Sequence[Customer]] | None:
+        provider = self._providers.of(business_id)
+        if not isinstance(provider, ScheduleWithCustomers):
+            return None
+        return provider.schedule_with_customers(business_id, technician_id, start, end)
 
     def move_appointment(
         self, appointment: Appointment, opening: Opening, idempotency_key: str

@@ -6,12 +6,13 @@ tests implement them with in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.mirror import MirrorState, ScheduleSnapshot
 from reschedule_dispatch.domain.provider_events import Suggestion, WebhookOutcome, WebhookRequest
 from reschedule_dispatch.domain.scheduling import Appointment, Busy, Customer, Technician
 from reschedule_dispatch.domain.session import (
@@ -159,6 +160,76 @@ class SchedulingProvider(Protocol):
 
         Repeating a call with the same idempotency key returns the first result.
         """
+        ...
+
+
+@runtime_checkable
+class SchedulesAtOnce(Protocol):
+    """A provider that answers many technicians' schedules in one read (the mirror)."""
+
+    def schedules(
+        self,
+        business_id: str,
+        technician_ids: Collection[str],
+        start: datetime,
+        end: datetime,
+    ) -> dict[str, Sequence[Busy]]: ...
+
+
+@runtime_checkable
+class ScheduleWithCustomers(Protocol):
+    """A provider whose schedule read also names the customers of its appointments (the
+    calendars carry them on each event), so a sync needs no read per customer."""
+
+    def schedule_with_customers(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> tuple[Sequence[Busy], Sequence[Customer]] | None:
+        """None when this provider cannot (the caller reads customers one by one)."""
+        ...
+
+
+class ScheduleMirror(Protocol):
+    """The product's own copy of each business's schedule (domain/mirror.py)."""
+
+    def state(self, business_id: str) -> MirrorState | None:
+        """None until the business's first full read."""
+        ...
+
+    def busy(
+        self,
+        business_id: str,
+        technician_ids: Collection[str] | None,
+        start: datetime,
+        end: datetime,
+    ) -> dict[str, list[Busy]]:
+        """Busy items overlapping [start, end), by technician (None: every technician)."""
+        ...
+
+    def appointment(self, business_id: str, appointment_id: str) -> Appointment | None: ...
+
+    def customers(self, business_id: str) -> list[Customer]: ...
+
+    def customer(self, business_id: str, customer_id: str) -> Customer | None: ...
+
+    def replace(self, business_id: str, snapshot: ScheduleSnapshot, synced_at: datetime) -> int:
+        """The whole mirror becomes the snapshot; answers how many items were written."""
+        ...
+
+    def replace_technician(
+        self,
+        business_id: str,
+        technician_id: str,
+        start: datetime,
+        end: datetime,
+        busy: Sequence[Busy],
+        customers: Sequence[Customer],
+    ) -> int:
+        """One technician's busy items over [start, end) become `busy`; the customers are
+        added to (or replace their entries in) the directory."""
+        ...
+
+    def record(self, appointment: Appointment, before: Appointment | None) -> None:
+        """An appointment as the provider now has it (after our move, or a re-read)."""
         ...
 
 

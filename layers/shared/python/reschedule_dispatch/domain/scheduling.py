@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -127,3 +128,17 @@ class BlockedTime(BaseModel):
 
 # What occupies a technician's day: a job, or time they are not bookable.
 Busy = Appointment | BlockedTime
+
+
+def matches(customer: Customer, query: str) -> bool:
+    """The port's customer search: every word of `query` in the name, or its digits in the
+    phone."""
+    if any(c.isalpha() for c in query):
+        name = customer.name.lower()
+        return all(word in name for word in query.lower().split())
+    digits = _digits(query)
+    return bool(digits) and digits in _digits(customer.phone)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)

@@ -8,7 +8,7 @@ Functions retries them, and a retried step must not do its work twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from reschedule_dispatch.domain.business import Business
@@ -33,6 +33,7 @@ from reschedule_dispatch.domain.ports import (
     EmailSender,
     ExpiryScheduler,
     OpeningHolds,
+    ScheduleMirror,
     SchedulingProvider,
     SessionRepository,
     SmsSender,
@@ -55,6 +56,7 @@ from reschedule_dispatch.services.invitation import (
     text_held_back,
 )
 from reschedule_dispatch.services.messaging import UNSUBSCRIBED, explain_delivery_error
+from reschedule_dispatch.services.schedule_mirror import note_in_mirror
 from reschedule_dispatch.services.staff_notifications import TellStaff
 
 logger = logging.getLogger(__name__)
@@ -109,14 +111,21 @@ class HoldOpening:
 class CheckAppointment:
     """Step 2: the appointment is as it was when the link went out, and the time is free."""
 
-    def __init__(self, sessions: SessionRepository, provider: SchedulingProvider) -> None:
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        provider: SchedulingProvider,
+        resync: Callable[[str, Collection[str]], object] | None = None,
+    ) -> None:
         self._sessions = sessions
-        self._provider = provider
+        self._provider = provider  # the provider itself, never the mirror
+        self._resync = resync
 
     def __call__(self, session_id: str) -> None:
         session, opening = _confirming(self._sessions, session_id)
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
         if appointment.version != session.original_version or appointment.status != "scheduled":
+            self._mend_mirror(session.business_id, appointment.technician_id, opening)
             raise AppointmentChanged("The appointment changed elsewhere.")
         overlapping = self._provider.technician_appointments(
             session.business_id, opening.technician_id, opening.start, opening.end
@@ -124,15 +133,32 @@ class CheckAppointment:
         # A dispatcher's override may overlap appointments it named; any other is a clash.
         allowed = {appointment.id, *session.accepted_overlaps}
         if any(other.id not in allowed for other in overlapping):
+            # The mirror offered a time the provider has taken: mend it before the customer
+            # picks again, so the next page does not offer it twice.
+            self._mend_mirror(session.business_id, appointment.technician_id, opening)
             raise OpeningTaken("The chosen time is no longer free.")
+
+    def _mend_mirror(self, business_id: str, technician_id: str, opening: Opening) -> None:
+        if self._resync is None:
+            return
+        try:
+            self._resync(business_id, {technician_id, opening.technician_id})
+        except DomainError as error:
+            logger.warning("The schedule mirror was not mended after a check: %s", error)
 
 
 class MoveAppointment:
     """Step 3: move it in the provider, only if it is still the version we checked."""
 
-    def __init__(self, sessions: SessionRepository, provider: SchedulingProvider) -> None:
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        provider: SchedulingProvider,
+        mirror: ScheduleMirror | None = None,
+    ) -> None:
         self._sessions = sessions
-        self._provider = provider
+        self._provider = provider  # the provider itself, never the mirror
+        self._mirror = mirror
 
     def __call__(self, session_id: str) -> Appointment:
         session, opening = _confirming(self._sessions, session_id)
@@ -140,7 +166,10 @@ class MoveAppointment:
         # If-Match on the version the session started from; the session id is the idempotency
         # key, so a retry after a move that went through returns that move.
         expected = current.model_copy(update={"version": session.original_version})
-        return self._provider.move_appointment(expected, opening, idempotency_key=session.id)
+        moved = self._provider.move_appointment(expected, opening, idempotency_key=session.id)
+        if self._mirror is not None:
+            note_in_mirror(self._mirror, moved, current)
+        return moved
 
 
 _Invite = Callable[[RescheduleSession, Business, Invitation], TimelineEvent]

@@ -18,7 +18,12 @@ from reschedule_dispatch.domain.openings import (
     search_window,
     travel_legs,
 )
-from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, SchedulingProvider
+from reschedule_dispatch.domain.ports import (
+    BusinessDirectory,
+    Clock,
+    SchedulesAtOnce,
+    SchedulingProvider,
+)
 from reschedule_dispatch.domain.scheduling import Appointment, Busy, Location, Technician
 from reschedule_dispatch.domain.session import Opening, opening_key
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
@@ -132,10 +137,13 @@ class FindOpenings:
             candidates.append(current)
         now = self._clock.now()
         start, end = search_window(now, settings)
-        busy = {
-            t.id: self._provider.technician_schedule(business.id, t.id, start, end)
-            for t in candidates
-        }
+        if isinstance(self._provider, SchedulesAtOnce):  # the mirror: one read for the crew
+            busy = self._provider.schedules(business.id, [t.id for t in candidates], start, end)
+        else:
+            busy = {
+                t.id: self._provider.technician_schedule(business.id, t.id, start, end)
+                for t in candidates
+            }
         travel = self._travel_for(settings)
         if isinstance(travel, BatchTravelTime) and appointment.location is not None:
             legs = travel_legs(appointment, candidates, busy, settings, business.zone, now)

@@ -70,7 +70,9 @@ class ApplyProviderEvent:
         sends: ScheduledSends,
         clock: Clock,
         send_automatically: Callable[[Suggestion], None] | None = None,
+        resync: Callable[[str, str], object] | None = None,
     ) -> None:
+        self._resync = resync  # brings the mirror's copy of a changed appointment in step
         self._sessions = sessions
         self._provider = provider
         self._businesses = businesses
@@ -84,7 +86,16 @@ class ApplyProviderEvent:
         if event.change in TRIGGERS:
             self._suggest(event)
         else:
+            self._mend_mirror(event)
             self._end_open_link(event)
+
+    def _mend_mirror(self, event: ProviderEvent) -> None:
+        if self._resync is None:
+            return
+        try:
+            self._resync(event.business_id, event.appointment_id)
+        except DomainError as error:  # the reconcile job heals what this misses
+            logger.warning("The schedule mirror was not brought in step: %s", error)
 
     def _end_open_link(self, event: ProviderEvent) -> None:
         found = self._sessions.in_progress_by_appointment(event.business_id, [event.appointment_id])

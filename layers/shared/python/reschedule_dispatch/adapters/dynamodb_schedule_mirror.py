@@ -1,0 +1,464 @@
+"""The schedule mirror in the app table, packed so that a page view reads it in two requests.
+
+Items in the business's mirror partition, `MIRROR#{business}`:
+
+- `STATE`: the technicians, the window the mirror covers and when it was last in step.
+- `W#{monday}#{technician}`: one technician's busy items starting in one week (UTC),
+  appointments and blocked times as zlib-compressed JSON arrays. A page asks one Query for
+  the weeks it searches, every technician at once; the sort key puts the week first so a
+  range of weeks is one key range.
+- `A#{appointment}`: one appointment, for the lookups by id (a link's page, a move).
+- `C#{bucket}`: the customer directory, hashed into a few packed buckets.
+
+Each packed item carries a digest of its content; a sync writes only items whose digest
+changed, so keeping the mirror costs writes in proportion to what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import zlib
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+from pydantic import TypeAdapter
+
+from reschedule_dispatch.adapters.dynamodb import all_items, is_condition_failure
+from reschedule_dispatch.domain.mirror import (
+    MirrorState,
+    ScheduleSnapshot,
+    TechnicianWeek,
+    appointments_of,
+    by_week,
+    weeks_between,
+)
+from reschedule_dispatch.domain.scheduling import (
+    Appointment,
+    BlockedTime,
+    Busy,
+    Customer,
+    Technician,
+)
+
+_APPOINTMENTS = TypeAdapter(list[Appointment])
+_BLOCKED = TypeAdapter(list[BlockedTime])
+_CUSTOMERS = TypeAdapter(list[Customer])
+_TECHNICIANS = TypeAdapter(list[Technician])
+
+CUSTOMER_BUCKETS = 16
+# A technician's state item is read on every page: keep it cached this long per container
+# (a sync in this process refreshes it at once).
+STATE_CACHE_SECONDS = 5.0
+
+
+def _pk(business_id: str) -> str:
+    return f"MIRROR#{business_id}"
+
+
+def _week_sk(week: date, technician_id: str) -> str:
+    return f"W#{week.isoformat()}#{technician_id}"
+
+
+def _bucket(customer_id: str) -> str:
+    return f"C#{zlib.crc32(customer_id.encode()) % CUSTOMER_BUCKETS:02d}"
+
+
+def _pack(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
+
+
+def _digest(*parts: bytes) -> str:
+    hashed = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        hashed.update(part)
+        hashed.update(b"\x00")
+    return hashed.hexdigest()
+
+
+def _bytes(value: Any) -> bytes:
+    # boto3's resource layer hands binary attributes back as Binary
+    return bytes(value.value if hasattr(value, "value") else value)
+
+
+class DynamoScheduleMirror:
+    def __init__(self, table: Any, *, clock: Any = time.monotonic) -> None:
+        self._table = table
+        self._clock = clock
+        self._states: dict[str, tuple[float, MirrorState | None]] = {}
+        self._lock = threading.Lock()
+
+    # Reads ---------------------------------------------------------------------------------
+
+    def state(self, business_id: str) -> MirrorState | None:
+        now = self._clock()
+        with self._lock:
+            cached = self._states.get(business_id)
+        if cached and now - cached[0] < STATE_CACHE_SECONDS:
+            return cached[1]
+        item = self._table.get_item(Key={"pk": _pk(business_id), "sk": "STATE"}).get("Item")
+        state = None if item is None else _state(business_id, item)
+        with self._lock:
+            self._states[business_id] = (now, state)
+        return state
+
+    def busy(
+        self,
+        business_id: str,
+        technician_ids: Collection[str] | None,
+        start: datetime,
+        end: datetime,
+    ) -> dict[str, list[Busy]]:
+        """Busy items overlapping [start, end), by technician (None: every technician)."""
+        weeks = weeks_between(start, end)
+        if technician_ids is not None and len(technician_ids) * len(weeks) <= 100:
+            items = self._get_many(
+                [_week_sk(w, t) for t in technician_ids for w in weeks], business_id
+            )
+        else:
+            items = list(
+                all_items(
+                    self._table.query,
+                    KeyConditionExpression=Key("pk").eq(_pk(business_id))
+                    & Key("sk").between(f"W#{weeks[0].isoformat()}", f"W#{weeks[-1].isoformat()}~"),
+                )
+            )
+        found: dict[str, list[Busy]] = {t: [] for t in technician_ids or ()}
+        for item in items:
+            technician_id = str(item["technician_id"])
+            if technician_ids is not None and technician_id not in technician_ids:
+                continue
+            theirs = found.setdefault(technician_id, [])
+            theirs.extend(b for b in _unpack_busy(item) if b.overlaps(start, end))
+        for theirs in found.values():
+            theirs.sort(key=lambda b: b.start.timestamp())
+        return found
+
+    def appointment(self, business_id: str, appointment_id: str) -> Appointment | None:
+        item = self._table.get_item(Key={"pk": _pk(business_id), "sk": f"A#{appointment_id}"}).get(
+            "Item"
+        )
+        return None if item is None else Appointment.model_validate_json(item["appointment"])
+
+    def customers(self, business_id: str) -> list[Customer]:
+        found: list[Customer] = []
+        for item in all_items(
+            self._table.query,
+            KeyConditionExpression=Key("pk").eq(_pk(business_id)) & Key("sk").begins_with("C#"),
+        ):
+            found.extend(_CUSTOMERS.validate_json(zlib.decompress(_bytes(item["customers"]))))
+        return found
+
+    def customer(self, business_id: str, customer_id: str) -> Customer | None:
+        item = self._table.get_item(Key={"pk": _pk(business_id), "sk": _bucket(customer_id)}).get(
+            "Item"
+        )
+        if item is None:
+            return None
+        packed = _CUSTOMERS.validate_json(zlib.decompress(_bytes(item["customers"])))
+        return next((c for c in packed if c.id == customer_id), None)
+
+    # Writes --------------------------------------------------------------------------------
+
+    def replace(self, business_id: str, snapshot: ScheduleSnapshot, synced_at: datetime) -> int:
+        """The whole mirror becomes the snapshot; answers how many items were written."""
+        weeks = [
+            week
+            for technician_id, busy in snapshot.busy.items()
+            for week in by_week(technician_id, busy).values()
+        ]
+        written = self._write_weeks(business_id, weeks, prefix="W#", drop_rest=True)
+        written += self._write_appointments(
+            business_id,
+            [a for busy in snapshot.busy.values() for a in appointments_of(busy)],
+            drop_rest_of=None,
+        )
+        written += self._write_customers(business_id, snapshot.customers, merge=False)
+        self._put_state(
+            business_id,
+            snapshot.technicians,
+            snapshot.window_start,
+            snapshot.window_end,
+            synced_at,
+        )
+        return written + 1
+
+    def replace_technician(
+        self,
+        business_id: str,
+        technician_id: str,
+        start: datetime,
+        end: datetime,
+        busy: Sequence[Busy],
+        customers: Sequence[Customer],
+    ) -> int:
+        """One technician's busy items over [start, end) become `busy` (whole weeks inside
+        the span are replaced; items of the edge weeks outside it are kept)."""
+        filed = self._week_items(business_id, technician_id, start, end)
+        before = [b for b in filed if b.overlaps(start, end)]
+        kept = [b for b in filed if not b.overlaps(start, end)]
+        weeks = list(by_week(technician_id, [*kept, *busy]).values())
+        for week in weeks_between(start, end):
+            if all(w.week != week for w in weeks):
+                weeks.append(TechnicianWeek(technician_id, week))
+        written = self._write_weeks(business_id, weeks, prefix=None, drop_rest=False)
+        gone = {a.id for a in appointments_of(before)} - {a.id for a in appointments_of(busy)}
+        written += self._write_appointments(
+            business_id, appointments_of(busy), drop_rest_of=(technician_id, gone)
+        )
+        written += self._write_customers(business_id, customers, merge=True)
+        return written
+
+    def record(self, appointment: Appointment, before: Appointment | None) -> None:
+        """An appointment we moved (or found changed): its weeks and its lookup item now say
+        so, before any sync comes round."""
+        business_id = appointment.business_id
+        places = {
+            (appointment.technician_id, w)
+            for w in weeks_between(appointment.start, appointment.end)
+        }
+        if before is not None:
+            places |= {(before.technician_id, w) for w in weeks_between(before.start, before.end)}
+        for technician_id, week in sorted(places):
+            self._update_week(business_id, technician_id, week, appointment)
+        self._write_appointments(business_id, [appointment], drop_rest_of=None)
+
+    # Internals -----------------------------------------------------------------------------
+
+    def _week_items(
+        self, business_id: str, technician_id: str, start: datetime, end: datetime
+    ) -> list[Busy]:
+        items = self._get_many(
+            [_week_sk(w, technician_id) for w in weeks_between(start, end)], business_id
+        )
+        return [b for item in items for b in _unpack_busy(item)]
+
+    def _update_week(
+        self, business_id: str, technician_id: str, week: date, appointment: Appointment
+    ) -> None:
+        """Read, change, write back on the item's digest, again if someone wrote meanwhile."""
+        key = {"pk": _pk(business_id), "sk": _week_sk(week, technician_id)}
+        for _ in range(5):
+            item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+            busy = [] if item is None else _unpack_busy(item)
+            busy = [b for b in busy if not (isinstance(b, Appointment) and b.id == appointment.id)]
+            if (
+                appointment.technician_id == technician_id
+                and appointment.status == "scheduled"
+                and by_week(technician_id, [appointment]).get(week)
+            ):
+                busy.append(appointment)
+            filed = TechnicianWeek(
+                technician_id, week, sorted(busy, key=lambda b: b.start.timestamp())
+            )
+            condition = (
+                Attr("sk").not_exists() if item is None else Attr("digest").eq(item["digest"])
+            )
+            try:
+                self._table.put_item(
+                    Item=_week_item(business_id, filed), ConditionExpression=condition
+                )
+                return
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+        # Five writers in a row won: the next sync mends this week.
+
+    def _write_weeks(
+        self,
+        business_id: str,
+        weeks: Iterable[TechnicianWeek],
+        *,
+        prefix: str | None,
+        drop_rest: bool,
+    ) -> int:
+        new = {_week_sk(w.week, w.technician_id): _week_item(business_id, w) for w in weeks}
+        existing = (
+            self._digests(business_id, "W#") if prefix else self._digests_of(business_id, new)
+        )
+        written = 0
+        with self._table.batch_writer() as batch:
+            for sk, item in new.items():
+                if item.pop("empty", False):
+                    if sk in existing:
+                        batch.delete_item(Key={"pk": _pk(business_id), "sk": sk})
+                        written += 1
+                elif existing.get(sk) != item["digest"]:
+                    batch.put_item(Item=item)
+                    written += 1
+            if drop_rest:
+                for sk in existing.keys() - new.keys():
+                    batch.delete_item(Key={"pk": _pk(business_id), "sk": sk})
+                    written += 1
+        return written
+
+    def _write_appointments(
+        self,
+        business_id: str,
+        appointments: Sequence[Appointment],
+        *,
+        drop_rest_of: tuple[str, set[str]] | None,
+    ) -> int:
+        new = {f"A#{a.id}": a for a in appointments}
+        existing = (
+            self._digests(business_id, "A#")
+            if drop_rest_of is None and len(new) > 25
+            else self._digests_of(business_id, new)
+        )
+        written = 0
+        with self._table.batch_writer() as batch:
+            for sk, appointment in new.items():
+                body = appointment.model_dump_json()
+                digest = _digest(body.encode())
+                if existing.get(sk) != digest:
+                    batch.put_item(
+                        Item={
+                            "pk": _pk(business_id),
+                            "sk": sk,
+                            "appointment": body,
+                            "technician_id": appointment.technician_id,
+                            "digest": digest,
+                        }
+                    )
+                    written += 1
+        if drop_rest_of is not None:
+            technician_id, gone = drop_rest_of
+            for appointment_id in gone - {a.id for a in appointments}:
+                # Only while it still names this technician: another's sync may have it now.
+                try:
+                    self._table.delete_item(
+                        Key={"pk": _pk(business_id), "sk": f"A#{appointment_id}"},
+                        ConditionExpression=Attr("technician_id").eq(technician_id),
+                    )
+                    written += 1
+                except ClientError as error:
+                    if not is_condition_failure(error):
+                        raise
+        return written
+
+    def _write_customers(
+        self, business_id: str, customers: Sequence[Customer], *, merge: bool
+    ) -> int:
+        buckets: dict[str, dict[str, Customer]] = {}
+        for customer in customers:
+            buckets.setdefault(_bucket(customer.id), {})[customer.id] = customer
+        if merge:
+            for item in self._get_many(list(buckets), business_id):
+                bucket = buckets[str(item["sk"])]
+                for kept in _CUSTOMERS.validate_json(zlib.decompress(_bytes(item["customers"]))):
+                    bucket.setdefault(kept.id, kept)
+        else:
+            for n in range(CUSTOMER_BUCKETS):
+                buckets.setdefault(f"C#{n:02d}", {})
+        existing = self._digests(business_id, "C#")
+        written = 0
+        with self._table.batch_writer() as batch:
+            for sk, bucket in buckets.items():
+                body = _CUSTOMERS.dump_json(sorted(bucket.values(), key=lambda c: c.id))
+                digest = _digest(body)
+                if existing.get(sk) != digest:
+                    batch.put_item(
+                        Item={
+                            "pk": _pk(business_id),
+                            "sk": sk,
+                            "customers": _pack(body),
+                            "digest": digest,
+                        }
+                    )
+                    written += 1
+        return written
+
+    def _put_state(
+        self,
+        business_id: str,
+        technicians: Sequence[Technician],
+        window_start: datetime,
+        window_end: datetime,
+        synced_at: datetime,
+    ) -> None:
+        item = {
+            "pk": _pk(business_id),
+            "sk": "STATE",
+            "technicians": _TECHNICIANS.dump_json(list(technicians)).decode(),
+            "window_start": window_start.astimezone(UTC).isoformat(),
+            "window_end": window_end.astimezone(UTC).isoformat(),
+            "synced_at": synced_at.astimezone(UTC).isoformat(),
+        }
+        self._table.put_item(Item=item)
+        with self._lock:
+            self._states[business_id] = (self._clock(), _state(business_id, item))
+
+    def _digests(self, business_id: str, prefix: str) -> dict[str, str]:
+        return {
+            str(item["sk"]): str(item.get("digest", ""))
+            for item in all_items(
+                self._table.query,
+                KeyConditionExpression=Key("pk").eq(_pk(business_id))
+                & Key("sk").begins_with(prefix),
+                ProjectionExpression="sk, digest",
+            )
+        }
+
+    def _digests_of(self, business_id: str, sks: Iterable[str]) -> dict[str, str]:
+        return {
+            str(item["sk"]): str(item.get("digest", ""))
+            for item in self._get_many(list(sks), business_id, projection="sk, digest")
+        }
+
+    def _get_many(
+        self, sks: list[str], business_id: str, projection: str | None = None
+    ) -> list[dict[str, Any]]:
+        """BatchGetItem in chunks of 100, retrying what DynamoDB leaves unprocessed."""
+        found: list[dict[str, Any]] = []
+        # The resource's own client: it converts items to and from Python values as the
+        # table does.
+        client = self._table.meta.client
+        name = self._table.name
+        for first in range(0, len(sks), 100):
+            keys = [{"pk": _pk(business_id), "sk": sk} for sk in sks[first : first + 100]]
+            request: dict[str, Any] = {"Keys": keys}
+            if projection:
+                request["ProjectionExpression"] = projection
+            pending: dict[str, Any] = {name: request}
+            while pending:
+                answer = client.batch_get_item(RequestItems=pending)
+                found.extend(answer["Responses"].get(name, []))
+                pending = answer.get("UnprocessedKeys") or {}
+        return found
+
+
+def _week_item(business_id: str, week: TechnicianWeek) -> dict[str, Any]:
+    appointments = _APPOINTMENTS.dump_json(appointments_of(week.busy))
+    blocked = _BLOCKED.dump_json([b for b in week.busy if isinstance(b, BlockedTime)])
+    item: dict[str, Any] = {
+        "pk": _pk(business_id),
+        "sk": _week_sk(week.week, week.technician_id),
+        "technician_id": week.technician_id,
+        "appointments": _pack(appointments),
+        "blocked": _pack(blocked),
+        "digest": _digest(appointments, blocked),
+    }
+    if not week.busy:
+        item["empty"] = True
+    return item
+
+
+def _unpack_busy(item: dict[str, Any]) -> list[Busy]:
+    busy: list[Busy] = []
+    busy.extend(_APPOINTMENTS.validate_json(zlib.decompress(_bytes(item["appointments"]))))
+    busy.extend(_BLOCKED.validate_json(zlib.decompress(_bytes(item["blocked"]))))
+    return busy
+
+
+def _state(business_id: str, item: dict[str, Any]) -> MirrorState:
+    return MirrorState(
+        business_id=business_id,
+        technicians=tuple(_TECHNICIANS.validate_json(str(item["technicians"]))),
+        window_start=datetime.fromisoformat(str(item["window_start"])),
+        window_end=datetime.fromisoformat(str(item["window_end"])),
+        synced_at=datetime.fromisoformat(str(item["synced_at"])),
+    )

@@ -1,0 +1,246 @@
+"""The schedule mirror on moto: pages read it and make no provider call; pushes, the
+reconcile and the confirm workflow's re-check keep it in step; a stale mirror never books
+a taken time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from reschedule_dispatch.adapters.dynamodb_schedule_mirror import DynamoScheduleMirror
+from reschedule_dispatch.domain.errors import OpeningTaken, ProviderUnavailable
+from reschedule_dispatch.domain.mirror import mirror_window
+from reschedule_dispatch.domain.ports import SchedulingProvider
+from reschedule_dispatch.domain.session import Opening, SessionStatus
+from reschedule_dispatch.services.lifecycle import CheckAppointment, HoldOpening, MoveAppointment
+from reschedule_dispatch.services.openings import FindOpenings
+from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.queries import SearchCustomers
+from reschedule_dispatch.services.schedule_mirror import (
+    MirroredSchedule,
+    ReconcileMirrors,
+    SyncSchedule,
+)
+from tests.builders import appointment as build_appointment
+from tests.builders import technician as build_technician
+
+BASE = "https://api.example"
+
+
+class CountingProvider:
+    """The provider, with every port call counted (and, when `down`, refused)."""
+
+    def __init__(self, inner: SchedulingProvider) -> None:
+        self._inner = inner
+        self.calls: Counter[str] = Counter()
+        self.down = False
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._inner, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if self.down:
+                raise ProviderUnavailable("The provider answered 503 Service Unavailable.")
+            return method(*args, **kwargs)
+
+        return call
+
+
+class Mirrored:
+    """The world's demo provider behind a counter, with the mirror on the app table."""
+
+    def __init__(self, world: Any) -> None:
+        self.world = world
+        self.live = CountingProvider(world.provider)
+        self.store = DynamoScheduleMirror(
+            boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"])
+        )
+        self.reads = MirroredSchedule(mirror=self.store, live=self.live)
+        self.sync = SyncSchedule(mirror=self.store, live=self.live, clock=world.clock)
+
+    def links(self) -> CustomerLinks:
+        w = self.world
+        return CustomerLinks(
+            w.sessions,
+            self.reads,
+            w.businesses,
+            w.workflow,
+            w.clock,
+            openings=FindOpenings(self.reads, w.clock),
+        )
+
+    def send(self, appointment_id: str = "appt-1") -> tuple[Any, str]:
+        sent = self.world.send_link()("acme", "d@acme.example", appointment_id, None, BASE)
+        return sent.session, sent.link.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def mirrored(world: Any) -> Mirrored:
+    return Mirrored(world)
+
+
+def _add_technician(world: Any, n: int) -> None:
+    world.provider.put_technician(build_technician(id=f"tech-{n}", name=f"Tech {n}"))
+
+
+def test_a_customer_page_reads_the_mirror_and_calls_no_provider(mirrored):
+    world = mirrored.world
+    for n in range(2, 6):  # the crew grows: the page's cost must not
+        _add_technician(world, n)
+    business = world.businesses.get("acme")
+    world.businesses.put(
+        business.model_copy(
+            update={
+                "settings": business.settings.model_copy(update={"allow_technician_change": True})
+            }
+        )
+    )
+    mirrored.sync.full("acme")
+    _, token = mirrored.send()
+    mirrored.live.calls.clear()
+
+    page = mirrored.links().page(token)
+    chosen = mirrored.links().page(token, slot=page.openings[0].key)
+
+    assert mirrored.live.calls == Counter()
+    # Every technician was a candidate (technician change on), still without a call
+    assert set(page.technicians) == {f"tech-{n}" for n in range(1, 6)}
+    assert chosen.chosen == page.openings[0]
+    # The same openings the provider itself would give
+    live_links = CustomerLinks(
+        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+    )
+    assert live_links.page(token).openings == page.openings
+
+
+def test_a_business_not_mirrored_yet_is_read_from_its_provider(mirrored):
+    _, token = mirrored.send()
+    mirrored.live.calls.clear()
+    page = mirrored.links().page(token)
+    assert page.openings
+    assert mirrored.live.calls["get_appointment"] == 1
+    assert mirrored.live.calls["technician_schedule"] >= 1
+
+
+def test_a_provider_that_is_down_leaves_the_page_working_from_the_mirror(mirrored):
+    mirrored.sync.full("acme")
+    _, token = mirrored.send()
+    mirrored.live.down = True
+    assert mirrored.links().page(token).openings
+
+
+def test_the_search_reads_customers_and_their_appointments_from_the_mirror(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    mirrored.live.calls.clear()
+    found = SearchCustomers(mirrored.reads, world.sessions, world.clock)("acme", "olivia")
+    assert mirrored.live.calls == Counter()
+    assert [c.customer.id for c in found] == ["cust-1"]
+    assert {a.id for a, _ in found[0].appointments} == {"appt-1", "appt-soon"}
+    # Another business's mirror is its own
+    assert mirrored.reads.search_customers("other", "olivia")[0].business_id == "other"
+
+
+def test_a_change_pushed_by_the_provider_reaches_the_mirror_in_two_calls(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    before = world.provider.get_appointment("acme", "appt-1")
+    later = before.start + timedelta(hours=3)
+    # Moved in the provider itself (a dispatcher in the provider's own app)
+    world.provider.move_appointment(
+        before, Opening(start=later, end=later + timedelta(hours=1), technician_id="tech-1"), "x"
+    )
+    assert mirrored.reads.get_appointment("acme", "appt-1").start == before.start  # stale
+    mirrored.live.calls.clear()
+
+    mirrored.sync.appointment("acme", "appt-1")
+
+    assert mirrored.reads.get_appointment("acme", "appt-1").start == later
+    assert sum(mirrored.live.calls.values()) <= 2
+    window = mirror_window(world.clock.now())
+    busy = mirrored.reads.technician_schedule("acme", "tech-1", *window)
+    assert [b.start for b in busy if b.id == "appt-1"] == [later]
+
+
+def test_an_appointment_reassigned_elsewhere_moves_in_the_mirror(mirrored):
+    world = mirrored.world
+    _add_technician(world, 2)
+    mirrored.sync.full("acme")
+    before = world.provider.get_appointment("acme", "appt-1")
+    world.provider.move_appointment(
+        before, Opening(start=before.start, end=before.end, technician_id="tech-2"), "x"
+    )
+    mirrored.sync.appointment("acme", "appt-1")
+    window = mirror_window(world.clock.now())
+    assert mirrored.reads.get_appointment("acme", "appt-1").technician_id == "tech-2"
+    schedules = mirrored.reads.schedules("acme", ["tech-1", "tech-2"], *window)
+    assert "appt-1" not in {b.id for b in schedules["tech-1"]}
+    assert "appt-1" in {b.id for b in schedules["tech-2"]}
+
+
+def test_the_reconcile_heals_a_missed_push_and_reports_the_lag(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    tomorrow = world.clock.now() + timedelta(days=1)
+    world.provider.put_appointment(build_appointment(tomorrow, id="appt-new"))  # no push came
+    world.clock.advance(minutes=20)
+    reconcile = ReconcileMirrors(
+        businesses=world.businesses, mirror=mirrored.store, sync=mirrored.sync, clock=world.clock
+    )
+    done = reconcile()
+    assert done.failed == {}
+    assert done.lag_seconds["acme"] == pytest.approx(20 * 60)
+    assert done.lag_seconds["other"] is None  # never read before
+    assert done.worst_lag_seconds == pytest.approx(20 * 60)
+    assert mirrored.reads.get_appointment("acme", "appt-new").start == tomorrow
+    # A second run with nothing changed writes only the state item
+    again = reconcile()
+    assert again.synced["acme"].items_written == 1
+
+
+def test_a_stale_mirror_costs_a_re_pick_never_a_double_booking(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    session, token = mirrored.send()
+    picked = mirrored.links().page(token).openings[0]
+    # Someone books that very time in the provider, and no push arrives
+    world.provider.put_appointment(
+        build_appointment(picked.start, id="appt-rival", customer_id="cust-9")
+    )
+    mirrored.links().confirm(token, picked.key)
+
+    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
+    check = CheckAppointment(world.sessions, mirrored.live, resync=mirrored.sync.technicians)
+    with pytest.raises(OpeningTaken):
+        check(session.id)
+    # The provider still has one appointment at that time, and the mirror now knows it
+    assert world.provider.get_appointment("acme", "appt-1").start != picked.start
+    assert picked.key not in {o.key for o in mirrored.links().page(token).openings}
+    assert world.sessions.get("acme", session.id).status is SessionStatus.CONFIRMING
+
+
+def test_a_move_is_in_the_mirror_before_any_sync(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    session, token = mirrored.send()
+    picked = mirrored.links().page(token).openings[0]
+    mirrored.links().confirm(token, picked.key)
+    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
+    CheckAppointment(world.sessions, mirrored.live)(session.id)
+    mirrored.live.calls.clear()
+    MoveAppointment(world.sessions, mirrored.live, mirror=mirrored.store)(session.id)
+    assert sum(mirrored.live.calls.values()) == 2  # the re-read and the move
+
+    moved = mirrored.reads.get_appointment("acme", "appt-1")
+    assert (moved.start, moved.technician_id) == (picked.start, picked.technician_id)
+    assert moved.version == world.provider.get_appointment("acme", "appt-1").version
+    busy = mirrored.reads.technician_schedule(
+        "acme", picked.technician_id, picked.start - timedelta(days=1), picked.end
+    )
+    assert [b.start for b in busy if b.id == "appt-1"] == [picked.start]
