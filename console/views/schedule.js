@@ -1,5 +1,5 @@
 // Schedule: the business's technicians and their appointments, a day or a week at a time,
-// from the scheduling provider. Selecting an appointment opens it, to reschedule it directly.
+// from the schedule mirror of the scheduling provider. Selecting an appointment opens it, to reschedule it directly.
 
 import { clear, h, icon, statusChip } from "../lib/dom.js";
 import { addDays, formatIsoDay, formatRange, isoDay, timeElement } from "../lib/format.js";
@@ -102,7 +102,7 @@ export function render(view) {
       fillTechnicians(technician, schedule);
       renderGrid(grid, schedule);
       const n = schedule.appointments.length;
-      status.textContent = `${n === 1 ? "1 appointment" : `${n} appointments`} · ${rangeLabel(schedule)}`;
+      status.textContent = `${n === 1 ? "1 appointment" : `${n} appointments`} · ${rangeLabel(schedule)}${staleness(schedule)}`;
     } catch (error) {
       if (signal.aborted) return;
       status.textContent = "";
@@ -136,6 +136,18 @@ function fillTechnicians(select, schedule) {
     h("option", { value: "" }, "All technicians"),
     ...[...technicianNames].map(([id, name]) => h("option", { value: id, selected: id === state.technician }, name)),
   );
+}
+
+// The schedule comes from the product's mirror of the provider, read whole every 15
+// minutes and pushed in between: say how old it is only when that is worth knowing.
+const STALE_MINUTES = 20;
+
+function staleness(schedule) {
+  if (!schedule.updated_at) return "";
+  const minutes = Math.floor((Date.now() - Date.parse(schedule.updated_at)) / 60000);
+  if (minutes < STALE_MINUTES) return "";
+  const age = minutes < 120 ? `${minutes} min` : `${Math.floor(minutes / 60)} h`;
+  return ` · updated ${age} ago`;
 }
 
 function rangeLabel(schedule) {

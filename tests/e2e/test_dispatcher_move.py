@@ -178,6 +178,9 @@ def test_the_schedule_lists_technicians_and_their_appointments_by_day(console):
     assert week.status_code == 200, week.text
     schedule = week.json()
     assert schedule["time_zone"] == "America/Chicago"
+    # Read from the schedule mirror, filled when the stack started
+    updated = datetime.fromisoformat(schedule["updated_at"])
+    assert timedelta(0) <= datetime.now(UTC) - updated < timedelta(hours=1)
     assert {t["id"] for t in schedule["technicians"]} >= {appointment["technician"]["id"]}
     [listed] = [a for a in schedule["appointments"] if a["id"] == appointment["id"]]
     assert listed["customer"]["name"] == customer["name"]

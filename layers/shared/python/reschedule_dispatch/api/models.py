@@ -478,6 +478,10 @@ class ScheduleOut(BaseModel):
     start: date
     days: int
     time_zone: str
+    updated_at: AwareDatetime | None = Field(
+        description="When the schedule mirror was last in step with the scheduling provider "
+        "(null: read from the provider just now)."
+    )
     technicians: list[TechnicianOut]
     appointments: list[ScheduleAppointmentOut]
 
@@ -488,6 +492,7 @@ class ScheduleOut(BaseModel):
             start=schedule.first_day,
             days=schedule.days,
             time_zone=schedule.business.time_zone,
+            updated_at=schedule.updated_at,
             technicians=[TechnicianOut(id=t.id, name=t.name) for t in schedule.technicians],
             appointments=[
                 ScheduleAppointmentOut(

@@ -177,6 +177,14 @@ class SchedulesAtOnce(Protocol):
 
 
 @runtime_checkable
+class MirrorFreshness(Protocol):
+    def in_step_at(self, business_id: str) -> datetime | None:
+        """When the business's schedule mirror was last in step with its provider (None:
+        never; its reads go to the provider)."""
+        ...
+
+
+@runtime_checkable
 class ScheduleWithCustomers(Protocol):
     """A provider whose schedule read also names the customers of its appointments (the
     calendars carry them on each event), so a sync needs no read per customer."""

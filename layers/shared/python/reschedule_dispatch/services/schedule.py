@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -10,10 +11,12 @@ from reschedule_dispatch.domain.errors import NotFound, Unprocessable
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
+    MirrorFreshness,
+    SchedulesAtOnce,
     SchedulingProvider,
     SessionRepository,
 )
-from reschedule_dispatch.domain.scheduling import Appointment, Customer, Technician
+from reschedule_dispatch.domain.scheduling import Appointment, Busy, Customer, Technician
 from reschedule_dispatch.domain.session import RescheduleSession
 
 MAX_DAYS = 7
@@ -33,6 +36,8 @@ class Schedule:
     business: Business
     first_day: date
     days: int
+    # When the schedule mirror was last in step with the provider; None: read from it now.
+    updated_at: datetime | None
     technicians: list[Technician]
     appointments: list[ScheduledAppointment]  # by start, then technician
 
@@ -66,15 +71,20 @@ class ScheduleQuery:
         # The business's calendar days, whatever the server's zone (and DST) says.
         start = datetime.combine(first_day, time(0), tzinfo=business.zone)
         end = datetime.combine(first_day + timedelta(days=days), time(0), tzinfo=business.zone)
-        found: list[Appointment] = []
-        for technician in technicians:
-            found.extend(
-                a
-                for a in self._provider.technician_appointments(
-                    business_id, technician.id, start, end
-                )
-                if a.status == "scheduled"
-            )
+        ids = [t.id for t in technicians]
+        if isinstance(self._provider, SchedulesAtOnce):  # the mirror: one read for the crew
+            busy = self._provider.schedules(business_id, ids, start, end).values()
+            theirs: list[Sequence[Busy]] = list(busy)
+        else:
+            theirs = [
+                self._provider.technician_appointments(business_id, t, start, end) for t in ids
+            ]
+        found = [
+            a
+            for schedule in theirs
+            for a in schedule
+            if isinstance(a, Appointment) and a.status == "scheduled"
+        ]
         found.sort(key=lambda a: (a.start.timestamp(), a.technician_id))
         customers: dict[str, Customer | None] = {}
         for appointment in found:
@@ -90,6 +100,11 @@ class ScheduleQuery:
             business=business,
             first_day=first_day,
             days=days,
+            updated_at=(
+                self._provider.in_step_at(business_id)
+                if isinstance(self._provider, MirrorFreshness)
+                else None
+            ),
             technicians=technicians,
             appointments=[
                 ScheduledAppointment(a, customers[a.customer_id], in_progress.get(a.id))

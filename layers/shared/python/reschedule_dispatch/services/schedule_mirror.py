@@ -150,6 +150,10 @@ class MirroredSchedule:
         note_in_mirror(self._mirror, moved, appointment)
         return moved
 
+    def in_step_at(self, business_id: str) -> datetime | None:
+        state = self._mirror.state(business_id)
+        return state.synced_at if state else None
+
     def _state(self, business_id: str, operation: str) -> MirrorState | None:
         state = self._mirror.state(business_id)
         if state is None:
