@@ -52,6 +52,32 @@ def grant_provider_secrets(function: lambda_.IFunction) -> None:
     )
 
 
+def grant_provider_job(
+    function: lambda_.IFunction, app_table: dynamodb.ITable, provider_table: dynamodb.ITable
+) -> None:
+    """What a scheduled job over every business's provider needs: the app table read and
+    written (businesses found with a Scan; what the job keeps), the demo provider's table
+    read, and the businesses' provider credentials."""
+    app_table.grant_read_write_data(function)
+    provider_table.grant_read_data(function)
+    nag.acknowledge_table_indexes(function, app_table, provider_table)
+    grant_provider_secrets(function)
+
+
+def on_schedule(
+    function: lambda_.IFunction,
+    dead_letter_queue: sqs.IQueue,
+    payload: dict[str, object] | None = None,
+) -> targets.LambdaFunction:
+    """An EventBridge rule's target: 2 retries, then the dead-letter queue."""
+    return targets.LambdaFunction(
+        function,
+        event=events.RuleTargetInput.from_object(payload) if payload else None,
+        retry_attempts=2,
+        dead_letter_queue=dead_letter_queue,
+    )
+
+
 class ProviderChannels(Construct):
     """Twice a day, a function opens or renews the push channels (Google) and subscriptions
     (Graph) of every connected business; a run that keeps failing lands in the dead-letter
@@ -81,21 +107,13 @@ class ProviderChannels(Construct):
             },
             timeout=Duration.seconds(60),
         )
-        # Businesses are found with a Scan (read); channels are remembered per business.
-        app_table.grant_read_write_data(self.function)
-        provider_table.grant_read_data(self.function)
-        nag.acknowledge_table_indexes(self.function, app_table, provider_table)
-        grant_provider_secrets(self.function)
+        grant_provider_job(self.function, app_table, provider_table)  # channels remembered
         self.rule = events.Rule(
             self,
             "TwiceADay",
             description="Keep scheduling providers' push channels open",
             schedule=events.Schedule.rate(RENEWAL_INTERVAL),
-            targets=[
-                targets.LambdaFunction(
-                    self.function, retry_attempts=2, dead_letter_queue=dead_letter_queue
-                )
-            ],
+            targets=[on_schedule(self.function, dead_letter_queue)],
         )
 
 
@@ -126,33 +144,18 @@ class ScheduleMirrorSync(Construct):
             },
             timeout=Duration.minutes(5),
         )
-        # Businesses are found with a Scan (read); the mirror is written in the app table.
-        app_table.grant_read_write_data(self.function)
-        provider_table.grant_read_data(self.function)
-        nag.acknowledge_table_indexes(self.function, app_table, provider_table)
-        grant_provider_secrets(self.function)
+        grant_provider_job(self.function, app_table, provider_table)  # the mirror written
         self.rule = events.Rule(
             self,
             "Reconcile",
             description="Bring every schedule mirror in step with its provider",
             schedule=events.Schedule.rate(MIRROR_RECONCILE_INTERVAL),
-            targets=[
-                targets.LambdaFunction(
-                    self.function, retry_attempts=2, dead_letter_queue=dead_letter_queue
-                )
-            ],
+            targets=[on_schedule(self.function, dead_letter_queue)],
         )
         self.nightly_rule = events.Rule(
             self,
             "Nightly",
             description="Read every mirrored business's customers again",
             schedule=events.Schedule.cron(minute="30", hour=MIRROR_CUSTOMERS_HOUR_UTC),
-            targets=[
-                targets.LambdaFunction(
-                    self.function,
-                    event=events.RuleTargetInput.from_object({"reread_customers": True}),
-                    retry_attempts=2,
-                    dead_letter_queue=dead_letter_queue,
-                )
-            ],
+            targets=[on_schedule(self.function, dead_letter_queue, {"reread_customers": True})],
         )
