@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,8 @@ class StackConfig:
     seed_file: Path | None = None
     sms_step_seconds: float = 0.5
     scheduler_interval_seconds: float = 1.0
+    # The schedule mirror's reconcile, as its EventBridge rule runs it in AWS.
+    mirror_reconcile_seconds: float = 15 * 60
 
 
 class LocalStack:
@@ -52,6 +55,7 @@ class LocalStack:
         self.config = config
         self._server: BaseWSGIServer | None = None
         self._pump: SchedulerPump | None = None
+        self._reconcile: EveryInterval | None = None
         self._moto: MotoServer | None = None
         self._sandbox: TwilioSandbox | None = None
         self.gateway: LocalGateway | None = None
@@ -154,10 +158,12 @@ class LocalStack:
         )
         # What the reconcile rule does every 15 minutes in AWS, once now: every business's
         # schedule mirror filled, so every page reads it (the fakes' pushes keep it fresh).
-        logger.info(
-            "schedule mirrors: %s",
-            runtime.invoke(functions["functions.schedule_sync.handler"], {}),
+        schedule_sync = functions["functions.schedule_sync.handler"]
+        logger.info("schedule mirrors: %s", runtime.invoke(schedule_sync, {}))
+        self._reconcile = EveryInterval(
+            lambda: runtime.invoke(schedule_sync, {}), config.mirror_reconcile_seconds
         )
+        self._reconcile.start()
         self.gateway.ready.set()
         self._seed = seed
 
@@ -188,6 +194,8 @@ class LocalStack:
         )
 
     def stop(self) -> None:
+        if self._reconcile:
+            self._reconcile.stop()
         if self._pump:
             self._pump.stop()
         if self._server:
@@ -196,6 +204,31 @@ class LocalStack:
             self._sandbox.close()
         if self._moto:
             self._moto.stop()
+
+
+class EveryInterval:
+    """Runs `job` every `seconds` on a thread, as an EventBridge rate rule would, until
+    stopped; a failed run is logged and the next one comes round."""
+
+    def __init__(self, job: Callable[[], object], seconds: float) -> None:
+        self._job = job
+        self._seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="every-interval", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._seconds):
+            try:
+                self._job()
+            except Exception:
+                logger.exception("A scheduled run failed; the next one comes round")
 
 
 class _Deferred:
