@@ -231,13 +231,13 @@ def link_opened(url: str, kind: str) -> tuple[Console, ProviderApi, dict, dict, 
 def provider_requests(url: str, kind: str) -> int:
     """What the fake of `kind` has answered so far, once nothing else is calling it (a
     push from an earlier test may still be on its way)."""
-    last = -1
-    for _ in range(20):
+    seen: list[int] = []
+    for _ in range(60):
         shown = requests.get(f"{url}/dev/providers", timeout=TIMEOUT).json()["api_requests"]
-        if shown[kind] == last:
-            return last
-        last = int(shown[kind])
-        time.sleep(0.3)
+        seen.append(int(shown[kind]))
+        if len(seen) >= 4 and len(set(seen[-4:])) == 1:  # unchanged for 1.5 s
+            return seen[-1]
+        time.sleep(0.5)
     raise AssertionError(f"the {kind} fake never went quiet")
 
 

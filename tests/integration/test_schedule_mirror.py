@@ -16,6 +16,7 @@ from reschedule_dispatch.adapters.dynamodb_schedule_mirror import DynamoSchedule
 from reschedule_dispatch.domain.errors import OpeningTaken, ProviderUnavailable
 from reschedule_dispatch.domain.mirror import mirror_window
 from reschedule_dispatch.domain.ports import SchedulingProvider
+from reschedule_dispatch.domain.scheduling import BlockedTime
 from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.lifecycle import CheckAppointment, HoldOpening, MoveAppointment
 from reschedule_dispatch.services.openings import FindOpenings
@@ -144,7 +145,10 @@ def test_the_search_reads_customers_and_their_appointments_from_the_mirror(mirro
     assert [c.customer.id for c in found] == ["cust-1"]
     assert {a.id for a, _ in found[0].appointments} == {"appt-1", "appt-soon"}
     # Another business's mirror is its own
+    mirrored.sync.full("other")
+    mirrored.live.calls.clear()
     assert mirrored.reads.search_customers("other", "olivia")[0].business_id == "other"
+    assert mirrored.live.calls == Counter()
 
 
 def test_a_change_pushed_by_the_provider_reaches_the_mirror_in_two_calls(mirrored):
@@ -219,9 +223,14 @@ def test_a_stale_mirror_costs_a_re_pick_never_a_double_booking(mirrored):
     check = CheckAppointment(world.sessions, mirrored.live, resync=mirrored.sync.technicians)
     with pytest.raises(OpeningTaken):
         check(session.id)
-    # The provider still has one appointment at that time, and the mirror now knows it
-    assert world.provider.get_appointment("acme", "appt-1").start != picked.start
-    assert picked.key not in {o.key for o in mirrored.links().page(token).openings}
+    # The mirror now has the rival there, so the next page cannot offer that time again
+    busy = mirrored.reads.technician_schedule(
+        "acme", picked.technician_id, picked.start, picked.end
+    )
+    assert [b.id for b in busy] == ["appt-rival"]
+    appointment = mirrored.reads.get_appointment("acme", "appt-1")
+    found = FindOpenings(mirrored.reads, world.clock)(world.businesses.get("acme"), appointment)
+    assert picked.key not in {o.key for o in found.result.openings}
     assert world.sessions.get("acme", session.id).status is SessionStatus.CONFIRMING
 
 
@@ -244,3 +253,37 @@ def test_a_move_is_in_the_mirror_before_any_sync(mirrored):
         "acme", picked.technician_id, picked.start - timedelta(days=1), picked.end
     )
     assert [b.start for b in busy if b.id == "appt-1"] == [picked.start]
+
+
+def test_time_blocked_across_weeks_is_busy_on_every_day_of_it(mirrored):
+    world = mirrored.world
+    start = world.clock.now() + timedelta(days=4)  # Friday
+    world.provider.put_blocked_time(
+        BlockedTime(
+            id="vacation",
+            business_id="acme",
+            technician_id="tech-1",
+            start=start,
+            end=start + timedelta(days=12),  # into the week after next
+            reason="Vacation",
+        )
+    )
+    mirrored.sync.full("acme")
+    for day in (1, 5, 11):
+        at = start + timedelta(days=day)
+        busy = mirrored.reads.technician_schedule("acme", "tech-1", at, at + timedelta(hours=1))
+        assert [b.id for b in busy] == ["vacation"], day
+
+
+def test_an_appointment_gone_from_the_provider_leaves_the_mirror_at_the_next_full_read(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    canceled = world.provider.get_appointment("acme", "appt-1").model_copy(
+        update={"status": "canceled"}
+    )
+    world.provider.put_appointment(canceled)
+    mirrored.sync.full("acme")
+    mirrored.live.calls.clear()
+    # Not in the mirror any more: asked of the provider, which says canceled
+    assert mirrored.reads.get_appointment("acme", "appt-1").status == "canceled"
+    assert mirrored.live.calls["get_appointment"] == 1

@@ -35,6 +35,7 @@ from reschedule_dispatch.domain.mirror import (
     TechnicianWeek,
     appointments_of,
     by_week,
+    unique,
     weeks_between,
 )
 from reschedule_dispatch.domain.scheduling import (
@@ -134,9 +135,10 @@ class DynamoScheduleMirror:
                 continue
             theirs = found.setdefault(technician_id, [])
             theirs.extend(b for b in _unpack_busy(item) if b.overlaps(start, end))
-        for theirs in found.values():
-            theirs.sort(key=lambda b: b.start.timestamp())
-        return found
+        return {
+            technician_id: sorted(unique(theirs), key=lambda b: b.start.timestamp())
+            for technician_id, theirs in found.items()
+        }
 
     def appointment(self, business_id: str, appointment_id: str) -> Appointment | None:
         item = self._table.get_item(Key={"pk": _pk(business_id), "sk": f"A#{appointment_id}"}).get(
@@ -172,11 +174,14 @@ class DynamoScheduleMirror:
             for week in by_week(technician_id, busy).values()
         ]
         written = self._write_weeks(business_id, weeks, prefix="W#", drop_rest=True)
-        written += self._write_appointments(
-            business_id,
-            [a for busy in snapshot.busy.values() for a in appointments_of(busy)],
-            drop_rest_of=None,
-        )
+        appointments = [a for busy in snapshot.busy.values() for a in appointments_of(busy)]
+        written += self._write_appointments(business_id, appointments, drop_rest_of=None)
+        # Appointments the provider no longer has in the window (canceled, deleted) go too.
+        gone = self._digests(business_id, "A#").keys() - {f"A#{a.id}" for a in appointments}
+        with self._table.batch_writer() as batch:
+            for sk in gone:
+                batch.delete_item(Key={"pk": _pk(business_id), "sk": sk})
+        written += len(gone)
         written += self._write_customers(business_id, snapshot.customers, merge=False)
         self._put_state(
             business_id,
@@ -198,7 +203,7 @@ class DynamoScheduleMirror:
     ) -> int:
         """One technician's busy items over [start, end) become `busy` (whole weeks inside
         the span are replaced; items of the edge weeks outside it are kept)."""
-        filed = self._week_items(business_id, technician_id, start, end)
+        filed = unique(self._week_items(business_id, technician_id, start, end))
         before = [b for b in filed if b.overlaps(start, end)]
         kept = [b for b in filed if not b.overlaps(start, end)]
         weeks = list(by_week(technician_id, [*kept, *busy]).values())
@@ -249,7 +254,7 @@ class DynamoScheduleMirror:
             if (
                 appointment.technician_id == technician_id
                 and appointment.status == "scheduled"
-                and by_week(technician_id, [appointment]).get(week)
+                and week in weeks_between(appointment.start, appointment.end)
             ):
                 busy.append(appointment)
             filed = TechnicianWeek(

@@ -28,15 +28,15 @@ def mirror_window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def week_of(moment: datetime) -> date:
-    """The Monday (UTC) of the week a busy item is filed under: the week it starts in."""
+    """The Monday (UTC) of the week `moment` falls in."""
     day = moment.astimezone(UTC).date()
     return day - timedelta(days=day.weekday())
 
 
 def weeks_between(start: datetime, end: datetime) -> list[date]:
-    """The weeks whose items can overlap [start, end): nothing lasts longer than a day, so
-    an item overlapping it starts after `start` - 1 day."""
-    first, last = week_of(start - timedelta(days=1)), week_of(end)
+    """The weeks [start, end) touches. An item is filed under every week it touches (a
+    week's vacation spans two), so these are all the weeks a reader needs."""
+    first, last = week_of(start), week_of(max(start, end - timedelta(microseconds=1)))
     return [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
 
 
@@ -82,10 +82,11 @@ class TechnicianWeek:
 
 
 def by_week(technician_id: str, busy: Iterable[Busy]) -> dict[date, TechnicianWeek]:
+    """The items filed under each week they touch, once each."""
     weeks: dict[date, TechnicianWeek] = {}
-    for item in busy:
-        week = week_of(item.start)
-        weeks.setdefault(week, TechnicianWeek(technician_id, week)).busy.append(item)
+    for item in unique(busy):
+        for week in weeks_between(item.start, item.end):
+            weeks.setdefault(week, TechnicianWeek(technician_id, week)).busy.append(item)
     for filed in weeks.values():
         filed.busy.sort(key=lambda b: b.start.timestamp())
     return weeks
@@ -93,3 +94,11 @@ def by_week(technician_id: str, busy: Iterable[Busy]) -> dict[date, TechnicianWe
 
 def appointments_of(busy: Iterable[Busy]) -> list[Appointment]:
     return [item for item in busy if isinstance(item, Appointment)]
+
+
+def unique(busy: Iterable[Busy]) -> list[Busy]:
+    """Each item once (one spanning weeks is read from each of them)."""
+    seen: dict[tuple[str, str], Busy] = {}
+    for item in busy:
+        seen.setdefault((type(item).__name__, item.id), item)
+    return list(seen.values())

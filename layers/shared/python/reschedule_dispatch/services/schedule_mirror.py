@@ -90,7 +90,7 @@ class MirroredSchedule:
             a
             for theirs in busy.values()
             for a in appointments_of(theirs)
-            if a.customer_id == customer_id and a.start > after
+            if a.customer_id == customer_id and a.start > after and a.status == "scheduled"
         ]
         return sorted(found, key=lambda a: a.start.timestamp())
 
@@ -340,4 +340,7 @@ class ReconcileMirrors:
             except DomainError as error:
                 logger.warning("The mirror of business %s was not synced: %s", business.id, error)
                 done.failed[business.id] = str(error)
+            except Exception:  # one business's surprise must not keep the others stale
+                logger.exception("The mirror of business %s was not synced", business.id)
+                done.failed[business.id] = "unexpected error (see the logs)"
         return done
