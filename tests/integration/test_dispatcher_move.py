@@ -23,6 +23,7 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
 )
 from reschedule_dispatch.domain.ports import EmailAttachment
+from reschedule_dispatch.domain.scheduling import BlockedTime
 from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.dispatcher_move import (
     MOVED_BY_DISPATCHER,
@@ -134,6 +135,25 @@ def test_an_overridden_overlap_is_let_be_but_a_new_one_is_a_clash(world):
     failed = world.sessions.get("acme", started.session.id)
     assert failed.failure_reason == "The time is no longer available."
     assert world.provider.get_appointment("acme", "appt-1").version == 1
+
+
+def test_an_overridden_blocked_time_is_let_be_by_the_re_check(world):
+    # Given the technician's lunch at the chosen time, which the dispatcher overrides
+    world.provider.put_blocked_time(
+        BlockedTime(
+            id="lunch",
+            business_id="acme",
+            technician_id="tech-1",
+            start=WEDNESDAY_2PM,
+            end=WEDNESDAY_2PM + timedelta(hours=1),
+            reason="Lunch",
+        )
+    )
+    started = _move(world, override=True)
+    assert started.rules_overridden
+    assert started.session.accepted_overlaps == ("lunch",)
+    HoldOpening(world.sessions, world.holds, world.clock)(started.session.id)
+    CheckAppointment(world.sessions, world.provider)(started.session.id)  # accepted: let be
 
 
 def test_an_appointment_changed_meanwhile_fails_the_move(world):

@@ -287,3 +287,31 @@ def test_an_appointment_gone_from_the_provider_leaves_the_mirror_at_the_next_ful
     # Not in the mirror any more: asked of the provider, which says canceled
     assert mirrored.reads.get_appointment("acme", "appt-1").status == "canceled"
     assert mirrored.live.calls["get_appointment"] == 1
+
+
+def test_time_blocked_in_the_provider_since_the_page_was_shown_is_refused(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    session, token = mirrored.send()
+    picked = mirrored.links().page(token).openings[0]
+    # The technician blocks that hour in the provider (training); the mirror has not seen it
+    world.provider.put_blocked_time(
+        BlockedTime(
+            id="training",
+            business_id="acme",
+            technician_id=picked.technician_id,
+            start=picked.start,
+            end=picked.end,
+            reason="Training",
+        )
+    )
+    mirrored.links().confirm(token, picked.key)
+    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
+    with pytest.raises(OpeningTaken):
+        CheckAppointment(world.sessions, mirrored.live, resync=mirrored.sync.technicians)(
+            session.id
+        )
+    busy = mirrored.reads.technician_schedule(
+        "acme", picked.technician_id, picked.start, picked.end
+    )
+    assert [b.id for b in busy] == ["training"]

@@ -122,12 +122,10 @@ class CheckMove:
             now,
             self._travel_for(business.settings),
         )
+        # What the chosen time overlaps (appointments and blocked time): a dispatcher who
+        # overrides accepts these, and the workflow's re-check lets exactly these be.
         overlapping = [
-            b.id
-            for b in busy
-            if isinstance(b, Appointment)
-            and b.id != appointment.id
-            and b.overlaps(opening.start, opening.end)
+            b.id for b in busy if b.id != appointment.id and b.overlaps(opening.start, opening.end)
         ]
         return MoveCheck(business, appointment, technician, opening, broken, overlapping)
 

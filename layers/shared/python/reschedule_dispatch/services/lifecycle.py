@@ -127,10 +127,12 @@ class CheckAppointment:
         if appointment.version != session.original_version or appointment.status != "scheduled":
             self._mend_mirror(session.business_id, appointment.technician_id, opening)
             raise AppointmentChanged("The appointment changed elsewhere.")
-        overlapping = self._provider.technician_appointments(
+        # Appointments and blocked time alike: a block added in the provider since the page
+        # was shown (the mirror had not seen it yet) must refuse the time too.
+        overlapping = self._provider.technician_schedule(
             session.business_id, opening.technician_id, opening.start, opening.end
         )
-        # A dispatcher's override may overlap appointments it named; any other is a clash.
+        # A dispatcher's override may overlap what it named; anything else is a clash.
         allowed = {appointment.id, *session.accepted_overlaps}
         if any(other.id not in allowed for other in overlapping):
             # The mirror offered a time the provider has taken: mend it before the customer
