@@ -11,6 +11,7 @@ from typing import Any
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from reschedule_dispatch import providers
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
 from reschedule_dispatch.domain.business import (
@@ -101,6 +102,12 @@ class SeedBusiness(_Strict):
     blocked_times: list[SeedBlockedTime] = []
 
     _phone = field_validator("phone")(_e164)
+
+    @field_validator("provider")
+    @classmethod
+    def _registered(cls, kind: str) -> str:
+        providers.provider(kind)  # ValueError naming the registered kinds
+        return kind
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SeedBusiness:

@@ -21,7 +21,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch import providers, wiring
 from reschedule_dispatch.api.http import ErrorBody, error_answers, json_resolver, public_base_url
 from reschedule_dispatch.domain.provider_events import WebhookRequest
 from reschedule_dispatch.logs import function_logger
@@ -36,7 +36,10 @@ tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
 
-ConnectedProvider = Literal["google_calendar", "microsoft_graph", "servicetitan"]
+if TYPE_CHECKING:
+    ConnectedProvider = str
+else:  # the registered providers that send webhooks, as the route's enum (OpenAPI, 422)
+    ConnectedProvider = Literal[providers.kinds(webhooks=True)]
 
 
 @cache

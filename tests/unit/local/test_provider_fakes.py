@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -19,11 +19,17 @@ from local.demo_data import demo_seed
 from local.provider_fakes import ProviderFakes
 from local.sandbox_base import Sandbox
 from local.seed import Seed, SeedBusiness, load
+from reschedule_dispatch import providers
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
+from reschedule_dispatch.adapters.dynamodb_schedule_mirror import DynamoScheduleMirror
 from reschedule_dispatch.adapters.provider_connections import ProviderConnections
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.ports import SchedulingProvider
-from reschedule_dispatch.domain.scheduling import BlockedTime
+from reschedule_dispatch.domain.errors import AppointmentChanged, WebhookRejected
+from reschedule_dispatch.domain.ports import ProviderWebhooks, SchedulingProvider
+from reschedule_dispatch.domain.provider_events import WebhookRequest
+from reschedule_dispatch.domain.scheduling import Appointment, BlockedTime
+from reschedule_dispatch.domain.session import Opening
+from reschedule_dispatch.services.schedule_mirror import MirroredSchedule, SyncSchedule
 from tests.serving import serve
 from tests.tables import pk_sk_table
 
@@ -82,11 +88,20 @@ def local() -> Iterator[Local]:
         yield Local(url, fakes, seed, DynamoBusinessDirectory(app_table), connections)
 
 
+# Every registered provider with credentials, and the demo business kept in its fake: the
+# contract below runs against each, so a new provider is held to it by registering.
 BUSINESSES = [
-    ("lakeside-electric", "google_calendar"),
-    ("harbor-appliance", "microsoft_graph"),
-    ("summit-home", "servicetitan"),
+    (next(b["id"] for b in demo_seed(TODAY)["businesses"] if b["provider"] == kind), kind)
+    for kind, registered in providers.registered().items()
+    if registered.credentials
 ]
+
+
+def test_every_provider_that_needs_credentials_has_a_fake_and_a_demo_business():
+    assert [kind for _, kind in BUSINESSES] == [
+        k for k in providers.kinds() if providers.provider(k).credentials
+    ]
+    assert len(BUSINESSES) >= 3
 
 
 @pytest.mark.parametrize(("business_id", "kind"), BUSINESSES)
@@ -141,11 +156,105 @@ def test_dev_providers_shows_each_connection_with_its_credentials(local):
     shown = requests.get(f"{local.url}/dev/providers", timeout=5).json()["businesses"]
     assert [(b["business_id"], b["kind"]) for b in shown] == BUSINESSES
     servicetitan = shown[2]
-    assert servicetitan["credentials"]["app_key"] == local.fakes.servicetitan.app_key
+    assert servicetitan["credentials"]["app_key"] == local.fakes.by_kind["servicetitan"].app_key
     assert servicetitan["options"]["api_base_url"] == f"{local.url}/fakes/servicetitan"
 
 
 def test_the_servicetitan_fake_holds_one_job_per_seeded_appointment(local):
     summit = local.seeded("summit-home")
-    assert len(local.fakes.servicetitan.appointments) == len(summit.appointments)
-    assert len(local.fakes.servicetitan.customers) == len(summit.customers)
+    assert len(local.fakes.by_kind["servicetitan"].appointments) == len(summit.appointments)
+    assert len(local.fakes.by_kind["servicetitan"].customers) == len(summit.customers)
+
+
+# The contract every provider's adapter keeps against its fake -----------------------------
+
+
+def _an_appointment(local: Local, business_id: str) -> Appointment:
+    _, provider = local.provider(business_id)
+    seeded = local.seeded(business_id)
+    after = datetime.now(UTC) + timedelta(days=2)
+    for customer in seeded.customers:
+        for found in provider.search_customers(business_id, customer.name):
+            for appointment in provider.upcoming_appointments(business_id, found.id, after):
+                if appointment.id not in _MOVED:
+                    _MOVED.add(appointment.id)
+                    return appointment
+    raise AssertionError(f"no appointment left to move in {business_id}")
+
+
+_MOVED: set[str] = set()  # each test moves an appointment of its own
+
+
+def _later(appointment: Appointment, hours: int) -> Opening:
+    start = appointment.start + timedelta(hours=hours)
+    return Opening(
+        start=start,
+        end=start + (appointment.end - appointment.start),
+        technician_id=appointment.technician_id,
+    )
+
+
+@pytest.mark.parametrize(("business_id", "kind"), BUSINESSES)
+def test_a_move_on_the_current_version_moves_it_once_with_a_new_version(local, business_id, kind):
+    _, provider = local.provider(business_id)
+    appointment = _an_appointment(local, business_id)
+    opening = _later(appointment, 1)
+    moved = provider.move_appointment(appointment, opening, idempotency_key=f"{kind}-once")
+    assert (moved.start, moved.end) == (opening.start, opening.end)
+    assert moved.version != appointment.version
+    # Asked again with the same key (a retried step), the first move is the answer
+    again = provider.move_appointment(appointment, opening, idempotency_key=f"{kind}-once")
+    assert (again.start, again.version) == (moved.start, moved.version)
+    read = provider.get_appointment(business_id, appointment.id)
+    assert (read.start, read.version) == (moved.start, moved.version)
+
+
+@pytest.mark.parametrize(("business_id", "kind"), BUSINESSES)
+def test_a_move_on_a_stale_version_is_refused_and_changes_nothing(local, business_id, kind):
+    _, provider = local.provider(business_id)
+    appointment = _an_appointment(local, business_id)
+    provider.move_appointment(appointment, _later(appointment, 1), idempotency_key=f"{kind}-a")
+    current = provider.get_appointment(business_id, appointment.id)
+    with pytest.raises(AppointmentChanged):
+        provider.move_appointment(appointment, _later(appointment, 2), idempotency_key=f"{kind}-b")
+    after = provider.get_appointment(business_id, appointment.id)
+    assert (after.start, after.version) == (current.start, current.version)
+
+
+@pytest.mark.parametrize(("business_id", "kind"), BUSINESSES)
+def test_a_change_made_in_the_provider_reaches_the_mirror(local, business_id, kind):
+    _, provider = local.provider(business_id)
+    mirror = DynamoScheduleMirror(boto3.resource("dynamodb").Table("app"))
+    clock = _Now()
+    sync = SyncSchedule(mirror=mirror, live=provider, clock=clock)
+    reads = MirroredSchedule(mirror=mirror, live=provider)
+    sync.full(business_id)
+    appointment = _an_appointment(local, business_id)
+    assert reads.get_appointment(business_id, appointment.id).start == appointment.start
+    # Moved in the provider itself (its own app), and pushed: the mirror follows
+    moved = provider.move_appointment(appointment, _later(appointment, 1), f"{kind}-elsewhere")
+    sync.appointment(business_id, appointment.id)
+    mirrored = reads.get_appointment(business_id, appointment.id)
+    assert (mirrored.start, mirrored.version) == (moved.start, moved.version)
+
+
+@pytest.mark.parametrize(("business_id", "kind"), BUSINESSES)
+def test_a_webhook_without_its_proof_is_refused(local, business_id, kind):
+    _, provider = local.provider(business_id)
+    assert isinstance(provider, ProviderWebhooks)
+    assert providers.provider(kind).webhooks
+    unsigned = WebhookRequest(
+        method="POST",
+        url=f"{local.url}/webhooks/providers/{kind}?business={business_id}",
+        headers={"content-type": "application/json"},
+        query={"business": business_id},
+        body=b'{"value": [{"clientState": "guess"}], "eventName": "x"}',
+    )
+    with pytest.raises(WebhookRejected) as refused:
+        provider.parse_webhook(unsigned)
+    assert refused.value.status in (401, 403)
+
+
+class _Now:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

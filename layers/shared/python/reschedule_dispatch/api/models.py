@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from reschedule_dispatch import providers
 from reschedule_dispatch.domain.business import Business, BusinessSettings, Language
 from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
@@ -369,7 +370,7 @@ class SuggestionList(BaseModel):
 class ProviderStatusOut(BaseModel):
     """The settings page's scheduling-provider card."""
 
-    kind: str = Field(description="demo, google_calendar, microsoft_graph or servicetitan")
+    kind: str = Field(description=f"A registered provider's kind: {', '.join(providers.kinds())}.")
     name: str
     state: Literal["connected", "unauthorized", "unavailable"]
     technicians: int = Field(description="Technicians the provider answered with.")

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from reschedule_dispatch import providers
+
 Language = Literal["en", "es"]
 
 DEFAULT_TEMPLATES: dict[Language, str] = {
@@ -70,14 +72,8 @@ class BusinessSettings(BaseModel):
         return next((t for k, t in self.templates.items() if k == language), self.templates["en"])
 
 
-ProviderKind = Literal["demo", "google_calendar", "microsoft_graph", "servicetitan"]
-
-PROVIDER_NAMES: dict[ProviderKind, str] = {
-    "demo": "Demo scheduling (built in)",
-    "google_calendar": "Google Calendar",
-    "microsoft_graph": "Microsoft Outlook",
-    "servicetitan": "ServiceTitan",
-}
+# A provider's kind: one of the provider registry's (reschedule_dispatch/providers).
+ProviderKind = str
 
 
 class ProviderConnection(BaseModel):
@@ -89,17 +85,23 @@ class ProviderConnection(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: ProviderKind = "demo"
+    kind: ProviderKind = Field(default="demo", description="A registered provider's kind.")
     secret_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:secretsmanager:")
     options: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def name(self) -> str:
-        return PROVIDER_NAMES[self.kind]
+        return providers.provider(self.kind).name
+
+    @field_validator("kind")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        providers.provider(value)  # ValueError naming the known kinds
+        return value
 
     @model_validator(mode="after")
-    def _credentials_unless_demo(self) -> ProviderConnection:
-        if self.kind != "demo" and not self.secret_arn:
+    def _credentials_when_needed(self) -> ProviderConnection:
+        if providers.provider(self.kind).credentials and not self.secret_arn:
             raise ValueError(f"{self.name} needs the ARN of its credentials secret")
         return self
 
