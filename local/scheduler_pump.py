@@ -23,6 +23,31 @@ def due_at(expression: str) -> datetime | None:
     return datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC)
 
 
+class EveryInterval:
+    """Runs `job` every `seconds` on a thread, as an EventBridge rate rule would, until
+    stopped; a failed run is logged and the next one comes round."""
+
+    def __init__(self, job: Callable[[], object], seconds: float, *, name: str) -> None:
+        self._job = job
+        self._seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._seconds):
+            try:
+                self._job()
+            except Exception:
+                logger.exception("%s: a run failed; the next one comes round", self._thread.name)
+
+
 class SchedulerPump:
     def __init__(
         self,
@@ -39,22 +64,13 @@ class SchedulerPump:
         # ListSchedules carries no expression, and reading every schedule every tick costs
         # a request each (a quarter of a second a tick with a few hundred sessions).
         self._read: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scheduler-pump", daemon=True)
+        self._ticks = EveryInterval(self.fire_due, interval_seconds, name="scheduler-pump")
 
     def start(self) -> None:
-        self._thread.start()
+        self._ticks.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.fire_due()
-            except Exception:
-                logger.exception("scheduler pump tick failed")
+        self._ticks.stop()
 
     def fire_due(self) -> int:
         """Runs every due one-time schedule's target once; returns how many fired."""

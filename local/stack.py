@@ -11,7 +11,6 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ from local.lambda_runtime import LocalLambdaRuntime
 from local.provider_fakes import ProviderFakes
 from local.provider_faults import FaultPlan, FaultyProvider
 from local.sandbox_base import Sandbox
-from local.scheduler_pump import SchedulerPump
+from local.scheduler_pump import EveryInterval, SchedulerPump
 from local.seed import Seed, load
 from local.sendgrid_sandbox import SendGridSandbox
 from local.slack_sandbox import SlackSandbox
@@ -161,7 +160,9 @@ class LocalStack:
         schedule_sync = functions["functions.schedule_sync.handler"]
         logger.info("schedule mirrors: %s", runtime.invoke(schedule_sync, {}))
         self._reconcile = EveryInterval(
-            lambda: runtime.invoke(schedule_sync, {}), config.mirror_reconcile_seconds
+            lambda: runtime.invoke(schedule_sync, {}),
+            config.mirror_reconcile_seconds,
+            name="mirror-reconcile",
         )
         self._reconcile.start()
         self.gateway.ready.set()
@@ -204,31 +205,6 @@ class LocalStack:
             self._sandbox.close()
         if self._moto:
             self._moto.stop()
-
-
-class EveryInterval:
-    """Runs `job` every `seconds` on a thread, as an EventBridge rate rule would, until
-    stopped; a failed run is logged and the next one comes round."""
-
-    def __init__(self, job: Callable[[], object], seconds: float) -> None:
-        self._job = job
-        self._seconds = seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="every-interval", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._seconds):
-            try:
-                self._job()
-            except Exception:
-                logger.exception("A scheduled run failed; the next one comes round")
 
 
 class _Deferred:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from local.stack import EveryInterval
+from local.scheduler_pump import EveryInterval
 
 
 def test_it_runs_again_after_a_failed_run_and_stops_when_asked():
@@ -18,7 +18,7 @@ def test_it_runs_again_after_a_failed_run_and_stops_when_asked():
         if len(runs) >= 3:
             third.set()
 
-    every = EveryInterval(job, 0.01)
+    every = EveryInterval(job, 0.01, name="test")
     every.start()
     assert third.wait(5), "the job should have run three times"
     every.stop()
