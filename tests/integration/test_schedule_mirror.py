@@ -315,3 +315,18 @@ def test_time_blocked_in_the_provider_since_the_page_was_shown_is_refused(mirror
         "acme", picked.technician_id, picked.start, picked.end
     )
     assert [b.id for b in busy] == ["training"]
+
+
+def test_a_technician_the_mirror_has_not_read_yet_is_read_from_the_provider(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    _add_technician(world, 7)  # hired after the last whole read, already booked
+    tomorrow = world.clock.now() + timedelta(days=1)
+    world.provider.put_appointment(
+        build_appointment(tomorrow, id="appt-new-tech", technician_id="tech-7")
+    )
+    window = (tomorrow - timedelta(hours=1), tomorrow + timedelta(hours=2))
+    mirrored.live.calls.clear()
+    schedules = mirrored.reads.schedules("acme", ["tech-1", "tech-7"], *window)
+    assert [b.id for b in schedules["tech-7"]] == ["appt-new-tech"]
+    assert mirrored.live.calls["technician_schedule"] == 1  # tech-7 only

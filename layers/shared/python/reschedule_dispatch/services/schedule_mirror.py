@@ -134,14 +134,26 @@ class MirroredSchedule:
     ) -> dict[str, Sequence[Busy]]:
         """Every named technician's busy items over [start, end): one read of the mirror."""
         state = self._state(business_id, "technician_schedule")
-        if state is not None and state.covers(start, end):
-            found = self._mirror.busy(business_id, technician_ids, start, end)
-            return {t: found.get(t, []) for t in technician_ids}
-        if state is not None:
+        if state is None or not state.covers(start, end):
+            if state is not None:
+                self._missed("technician_schedule")
+            return {
+                t: self.live.technician_schedule(business_id, t, start, end) for t in technician_ids
+            }
+        # A technician the mirror has not read yet (new since the last whole read) would look
+        # free: theirs come from the provider.
+        unread = [t for t in technician_ids if state.technician(t) is None]
+        found: dict[str, Sequence[Busy]] = dict(
+            self._mirror.busy(
+                business_id, [t for t in technician_ids if t not in unread], start, end
+            )
+        )
+        for technician_id in unread:
             self._missed("technician_schedule")
-        return {
-            t: self.live.technician_schedule(business_id, t, start, end) for t in technician_ids
-        }
+            found[technician_id] = self.live.technician_schedule(
+                business_id, technician_id, start, end
+            )
+        return {t: found.get(t, []) for t in technician_ids}
 
     def move_appointment(
         self, appointment: Appointment, opening: Opening, idempotency_key: str
