@@ -135,7 +135,7 @@ def test_each_call_goes_to_the_provider_of_the_business_it_names(providers, conn
     [
         ("get_customer", ("c-1",)),
         ("upcoming_appointments", ("c-1", NOW)),
-        ("get_appointment", ("a-1",)),
+        ("get_appointment", ("a-1", "t-1")),
         ("get_technician", ("t-1",)),
         ("technicians", ()),
         ("technician_appointments", ("t-1", NOW, NOW + timedelta(days=1))),

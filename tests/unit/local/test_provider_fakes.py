@@ -258,3 +258,27 @@ def test_a_webhook_without_its_proof_is_refused(local, business_id, kind):
 class _Now:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+@pytest.mark.parametrize(("business_id", "kind"), BUSINESSES)
+def test_an_appointment_asked_with_its_technician_costs_no_more_reads(local, business_id, kind):
+    _, provider = local.provider(business_id)
+    fake = local.fakes.by_kind[kind]
+    # An appointment of the technician a scan would reach last
+    last = provider.technicians(business_id)[-1]
+    window = (datetime.now(UTC), datetime.now(UTC) + timedelta(days=14))
+    theirs = provider.technician_appointments(business_id, last.id, *window)
+    appointment = theirs[0]
+
+    before = fake.api_requests
+    scanned = provider.get_appointment(business_id, appointment.id)
+    scan_cost = fake.api_requests - before
+    before = fake.api_requests
+    found = provider.get_appointment(business_id, appointment.id, expected_on=last.id)
+    hinted_cost = fake.api_requests - before
+
+    assert (found.id, found.start, found.version) == (scanned.id, scanned.start, scanned.version)
+    assert hinted_cost <= scan_cost
+    if kind in ("google_calendar", "microsoft_graph"):  # a calendar per technician
+        assert hinted_cost == 1
+        assert scan_cost == len(provider.technicians(business_id))

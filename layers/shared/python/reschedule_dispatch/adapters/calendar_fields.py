@@ -76,6 +76,12 @@ def unique_technicians(technicians: Sequence[T]) -> Sequence[T]:
     return technicians
 
 
+def expected_first(technicians: Sequence[T], technician_id: str | None) -> list[T]:
+    """The technicians, the one an appointment is expected with first (one read, not a scan,
+    when it is still there)."""
+    return sorted(technicians, key=lambda t: t.id != technician_id)
+
+
 def find_technician(technicians: Iterable[T], technician_id: str) -> T:
     for candidate in technicians:
         if candidate.id == technician_id:

@@ -96,7 +96,9 @@ class DemoProvider(AppointmentsFromSchedule):
         )
         return [a for a in items if a.status == "scheduled"]
 
-    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
+    def get_appointment(
+        self, business_id: str, appointment_id: str, expected_on: str | None = None
+    ) -> Appointment:
         return Appointment.model_validate(self._get(business_id, f"APPOINTMENT#{appointment_id}"))
 
     def get_technician(self, business_id: str, technician_id: str) -> Technician:

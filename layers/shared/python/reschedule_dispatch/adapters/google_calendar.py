@@ -36,6 +36,7 @@ from reschedule_dispatch.adapters.calendar_fields import (
     Booking,
     CalendarTechnician,
     customers_on,
+    expected_first,
     find_technician,
     latest_customer,
     rfc3339,
@@ -180,9 +181,11 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         query = {**_customer_filter(customer_id), "timeMin": rfc3339(after)}
         return upcoming(self._bookings(query), customer_id, after)
 
-    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
+    def get_appointment(
+        self, business_id: str, appointment_id: str, expected_on: str | None = None
+    ) -> Appointment:
         same_business(self._config.business_id, business_id)
-        technician, event = self._locate(appointment_id)
+        technician, event = self._locate(appointment_id, expected_on)
         appointment = self._appointment(event, technician)
         if appointment is None:
             raise NotFound("Appointment not found.")
@@ -411,11 +414,13 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         path = f"/calendars/{_quote(technician.calendar_id)}/events/{_quote(event_id)}"
         return _object(self._http.request("GET", path)[0])
 
-    def _locate(self, event_id: str) -> tuple[GoogleTechnician, Event]:
-        """The calendar that has the event; a live copy wins over a cancelled one (an event
-        moved away leaves a cancelled copy behind)."""
+    def _locate(
+        self, event_id: str, expected_on: str | None = None
+    ) -> tuple[GoogleTechnician, Event]:
+        """The calendar that has the event, the expected technician's first; a live copy
+        wins over a cancelled one (an event moved away leaves a cancelled copy behind)."""
         found: tuple[GoogleTechnician, Event] | None = None
-        for technician in self._config.technicians:
+        for technician in expected_first(self._config.technicians, expected_on):
             try:
                 event = self._get(technician, event_id)
             except NotFound:

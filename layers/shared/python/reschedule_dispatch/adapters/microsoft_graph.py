@@ -36,6 +36,7 @@ from reschedule_dispatch.adapters.calendar_fields import (
     Booking,
     CalendarTechnician,
     customers_on,
+    expected_first,
     find_technician,
     latest_customer,
     rfc3339,
@@ -219,9 +220,11 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         until = after + timedelta(days=self._config.search_days)
         return upcoming(self._bookings(after, until), customer_id, after)
 
-    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
+    def get_appointment(
+        self, business_id: str, appointment_id: str, expected_on: str | None = None
+    ) -> Appointment:
         same_business(self._config.business_id, business_id)
-        for technician in self._config.technicians:
+        for technician in expected_first(self._config.technicians, expected_on):
             try:
                 event = self._get(technician, appointment_id)
             except NotFound:

@@ -109,8 +109,11 @@ class RoutedProvider:
             business_id, customer_id, after
         )
 
-    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
-        return self._providers.of(business_id).get_appointment(business_id, appointment_id)
+    def get_appointment(
+        self, business_id: str, appointment_id: str, expected_on: str | None = None
+    ) -> Appointment:
+        provider = self._providers.of(business_id)
+        return provider.get_appointment(business_id, appointment_id, expected_on)
 
     def get_technician(self, business_id: str, technician_id: str) -> Technician:
         return self._providers.of(business_id).get_technician(business_id, technician_id)

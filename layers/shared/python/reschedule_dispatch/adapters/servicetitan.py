@@ -309,7 +309,9 @@ class ServiceTitanProvider:
         appointments = [a for a in self._appointments(raws) if a.technician_id]
         return sorted(appointments, key=lambda a: (a.start, a.id))
 
-    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
+    def get_appointment(
+        self, business_id: str, appointment_id: str, expected_on: str | None = None
+    ) -> Appointment:
         self._check(business_id)
         return self._read(appointment_id)[1].appointment
 

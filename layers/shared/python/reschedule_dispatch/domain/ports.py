@@ -132,7 +132,12 @@ class SchedulingProvider(Protocol):
         self, business_id: str, customer_id: str, after: datetime
     ) -> Sequence[Appointment]: ...
 
-    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment: ...
+    def get_appointment(
+        self, business_id: str, appointment_id: str, expected_on: str | None = None
+    ) -> Appointment:
+        """`expected_on`: the technician it is expected to be with, looked at first (a
+        calendar provider then reads one calendar, not every one)."""
+        ...
 
     def get_technician(self, business_id: str, technician_id: str) -> Technician: ...
 

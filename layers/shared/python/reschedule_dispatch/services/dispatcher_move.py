@@ -191,7 +191,9 @@ class MoveByDispatcher:
             raise RulesBroken(checked.broken)
         # The rules were judged on the schedule mirror; the workflow's If-Match starts from
         # the version the provider itself has now.
-        appointment = self._provider.get_appointment(business_id, appointment_id)
+        appointment = self._provider.get_appointment(
+            business_id, appointment_id, expected_on=appointment.technician_id
+        )
         customer = self._provider.get_customer(business_id, appointment.customer_id)
         invitation = _invitation(business, customer, checked, request, public_base_url)
         problems = self._foreseen_problems(business, invitation)

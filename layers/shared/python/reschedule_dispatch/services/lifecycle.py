@@ -123,7 +123,9 @@ class CheckAppointment:
 
     def __call__(self, session_id: str) -> None:
         session, opening = _confirming(self._sessions, session_id)
-        appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
+        appointment = self._provider.get_appointment(
+            session.business_id, session.appointment_id, session.original_technician_id
+        )
         if appointment.version != session.original_version or appointment.status != "scheduled":
             self._mend_mirror(session.business_id, appointment.technician_id, opening)
             raise AppointmentChanged("The appointment changed elsewhere.")
@@ -164,7 +166,11 @@ class MoveAppointment:
 
     def __call__(self, session_id: str) -> Appointment:
         session, opening = _confirming(self._sessions, session_id)
-        current = self._provider.get_appointment(session.business_id, session.appointment_id)
+        # Where the check found it; after a move that went through (a retry), with the
+        # chosen technician, found next.
+        current = self._provider.get_appointment(
+            session.business_id, session.appointment_id, session.original_technician_id
+        )
         # If-Match on the version the session started from; the session id is the idempotency
         # key, so a retry after a move that went through returns that move.
         expected = current.model_copy(update={"version": session.original_version})

@@ -94,13 +94,15 @@ class MirroredSchedule:
         ]
         return sorted(found, key=lambda a: a.start.timestamp())
 
-    def get_appointment(self, business_id: str, appointment_id: str) -> Appointment:
+    def get_appointment(
+        self, business_id: str, appointment_id: str, expected_on: str | None = None
+    ) -> Appointment:
         if self._state(business_id, "get_appointment") is not None:
             appointment = self._mirror.appointment(business_id, appointment_id)
             if appointment is not None:
                 return appointment
             self._missed("get_appointment")
-        return self.live.get_appointment(business_id, appointment_id)
+        return self.live.get_appointment(business_id, appointment_id, expected_on)
 
     def get_technician(self, business_id: str, technician_id: str) -> Technician:
         state = self._state(business_id, "get_technician")
