@@ -7,7 +7,8 @@ Items in the business's mirror partition, `MIRROR#{business}`:
   appointments and blocked times as zlib-compressed JSON arrays. A page asks one Query for
   the weeks it searches, every technician at once; the sort key puts the week first so a
   range of weeks is one key range.
-- `A#{appointment}`: one appointment, for the lookups by id (a link's page, a move).
+- `A#{appointment}`, in a partition of its own (`MIRROR#{business}#APPOINTMENTS`): one
+  appointment, for the lookups by id (a link's page, a move).
 - `C#{bucket}`: the customer directory, hashed into a few packed buckets.
 
 Each packed item carries a digest of its content; a sync writes only items whose digest
@@ -57,8 +58,11 @@ CUSTOMER_BUCKETS = 16
 STATE_CACHE_SECONDS = 5.0
 
 
-def _pk(business_id: str) -> str:
-    return f"MIRROR#{business_id}"
+def _pk(business_id: str, sk: str = "") -> str:
+    # The appointments by id have a partition of their own, so the weeks' Query (and the
+    # digests' scans of one kind of item) never walk past thousands of them.
+    suffix = "#APPOINTMENTS" if sk.startswith("A#") else ""
+    return f"MIRROR#{business_id}{suffix}"
 
 
 def _week_sk(week: date, technician_id: str) -> str:
@@ -141,9 +145,9 @@ class DynamoScheduleMirror:
         }
 
     def appointment(self, business_id: str, appointment_id: str) -> Appointment | None:
-        item = self._table.get_item(Key={"pk": _pk(business_id), "sk": f"A#{appointment_id}"}).get(
-            "Item"
-        )
+        item = self._table.get_item(
+            Key={"pk": _pk(business_id, "A#"), "sk": f"A#{appointment_id}"}
+        ).get("Item")
         return None if item is None else Appointment.model_validate_json(item["appointment"])
 
     def customers(self, business_id: str) -> list[Customer]:
@@ -180,7 +184,7 @@ class DynamoScheduleMirror:
         gone = self._digests(business_id, "A#").keys() - {f"A#{a.id}" for a in appointments}
         with self._table.batch_writer() as batch:
             for sk in gone:
-                batch.delete_item(Key={"pk": _pk(business_id), "sk": sk})
+                batch.delete_item(Key={"pk": _pk(business_id, sk), "sk": sk})
         written += len(gone)
         written += self._write_customers(business_id, snapshot.customers, merge=False)
         self._put_state(
@@ -322,7 +326,7 @@ class DynamoScheduleMirror:
                 if existing.get(sk) != digest:
                     batch.put_item(
                         Item={
-                            "pk": _pk(business_id),
+                            "pk": _pk(business_id, sk),
                             "sk": sk,
                             "appointment": body,
                             "technician_id": appointment.technician_id,
@@ -336,7 +340,7 @@ class DynamoScheduleMirror:
                 # Only while it still names this technician: another's sync may have it now.
                 try:
                     self._table.delete_item(
-                        Key={"pk": _pk(business_id), "sk": f"A#{appointment_id}"},
+                        Key={"pk": _pk(business_id, "A#"), "sk": f"A#{appointment_id}"},
                         ConditionExpression=Attr("technician_id").eq(technician_id),
                     )
                     written += 1
@@ -402,7 +406,7 @@ class DynamoScheduleMirror:
             str(item["sk"]): str(item.get("digest", ""))
             for item in all_items(
                 self._table.query,
-                KeyConditionExpression=Key("pk").eq(_pk(business_id))
+                KeyConditionExpression=Key("pk").eq(_pk(business_id, prefix))
                 & Key("sk").begins_with(prefix),
                 ProjectionExpression="sk, digest",
             )
@@ -424,7 +428,7 @@ class DynamoScheduleMirror:
         client = self._table.meta.client
         name = self._table.name
         for first in range(0, len(sks), 100):
-            keys = [{"pk": _pk(business_id), "sk": sk} for sk in sks[first : first + 100]]
+            keys = [{"pk": _pk(business_id, sk), "sk": sk} for sk in sks[first : first + 100]]
             request: dict[str, Any] = {"Keys": keys}
             if projection:
                 request["ProjectionExpression"] = projection
