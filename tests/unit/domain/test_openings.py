@@ -20,6 +20,8 @@ from reschedule_dispatch.domain.openings import (
     _whole_second_offsets,
     feasible_openings,
     find_openings,
+    penalty,
+    penalty_units,
     rank_openings,
     score_of,
     search_window,
@@ -1137,3 +1139,30 @@ def test_the_providers_times_are_converted_in_bulk():
     )
     assert not _whole_second_offsets(timezone(timedelta(seconds=1, microseconds=5)))
     assert not _whole_second_offsets(None)
+
+
+def test_equal_penalties_are_equal_exactly_so_they_order_by_start():
+    # One added drive minute weighs as much as 4.8 hours (17,280 s) from the original time:
+    # in floating point the two sums can differ in their last bit and rank by noise.
+    float_ties_broken = 0
+    for seconds in range(0, 14 * 86400, 3607):
+        assert penalty_units(1, False, seconds) == penalty_units(0, False, seconds + 17280)
+        assert penalty_units(0, True, seconds) == penalty_units(30, False, seconds)
+        old = (1 + 5 * seconds / 86400, 0 + 5 * (seconds + 17280) / 86400)
+        float_ties_broken += old[0] != old[1]
+    assert float_ties_broken > 0  # what the float formula did, on this very grid
+    assert penalty(10, False, 86400) == 15.0
+
+
+def test_explain_lists_the_neighbours_of_a_current_time_before_the_first_bookable_day():
+    # Given a job at 14:00 today (Monday; a no-show, say) and 24 h notice from 9:00
+    moving = appointment(_local(23, 14), location=CUSTOMER)
+    now = _local(23, 9).astimezone(UTC)
+    result = _run(moving, [], now=now, explain=True, settings_=_settings(min_notice_hours=24))
+    reasons = {r.start.astimezone(CHICAGO).strftime("%d %H:%M"): r.reason for r in result.rejected}
+    # Then the current time and the grid starts around it say why they are not offered
+    assert reasons["23 14:00"] == "less than 24 h notice"
+    assert reasons["23 13:00"] == "less than 24 h notice"
+    assert reasons["23 15:00"] == "less than 24 h notice"
+    assert result.openings  # from tomorrow on
+    assert all(o.start >= now + timedelta(hours=24) for o in result.openings)

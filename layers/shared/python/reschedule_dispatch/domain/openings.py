@@ -47,9 +47,13 @@ from reschedule_dispatch.domain.session import Opening
 from reschedule_dispatch.domain.travel import TravelTime
 
 # The ranking penalty, in points (lower is better); docs/openings.md gives the formula.
-POINTS_PER_ADDED_DRIVE_MINUTE = 1.0
-POINTS_FOR_ANOTHER_TECHNICIAN = 30.0
-POINTS_PER_DAY_FROM_ORIGINAL = 5.0
+POINTS_PER_ADDED_DRIVE_MINUTE = 1
+POINTS_FOR_ANOTHER_TECHNICIAN = 30
+POINTS_PER_DAY_FROM_ORIGINAL = 5
+# Openings are ranked on the penalty in exact units of 1/86,400 point (a whole number for
+# whole-second starts), so that equal penalties tie exactly and order by start as
+# documented, not by floating-point noise.
+UNITS_PER_POINT = 86400
 # `explain` looks at this many grid steps either side of each shown opening.
 EXPLAIN_STEPS = 2
 
@@ -194,7 +198,7 @@ def rank_openings(
     original = appointment.start.timestamp()
     candidates = [
         (
-            penalty(
+            penalty_units(
                 f.added_drive_minutes,
                 f.technician_id != appointment.technician_id,
                 f.start.timestamp() - original,
@@ -353,15 +357,32 @@ def _minutes_between(
     return travel.minutes(origin, destination)
 
 
+def penalty_units(
+    added_drive_minutes: int, another_technician: bool, seconds_from_original: float
+) -> int:
+    """Penalty of an opening in exact units (UNITS_PER_POINT to a point): lower ranks
+    first (docs/openings.md)."""
+    return _base_units(added_drive_minutes, another_technician) + _day_units(seconds_from_original)
+
+
 def penalty(
     added_drive_minutes: int, another_technician: bool, seconds_from_original: float
 ) -> float:
     """Penalty points of an opening: lower ranks first (docs/openings.md)."""
-    return (
-        POINTS_PER_ADDED_DRIVE_MINUTE * added_drive_minutes
-        + (POINTS_FOR_ANOTHER_TECHNICIAN if another_technician else 0.0)
-        + POINTS_PER_DAY_FROM_ORIGINAL * abs(seconds_from_original) / _DAY_SECONDS
-    )
+    units = penalty_units(added_drive_minutes, another_technician, seconds_from_original)
+    return units / UNITS_PER_POINT
+
+
+def _base_units(added_drive_minutes: int, another_technician: bool) -> int:
+    points = POINTS_PER_ADDED_DRIVE_MINUTE * added_drive_minutes
+    if another_technician:
+        points += POINTS_FOR_ANOTHER_TECHNICIAN
+    return points * UNITS_PER_POINT
+
+
+def _day_units(seconds_from_original: float) -> int:
+    # 5 points a day is 5 units a second: whole seconds make whole units
+    return POINTS_PER_DAY_FROM_ORIGINAL * round(abs(seconds_from_original))
 
 
 def score_of(points: float) -> float:
@@ -371,9 +392,9 @@ def score_of(points: float) -> float:
 
 # --- internals -------------------------------------------------------------------------
 
-# (penalty, start epoch seconds, technician id, drive before, drive after, day ordinal):
-# tuples sort best first and cost far less than models in the hot loop.
-_Candidate = tuple[float, float, str, int, int, int]
+# (penalty units, start epoch seconds, technician id, drive before, drive after, day
+# ordinal): tuples sort best first and cost far less than models in the hot loop.
+_Candidate = tuple[int, float, str, int, int, int]
 
 
 def _ranked(candidate: _Candidate, duration: timedelta) -> RankedOpening:
@@ -384,7 +405,7 @@ def _ranked(candidate: _Candidate, duration: timedelta) -> RankedOpening:
         technician_id=candidate[2],
         drive_minutes_before=candidate[3],
         drive_minutes_after=candidate[4],
-        score=score_of(candidate[0]),
+        score=score_of(candidate[0] / UNITS_PER_POINT),
     )
 
 
@@ -539,6 +560,12 @@ class _Search:
                 for start, end in weekly.get(day.weekday(), ())
             ]
         return blocks
+
+    def _blocks_on(self, technician: Technician, moment: float) -> list[_Block]:
+        """The technician's working blocks on the local day of `moment`."""
+        day = datetime.fromtimestamp(moment, self.zone).date()
+        hours = _working_blocks(technician).get(day.weekday(), ())
+        return [self._block(day, start, end) for start, end in hours]
 
     def _block(self, day: date, start: time, end: time) -> _Block:
         key = (day, start, end)
@@ -725,14 +752,14 @@ class _Search:
             day = block.day.toordinal()
             days.add(day)
             reach = per_gap + 1  # one more on each side in case the current time is skipped
-            base = penalty(fit.added, schedule.changes, 0.0)
+            base = _base_units(fit.added, schedule.changes)
             tech = schedule.technician.id
             for i in range(max(first, mid - reach), min(stop, mid + reach)):
                 s = grid[i]
                 if current and s == original:
                     continue
-                points = base + POINTS_PER_DAY_FROM_ORIGINAL * abs(s - original) / _DAY_SECONDS
-                found.append((points, s, tech, fit.drive_before, fit.drive_after, day))
+                units = base + POINTS_PER_DAY_FROM_ORIGINAL * round(abs(s - original))
+                found.append((units, s, tech, fit.drive_before, fit.drive_after, day))
         return found, len(days)
 
     # -- explaining --------------------------------------------------------------------
@@ -748,7 +775,12 @@ class _Search:
         seen: set[tuple[str, float]] = set()
         rejected: list[Rejection] = []
         for schedule, anchor in wanted:
-            for block in schedule.blocks:
+            blocks = schedule.blocks
+            if not any(b.start <= anchor < b.end for b in blocks):
+                # The current time before the first day an opening can be (a job later
+                # today): its day's blocks, so its neighbours are explained too.
+                blocks = self._blocks_on(schedule.technician, anchor)
+            for block in blocks:
                 if not block.start <= anchor < block.end:
                     continue
                 mid = bisect_left(block.grid, anchor)
