@@ -12,8 +12,23 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel
 
-from reschedule_dispatch.api.http import ConflictBody, ErrorBody, InvalidRequestBody, json_resolver
-from reschedule_dispatch.domain.errors import NotFound, QuietHours, SessionAlreadyOpen
+from reschedule_dispatch.api.http import (
+    ConflictBody,
+    ErrorBody,
+    InvalidRequestBody,
+    json_resolver,
+    status_for,
+)
+from reschedule_dispatch.domain.errors import (
+    NotFound,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnauthorized,
+    ProviderUnavailable,
+    QuietHours,
+    SessionAlreadyOpen,
+    Unprocessable,
+)
 
 
 class Note(BaseModel):
@@ -109,3 +124,13 @@ def test_a_bug_is_a_plain_500_without_details():
         500,
         {"message": "Something went wrong on our side."},
     )
+
+
+def test_every_provider_failure_is_the_providers_never_the_callers():
+    assert (
+        status_for(ProviderError("Google Calendar answered with a body that is not JSON.")) == 502
+    )
+    assert status_for(ProviderUnauthorized("refused")) == 502
+    assert status_for(ProviderUnavailable("down")) == 503
+    assert status_for(ProviderRateLimited("slow down", 3)) == 503
+    assert status_for(Unprocessable("bad input")) == 422

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 from werkzeug.wrappers import Request, Response
@@ -315,5 +318,53 @@ def test_a_provider_that_never_answers_is_unavailable():
 
 
 class _StaticTokens:
+    def token(self, *, refresh: bool = False) -> str:
+        return "static"
+
+
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, answering gzip when asked; records each request's client
+    port (one per connection) and its Accept-Encoding."""
+
+    protocol_version = "HTTP/1.1"
+    seen: ClassVar[list[tuple[int, str]]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append((self.client_address[1], self.headers.get("Accept-Encoding", "")))
+        body = json.dumps({"items": list(range(50))}).encode()
+        gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
+        payload = gzip.compress(body) if gzipped else body
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_calls_reuse_one_kept_alive_connection_and_answers_come_gzipped():
+    KeepAliveHandler.seen = []
+    peer = ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveHandler)
+    thread = threading.Thread(target=peer.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{peer.server_address[1]}"
+        client = ProviderHttp(base, StaticToken(), provider="Test")
+        answers = [client.request("GET", "/events", query={"page": n})[0] for n in range(5)]
+    finally:
+        peer.shutdown()
+        thread.join()
+    assert all(a == {"items": list(range(50))} for a in answers)  # decompressed
+    ports = {port for port, _ in KeepAliveHandler.seen}
+    assert len(KeepAliveHandler.seen) == 5
+    assert len(ports) == 1  # one connection for all five
+    assert all("gzip" in encoding for _, encoding in KeepAliveHandler.seen)
+
+
+class StaticToken:
     def token(self, *, refresh: bool = False) -> str:
         return "static"

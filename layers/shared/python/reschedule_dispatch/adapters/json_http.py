@@ -1,28 +1,31 @@
-"""The one HTTP POST the JSON-over-HTTPS adapters (SendGrid, Slack) make, with urllib.
+"""The HTTP exchange every outside JSON API call goes through (SendGrid, Slack and the
+scheduling providers), on urllib3, which botocore already brings into every function.
 
-The standard library keeps the Lambda dependency layer small; this module keeps the
-plumbing in one place: the endpoint check, the exchange (which provider_http sends its
-calls through too), reading error bodies, Retry-After.
+This module keeps the plumbing in one place: the endpoint check, one pool of kept-alive
+connections per container, gzip, reading error bodies, Retry-After.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
-import urllib.error
-import urllib.request
-from email.message import Message
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+import urllib3
 
 from reschedule_dispatch.domain.errors import MessagingUnavailable
 
 USER_AGENT = "reschedule-dispatch"
 
 
+# An answer's headers (urllib3's HTTPHeaderDict: looked up without regard to case).
+Headers = Mapping[str, str]
+
+
 def endpoint(api_base_url: str | None, default_origin: str, path: str) -> str:
-    """The URL to POST to; only http(s), since urlopen also opens file:// and ftp://."""
+    """The URL to call; only http(s)."""
     base = (api_base_url or default_origin).rstrip("/")
     if not base.startswith(("https://", "http://")):
         raise ValueError("api_base_url must be an http(s) URL")
@@ -37,44 +40,66 @@ def post_json(
     *,
     unreachable: str,
     content_type: str = "application/json",
-) -> tuple[int, Message, bytes]:
+) -> tuple[int, Headers, bytes]:
     """POSTs `payload`; answers (status, headers, body) for any HTTP answer, 2xx or not.
 
     Only a failure to get an answer at all (refused, timed out, reset) raises, as
     MessagingUnavailable with the `unreachable` message.
     """
-    request = urllib.request.Request(  # noqa: S310  # the scheme is checked by endpoint()
+    return exchange(
+        "POST",
         url,
-        data=json.dumps(payload).encode("utf-8"),
-        method="POST",
-        headers={
+        json.dumps(payload).encode("utf-8"),
+        {
             "Authorization": f"Bearer {bearer}",
             "Content-Type": content_type,
             "Accept": "application/json",
-            "User-Agent": USER_AGENT,
         },
+        timeout,
+        MessagingUnavailable(unreachable),
     )
-    return exchange(request, timeout, MessagingUnavailable(unreachable))
+
+
+# One pool of kept-alive connections (and one TLS context) per container, for every
+# outside HTTP API: a provider sync's hundred calls reuse a handful of connections.
+_POOL: urllib3.PoolManager | None = None
+
+
+def _pool() -> urllib3.PoolManager:
+    global _POOL
+    if _POOL is None:
+        _POOL = urllib3.PoolManager(num_pools=16, maxsize=8, block=False)
+    return _POOL
 
 
 def exchange(
-    request: urllib.request.Request, timeout: float, unreachable: Exception
-) -> tuple[int, Message, bytes]:
-    """Sends `request`; answers (status, headers, body) for any HTTP answer, 2xx or not.
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    timeout: float,
+    unreachable: Exception,
+) -> tuple[int, Headers, bytes]:
+    """Sends one request; answers (status, headers, body) for any HTTP answer, 2xx or not.
 
-    Only a failure to get an answer at all (refused, timed out, reset) raises `unreachable`.
+    Pooled and gzip-compressed both ways it can be (answers are decompressed here); no
+    redirect is followed (a bearer token goes only where it was meant to) and nothing is
+    retried here (the caller knows what is safe to repeat). Only a failure to get an answer
+    at all (refused, timed out, reset) raises `unreachable`.
     """
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:  # a non-2xx answer: its body says why
-        try:
-            body = error.read()
-        except (OSError, http.client.HTTPException):
-            body = b""
-        return error.code, error.headers, body
-    except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
+        answer = _pool().request(
+            method,
+            url,
+            body=body,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip", **headers},
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            retries=False,
+            redirect=False,
+        )
+    except urllib3.exceptions.HTTPError as error:  # refused, timed out, reset, bad answer
         raise unreachable from error
+    return answer.status, answer.headers, answer.data
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:
@@ -86,7 +111,7 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def retry_after_seconds(headers: Message, now: float | None = None) -> int | None:
+def retry_after_seconds(headers: Headers, now: float | None = None) -> int | None:
     """Whole seconds to wait, from Retry-After (seconds or an HTTP date) or, as SendGrid
     sends on 429s, X-RateLimit-Reset (the Unix time the limit resets); None if neither."""
     current = time.time() if now is None else now

@@ -12,8 +12,7 @@ provider's typed errors once:
 * 5xx, timeouts, refused connections → ProviderUnavailable (the caller may retry)
 * any other 4xx → ProviderError with the provider's own message
 
-The standard library keeps the Lambda dependency layer small; the exchange itself is
-json_http's.
+The exchange itself is json_http's: one pool of kept-alive connections per container, gzip.
 """
 
 from __future__ import annotations
@@ -22,13 +21,11 @@ import json
 import threading
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from email.message import Message
 from typing import Any, NoReturn, Protocol
 
 from reschedule_dispatch.adapters.json_http import (
-    USER_AGENT,
+    Headers,
     endpoint,
     exchange,
     json_object,
@@ -90,19 +87,19 @@ class OAuthTokens:
             return self._access_token
 
     def _grant(self) -> tuple[str, float]:
-        request = urllib.request.Request(  # noqa: S310  # the scheme is checked by endpoint()
+        unreachable = ProviderUnavailable("The token endpoint could not be reached.")
+        status, headers, body = exchange(
+            "POST",
             self._url,
-            data=urllib.parse.urlencode(self._form).encode("ascii"),
-            method="POST",
-            headers={
+            urllib.parse.urlencode(self._form).encode("ascii"),
+            {
                 **self._headers,
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Accept": "application/json",
-                "User-Agent": USER_AGENT,
             },
+            self._timeout,
+            unreachable,
         )
-        unreachable = ProviderUnavailable("The token endpoint could not be reached.")
-        status, headers, body = exchange(request, self._timeout, unreachable)
         answer = json_object(body) or {}
         if status >= 300:
             _refused_grant(status, headers, answer)
@@ -122,7 +119,7 @@ def _lifetime(expires_in: object) -> float:
     return max(seconds, 0.0)
 
 
-def _refused_grant(status: int, headers: Message, answer: dict[str, Any]) -> NoReturn:
+def _refused_grant(status: int, headers: Headers, answer: dict[str, Any]) -> NoReturn:
     """The error for a token endpoint's non-2xx answer (RFC 6749 §5.2 error bodies)."""
     reason = _message(answer) or f"HTTP {status}"
     if status == 429:
@@ -170,7 +167,7 @@ class ProviderHttp:
         query: Query | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-    ) -> tuple[Any, Message]:
+    ) -> tuple[Any, Headers]:
         """Calls `path` (or a full URL under base_url, e.g. a paging link); answers the
         parsed JSON body (None when empty) and the response headers, or raises a typed error.
         """
@@ -203,23 +200,19 @@ class ProviderHttp:
         headers: Mapping[str, str] | None,
         *,
         refresh: bool,
-    ) -> tuple[int, Message, bytes]:
+    ) -> tuple[int, Headers, bytes]:
         all_headers = {
             **self._headers,
             **(headers or {}),
             "Authorization": f"Bearer {self._tokens.token(refresh=refresh)}",
             "Accept": "application/json",
-            "User-Agent": USER_AGENT,
         }
         if data is not None:
             all_headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(  # noqa: S310  # the scheme is checked by endpoint()
-            url, data=data, method=method.upper(), headers=all_headers
-        )
         unreachable = ProviderUnavailable(f"{self._provider} could not be reached.")
-        return exchange(request, self._timeout, unreachable)
+        return exchange(method.upper(), url, data, all_headers, self._timeout, unreachable)
 
-    def _fail(self, status: int, headers: Message, body: bytes) -> NoReturn:
+    def _fail(self, status: int, headers: Headers, body: bytes) -> NoReturn:
         answer = json_object(body) or {}
         said = _message(answer)
         answered = f"{self._provider} answered {status}" + (f": {said}" if said else ".")

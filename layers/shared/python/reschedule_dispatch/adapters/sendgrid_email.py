@@ -1,4 +1,4 @@
-"""SendGrid email sender: one Mail Send v3 request over urllib, optionally aimed at a sandbox.
+"""SendGrid email sender: one Mail Send v3 request over pooled HTTP (json_http), optionally aimed at a sandbox.
 
 It implements the email port (`EmailSender` in `domain/ports.py`); `send` returns SendGrid's
 X-Message-Id.
@@ -20,10 +20,10 @@ import base64
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from email.message import Message
 from typing import Any
 
 from reschedule_dispatch.adapters.json_http import (
+    Headers,
     endpoint,
     json_object,
     post_json,
@@ -121,7 +121,7 @@ class SendGridEmailSender:
             return str(message_id)
         raise _error_for(status, headers, body)
 
-    def _post(self, payload: dict[str, Any]) -> tuple[int, Message, bytes]:
+    def _post(self, payload: dict[str, Any]) -> tuple[int, Headers, bytes]:
         return post_json(
             self._url,
             self._api_key,
@@ -131,7 +131,7 @@ class SendGridEmailSender:
         )
 
 
-def _error_for(status: int, headers: Message, body: bytes) -> Exception:
+def _error_for(status: int, headers: Headers, body: bytes) -> Exception:
     """The domain error for a non-2xx answer from Mail Send."""
     errors = _errors(body)
     first = errors[0] if errors else {}

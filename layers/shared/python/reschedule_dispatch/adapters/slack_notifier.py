@@ -1,4 +1,4 @@
-"""Slack staff notifications: Web API `chat.postMessage` over urllib, optionally aimed at a
+"""Slack staff notifications: Web API `chat.postMessage` over pooled HTTP (json_http), optionally aimed at a
 sandbox, plus the message a session's outcome posts.
 
 It implements the staff notification port (`StaffNotifier.session_ended` in
@@ -19,10 +19,10 @@ failures; those and HTTP 429 (with Retry-After) are mapped to domain errors:
 
 from __future__ import annotations
 
-from email.message import Message
 from typing import Any
 
 from reschedule_dispatch.adapters.json_http import (
+    Headers,
     endpoint,
     json_object,
     post_json,
@@ -130,7 +130,7 @@ class SlackNotifier:
             return str(answer["ts"])
         raise _error_for(str(answer.get("error") or f"http_{status}"), channel, headers)
 
-    def _post(self, payload: dict[str, Any]) -> tuple[int, Message, bytes]:
+    def _post(self, payload: dict[str, Any]) -> tuple[int, Headers, bytes]:
         return post_json(
             self._url,
             self._bot_token,
@@ -142,7 +142,7 @@ class SlackNotifier:
         )
 
 
-def _error_for(error: str, channel: str, headers: Message) -> Exception:
+def _error_for(error: str, channel: str, headers: Headers) -> Exception:
     """The domain error for Slack's `{"ok": false, "error": error}`."""
     if error in CHANNEL_ERRORS:
         return Unprocessable(CHANNEL_ERRORS[error].format(channel=channel))

@@ -37,6 +37,7 @@ from reschedule_dispatch.domain.errors import (
     LinkGone,
     MessagingUnavailable,
     NotFound,
+    ProviderError,
     ProviderRateLimited,
     ProviderUnauthorized,
     ProviderUnavailable,
@@ -61,6 +62,9 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
     (ProviderUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
     (ProviderRateLimited, HTTPStatus.SERVICE_UNAVAILABLE),
     (ProviderUnauthorized, HTTPStatus.BAD_GATEWAY),
+    # Any other provider failure (an answer we cannot read, a refusal it gave no reason
+    # for) is the provider's, not the caller's: never a 400.
+    (ProviderError, HTTPStatus.BAD_GATEWAY),
 ]
 
 
