@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import CfnResource, Duration, RemovalPolicy
+from aws_cdk import Annotations, CfnResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -81,13 +81,15 @@ class LambdaFactory(Construct):
         environment: Mapping[str, str],
         module: str = "handler",
         timeout: Duration | None = None,
+        snap_start: bool = False,
     ) -> lambda_.Function:
         """A function running ``functions/<folder>/<module>.py``'s ``lambda_handler``.
 
         Its service (Powertools' service name, the metrics' dimension) is the folder, or
         ``<folder>_<module>`` for a folder of several functions (``confirm_hold``). The log
         group and the role are created beside the function in scope, as ``<construct_id>Logs``
-        and ``<construct_id>Role``.
+        and ``<construct_id>Role``. With ``snap_start``, its published versions start from a
+        snapshot of their initialized runtime (call it through `live_alias`).
         """
         code_dir = FUNCTIONS_DIR / folder
         if not code_dir.is_dir():
@@ -122,6 +124,11 @@ class LambdaFactory(Construct):
             log_group=log_group,
             role=role,
             layers=[self.shared_layer, self.deps_layer],
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            # Old versions go when a new one is published (no pile of snapshots to pay for).
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+            if snap_start
+            else None,
             environment={
                 "POWERTOOLS_SERVICE_NAME": service,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
@@ -153,5 +160,16 @@ class LambdaFactory(Construct):
             "X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and "
             "xray:PutTelemetryRecords, which support no resource-level permissions.",
         )
+        if snap_start:
+            Annotations.of(function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "Its versions are published by live_alias (current_version), which callers use.",
+            )
         self.built.append(function)
         return function
+
+
+def live_alias(function: lambda_.Function) -> lambda_.Alias:
+    """The `live` alias on the function's current version: what API Gateway calls, so a
+    SnapStart function is always entered from its published snapshot."""
+    return lambda_.Alias(function, "Live", alias_name="live", version=function.current_version)

@@ -197,7 +197,8 @@ class Template:
         return self.resources.get(logical_id, {}).get("Type") == "AWS::Lambda::Function"
 
     def _function_in(self, uri: Any) -> str | None:
-        """The logical id of the function an integration URI points at."""
+        """The function an integration URI points at, directly or through an alias (its
+        `live` alias, for a SnapStart function): locally an alias is its function."""
         found: list[str] = []
 
         def walk(node: Any) -> None:
@@ -205,6 +206,9 @@ class Template:
                 att = node.get("Fn::GetAtt")
                 if isinstance(att, list) and att[1] == "Arn" and self._is_function(att[0]):
                     found.append(att[0])
+                alias = self.resources.get(str(node.get("Ref")), {})
+                if alias.get("Type") == "AWS::Lambda::Alias":
+                    found.append(alias["Properties"]["FunctionName"]["Ref"])
                 for child in node.values():
                     walk(child)
             elif isinstance(node, list):

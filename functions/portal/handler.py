@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import random
+from collections.abc import Callable
 from functools import cache
 from http import HTTPStatus
 from typing import Any
@@ -21,6 +24,7 @@ from reschedule_dispatch.api.http import (
     private_response,
     public_base_url,
 )
+from reschedule_dispatch.domain import openings
 from reschedule_dispatch.domain.errors import (
     Conflict,
     DomainError,
@@ -152,6 +156,36 @@ def confirm(token: str) -> Response[str]:
     metrics.add_metric(name="ConfirmsStarted", unit=MetricUnit.Count, value=1)
     # Post/Redirect/Get: a reload never submits twice, and the page shows the progress.
     return html_response(HTTPStatus.SEE_OTHER, "", headers={"Location": _page_url(token)})
+
+
+def prepare_snapshot() -> None:
+    """What Lambda SnapStart snapshots, so the customer's first tap finds it done: the page's
+    services and their AWS clients built (boto3 opens no connection before a call) and the
+    openings engine's first-use checks run. No secret is read and no connection opened:
+    provider credentials are read when a business's provider is first called."""
+    _links()
+    _invitations()
+    openings.warm_up()
+    after_restore(reseed_random)
+
+
+def reseed_random() -> None:
+    """Every environment restored from one snapshot would share `random`'s state (botocore's
+    retry jitter draws from it): each reseeds from the OS. Tokens never come from `random`
+    (`secrets` and `uuid` read the OS themselves)."""
+    random.seed(os.urandom(32))
+
+
+def after_restore(hook: Callable[[], None]) -> None:
+    try:  # Lambda's Python runtimes ship it for SnapStart; elsewhere nothing is restored
+        from snapshot_restore_py import register_after_restore  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    register_after_restore(hook)
+
+
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+    prepare_snapshot()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -22,7 +22,7 @@ from constructs import Construct
 from infra import nag
 from infra.capabilities.expiry import Expiry
 from infra.capabilities.providers import grant_provider_secrets
-from infra.lambda_factory import LambdaFactory
+from infra.lambda_factory import LambdaFactory, live_alias
 
 STAGE_NAME = "prod"
 THROTTLING_RATE_LIMIT = 50  # requests per second, steady state, across the stage
@@ -185,7 +185,11 @@ class Api(Construct):
                 "UNKNOWN_LINK_WINDOW_SECONDS": str(UNKNOWN_LINK_WINDOW_SECONDS),
             },
             timeout=Duration.seconds(15),
+            # The customer's first tap must not wait for a cold start: the page's services
+            # are built at init (functions/portal/handler.py) and snapshotted.
+            snap_start=True,
         )
+        self.portal_alias = live_alias(self.portal_function)
         app_table.grant_read_write_data(self.portal_function)
         provider_table.grant_read_data(self.portal_function)
         confirm_state_machine.grant_start_execution(self.portal_function)
@@ -322,7 +326,7 @@ class Api(Construct):
         def public(
             resource: apigw.IResource,
             verb: str,
-            function: lambda_.IFunction,
+            function: lambda_.IFunction,  # a function, or an alias of one
             reason: str,
             *params: str,
         ) -> apigw.Method:
@@ -382,17 +386,17 @@ class Api(Construct):
 
         # Customer link (bearer token in the path)
         link = api.root.add_resource("r").add_resource("{token}")
-        public(link, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
+        public(link, "GET", self.portal_alias, PUBLIC_ROUTE_REASON, "token")
         for action in ("viewed", "confirm"):
             public(
                 link.add_resource(action),
                 "POST",
-                self.portal_function,
+                self.portal_alias,
                 PUBLIC_ROUTE_REASON,
                 "token",
             )
         calendar = link.add_resource("calendar.ics")
-        public(calendar, "GET", self.portal_function, PUBLIC_ROUTE_REASON, "token")
+        public(calendar, "GET", self.portal_alias, PUBLIC_ROUTE_REASON, "token")
         # A dispatcher's move's invitation: /r/invite/{token}.ics (the token, hashed, is the
         # credential; a static segment wins over {token} in API Gateway).
         invite = api.root.get_resource("r")
@@ -400,7 +404,7 @@ class Api(Construct):
         public(
             invite.add_resource("invite").add_resource("{token}"),
             "GET",
-            self.portal_function,
+            self.portal_alias,
             PUBLIC_ROUTE_REASON,
             "token",
         )

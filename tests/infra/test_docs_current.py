@@ -4,11 +4,10 @@ line fails here rather than in the next audit."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from tests.infra.test_infra_stack import REPO_ROOT, Resources, routes
+from tests.infra.test_infra_stack import REPO_ROOT, Resources, called_function, routes
 
 INFRA_DOC = REPO_ROOT / "docs" / "infra.md"
 
@@ -30,8 +29,13 @@ def template_routes(resources: Resources) -> set[tuple[str, str, str, str]]:
     }
     found = set()
     for (method, path), props in routes(resources).items():
-        uri = json.dumps(props.get("Integration", {}).get("Uri", ""))
-        [function] = [f for lid, f in folders.items() if f'"{lid}"' in uri] or ["none"]
+        integration = props.get("Integration", {})
+        called = (
+            called_function(resources, integration["Uri"])[0]
+            if integration.get("Type") == "AWS_PROXY"
+            else None
+        )
+        function = folders.get(called or "", "none")
         auth = "Cognito" if props["AuthorizationType"] == "COGNITO_USER_POOLS" else "none"
         found.add((path, method, function, auth))
     return found

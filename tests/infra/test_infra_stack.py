@@ -158,6 +158,15 @@ def resource_path(resources: Resources, resource_ref: Any) -> str:
     return f"{resource_path(resources, resource['ParentId'])}/{resource['PathPart']}"
 
 
+def called_function(resources: Resources, uri: Any) -> tuple[str, str | None]:
+    """The function a proxy integration's URI calls, and the alias it calls it through."""
+    target = ref(uri["Fn::Join"][1][5])
+    if resources[target]["Type"] == "AWS::Lambda::Alias":
+        alias = resources[target]["Properties"]
+        return ref(alias["FunctionName"]), str(alias["Name"])
+    return target, None
+
+
 def routes(resources: Resources) -> dict[tuple[str, str], dict[str, Any]]:
     """(HTTP method, path) -> AWS::ApiGateway::Method properties."""
     return {
@@ -390,8 +399,11 @@ def test_api_routes_and_their_authorization(synthesized):
             assert json.loads(response["ResponseTemplates"]["application/json"]) == {"status": "ok"}
             continue
         assert integration["Type"] == "AWS_PROXY", route
-        target = resources[ref(integration["Uri"]["Fn::Join"][1][5])]
+        function, alias = called_function(resources, integration["Uri"])
+        target = resources[function]
         assert target["Metadata"]["reschedule:source"] == f"functions/{folder}"
+        # the customer's page is entered through its SnapStart snapshot, nothing else is
+        assert alias == ("live" if folder == "portal" else None), route
         # the function answers before API Gateway's 29 s integration timeout
         assert target["Properties"]["Timeout"] < 29, route
 
@@ -954,3 +966,30 @@ def test_schedule_mirrors_are_reconciled_every_15_minutes_and_customers_nightly(
     for target in (every_15, nightly):
         assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
         assert "ExpiryDeadLetterQueue" in target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+
+
+def test_the_customer_page_starts_from_a_snapshot_and_keeps_no_old_versions(synthesized):
+    resources = synthesized.resources
+    portal = function_id(resources, "functions/portal", "handler.lambda_handler")
+    props = resources[portal]["Properties"]
+    assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    _, version = single(
+        {
+            lid: r
+            for lid, r in of_type(resources, "AWS::Lambda::Version").items()
+            if ref(r["Properties"]["FunctionName"]) == portal
+        }
+    )
+    assert version["DeletionPolicy"] == "Delete"
+    _, alias = single(of_type(resources, "AWS::Lambda::Alias"))
+    assert alias["Properties"]["Name"] == "live"
+    assert ref(alias["Properties"]["FunctionName"]) == portal
+    # Every other function starts as usual (SnapStart bills each snapshot's cache)
+    others = [
+        lid for lid, r in of_type(resources, "AWS::Lambda::Function").items() if lid != portal
+    ]
+    assert all("SnapStart" not in resources[lid]["Properties"] for lid in others)
+    # API Gateway may invoke the alias
+    permissions = of_type(resources, "AWS::Lambda::Permission").values()
+    alias_id = next(iter(of_type(resources, "AWS::Lambda::Alias")))
+    assert any(ref(p["Properties"]["FunctionName"]) == alias_id for p in permissions)

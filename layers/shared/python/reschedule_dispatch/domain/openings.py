@@ -907,6 +907,11 @@ def _whole_second_offsets(zone: object) -> bool:
     return False  # naive, or a tzinfo of another kind: each datetime converts itself
 
 
+def warm_up() -> None:
+    """Runs the engine's first-use checks now (a SnapStart init snapshots them)."""
+    _bulk_epochs_agree()
+
+
 @cache
 def _bulk_epochs_agree() -> bool:
     """Whether pydantic-core converts as datetime.timestamp() does (checked on first use, not

@@ -1,0 +1,55 @@
+"""The portal's SnapStart init: its services built before the snapshot, without a network
+call, and `random` reseeded in each restored environment."""
+
+from __future__ import annotations
+
+import importlib
+import random
+import socket
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from reschedule_dispatch import wiring
+
+
+@pytest.fixture
+def portal(world: Any, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    module = importlib.import_module("functions.portal.handler")
+    for builder in (module._links, module._invitations):
+        builder.cache_clear()
+    monkeypatch.setattr(wiring, "_directories", {})
+    return module
+
+
+def test_the_snapshot_holds_the_page_services_and_no_connection_was_opened(portal, monkeypatch):
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a connection was opened before the snapshot")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    restored: list[Callable[[], None]] = []
+    hooks = types.ModuleType("snapshot_restore_py")
+    hooks.register_after_restore = restored.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", hooks)
+
+    portal.prepare_snapshot()
+
+    assert portal._links.cache_info().currsize == 1
+    assert portal._invitations.cache_info().currsize == 1
+    assert restored == [portal.reseed_random]
+
+
+def test_each_restored_environment_draws_its_own_random_numbers(portal):
+    random.seed(7)
+    snapshot = random.random()
+    random.seed(7)
+    portal.reseed_random()
+    assert random.random() != snapshot
+
+
+def test_without_the_runtime_hooks_nothing_is_registered(portal, monkeypatch):
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails
+    portal.after_restore(portal.reseed_random)  # no error: not on SnapStart
