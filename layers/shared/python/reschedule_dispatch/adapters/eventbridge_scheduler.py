@@ -4,7 +4,7 @@ customer's quiet hours end. Each fires once and deletes itself."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -46,7 +46,7 @@ class OneTimeSchedules:
             self._client.create_schedule(
                 Name=name,
                 GroupName=self._group,
-                ScheduleExpression=f"at({at.astimezone(UTC):%Y-%m-%dT%H:%M:%S})",
+                ScheduleExpression=f"at({_whole_second_after(at):%Y-%m-%dT%H:%M:%S})",
                 ScheduleExpressionTimezone="UTC",
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",
@@ -105,3 +105,10 @@ class EventBridgeScheduledSends(OneTimeSchedules):
 
     def cancel_send(self, session_id: str) -> None:
         self._delete(send_schedule_name(session_id))
+
+
+def _whole_second_after(at: datetime) -> datetime:
+    """`at` in UTC, rounded up to the second: at() takes whole seconds, and a schedule that
+    fires before its session's time finds nothing due (the expiry would be lost)."""
+    at = at.astimezone(UTC)
+    return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)

@@ -3,8 +3,17 @@ move over the customer's link, the provider reporting the appointment changed.""
 
 from __future__ import annotations
 
-from reschedule_dispatch.domain.ports import ExpiryScheduler, ScheduledSends
-from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
+from datetime import datetime
+
+from reschedule_dispatch.domain.errors import Conflict, SessionAlreadyOpen
+from reschedule_dispatch.domain.ports import ExpiryScheduler, ScheduledSends, SessionRepository
+from reschedule_dispatch.domain.session import (
+    OPEN_STATUSES,
+    Actor,
+    RescheduleSession,
+    SessionStatus,
+    TimelineEvent,
+)
 
 CUSTOMER_CONFIRMING = "The customer is confirming a new time right now."
 
@@ -18,3 +27,40 @@ def drop_schedule(
         sends.cancel_send(session.id)
     else:
         expiry.cancel_expiry(session.id)
+
+
+def expire_if_overdue(
+    sessions: SessionRepository, session: RescheduleSession, now: datetime
+) -> RescheduleSession:
+    """An open link whose time has passed but whose expiry never ran (its schedule fired
+    early, or was lost) is expired now, freeing its appointment, so that whatever a
+    dispatcher or the provider does next can go on. Answers the session as it now is."""
+    if session.status not in OPEN_STATUSES or not session.is_expired_at(now):
+        return session
+    try:
+        return sessions.transition(
+            session.id,
+            OPEN_STATUSES,
+            SessionStatus.EXPIRED,
+            TimelineEvent(type="expired", at=now, actor=Actor.SYSTEM, detail="found overdue"),
+        )
+    except Conflict:  # it moved on in the same instant (confirmed, canceled, expired)
+        return sessions.get_by_id(session.id)
+
+
+def create_unless_open(
+    sessions: SessionRepository,
+    session: RescheduleSession,
+    token_hash: str | None,
+    first_event: TimelineEvent,
+    now: datetime,
+) -> None:
+    """Stores the new session; an overdue link holding its appointment is expired first
+    (SessionAlreadyOpen only for one really in progress)."""
+    try:
+        sessions.create(session, token_hash, first_event)
+    except SessionAlreadyOpen as held:
+        holder = sessions.get_by_id(held.session_id)
+        if expire_if_overdue(sessions, holder, now).status is not SessionStatus.EXPIRED:
+            raise
+        sessions.create(session, token_hash, first_event)

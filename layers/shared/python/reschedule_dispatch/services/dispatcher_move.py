@@ -47,7 +47,11 @@ from reschedule_dispatch.domain.session import (
     TimelineEvent,
 )
 from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
-from reschedule_dispatch.services.closed_sessions import CUSTOMER_CONFIRMING, drop_schedule
+from reschedule_dispatch.services.closed_sessions import (
+    CUSTOMER_CONFIRMING,
+    drop_schedule,
+    expire_if_overdue,
+)
 from reschedule_dispatch.services.invitation import text_held_back
 
 logger = logging.getLogger(__name__)
@@ -274,7 +278,9 @@ class MoveByDispatcher:
         """Cancels the customer's open link for the appointment: the dispatcher's move wins."""
         open_session = self._sessions.in_progress_by_appointment(business_id, [appointment_id])
         session = open_session.get(appointment_id)
-        if session is None:
+        if session is not None:  # a link past its time whose expiry never ran: expired now
+            session = expire_if_overdue(self._sessions, session, self._clock.now())
+        if session is None or session.status is SessionStatus.EXPIRED:
             return None
         if session.is_move:
             raise SessionAlreadyOpen(session.id)

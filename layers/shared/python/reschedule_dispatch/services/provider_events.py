@@ -45,7 +45,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
-from reschedule_dispatch.services.closed_sessions import drop_schedule
+from reschedule_dispatch.services.closed_sessions import drop_schedule, expire_if_overdue
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,11 @@ class ApplyProviderEvent:
 
     def _suggest(self, event: ProviderEvent) -> None:
         found = self._sessions.in_progress_by_appointment(event.business_id, [event.appointment_id])
-        if found:
+        now = self._clock.now()
+        still_open = [
+            s for s in found.values() if expire_if_overdue(self._sessions, s, now).in_progress
+        ]
+        if still_open:
             return  # a link for it is already out
         try:
             appointment = self._provider.get_appointment(event.business_id, event.appointment_id)

@@ -46,6 +46,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.closed_sessions import create_unless_open
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class SendLink:
             link = link_url(public_base_url, token)
             body = with_link(text, link)
             session = session.model_copy(update={"message": redact(body, token)})
-            self._sessions.create(session, token_hash(token), created)
+            create_unless_open(self._sessions, session, token_hash(token), created, now)
             problems = self._send_now(session, business, appointment, body, link, public_base_url)
             sent = SentLink(session=session, link=link, problems=problems)
         if self._suggestions:  # whatever suggested this appointment is answered
@@ -245,7 +246,7 @@ class SendLink:
     ) -> SentLink:
         assert self._sends is not None
         assert session.scheduled_for is not None
-        self._sessions.create(session, None, created)
+        create_unless_open(self._sessions, session, None, created, self._clock.now())
         try:
             self._sends.schedule_send(session.id, session.scheduled_for, public_base_url)
         except Exception as error:

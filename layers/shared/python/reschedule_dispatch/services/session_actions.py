@@ -22,7 +22,11 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
-from reschedule_dispatch.services.closed_sessions import CUSTOMER_CONFIRMING, drop_schedule
+from reschedule_dispatch.services.closed_sessions import (
+    CUSTOMER_CONFIRMING,
+    drop_schedule,
+    expire_if_overdue,
+)
 from reschedule_dispatch.services.send_link import OPTED_OUT
 
 MAX_PAGE = 100
@@ -38,15 +42,20 @@ class ListSessions:
         return self._sessions.list_sessions(business_id, in_progress, min(limit, MAX_PAGE), cursor)
 
 
-def _open_or_conflict(session: RescheduleSession, clock: Clock) -> None:
+def _open_or_conflict(
+    sessions: SessionRepository, session: RescheduleSession, clock: Clock
+) -> None:
+    # An overdue link is expired now (its expiry never ran), so the console shows it so and
+    # the appointment is free for a new link.
+    session = expire_if_overdue(sessions, session, clock.now())
+    if session.status is SessionStatus.EXPIRED:
+        raise Conflict("This link has expired.")
     if session.status is SessionStatus.SCHEDULED:
         raise Conflict("This link hasn't been sent yet: it goes out when quiet hours end.")
     if session.status is SessionStatus.CONFIRMING:
         raise Conflict(CUSTOMER_CONFIRMING)
     if session.status not in OPEN_STATUSES:
         raise Conflict(f"This session is closed ({session.status.label}).")
-    if session.is_expired_at(clock.now()):
-        raise Conflict("This link has expired.")
 
 
 class ResendLink:
@@ -71,7 +80,7 @@ class ResendLink:
         self, business_id: str, dispatcher: str, session_id: str, public_base_url: str
     ) -> tuple[RescheduleSession, list[TimelineEvent]]:
         session = self._sessions.get(business_id, session_id)
-        _open_or_conflict(session, self._clock)
+        _open_or_conflict(self._sessions, session, self._clock)
         if "sms" not in session.channels:
             raise Conflict("This link was emailed, and emails can't be resent. Send a new link.")
         if session.message_sid is None:
@@ -127,7 +136,7 @@ class CancelSession:
     ) -> tuple[RescheduleSession, list[TimelineEvent]]:
         session = self._sessions.get(business_id, session_id)
         if session.status is not SessionStatus.SCHEDULED:
-            _open_or_conflict(session, self._clock)
+            _open_or_conflict(self._sessions, session, self._clock)
         try:
             canceled = self._sessions.transition(
                 session.id,
