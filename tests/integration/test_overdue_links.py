@@ -63,13 +63,14 @@ def test_a_cancel_finds_it_expired_and_frees_the_appointment(world):
 
 def test_a_provider_trigger_is_suggested_past_an_overdue_link(world):
     old = _overdue(world)
+    suggestions = _Suggestions()
     apply = ApplyProviderEvent(
-        world.sessions, world.provider, world.businesses, _Suggestions(),
+        world.sessions, world.provider, world.businesses, suggestions,
         world.expiry, _sends(world), world.clock,
     )  # fmt: skip
     apply(ProviderEvent("acme", "appt-1", ProviderChange.NO_SHOW, "evt-1"))
     assert world.sessions.get("acme", old.id).status is SessionStatus.EXPIRED
-    assert [s.appointment_id for s in apply._suggestions.put_ones] == ["appt-1"]
+    assert [s.appointment_id for s in suggestions.put_ones] == ["appt-1"]
 
 
 def test_a_link_still_in_its_time_is_left_alone(world):

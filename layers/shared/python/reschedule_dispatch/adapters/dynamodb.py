@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -45,3 +47,36 @@ def is_condition_failure(error: ClientError) -> bool:
         reasons = error.response.get("CancellationReasons", [])
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
     return False
+
+
+# A transaction DynamoDB cancelled because another one touched the same item at the same
+# moment is worth trying again at once: it says nothing about the items' state.
+TRANSACTION_ATTEMPTS = 4
+
+
+def is_transaction_conflict(error: ClientError) -> bool:
+    """Cancelled for a concurrent transaction on an item (not for a failed condition)."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons", [])
+    codes = {r.get("Code") for r in reasons}
+    return "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes
+
+
+def transact_write(
+    client: Any,
+    items: list[dict[str, Any]],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """TransactWriteItems, tried again (with a short jittered pause) while it is cancelled
+    for a concurrent transaction; a failed condition, or conflicts that last, raise as
+    DynamoDB answered."""
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            client.transact_write_items(TransactItems=items)
+            return
+        except ClientError as error:
+            if not is_transaction_conflict(error) or attempt == TRANSACTION_ATTEMPTS - 1:
+                raise
+        sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret

@@ -15,7 +15,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reschedule_dispatch.adapters.dynamodb import is_condition_failure
+from reschedule_dispatch.adapters.dynamodb import (
+    is_condition_failure,
+    is_transaction_conflict,
+    transact_write,
+)
 from reschedule_dispatch.domain.errors import OpeningTaken
 from reschedule_dispatch.domain.session import Opening
 
@@ -85,9 +89,11 @@ class DynamoOpeningHolds:
             for cell in cells(opening.start, opening.end)
         ]
         try:
-            self._client.transact_write_items(TransactItems=operations)
+            transact_write(self._client, operations)
         except ClientError as error:
-            if is_condition_failure(error):
+            # Held by another, or still contended after the retries: someone else is
+            # booking it, and the customer is sent back to pick (not failed).
+            if is_condition_failure(error) or is_transaction_conflict(error):
                 raise OpeningTaken("Someone else is booking that time.") from None
             raise
 

@@ -31,7 +31,9 @@ from reschedule_dispatch.adapters.dynamodb import (
     all_items,
     from_item,
     is_condition_failure,
+    is_transaction_conflict,
     to_item,
+    transact_write,
 )
 from reschedule_dispatch.domain.errors import Conflict, NotFound, SessionAlreadyOpen, Unprocessable
 from reschedule_dispatch.domain.ports import SessionPage
@@ -211,7 +213,9 @@ class DynamoSessionRepository:
         try:
             self._transact(*operations)
         except ClientError as error:
-            if is_condition_failure(error):
+            # A failed condition, or another write to it that kept winning: either way the
+            # caller lost the race and reads what won.
+            if is_condition_failure(error) or is_transaction_conflict(error):
                 raise Conflict(
                     f"The session is no longer in a state that allows {new.value}."
                 ) from None
@@ -274,7 +278,7 @@ class DynamoSessionRepository:
         try:
             self._transact(*operations)
         except ClientError as error:
-            if is_condition_failure(error):
+            if is_condition_failure(error) or is_transaction_conflict(error):
                 raise Conflict("The delivery status changed meanwhile.") from None
             raise
 
@@ -383,7 +387,7 @@ class DynamoSessionRepository:
     def _transact(self, *operations: dict[str, Any]) -> None:
         for operation in operations:
             next(iter(operation.values()))["TableName"] = self._table.name
-        self._client.transact_write_items(TransactItems=list(operations))
+        transact_write(self._client, list(operations))
 
     def _batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
