@@ -90,10 +90,32 @@ def test_a_body_that_is_not_json_is_400():
     assert body == {"message": "The request body is not valid JSON."}
 
 
-def test_a_body_of_another_content_type_is_415_not_500():
-    status, body = answer(post("/notes/n1", "text", content_type="text/plain"))
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        # Powertools parses these itself: a multipart type without its boundary raised a
+        # bare ValueError (500), and a form was validated as if it were the JSON body
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+    ],
+)
+def test_a_body_of_another_content_type_is_415_not_500(content_type):
+    status, body = answer(post("/notes/n1", '{"text": "hi"}', content_type=content_type))
     assert status == 415
-    ErrorBody.model_validate(body)
+    assert body == {"message": "Send the body as application/json."}
+
+
+@pytest.mark.parametrize(
+    "content_type", ["", "application/json", "application/json; charset=utf-8"]
+)
+def test_json_or_no_declared_type_is_read_as_json(content_type):
+    assert answer(post("/notes/n1", '{"text": "hi"}', content_type=content_type)) == (
+        200,
+        {"text": "hi"},
+    )
 
 
 def test_an_invalid_body_is_422_with_each_problem():

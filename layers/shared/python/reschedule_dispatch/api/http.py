@@ -23,6 +23,9 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 from aws_lambda_powertools.event_handler.exceptions import ServiceError, UnauthorizedError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -178,6 +181,19 @@ def _success(status: HTTPStatus) -> OpenAPIResponse:
     return {"description": status.phrase}
 
 
+class _JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Request validation that reads a body only as JSON: another declared type is 415."""
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type", "").strip().lower()
+        if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
+            raise RequestUnsupportedContentType(
+                "Unsupported content type", errors=[{"type": "unsupported_content_type"}]
+            )
+        body: dict[str, Any] = super()._get_body(app)
+        return body
+
+
 def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     """JSON API (console, webhooks), with request validation (422 with details on bad input)."""
     # The console is served from another origin; bearer tokens, no cookies, so any origin.
@@ -185,6 +201,9 @@ def json_resolver(logger: Logger) -> APIGatewayRestResolver:
         enable_validation=True,
         cors=CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"]),
     )
+    # Bodies are JSON or nothing: Powertools would also parse forms and multipart (a
+    # multipart type without its boundary raised a bare ValueError, a 500).
+    app._request_validation_middleware = _JsonBodiesOnly()  # type: ignore[no-untyped-call]
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:
