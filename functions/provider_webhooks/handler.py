@@ -68,15 +68,12 @@ def _json_error(description: str) -> OpenAPIResponse:
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
         HTTPStatus.ACCEPTED: {"description": "Verified and applied.", "content": {}},
-        HTTPStatus.UNAUTHORIZED: _json_error(
-            "No signature, channel token or client state: nothing was recorded."
-        ),
         HTTPStatus.FORBIDDEN: _json_error(
-            "The signature, channel token or client state is wrong: nothing was recorded."
+            "Not verified: no business on this provider with this address, or no or a wrong "
+            "signature, channel token or client state (one answer for all, so the route "
+            "says nothing about which businesses exist). Nothing was recorded."
         ),
-        **error_answers(
-            HTTPStatus.NOT_FOUND, HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE
-        ),
+        **error_answers(HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE),
     },
 )
 def provider_webhook(

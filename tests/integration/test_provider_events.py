@@ -116,7 +116,13 @@ def test_an_appointment_only_touched_keeps_its_link(world, open_link):
     assert _schedule_exists(world, f"session-{session.id}")
 
 
+def _cancel_in_provider(world, appointment_id: str = "appt-1") -> None:
+    appointment = world.provider.get_appointment("acme", appointment_id)
+    world.provider.put_appointment(appointment.model_copy(update={"status": "canceled"}))
+
+
 def test_a_canceled_appointment_cancels_its_link_and_the_page_says_why(world, open_link):
+    _cancel_in_provider(world)
     _apply(world)(_event(ProviderChange.CANCELED))
     session = world.sessions.get("acme", open_link.session.id)
     assert session.status is SessionStatus.CANCELED
@@ -127,6 +133,27 @@ def test_a_canceled_appointment_cancels_its_link_and_the_page_says_why(world, op
     )
     with pytest.raises(LinkClosed, match=APPOINTMENT_CANCELED):
         links.page(token)
+
+
+def test_a_cancellation_the_provider_does_not_confirm_leaves_the_link(world, open_link):
+    # A notification says canceled (replayed, or forged), but the provider's own API still
+    # has the appointment as it was: the customer's link stays
+    _apply(world)(_event(ProviderChange.CANCELED))
+    session = world.sessions.get("acme", open_link.session.id)
+    assert session.status is SessionStatus.LINK_SENT
+
+
+def test_a_cancellation_of_an_appointment_that_moved_ends_the_link_as_changed(world, open_link):
+    appointment = world.provider.get_appointment("acme", "appt-1")
+    later = appointment.start + timedelta(hours=2)
+    world.provider.move_appointment(
+        appointment,
+        Opening(start=later, end=later + timedelta(hours=1), technician_id="tech-1"),
+        "elsewhere",
+    )
+    _apply(world)(_event(ProviderChange.CANCELED))
+    session = world.sessions.get("acme", open_link.session.id)
+    assert (session.status, session.failure_reason) == (SessionStatus.FAILED, CHANGED_ELSEWHERE)
 
 
 def test_a_link_being_confirmed_is_left_to_its_workflow(world, open_link):

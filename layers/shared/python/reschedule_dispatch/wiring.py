@@ -21,6 +21,7 @@ from reschedule_dispatch.adapters.dynamodb_contacts import DynamoContacts
 from reschedule_dispatch.adapters.dynamodb_guesses import DynamoGuessThrottle
 from reschedule_dispatch.adapters.dynamodb_holds import DynamoOpeningHolds
 from reschedule_dispatch.adapters.dynamodb_schedule_mirror import DynamoScheduleMirror
+from reschedule_dispatch.adapters.dynamodb_seen_events import DynamoSeenEvents
 from reschedule_dispatch.adapters.dynamodb_sessions import DynamoSessionRepository
 from reschedule_dispatch.adapters.dynamodb_suggestions import DynamoSuggestions
 from reschedule_dispatch.adapters.eventbridge_scheduler import (
@@ -604,7 +605,10 @@ def receive_provider_webhook(
     from reschedule_dispatch.services.provider_events import ReceiveProviderWebhook
 
     return ReceiveProviderWebhook(
-        business_providers(env), apply_provider_event(env, public_base_url)
+        business_providers(env),
+        apply_provider_event(env, public_base_url),
+        seen=DynamoSeenEvents(_table(env.app_table_name)),
+        clock=SystemClock(),
     )
 
 

@@ -23,9 +23,6 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 from aws_lambda_powertools.event_handler.exceptions import ServiceError, UnauthorizedError
-from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
-    OpenAPIRequestValidationMiddleware,
-)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -181,17 +178,24 @@ def _success(status: HTTPStatus) -> OpenAPIResponse:
     return {"description": status.phrase}
 
 
-class _JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
-    """Request validation that reads a body only as JSON: another declared type is 415."""
+def _json_bodies_only() -> Any:
+    """Request validation that reads a body only as JSON: another declared type is 415.
+    (Imported here, not at the top: the portal renders pages and loads no validation.)"""
+    from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+        OpenAPIRequestValidationMiddleware,
+    )
 
-    def _get_body(self, app: Any) -> dict[str, Any]:
-        content_type = app.current_event.headers.get("content-type", "").strip().lower()
-        if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
-            raise RequestUnsupportedContentType(
-                "Unsupported content type", errors=[{"type": "unsupported_content_type"}]
-            )
-        body: dict[str, Any] = super()._get_body(app)
-        return body
+    class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+        def _get_body(self, app: Any) -> dict[str, Any]:
+            content_type = app.current_event.headers.get("content-type", "").strip().lower()
+            if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
+                raise RequestUnsupportedContentType(
+                    "Unsupported content type", errors=[{"type": "unsupported_content_type"}]
+                )
+            body: dict[str, Any] = super()._get_body(app)
+            return body
+
+    return JsonBodiesOnly()  # type: ignore[no-untyped-call]
 
 
 def json_resolver(logger: Logger) -> APIGatewayRestResolver:
@@ -203,7 +207,7 @@ def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     )
     # Bodies are JSON or nothing: Powertools would also parse forms and multipart (a
     # multipart type without its boundary raised a bare ValueError, a 500).
-    app._request_validation_middleware = _JsonBodiesOnly()  # type: ignore[no-untyped-call]
+    app._request_validation_middleware = _json_bodies_only()
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[dict[str, Any]]:

@@ -276,6 +276,15 @@ class ProviderState(Protocol):
     def put(self, key: str, value: str) -> None: ...
 
 
+class SeenEvents(Protocol):
+    """Provider events already applied (a redelivery, or a captured one replayed)."""
+
+    def first_time(self, business_id: str, event_id: str, forget_after: int) -> bool:
+        """Records the event; False if it was recorded before. `forget_after`: epoch
+        seconds after which the record may go."""
+        ...
+
+
 class Suggestions(Protocol):
     """Reschedules the provider suggested, waiting for a dispatcher."""
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from reschedule_dispatch.domain.business import Business
-from reschedule_dispatch.domain.errors import Conflict, DomainError, NotFound
+from reschedule_dispatch.domain.errors import Conflict, DomainError, NotFound, WebhookRejected
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
@@ -26,6 +27,7 @@ from reschedule_dispatch.domain.ports import (
     ProviderWebhooks,
     ScheduledSends,
     SchedulingProvider,
+    SeenEvents,
     SessionRepository,
     Suggestions,
 )
@@ -104,6 +106,22 @@ class ApplyProviderEvent:
         if session is None or session.status is SessionStatus.CONFIRMING:
             return
         change = event.change
+        if change is ProviderChange.CANCELED:
+            # Said by the provider's own API, not only by the notification (a replayed or
+            # forged one): a link still fits an appointment that is still scheduled.
+            try:
+                current = self._provider.get_appointment(event.business_id, event.appointment_id)
+            except NotFound:
+                pass
+            else:
+                if current.status == "scheduled":
+                    if (current.start, current.end, current.technician_id) == (
+                        session.original_start,
+                        session.original_end,
+                        session.original_technician_id,
+                    ):
+                        return
+                    change = ProviderChange.UPDATED  # not canceled: moved
         if change is ProviderChange.UPDATED:
             try:
                 current = self._provider.get_appointment(event.business_id, event.appointment_id)
@@ -168,21 +186,50 @@ class ApplyProviderEvent:
             self._suggestions.put(suggestion)
 
 
-class ReceiveProviderWebhook:
-    """Verifies a webhook with the business's own provider, then applies its events."""
+# One answer for every webhook that is not verified: an unknown business, one on another
+# provider, a missing or a wrong signature alike, so the route tells a stranger nothing
+# about which businesses exist or which provider they use.
+NOT_VERIFIED = "This webhook could not be verified."
+# How long an applied event's id is remembered: providers redeliver for hours, not weeks.
+REMEMBER_EVENTS = timedelta(days=7)
 
-    def __init__(self, receivers: WebhookReceivers, apply: ApplyProviderEvent) -> None:
+
+class ReceiveProviderWebhook:
+    """Verifies a webhook with the business's own provider, then applies each of its events
+    once (by the provider's event id)."""
+
+    def __init__(
+        self,
+        receivers: WebhookReceivers,
+        apply: ApplyProviderEvent,
+        seen: SeenEvents | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._receivers = receivers
         self._apply = apply
+        self._seen = seen
+        self._clock = clock
 
     def __call__(self, business_id: str, kind: str, request: WebhookRequest) -> WebhookReply:
-        outcome = self._receivers.webhooks(business_id, kind).parse_webhook(request)
+        try:
+            outcome = self._receivers.webhooks(business_id, kind).parse_webhook(request)
+        except (NotFound, WebhookRejected):
+            raise WebhookRejected(NOT_VERIFIED, status=403) from None
         for event in outcome.events:
             if event.business_id != business_id:  # an adapter's bug must not cross businesses
                 logger.error("Provider event for another business dropped")
                 continue
+            if not self._first_time(event):
+                logger.info("Provider event seen before: not applied again")
+                continue
             self._apply(event)
         return outcome.reply
+
+    def _first_time(self, event: ProviderEvent) -> bool:
+        if self._seen is None or self._clock is None:
+            return True
+        forget_after = int((self._clock.now() + REMEMBER_EVENTS).timestamp())
+        return self._seen.first_time(event.business_id, event.event_id, forget_after)
 
 
 class ListSuggestions:

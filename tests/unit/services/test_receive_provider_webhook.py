@@ -1,0 +1,96 @@
+"""A provider's webhook: one answer for anything unverified, and each event applied once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from reschedule_dispatch.adapters.dynamodb_seen_events import DynamoSeenEvents
+from reschedule_dispatch.domain.errors import NotFound, WebhookRejected
+from reschedule_dispatch.domain.provider_events import (
+    ProviderChange,
+    ProviderEvent,
+    WebhookOutcome,
+    WebhookRequest,
+)
+from reschedule_dispatch.services.provider_events import NOT_VERIFIED, ReceiveProviderWebhook
+from tests.tables import pk_sk_table
+
+REQUEST = WebhookRequest("POST", "https://api.test/webhooks", {}, {}, b"{}")
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime(2026, 11, 23, 15, tzinfo=UTC)
+
+
+class Receiver:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookOutcome:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        outcome: WebhookOutcome = self.answer
+        return outcome
+
+
+class Receivers:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def webhooks(self, business_id: str, kind: str) -> Receiver:
+        if business_id != "acme":
+            raise NotFound("No such webhook.")
+        return Receiver(self.answer)
+
+
+@pytest.fixture
+def seen():
+    with mock_aws():
+        yield DynamoSeenEvents(pk_sk_table(boto3.resource("dynamodb")))
+
+
+@pytest.mark.parametrize(
+    ("business", "answer"),
+    [
+        ("ghost", WebhookOutcome()),  # no such business (or not on this provider)
+        ("acme", WebhookRejected("missing signature", status=401)),
+        ("acme", WebhookRejected("wrong signature", status=403)),
+    ],
+)
+def test_everything_unverified_gets_one_answer(seen, business, answer):
+    receive = ReceiveProviderWebhook(Receivers(answer), _Apply(), seen, Clock())  # type: ignore[arg-type]
+    with pytest.raises(WebhookRejected) as refused:
+        receive(business, "servicetitan", REQUEST)
+    assert (refused.value.status, str(refused.value)) == (403, NOT_VERIFIED)
+
+
+def test_an_event_delivered_again_is_applied_once(seen):
+    event = ProviderEvent("acme", "a-1", ProviderChange.NO_SHOW, event_id="st:evt-42")
+    applied = _Apply()
+    receive = ReceiveProviderWebhook(
+        Receivers(WebhookOutcome(events=(event,))),
+        applied,  # type: ignore[arg-type]
+        seen,
+        Clock(),
+    )
+    for _ in range(3):  # a redelivery, then a captured request replayed
+        receive("acme", "servicetitan", REQUEST)
+    assert applied.events == [event]
+    another = ProviderEvent("acme", "a-1", ProviderChange.NO_SHOW, event_id="st:evt-43")
+    receive._receivers = Receivers(WebhookOutcome(events=(another,)))
+    receive("acme", "servicetitan", REQUEST)
+    assert applied.events == [event, another]
+
+
+class _Apply:
+    def __init__(self) -> None:
+        self.events: list[ProviderEvent] = []
+
+    def __call__(self, event: ProviderEvent) -> None:
+        self.events.append(event)
