@@ -123,6 +123,15 @@ class Business(BaseModel):
     provider: ProviderConnection = ProviderConnection()
 
     @property
+    def rules(self) -> BusinessSettings:
+        """The settings as its scheduling provider can honour them: one that cannot move an
+        appointment to another technician offers no technician change, whatever was set."""
+        can_move = providers.provider(self.provider.kind).moves_between_technicians
+        if self.settings.allow_technician_change and not can_move:
+            return self.settings.model_copy(update={"allow_technician_change": False})
+        return self.settings
+
+    @property
     def sms_from(self) -> str:
         """What the SMS provider sends from: the Messaging Service, else the number."""
         return self.messaging_service_sid or self.phone

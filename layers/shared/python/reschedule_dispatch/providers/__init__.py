@@ -46,6 +46,9 @@ class Provider:
     credentials: bool = True
     # It notifies POST /webhooks/providers/{kind} of changes.
     webhooks: bool = True
+    # It can move an appointment to another technician (Outlook cannot: an event lives in
+    # one mailbox's calendar), so a business on it may offer a technician change.
+    moves_between_technicians: bool = True
 
 
 @cache

@@ -22,4 +22,9 @@ def connect(connecting: Connecting) -> SchedulingProvider:
     return graph.MicrosoftGraphProvider(config, credentials, connecting.state)
 
 
-PROVIDER = Provider(kind="microsoft_graph", name="Microsoft Outlook", connect=connect)
+PROVIDER = Provider(
+    kind="microsoft_graph",
+    name="Microsoft Outlook",
+    connect=connect,
+    moves_between_technicians=False,  # an event lives in one mailbox; there is no events.move
+)

@@ -36,7 +36,13 @@ class UpdateSettings:
         except ValidationError as error:
             problems = "; ".join(e["msg"] for e in error.errors(include_url=False))
             raise Unprocessable(f"These settings cannot be saved: {problems}.") from None
-        self._businesses.put(business.model_copy(update={"settings": settings}))
+        updated = business.model_copy(update={"settings": settings})
+        if settings.allow_technician_change and not updated.rules.allow_technician_change:
+            raise Unprocessable(
+                f"These settings cannot be saved: {business.provider.name} cannot move an "
+                "appointment to another technician, so customers cannot be offered one."
+            )
+        self._businesses.put(updated)
         return settings
 
 

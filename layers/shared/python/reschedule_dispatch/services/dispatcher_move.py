@@ -121,10 +121,10 @@ class CheckMove:
             technician,
             start,
             busy,
-            business.settings,
+            business.rules,
             business.zone,
             now,
-            self._travel_for(business.settings),
+            self._travel_for(business.rules),
         )
         # What the chosen time overlaps (appointments and blocked time): a dispatcher who
         # overrides accepts these, and the workflow's re-check lets exactly these be.

@@ -71,7 +71,7 @@ class FindOpenings:
             appointment,
             inputs.candidates,
             inputs.busy,
-            business.settings,
+            business.rules,
             business.zone,
             inputs.now,
             inputs.travel,
@@ -110,7 +110,7 @@ class FindOpenings:
                     appointment,
                     candidates,
                     inputs.busy,
-                    business.settings,
+                    business.rules,
                     business.zone,
                     inputs.now,
                     inputs.travel,
@@ -126,7 +126,7 @@ class FindOpenings:
         )
 
     def _inputs(self, business: Business, appointment: Appointment) -> _Inputs:
-        settings = business.settings
+        settings = business.rules
         current = self._provider.get_technician(business.id, appointment.technician_id)
         candidates = (
             list(self._provider.technicians(business.id))
