@@ -58,6 +58,11 @@ def _open_or_conflict(
         raise Conflict(f"This session is closed ({session.status.label}).")
 
 
+# A link texted again at most this often: enough for a lost or deleted text, not a way to
+# flood a number.
+MAX_RESENDS = 3
+
+
 class ResendLink:
     """Texts the same link again: the body is read back from the SMS provider, because
     we never store the token."""
@@ -85,6 +90,12 @@ class ResendLink:
             raise Conflict("This link was emailed, and emails can't be resent. Send a new link.")
         if session.message_sid is None:
             raise Conflict("The first message was never sent; cancel and send a new link.")
+        resent = sum(e.type == "resent" for e in self._sessions.timeline(session.id))
+        if resent >= MAX_RESENDS:
+            raise Conflict(
+                f"This link was already resent {MAX_RESENDS} times. If the customer still "
+                "has not got it, check the number, or call them."
+            )
         business = self._businesses.get(business_id)
         if self._contacts.is_opted_out(business_id, session.customer_phone):
             raise Conflict(OPTED_OUT)
