@@ -232,6 +232,9 @@ def test_bad_choices_are_refused_before_anything_is_written(world):
         _move(world, email=True)
     with pytest.raises(Unprocessable, match="phone number is not valid"):
         _move(world, phone="12")
+    # a number abroad (the business is in the US, +1): not texted unless it allows it
+    with pytest.raises(Unprocessable, match=r"business's own country \(\+1\) only"):
+        _move(world, phone="+44 20 7946 0958")
     with pytest.raises(Unprocessable, match="has passed"):
         _move(world, start=world.clock.now() - timedelta(hours=1), override=True)
     with pytest.raises(Unprocessable, match="within a year"):

@@ -56,6 +56,9 @@ class BusinessSettings(BaseModel):
     # When the scheduling provider reports a reason to reschedule (customer canceled,
     # no-show, no access, manual override): suggest it to a dispatcher, or send the link.
     provider_triggers: Literal["suggest", "send"] = "suggest"
+    # A number a dispatcher types for an invitation may be in another country than the
+    # business's own (off: texts go only to the business's country, no surprise bills).
+    text_other_countries: bool = False
 
     @field_validator("templates")
     @classmethod

@@ -17,3 +17,29 @@ def to_e164(text: str, region: str) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def country_code(e164: str) -> int | None:
+    """The country calling code of an E.164 number (1 for the US and Canada); None when it
+    is not a possible number."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code is None or not phonenumbers.is_possible_number(number):
+        return None
+    return int(number.country_code)
+
+
+def region_of(e164: str) -> str:
+    """The region whose national numbers a business's own number implies ("US" when unknown):
+    how a number typed without its country code is read."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return "US"
+    return phonenumbers.region_code_for_number(number) or "US"

@@ -24,7 +24,7 @@ from reschedule_dispatch.domain.errors import (
 )
 from reschedule_dispatch.domain.messages import format_time
 from reschedule_dispatch.domain.openings import broken_rules
-from reschedule_dispatch.domain.phones import to_e164
+from reschedule_dispatch.domain.phones import country_code, region_of, to_e164
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
@@ -316,7 +316,9 @@ def _invitation(
     public_base_url: str,
 ) -> Invitation:
     """Where the invitation goes; refuses, before anything is written, what cannot work."""
-    phone = _e164(request.phone) if request.phone else (customer.phone or None)
+    phone = (
+        invitation_number(business, request.phone) if request.phone else (customer.phone or None)
+    )
     email_address = request.email_address or customer.email
     if request.sms and not phone:
         raise Unprocessable(NO_PHONE)
@@ -348,9 +350,16 @@ def _channels(invitation: Invitation) -> tuple[Channel, ...]:
     return tuple(chosen)
 
 
-def _e164(typed: str) -> str:
-    """A number the dispatcher typed, as E.164 (US numbers may leave out +1)."""
-    number = to_e164(typed, "US")
+def invitation_number(business: Business, typed: str) -> str:
+    """A number the dispatcher typed, as E.164 (a national number is read in the business's
+    own country), and in that country unless the business texts abroad."""
+    number = to_e164(typed, region_of(business.phone))
     if number is None:
         raise Unprocessable("The phone number is not valid.")
+    home = country_code(business.phone)
+    if not business.settings.text_other_countries and country_code(number) != home:
+        raise Unprocessable(
+            f"Invitations are texted to numbers in the business's own country (+{home}) "
+            "only. Type one of those, or turn the text off."
+        )
     return number
