@@ -65,3 +65,24 @@ def test_an_update_merges_onto_what_is_stored_not_onto_a_stale_copy(world: World
 
     stored = DynamoBusinessDirectory(table).get(BUSINESS).settings
     assert (stored.link_ttl_hours, stored.max_drive_minutes) == (6, 60)
+
+
+def test_two_saves_at_once_both_land(world: World) -> None:
+    # Two admins save different settings in the same instant: each read the record before
+    # the other wrote, and the second write would have undone the first.
+    table = world.businesses._table
+    first, second = DynamoBusinessDirectory(table), DynamoBusinessDirectory(table)
+    saved_second = False
+
+    def link_ttl(business):
+        nonlocal saved_second
+        if not saved_second:  # the other save lands between this read and this write
+            saved_second = True
+            UpdateSettings(second)(BUSINESS, {"max_drive_minutes": 60})
+        return business.model_copy(
+            update={"settings": business.settings.model_copy(update={"link_ttl_hours": 6})}
+        )
+
+    first.update(BUSINESS, link_ttl)
+    stored = DynamoBusinessDirectory(table).get(BUSINESS, fresh=True).settings
+    assert (stored.link_ttl_hours, stored.max_drive_minutes) == (6, 60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +40,10 @@ class Directory:
 
     def by_phone(self, phone: str) -> Business:
         return next(b for b in self.businesses.values() if b.phone == phone)
+
+    def update(self, business_id: str, change: Callable[[Business], Business]) -> Business:
+        self.businesses[business_id] = change(self.get(business_id))
+        return self.businesses[business_id]
 
 
 class Recording:

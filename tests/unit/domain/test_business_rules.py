@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -48,6 +49,10 @@ class Directory:
 
     def by_phone(self, phone: str) -> Any:
         raise NotImplementedError
+
+    def update(self, business_id: str, change: Callable[[Business], Business]) -> Business:
+        self.put(change(self.stored))
+        return self.stored
 
 
 def test_turning_technician_change_on_for_outlook_is_refused_and_nothing_written():

@@ -6,7 +6,7 @@ tests implement them with in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -37,6 +37,11 @@ class BusinessDirectory(Protocol):
         ...
 
     def put(self, business: Business) -> None: ...
+
+    def update(self, business_id: str, change: Callable[[Business], Business]) -> Business:
+        """`change` applied to the stored business, written only if nobody wrote it meanwhile
+        (else read again and reapplied); Conflict if that keeps happening."""
+        ...
 
 
 @dataclass(frozen=True)

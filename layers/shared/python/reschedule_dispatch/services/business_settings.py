@@ -28,22 +28,23 @@ class UpdateSettings:
         self._businesses = businesses
 
     def __call__(self, business_id: str, changes: dict[str, Any]) -> BusinessSettings:
-        business = self._businesses.get(business_id, fresh=True)  # merge onto what is stored
-        try:
-            settings = BusinessSettings.model_validate(
-                {**business.settings.model_dump(), **changes}
-            )
-        except ValidationError as error:
-            problems = "; ".join(e["msg"] for e in error.errors(include_url=False))
-            raise Unprocessable(f"These settings cannot be saved: {problems}.") from None
-        updated = business.model_copy(update={"settings": settings})
-        if settings.allow_technician_change and not updated.rules.allow_technician_change:
-            raise Unprocessable(
-                f"These settings cannot be saved: {business.provider.name} cannot move an "
-                "appointment to another technician, so customers cannot be offered one."
-            )
-        self._businesses.put(updated)
-        return settings
+        def apply(business: Business) -> Business:  # onto what is stored, however fresh
+            try:
+                settings = BusinessSettings.model_validate(
+                    {**business.settings.model_dump(), **changes}
+                )
+            except ValidationError as error:
+                problems = "; ".join(e["msg"] for e in error.errors(include_url=False))
+                raise Unprocessable(f"These settings cannot be saved: {problems}.") from None
+            updated = business.model_copy(update={"settings": settings})
+            if settings.allow_technician_change and not updated.rules.allow_technician_change:
+                raise Unprocessable(
+                    f"These settings cannot be saved: {business.provider.name} cannot move "
+                    "an appointment to another technician, so customers cannot be offered one."
+                )
+            return updated
+
+        return self._businesses.update(business_id, apply).settings
 
 
 @dataclass(frozen=True)
