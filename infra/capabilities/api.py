@@ -279,7 +279,9 @@ class Api(Construct):
                     status=True,
                     user=True,
                 ),
-                tracing_enabled=True,
+                # Off: API Gateway's own X-Ray segment records the full URL, and a customer's
+                # link token with it. The functions still trace (Tracing.ACTIVE).
+                tracing_enabled=False,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # bodies carry phone numbers and link tokens
                 metrics_enabled=True,
@@ -454,7 +456,8 @@ class Api(Construct):
             return acl.VisibilityConfigProperty(
                 cloud_watch_metrics_enabled=True,
                 metric_name=name,
-                sampled_requests_enabled=True,
+                # Off: a sampled request keeps its URI, and /r/{token} is a credential.
+                sampled_requests_enabled=False,
             )
 
         def path_starts_with(prefix: str) -> wafv2.CfnWebACL.StatementProperty:

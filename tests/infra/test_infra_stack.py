@@ -408,12 +408,13 @@ def test_api_routes_and_their_authorization(synthesized):
         assert target["Properties"]["Timeout"] < 29, route
 
 
-def test_api_stage_logs_traces_and_throttles(synthesized):
+def test_api_stage_logs_and_throttles_and_keeps_tokens_out_of_traces(synthesized):
     resources = synthesized.resources
     stage_id, stage = single(of_type(resources, "AWS::ApiGateway::Stage"))
     props = stage["Properties"]
     assert props["StageName"] == "prod"
-    assert props["TracingEnabled"] is True
+    # API Gateway's own trace would record /r/{token}: the functions trace instead
+    assert props.get("TracingEnabled", False) is False
     assert "AccessLogSetting" in props
     [settings] = props["MethodSettings"]
     assert settings["HttpMethod"] == "*"
@@ -993,3 +994,14 @@ def test_the_customer_page_starts_from_a_snapshot_and_keeps_no_old_versions(synt
     permissions = of_type(resources, "AWS::Lambda::Permission").values()
     alias_id = next(iter(of_type(resources, "AWS::Lambda::Alias")))
     assert any(ref(p["Properties"]["FunctionName"]) == alias_id for p in permissions)
+
+
+def test_the_web_acl_keeps_no_sampled_requests(synthesized):
+    # a sampled request keeps its URI, and a customer's link token is in it
+    _, acl = single(of_type(synthesized.resources, "AWS::WAFv2::WebACL"))
+    configs = [acl["Properties"]["VisibilityConfig"]] + [
+        rule["VisibilityConfig"] for rule in acl["Properties"]["Rules"]
+    ]
+    assert len(configs) >= 3
+    assert all(c["SampledRequestsEnabled"] is False for c in configs)
+    assert all(c["CloudWatchMetricsEnabled"] is True for c in configs)

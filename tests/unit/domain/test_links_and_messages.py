@@ -152,3 +152,13 @@ def test_a_log_line_keeps_no_phone_number_or_link_token():
 def test_masking_leaves_other_identifiers_alone():
     ids = "session 72135169392d4e1eba58cffa617b619b SM" + "0" * 32 + " " + "a" * 64
     assert mask_private(ids) == ids
+
+
+def test_the_mask_reads_percent_encoded_numbers_and_tokens():
+    token = "A" * 20 + "b" * 23
+    line = f"To=%2B13125550142&From=%2b13125550100 url=/r%2F{token} q=%3D{token}"
+    masked = mask_private(line)
+    assert "3125550142" not in masked
+    assert "5550100" not in masked
+    assert "%2B1312•••0142" in masked
+    assert token not in masked

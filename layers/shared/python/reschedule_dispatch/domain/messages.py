@@ -140,15 +140,20 @@ def sms_encoding(text: str) -> str:
     return "GSM-7" if _is_gsm7(text) else "UCS-2"
 
 
-_E164 = re.compile(r"\+\d{7,15}")
-# A link's path (whatever follows /r/, up to the next separator), and a bare token.
+# A number as written, or percent-encoded in a URL or form body (%2B is "+").
+_E164 = re.compile(r"(\+|%2[Bb])(\d{7,15})")
+# A link's path (whatever follows /r/, up to the next separator), and a bare token: alone,
+# or right after a percent-encoded separator (/r%2F<token>, ?t=%3D...).
 _LINK_PATH = re.compile(r"/r/[^/?#\s\"'<>\\]+")
-_TOKEN = re.compile(rf"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
+_TOKEN = re.compile(
+    rf"(?:(?<![A-Za-z0-9_-])|(?<=%[0-9A-Fa-f]{{2}}))[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}"
+    r"(?![A-Za-z0-9_-])"
+)
 
 
 def mask_phones(text: str) -> str:
     """'+13125550142' -> '+1312•••0142': enough to tell numbers apart, never the number."""
-    return _E164.sub(lambda m: m.group(0)[:5] + "•••" + m.group(0)[-4:], text)
+    return _E164.sub(lambda m: f"{m.group(1)}{m.group(2)[:4]}•••{m.group(2)[-4:]}", text)
 
 
 def mask_private(text: str) -> str:
