@@ -33,8 +33,9 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
 )
 from reschedule_dispatch.logs import function_logger
+from reschedule_dispatch.services.closed_sessions import LinkClosed
 from reschedule_dispatch.services.invitation import INVITATION_FILENAME, InvitationCalendars
-from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
+from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.tracing import function_tracer
 from reschedule_dispatch.web.pages import calendar_event, closed_page, customer_page
 

@@ -73,7 +73,10 @@ def _json_error(description: str) -> OpenAPIResponse:
             "signature, channel token or client state (one answer for all, so the route "
             "says nothing about which businesses exist). Nothing was recorded."
         ),
-        **error_answers(HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE),
+        # 404 only for a path the router cannot read at all (never for a business)
+        **error_answers(
+            HTTPStatus.NOT_FOUND, HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE
+        ),
     },
 )
 def provider_webhook(

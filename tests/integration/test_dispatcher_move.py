@@ -24,7 +24,8 @@ from reschedule_dispatch.domain.errors import (
 )
 from reschedule_dispatch.domain.ports import EmailAttachment
 from reschedule_dispatch.domain.scheduling import BlockedTime
-from reschedule_dispatch.domain.session import Opening, SessionStatus
+from reschedule_dispatch.domain.session import LINK_RETENTION, Opening, SessionStatus
+from reschedule_dispatch.services.closed_sessions import LinkClosed
 from reschedule_dispatch.services.dispatcher_move import (
     MOVED_BY_DISPATCHER,
     CheckMove,
@@ -319,6 +320,20 @@ def test_the_invitation_goes_by_text_and_email_in_spanish_with_the_ics(world):
     types = _types(world, session_id)
     assert types == ["move_requested", "completed", "invitation_sent", "invitation_emailed"]
     assert link.group(1) not in world.sessions.timeline(session_id)[2].detail
+
+
+def test_an_invitation_stops_showing_the_appointment_some_days_after_it(world):
+    session_id = _completed_move(world, RecordingEmail(), sms=True)
+    link = re.search(r"/r/invite/(\S+)\.ics", world.sms.sent[0]["body"])
+    assert link is not None
+    session = world.sessions.get("acme", session_id)
+    assert session.new_opening is not None
+    calendars = InvitationCalendars(world.sessions, world.businesses, clock=world.clock)
+    world.clock.at = session.new_opening.end + LINK_RETENTION - timedelta(minutes=1)
+    assert "BEGIN:VCALENDAR" in calendars(link.group(1) + ".ics")
+    world.clock.at = session.new_opening.end + LINK_RETENTION
+    with pytest.raises(LinkClosed, match="no longer available"):
+        calendars(link.group(1) + ".ics")
 
 
 def test_an_unknown_or_unfinished_invitation_is_not_found(world):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import boto3
@@ -13,7 +14,8 @@ from reschedule_dispatch.domain.errors import (
     OpeningTaken,
     Unprocessable,
 )
-from reschedule_dispatch.domain.session import SessionStatus
+from reschedule_dispatch.domain.session import LINK_RETENTION, SessionStatus
+from reschedule_dispatch.services.closed_sessions import LinkClosed
 from reschedule_dispatch.services.lifecycle import (
     TAKEN_NOTICE,
     CheckAppointment,
@@ -23,7 +25,7 @@ from reschedule_dispatch.services.lifecycle import (
     MoveAppointment,
     RecordDelivery,
 )
-from reschedule_dispatch.services.portal import CustomerLinks, LinkClosed
+from reschedule_dispatch.services.portal import CustomerLinks
 from tests.builders import appointment as build_appointment
 
 BASE = "https://api.example"
@@ -350,3 +352,25 @@ def test_a_time_an_appointment_moves_off_again_is_free_at_once_not_after_the_hol
         world.holds.hold(
             "acme", elsewhere, "s-other", "appt-other", now, now + timedelta(minutes=10)
         )
+
+
+def test_a_finished_link_stops_showing_the_appointment_some_days_after_it(world):
+    session, opening = _confirming(world)
+    token = _token_of(world, session.id)
+    world.run_steps(session.id)
+    assert world.finalize()(session.id) is SessionStatus.COMPLETED
+    # On the day, and for the retention after it, the page shows the new time
+    world.clock.at = opening.end + LINK_RETENTION - timedelta(minutes=1)
+    assert _links(world).page(token).session.status is SessionStatus.COMPLETED
+    # Then it says only that the link is no longer available (410), no time or address
+    world.clock.at = opening.end + LINK_RETENTION
+    with pytest.raises(LinkClosed, match="no longer available") as gone:
+        _links(world).page(token)
+    assert gone.value.business.phone == "+13125550100"
+
+
+def _token_of(world, session_id: str) -> str:
+    # _confirming's token, kept by _sent: the first text carries the link
+    link = re.search(r"/r/(\S+)", world.sms.sent[0]["body"])
+    assert link is not None
+    return link.group(1)

@@ -729,6 +729,7 @@ def invitation_calendars(env: PortalEnv | None = None) -> InvitationCalendars:
         DynamoSessionRepository(app_table),
         _businesses(env.app_table_name),
         _link_guessing(env, app_table),
+        SystemClock(),
     )
 
 

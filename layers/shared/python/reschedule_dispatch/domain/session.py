@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -43,6 +43,9 @@ STATUS_LABELS: dict[SessionStatus, str] = {
 
 # Open: the customer can still pick a time with the link.
 OPEN_STATUSES = frozenset({SessionStatus.LINK_SENT, SessionStatus.VIEWED})
+# How long after its appointment a finished link still shows it (the customer may look the
+# new time up on the day; after that the page says only that the link is no longer in use).
+LINK_RETENTION = timedelta(days=3)
 # In progress (the console's tab): open, or a time is being confirmed. The rest is history.
 IN_PROGRESS_STATUSES = OPEN_STATUSES | {SessionStatus.CONFIRMING, SessionStatus.SCHEDULED}
 # A dispatcher may cancel these: the link is out and unused, or not out yet.
@@ -193,3 +196,12 @@ class RescheduleSession(BaseModel):
 
     def is_expired_at(self, now: datetime) -> bool:
         return now >= self.expires_at
+
+    @property
+    def shown_until(self) -> datetime:
+        """When a finished session's page (and a move's calendar file) stops showing the
+        appointment: LINK_RETENTION after the appointment it is about has ended. A text sits
+        on a phone for ever; the time, technician and address need not."""
+        moved = self.status is SessionStatus.COMPLETED and self.new_opening is not None
+        end = self.new_opening.end if moved and self.new_opening else self.original_end
+        return end + LINK_RETENTION

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reschedule_dispatch.domain.errors import Conflict, SessionAlreadyOpen
+from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.errors import Conflict, LinkGone, SessionAlreadyOpen
 from reschedule_dispatch.domain.ports import ExpiryScheduler, ScheduledSends, SessionRepository
 from reschedule_dispatch.domain.session import (
     OPEN_STATUSES,
@@ -16,6 +17,16 @@ from reschedule_dispatch.domain.session import (
 )
 
 CUSTOMER_CONFIRMING = "The customer is confirming a new time right now."
+NO_LONGER_SHOWN = "This link is no longer available."
+
+
+class LinkClosed(LinkGone):
+    """The link can't be used any more; carries the business so the page can show its phone."""
+
+    def __init__(self, message: str, business: Business, language: str = "en") -> None:
+        super().__init__(message)
+        self.business = business
+        self.language = language
 
 
 def drop_schedule(

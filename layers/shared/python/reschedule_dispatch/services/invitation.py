@@ -13,8 +13,9 @@ from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.calendar import appointment_calendar
 from reschedule_dispatch.domain.errors import NotFound
 from reschedule_dispatch.domain.messages import format_time, next_allowed_time
-from reschedule_dispatch.domain.ports import BusinessDirectory, Contacts, SessionRepository
+from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, Contacts, SessionRepository
 from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
+from reschedule_dispatch.services.closed_sessions import NO_LONGER_SHOWN, LinkClosed
 from reschedule_dispatch.services.link_guessing import LinkGuessing, find_by_token
 
 INVITATION_FILENAME = "invite.ics"
@@ -66,10 +67,12 @@ class InvitationCalendars:
         sessions: SessionRepository,
         businesses: BusinessDirectory,
         guessing: LinkGuessing | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._sessions = sessions
         self._businesses = businesses
         self._guessing = guessing
+        self._clock = clock
 
     def __call__(self, token: str, client: str | None = None) -> str:
         try:
@@ -83,4 +86,8 @@ class InvitationCalendars:
             raise NotFound("This invitation does not exist.") from None
         if not session.is_move or session.status is not SessionStatus.COMPLETED:
             raise NotFound("This invitation does not exist.")
-        return move_calendar(session, self._businesses.get(session.business_id))
+        business = self._businesses.get(session.business_id)
+        if self._clock is not None and self._clock.now() >= session.shown_until:
+            # the appointment is long over: its time and address are not shown any more
+            raise LinkClosed(NO_LONGER_SHOWN, business, session.language)
+        return move_calendar(session, business)

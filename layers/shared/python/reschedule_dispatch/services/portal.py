@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.errors import (
     Conflict,
-    LinkGone,
     NotFound,
     Unprocessable,
 )
@@ -27,24 +26,19 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.closed_sessions import NO_LONGER_SHOWN, LinkClosed
 from reschedule_dispatch.services.link_guessing import LinkGuessing, find_by_token
 from reschedule_dispatch.services.openings import FindOpenings
 
 RETRY_NOTICE = "We couldn't confirm that time just now. Please try again."
 
+# A finished link shows its appointment until shown_until, then only says it is over.
+FINISHED = frozenset({SessionStatus.COMPLETED, SessionStatus.FAILED})
+
 GONE_REASONS = {
     SessionStatus.EXPIRED: "This link has expired.",
     SessionStatus.CANCELED: "This link was canceled.",
 }
-
-
-class LinkClosed(LinkGone):
-    """The link can't be used any more; carries the business so the page can show its phone."""
-
-    def __init__(self, message: str, business: Business, language: str = "en") -> None:
-        super().__init__(message)
-        self.business = business
-        self.language = language
 
 
 @dataclass(frozen=True)
@@ -193,4 +187,6 @@ class CustomerLinks:
             # A canceled link may say why (e.g. the appointment itself was canceled).
             reason = session.failure_reason or GONE_REASONS[session.status]
             raise LinkClosed(reason, business, session.language)
+        if session.status in FINISHED and self._clock.now() >= session.shown_until:
+            raise LinkClosed(NO_LONGER_SHOWN, business, session.language)
         return session, business

@@ -80,6 +80,7 @@ TRANSLATIONS_ES = {
     "This link has expired.": "Este enlace ha vencido.",
     "This link was canceled.": "Este enlace fue cancelado.",
     "This link can no longer be used.": "Este enlace ya no se puede usar.",
+    "This link is no longer available.": "Este enlace ya no está disponible.",
     "The appointment changed elsewhere.": "La cita cambió por otro medio.",
     "The appointment was canceled.": "La cita fue cancelada.",
     "The time is no longer available.": "El horario ya no está disponible.",
