@@ -14,6 +14,7 @@ from reschedule_dispatch.adapters.google_calendar import (
     GoogleCalendarCredentials,
     GoogleCalendarProvider,
 )
+from reschedule_dispatch.adapters.provider_http import READ_ATTEMPTS
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -391,7 +392,7 @@ def test_googles_403_rate_limit_is_rate_limited_too(provider, fake):
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_errors_are_unavailable(provider, fake, status):
-    fake.fail_next(status)
+    fake.fail_next(status, times=READ_ATTEMPTS)  # a read is tried again: every try fails
 
     with pytest.raises(ProviderUnavailable, match=f"Google Calendar answered {status}"):
         provider.get_appointment(BUSINESS, "appt1")

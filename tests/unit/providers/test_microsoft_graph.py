@@ -16,6 +16,7 @@ from reschedule_dispatch.adapters.microsoft_graph import (
     MicrosoftGraphProvider,
     property_id,
 )
+from reschedule_dispatch.adapters.provider_http import READ_ATTEMPTS
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -324,7 +325,7 @@ def test_429_is_rate_limited_with_retry_after(provider, fake):
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_errors_are_unavailable(provider, fake, status):
-    fake.fail_next(status)
+    fake.fail_next(status, times=READ_ATTEMPTS)  # a read is tried again: every try fails
 
     with pytest.raises(ProviderUnavailable, match=f"Microsoft Outlook answered {status}"):
         provider.technician_schedule(BUSINESS, "tech-alex", NOW, TOMORROW)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from reschedule_dispatch.adapters.provider_http import OAuthTokens, ProviderHttp
+from reschedule_dispatch.adapters.provider_http import READ_ATTEMPTS, OAuthTokens, ProviderHttp
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -103,7 +103,12 @@ def tokens(url: str, clock: FakeClock) -> OAuthTokens:
 @pytest.fixture
 def http(url: str, tokens: OAuthTokens) -> ProviderHttp:
     return ProviderHttp(
-        f"{url}/api/", tokens, provider="Acme Calendar", headers={"X-App-Key": "k"}, timeout=5
+        f"{url}/api/",
+        tokens,
+        provider="Acme Calendar",
+        headers={"X-App-Key": "k"},
+        timeout=5,
+        sleep=lambda _: None,  # a retried read does not wait here
     )
 
 
@@ -245,7 +250,8 @@ def test_a_second_401_is_unauthorized_without_a_loop(http, server):
     ],
 )
 def test_answers_map_to_typed_errors_with_the_providers_message(http, server, status, error):
-    server.answers.append(Answer(status, {"error": {"code": status, "message": "It said why"}}))
+    answer = Answer(status, {"error": {"code": status, "message": "It said why"}})
+    server.answers.extend([answer] * READ_ATTEMPTS)  # a 5xx read is tried again
 
     with pytest.raises(error, match=f"Acme Calendar answered {status}: It said why") as raised:
         http.request("GET", "/things")
@@ -368,3 +374,38 @@ def test_calls_reuse_one_kept_alive_connection_and_answers_come_gzipped():
 class StaticToken:
     def token(self, *, refresh: bool = False) -> str:
         return "static"
+
+
+def _retrying(url: str, tokens: OAuthTokens, waits: list[float]) -> ProviderHttp:
+    return ProviderHttp(url, tokens, provider="Acme Calendar", sleep=waits.append)
+
+
+def test_a_read_answered_503_is_tried_again_and_its_answer_returned(url, tokens, server):
+    waits: list[float] = []
+    server.answers += [Answer(503, {}), Answer(200, {"ok": True})]
+    body, _ = _retrying(url, tokens, waits).request("GET", "/things")
+    assert body == {"ok": True}
+    assert len(server.api_requests()) == 2
+    assert len(waits) == 1
+    assert 0 < waits[0] <= 2.0
+
+
+def test_a_read_told_to_wait_a_second_waits_that_second(url, tokens, server):
+    waits: list[float] = []
+    server.answers += [Answer(429, {}, {"Retry-After": "1"}), Answer(200, {"ok": True})]
+    assert _retrying(url, tokens, waits).request("GET", "/things")[0] == {"ok": True}
+    assert waits == [1.0]
+
+
+def test_a_long_retry_after_and_a_write_go_back_to_the_caller_at_once(url, tokens, server):
+    waits: list[float] = []
+    http = _retrying(url, tokens, waits)
+    server.answers += [Answer(429, {}, {"Retry-After": "30"})]
+    with pytest.raises(ProviderRateLimited) as raised:
+        http.request("GET", "/things")
+    assert raised.value.retry_after_seconds == 30
+    server.answers += [Answer(503, {})]
+    with pytest.raises(ProviderUnavailable):
+        http.request("PATCH", "/things/1", json_body={"a": 1})  # a write is not repeated here
+    assert waits == []
+    assert len(server.api_requests()) == 2

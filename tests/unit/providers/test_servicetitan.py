@@ -16,6 +16,7 @@ import pytest
 from local.fakes import servicetitan as fake_module
 from local.fakes.servicetitan import ServiceTitanFake, SignedWebhook, webhook_signature
 from reschedule_dispatch.adapters import servicetitan
+from reschedule_dispatch.adapters.provider_http import READ_ATTEMPTS
 from reschedule_dispatch.adapters.servicetitan import (
     DEFAULT_HOURS,
     ServiceTitanCredentials,
@@ -552,7 +553,7 @@ def test_429_is_rate_limited_with_the_retry_after(
 def test_server_errors_are_unavailable(
     provider: ServiceTitanProvider, fake: ServiceTitanFake, tenant: Tenant, status: int
 ) -> None:
-    fake.fail_next(status)
+    fake.fail_next(status, READ_ATTEMPTS)  # a read is tried again: every try fails
 
     with pytest.raises(ProviderUnavailable):
         provider.search_customers(BUSINESS, "casey")

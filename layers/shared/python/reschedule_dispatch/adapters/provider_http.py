@@ -18,6 +18,7 @@ The exchange itself is json_http's: one pool of kept-alive connections per conta
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import urllib.parse
@@ -33,6 +34,7 @@ from reschedule_dispatch.adapters.json_http import (
 )
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
+    DomainError,
     NotFound,
     ProviderError,
     ProviderRateLimited,
@@ -45,6 +47,10 @@ from reschedule_dispatch.domain.errors import (
 EXPIRY_MARGIN_SECONDS = 60.0
 
 Query = Mapping[str, str | int | Sequence[str]]
+# A read answered 429 or 5xx is tried this many times in all, waiting at most this long
+# between tries; longer Retry-Afters go back to the caller as ProviderRateLimited.
+READ_ATTEMPTS = 3
+MAX_RETRY_WAIT_SECONDS = 2.0
 
 
 class TokenSource(Protocol):
@@ -152,8 +158,10 @@ class ProviderHttp:
         provider: str,
         headers: Mapping[str, str] | None = None,
         timeout: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._base = endpoint(base_url, base_url, "")
+        self._sleep = sleep
         self._tokens = tokens
         self._provider = provider
         self._headers = dict(headers or {})
@@ -173,12 +181,29 @@ class ProviderHttp:
         """
         url = self._url(path, query)
         data = None if json_body is None else json.dumps(json_body).encode("utf-8")
-        status, answer_headers, body = self._send(method, url, data, headers, refresh=False)
-        if status == 401:
-            status, answer_headers, body = self._send(method, url, data, headers, refresh=True)
-        if status >= 300:
-            self._fail(status, answer_headers, body)
-        return self._parse(body), answer_headers
+        # A read is safe to repeat: a 429 or 5xx is tried again after a short wait (the
+        # provider's Retry-After when it gives one). A longer wait, and any write, is left to
+        # the caller (the workflow's retries, the next sync).
+        attempts = READ_ATTEMPTS if method.upper() == "GET" else 1
+        for attempt in range(attempts):
+            status, answer_headers, body = self._send(method, url, data, headers, refresh=False)
+            if status == 401:
+                status, answer_headers, body = self._send(method, url, data, headers, refresh=True)
+            if status < 300:
+                return self._parse(body), answer_headers
+            wait = self._retry_wait(status, answer_headers, attempt)
+            if wait is None or attempt == attempts - 1:
+                break
+            self._sleep(wait)
+        raise self._error(status, answer_headers, body)
+
+    @staticmethod
+    def _retry_wait(status: int, headers: Headers, attempt: int) -> float | None:
+        if status != 429 and status < 500:
+            return None
+        told = retry_after_seconds(headers)
+        wait = float(told) if told is not None else 0.2 * 2**attempt * (0.5 + random.random())  # noqa: S311
+        return wait if wait <= MAX_RETRY_WAIT_SECONDS else None
 
     def _url(self, path: str, query: Query | None) -> str:
         if path.startswith(("https://", "http://")):
@@ -212,21 +237,21 @@ class ProviderHttp:
         unreachable = ProviderUnavailable(f"{self._provider} could not be reached.")
         return exchange(method.upper(), url, data, all_headers, self._timeout, unreachable)
 
-    def _fail(self, status: int, headers: Headers, body: bytes) -> NoReturn:
+    def _error(self, status: int, headers: Headers, body: bytes) -> DomainError:
         answer = json_object(body) or {}
         said = _message(answer)
         answered = f"{self._provider} answered {status}" + (f": {said}" if said else ".")
         if status == 429 or (status == 403 and _rate_limit_reason(answer)):
-            raise ProviderRateLimited(answered, retry_after_seconds(headers))
+            return ProviderRateLimited(answered, retry_after_seconds(headers))
         if status in (401, 403):
-            raise ProviderUnauthorized(answered)
+            return ProviderUnauthorized(answered)
         if status in (404, 410):
-            raise NotFound(answered)
+            return NotFound(answered)
         if status in (409, 412):
-            raise AppointmentChanged(answered)
+            return AppointmentChanged(answered)
         if status >= 500:
-            raise ProviderUnavailable(answered)
-        raise ProviderError(answered)
+            return ProviderUnavailable(answered)
+        return ProviderError(answered)
 
     def _parse(self, body: bytes) -> Any:
         if not body.strip():
