@@ -67,9 +67,11 @@ def test_an_update_merges_onto_what_is_stored_not_onto_a_stale_copy(world: World
     assert (stored.link_ttl_hours, stored.max_drive_minutes) == (6, 60)
 
 
-def test_two_saves_at_once_both_land(world: World) -> None:
-    # Two admins save different settings in the same instant: each read the record before
-    # the other wrote, and the second write would have undone the first.
+def test_a_save_that_loses_the_race_rereads_and_reapplies_its_changes(world: World) -> None:
+    # Another save lands between this save's read and its write: the write is refused on
+    # the revision, and the change is reapplied onto what that save stored (its settings
+    # kept). (A form that was loaded before the other save still carries that save's old
+    # values: the console sending the revision it read, If-Match, is a step still to take.)
     table = world.businesses._table
     first, second = DynamoBusinessDirectory(table), DynamoBusinessDirectory(table)
     saved_second = False

@@ -11,6 +11,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import botocore.client
 import pytest
 
 from reschedule_dispatch import wiring
@@ -29,7 +30,10 @@ def test_the_snapshot_holds_the_page_services_and_no_connection_was_opened(porta
     def no_network(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a connection was opened before the snapshot")
 
+    # Neither a socket (an HTTP client) nor any AWS call (moto answers those inside
+    # botocore, before a socket): nothing read, no secret, before the snapshot
     monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", no_network)
     restored: list[Callable[[], None]] = []
     hooks = types.ModuleType("snapshot_restore_py")
     hooks.register_after_restore = restored.append  # type: ignore[attr-defined]

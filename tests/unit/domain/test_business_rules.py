@@ -69,3 +69,13 @@ def test_turning_it_on_for_google_saves():
     directory = Directory(_on("google_calendar", False))
     UpdateSettings(directory)("acme", {"allow_technician_change": True})
     assert directory.stored.settings.allow_technician_change is True
+
+
+def test_an_outlook_business_that_had_it_on_can_still_save_other_settings():
+    directory = Directory(_on("microsoft_graph", True))  # stored before the rule existed
+    saved = UpdateSettings(directory)(
+        "acme",
+        {"allow_technician_change": True, "max_openings": 8},  # the whole form, as sent
+    )
+    assert saved.max_openings == 8
+    assert directory.stored.rules.allow_technician_change is False  # still never offered

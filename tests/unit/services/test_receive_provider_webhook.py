@@ -94,3 +94,28 @@ class _Apply:
 
     def __call__(self, event: ProviderEvent) -> None:
         self.events.append(event)
+
+
+def test_an_event_that_failed_to_apply_is_applied_when_redelivered(seen):
+    event = ProviderEvent("acme", "a-1", ProviderChange.CANCELED, event_id="graph:evt-7")
+
+    class Failing(_Apply):
+        def __call__(self, event: ProviderEvent) -> None:
+            if not self.events:
+                self.events.append(event)
+                raise RuntimeError("the provider's re-read answered 503")
+            self.events.append(event)
+
+    applied = Failing()
+    receive = ReceiveProviderWebhook(
+        Receivers(WebhookOutcome(events=(event,))),
+        applied,  # type: ignore[arg-type]
+        seen,
+        Clock(),
+    )
+    with pytest.raises(RuntimeError):
+        receive("acme", "microsoft_graph", REQUEST)  # the webhook answers 5xx: redelivered
+    receive("acme", "microsoft_graph", REQUEST)
+    assert applied.events == [event, event]  # tried again, not skipped as seen
+    receive("acme", "microsoft_graph", REQUEST)
+    assert len(applied.events) == 2  # once applied, a redelivery is skipped

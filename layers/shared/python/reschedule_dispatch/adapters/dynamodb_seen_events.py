@@ -33,3 +33,6 @@ class DynamoSeenEvents:
                 return False
             raise
         return True
+
+    def forget(self, business_id: str, event_id: str) -> None:
+        self._table.delete_item(Key={"pk": f"PROVIDER_EVENTS#{business_id}", "sk": event_id})

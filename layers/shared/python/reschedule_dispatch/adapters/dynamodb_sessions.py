@@ -135,6 +135,10 @@ class DynamoSessionRepository:
         try:
             self._transact(*writes)
         except ClientError as error:
+            if is_transaction_conflict(error):  # another send for it, at this very moment
+                raise Conflict(
+                    "Another link for this appointment is being sent right now. Try again."
+                ) from None
             if not is_condition_failure(error):
                 raise
             holder = self._table.get_item(

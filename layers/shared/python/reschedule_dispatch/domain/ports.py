@@ -289,6 +289,10 @@ class SeenEvents(Protocol):
         seconds after which the record may go."""
         ...
 
+    def forget(self, business_id: str, event_id: str) -> None:
+        """The event could not be applied: a redelivery is to be applied."""
+        ...
+
 
 class Suggestions(Protocol):
     """Reschedules the provider suggested, waiting for a dispatcher."""

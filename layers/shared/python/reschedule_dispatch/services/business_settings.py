@@ -37,7 +37,10 @@ class UpdateSettings:
                 problems = "; ".join(e["msg"] for e in error.errors(include_url=False))
                 raise Unprocessable(f"These settings cannot be saved: {problems}.") from None
             updated = business.model_copy(update={"settings": settings})
-            if settings.allow_technician_change and not updated.rules.allow_technician_change:
+            turned_on = settings.allow_technician_change and not (
+                business.settings.allow_technician_change
+            )
+            if turned_on and not updated.rules.allow_technician_change:
                 raise Unprocessable(
                     f"These settings cannot be saved: {business.provider.name} cannot move "
                     "an appointment to another technician, so customers cannot be offered one."

@@ -222,7 +222,13 @@ class ReceiveProviderWebhook:
             if not self._first_time(event):
                 logger.info("Provider event seen before: not applied again")
                 continue
-            self._apply(event)
+            try:
+                self._apply(event)
+            except Exception:
+                # Not applied: the provider's redelivery must find it new, not seen.
+                if self._seen is not None:
+                    self._seen.forget(event.business_id, event.event_id)
+                raise
         return outcome.reply
 
     def _first_time(self, event: ProviderEvent) -> bool:
