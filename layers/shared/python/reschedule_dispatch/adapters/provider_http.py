@@ -41,6 +41,7 @@ from reschedule_dispatch.domain.errors import (
     ProviderUnauthorized,
     ProviderUnavailable,
 )
+from reschedule_dispatch.tracing import outside_call
 
 # A token is renewed this long before the provider says it expires, so that a call never
 # leaves with a token that lapses on the way (capped at half the lifetime for short ones).
@@ -235,7 +236,8 @@ class ProviderHttp:
         if data is not None:
             all_headers["Content-Type"] = "application/json"
         unreachable = ProviderUnavailable(f"{self._provider} could not be reached.")
-        return exchange(method.upper(), url, data, all_headers, self._timeout, unreachable)
+        with outside_call(self._provider, method.upper(), urllib.parse.urlsplit(url).netloc):
+            return exchange(method.upper(), url, data, all_headers, self._timeout, unreachable)
 
     def _error(self, status: int, headers: Headers, body: bytes) -> DomainError:
         answer = json_object(body) or {}
