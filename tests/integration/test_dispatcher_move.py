@@ -182,6 +182,47 @@ def test_the_provider_down_fails_the_move_with_its_reason_and_frees_the_appointm
     assert _move(world).session.status is SessionStatus.CONFIRMING
 
 
+def test_a_link_that_moves_on_while_the_move_is_made_is_not_canceled_and_nothing_is_written(
+    world,
+):
+    # Given a link the customer has open
+    link = world.send_link()("acme", DISPATCHER, "appt-1", None, BASE).session
+    mover = _mover(world)
+    sessions = world.sessions
+
+    class CustomerConfirmsMeanwhile:
+        """The customer taps a time between the move's checks and its write."""
+
+        def __getattr__(self, name):
+            return getattr(sessions, name)
+
+        def create(self, session, token_hash, first_event, *, replacing=None):
+            if replacing is not None:
+                picked = WEDNESDAY_2PM + timedelta(days=1)
+                sessions.transition(
+                    link.id,
+                    SessionStatus.LINK_SENT,
+                    SessionStatus.CONFIRMING,
+                    sessions.timeline(link.id)[0],
+                    new_opening=Opening(
+                        start=picked, end=picked + timedelta(hours=1), technician_id="tech-1"
+                    ),
+                    confirm_attempt=1,
+                )
+            return sessions.create(session, token_hash, first_event, replacing=replacing)
+
+    mover._sessions = CustomerConfirmsMeanwhile()
+    request = MoveRequest(start=WEDNESDAY_2PM, technician_id="tech-1")
+    # When the move is made, Then it is refused with what happened
+    with pytest.raises(Conflict, match="changed meanwhile"):
+        mover("acme", DISPATCHER, "appt-1", request, BASE)
+    # And nothing was written: the link is as the customer left it, no move session exists
+    assert world.sessions.get("acme", link.id).status is SessionStatus.CONFIRMING
+    timeline = AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1")
+    assert [session.id for session, _ in timeline] == [link.id]
+    assert world.executions() == []
+
+
 def test_a_move_cancels_the_customers_open_link(world):
     # Given a link the customer has not used yet
     link = world.send_link()("acme", DISPATCHER, "appt-1", None, BASE).session

@@ -36,7 +36,7 @@ from reschedule_dispatch.adapters.dynamodb import (
     transact_write,
 )
 from reschedule_dispatch.domain.errors import Conflict, NotFound, SessionAlreadyOpen, Unprocessable
-from reschedule_dispatch.domain.ports import SessionPage
+from reschedule_dispatch.domain.ports import Replacing, SessionPage
 from reschedule_dispatch.domain.session import (
     FINAL_STATUSES,
     IN_PROGRESS_STATUSES,
@@ -48,6 +48,60 @@ from reschedule_dispatch.domain.session import (
 
 SESSION_SK = "SESSION"
 LIST_INDEX = "gsi1"
+
+
+def _status_change(
+    current: RescheduleSession,
+    expected: SessionStatus | frozenset[SessionStatus],
+    new: SessionStatus,
+    event: TimelineEvent,
+    changes: dict[str, object],
+) -> list[dict[str, Any]]:
+    """The writes that move `current` to `new` if its status is still one of `expected`
+    (checked against the transition table first), with the timeline event."""
+    expected = frozenset({expected}) if isinstance(expected, SessionStatus) else expected
+    allowed = frozenset(s for s in expected if can_move(s, new))
+    if not allowed:
+        froms = ", ".join(sorted(s.value for s in expected))
+        raise Conflict(f"A session cannot become {new.value} from {froms}.")
+    names = {"#status": "status"}
+    values: dict[str, Any] = {
+        ":new": new.value,
+        ":list": _list_pk(current.business_id, new),
+        ":etype": event.type,
+        ":eat": _utc(event.at),
+    }
+    sets = [
+        "#status = :new",
+        "gsi1pk = :list",
+        "last_event_type = :etype",
+        "last_event_at = :eat",
+    ]
+    removes = []
+    for i, (field, value) in enumerate(changes.items()):
+        names[f"#c{i}"] = field
+        if value is None:
+            removes.append(f"#c{i}")
+        else:
+            values[f":c{i}"] = _value(value)
+            sets.append(f"#c{i} = :c{i}")
+    placeholders = []
+    for i, status in enumerate(sorted(allowed)):
+        values[f":e{i}"] = status.value
+        placeholders.append(f":e{i}")
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return [
+        {
+            "Update": {
+                "Key": _session_key(current.id),
+                "UpdateExpression": expression,
+                "ConditionExpression": f"#status IN ({', '.join(placeholders)})",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        },
+        {"Put": {"Item": _event_item(current.id, event)}},
+    ]
 
 
 def _session_key(session_id: str) -> dict[str, str]:
@@ -100,7 +154,12 @@ class DynamoSessionRepository:
     # Writing -------------------------------------------------------------------------------
 
     def create(
-        self, session: RescheduleSession, token_hash: str | None, first_event: TimelineEvent
+        self,
+        session: RescheduleSession,
+        token_hash: str | None,
+        first_event: TimelineEvent,
+        *,
+        replacing: Replacing | None = None,
     ) -> None:
         session = session.model_copy(
             update={"last_event_type": first_event.type, "last_event_at": first_event.at}
@@ -114,9 +173,17 @@ class DynamoSessionRepository:
             }
         )
         lock = {**_lock_key(session.business_id, session.appointment_id), "session_id": session.id}
+        # The appointment's lock is free, or (replacing) still held by the session replaced.
+        lock_put: dict[str, Any] = {"Item": lock, "ConditionExpression": "attribute_not_exists(pk)"}
+        if replacing is not None:
+            lock_put = {
+                "Item": lock,
+                "ConditionExpression": "session_id = :replaced",
+                "ExpressionAttributeValues": {":replaced": replacing.session.id},
+            }
         writes: list[dict[str, Any]] = [
             {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"Item": lock, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": lock_put},
             {"Put": {"Item": _event_item(session.id, first_event)}},
             {
                 "Put": {
@@ -132,6 +199,14 @@ class DynamoSessionRepository:
         ]
         if token_hash is not None:  # a scheduled session gets its link when it is sent
             writes.append(_link_put(session.id, token_hash))
+        if replacing is not None:
+            writes += _status_change(
+                replacing.session,
+                replacing.expected,
+                replacing.status,
+                replacing.event,
+                {"failure_reason": replacing.failure_reason},
+            )
         try:
             self._transact(*writes)
         except ClientError as error:
@@ -141,6 +216,8 @@ class DynamoSessionRepository:
                 ) from None
             if not is_condition_failure(error):
                 raise
+            if replacing is not None:
+                raise Conflict("The session it replaces changed meanwhile.") from None
             holder = self._table.get_item(
                 Key=_lock_key(session.business_id, session.appointment_id), ConsistentRead=True
             ).get("Item")
@@ -159,50 +236,8 @@ class DynamoSessionRepository:
         event: TimelineEvent,
         **changes: object,
     ) -> RescheduleSession:
-        expected = frozenset({expected}) if isinstance(expected, SessionStatus) else expected
-        allowed = frozenset(s for s in expected if can_move(s, new))
-        if not allowed:
-            froms = ", ".join(sorted(s.value for s in expected))
-            raise Conflict(f"A session cannot become {new.value} from {froms}.")
         current = self.get_by_id(session_id)
-        names = {"#status": "status"}
-        values: dict[str, Any] = {
-            ":new": new.value,
-            ":list": _list_pk(current.business_id, new),
-            ":etype": event.type,
-            ":eat": _utc(event.at),
-        }
-        sets = [
-            "#status = :new",
-            "gsi1pk = :list",
-            "last_event_type = :etype",
-            "last_event_at = :eat",
-        ]
-        removes = []
-        for i, (field, value) in enumerate(changes.items()):
-            names[f"#c{i}"] = field
-            if value is None:
-                removes.append(f"#c{i}")
-            else:
-                values[f":c{i}"] = _value(value)
-                sets.append(f"#c{i} = :c{i}")
-        placeholders = []
-        for i, status in enumerate(sorted(allowed)):
-            values[f":e{i}"] = status.value
-            placeholders.append(f":e{i}")
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        operations: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "Key": _session_key(session_id),
-                    "UpdateExpression": expression,
-                    "ConditionExpression": f"#status IN ({', '.join(placeholders)})",
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                }
-            },
-            {"Put": {"Item": _event_item(session_id, event)}},
-        ]
+        operations = _status_change(current, expected, new, event, changes)
         if new in FINAL_STATUSES:
             # The appointment is free for a new session once this one is over.
             operations.append(

@@ -50,11 +50,31 @@ class SessionPage:
     cursor: str | None  # pass back to get the next page; None on the last one
 
 
+@dataclass(frozen=True)
+class Replacing:
+    """The session in progress that a new one takes the appointment from, in the same write
+    (a dispatcher's move over the customer's open link): it becomes `status` with `event`
+    only if it is still one of `expected`."""
+
+    session: RescheduleSession
+    expected: frozenset[SessionStatus]
+    status: SessionStatus
+    event: TimelineEvent
+    failure_reason: str
+
+
 class SessionRepository(Protocol):
     def create(
-        self, session: RescheduleSession, token_hash: str | None, first_event: TimelineEvent
+        self,
+        session: RescheduleSession,
+        token_hash: str | None,
+        first_event: TimelineEvent,
+        *,
+        replacing: Replacing | None = None,
     ) -> None:
-        """Stores a new session; SessionAlreadyOpen if its appointment has one in progress.
+        """Stores a new session; SessionAlreadyOpen if its appointment has one in progress
+        (other than `replacing`, which is closed in the same write, or Conflict if it moved
+        on meanwhile: then nothing is written).
 
         A scheduled session has no link yet (`token_hash` None): `add_link` gives it one.
         """

@@ -31,6 +31,7 @@ from reschedule_dispatch.domain.ports import (
     ConfirmWorkflow,
     Contacts,
     ExpiryScheduler,
+    Replacing,
     ScheduledSends,
     SchedulingProvider,
     SessionRepository,
@@ -202,7 +203,7 @@ class MoveByDispatcher:
         invitation = _invitation(business, customer, checked, request, public_base_url)
         problems = self._foreseen_problems(business, invitation)
 
-        canceled = self._close_open_link(business_id, appointment_id, dispatcher)
+        open_link = self._open_link(business_id, appointment_id)
         now = self._clock.now()
         session = RescheduleSession(
             id=uuid.uuid4().hex,
@@ -231,16 +232,47 @@ class MoveByDispatcher:
             invitation=invitation,
         )
         when = format_time(opening.start, business.zone)
-        self._sessions.create(
-            session,
-            None,
-            TimelineEvent(
-                type="move_requested",
-                at=now,
-                actor=Actor.DISPATCHER,
-                detail=f"{dispatcher}: to {when} with {checked.technician.name}",
-            ),
+        # The customer's open link is canceled in the same write that records the move:
+        # never a canceled link and no move (a crash, a race in between).
+        replacing = (
+            Replacing(
+                session=open_link,
+                expected=CANCELABLE_STATUSES,
+                status=SessionStatus.CANCELED,
+                event=TimelineEvent(
+                    type="canceled",
+                    at=now,
+                    actor=Actor.DISPATCHER,
+                    detail=f"{MOVED_BY_DISPATCHER} ({dispatcher})",
+                ),
+                failure_reason=MOVED_BY_DISPATCHER,
+            )
+            if open_link is not None
+            else None
         )
+        try:
+            self._sessions.create(
+                session,
+                None,
+                TimelineEvent(
+                    type="move_requested",
+                    at=now,
+                    actor=Actor.DISPATCHER,
+                    detail=f"{dispatcher}: to {when} with {checked.technician.name}",
+                ),
+                replacing=replacing,
+            )
+        except Conflict as lost:
+            if open_link is None or isinstance(lost, SessionAlreadyOpen):
+                raise
+            current = self._sessions.get(business_id, open_link.id)
+            raise Conflict(
+                f"The customer's link changed meanwhile: {current.status.label}."
+            ) from None
+        canceled = None
+        if open_link is not None:
+            drop_schedule(open_link, self._expiry, self._sends)
+            canceled = open_link.id
         if checked.broken:
             self._sessions.append_event(
                 session.id,
@@ -272,10 +304,9 @@ class MoveByDispatcher:
         held = text_held_back(self._contacts, business, invitation.phone, self._clock.now())
         return [] if held is None else [held]
 
-    def _close_open_link(
-        self, business_id: str, appointment_id: str, dispatcher: str
-    ) -> str | None:
-        """Cancels the customer's open link for the appointment: the dispatcher's move wins."""
+    def _open_link(self, business_id: str, appointment_id: str) -> RescheduleSession | None:
+        """The customer's open link the move will cancel (in its own write), if any: the
+        dispatcher's move wins over a link, not over a move or a customer confirming."""
         open_session = self._sessions.in_progress_by_appointment(business_id, [appointment_id])
         session = open_session.get(appointment_id)
         if session is not None:  # a link past its time whose expiry never ran: expired now
@@ -286,26 +317,7 @@ class MoveByDispatcher:
             raise SessionAlreadyOpen(session.id)
         if session.status is SessionStatus.CONFIRMING:
             raise Conflict(CUSTOMER_CONFIRMING)
-        try:
-            self._sessions.transition(
-                session.id,
-                CANCELABLE_STATUSES,
-                SessionStatus.CANCELED,
-                TimelineEvent(
-                    type="canceled",
-                    at=self._clock.now(),
-                    actor=Actor.DISPATCHER,
-                    detail=f"{MOVED_BY_DISPATCHER} ({dispatcher})",
-                ),
-                failure_reason=MOVED_BY_DISPATCHER,
-            )
-        except Conflict:
-            current = self._sessions.get(business_id, session.id)
-            raise Conflict(
-                f"The customer's link changed meanwhile: {current.status.label}."
-            ) from None
-        drop_schedule(session, self._expiry, self._sends)
-        return session.id
+        return session
 
 
 def _invitation(
