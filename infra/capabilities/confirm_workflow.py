@@ -32,6 +32,9 @@ LAMBDA_TRANSIENT_ERRORS = [
 ]
 # The provider's transient failures (5xx, timeouts, 429), raised by the provider adapters.
 PROVIDER_TRANSIENT_ERRORS = ["ProviderUnavailable", "ProviderRateLimited", "States.Timeout"]
+# Finalize's and Compensate's own failures are retried this many times (about a minute and a
+# half in all, with the backoff) before the execution fails.
+FINISHING_ATTEMPTS = 5
 
 
 class ConfirmWorkflow(Construct):
@@ -167,6 +170,19 @@ class ConfirmWorkflow(Construct):
                 interval=Duration.seconds(1),
                 max_attempts=3,
                 backoff_rate=2,
+                jitter_strategy=sfn.JitterType.FULL,
+            )
+        # Finalize and Compensate are safe to run again (each write is conditional, each
+        # message sent once) and must not leave a session confirming over a passing fault (a
+        # transaction conflict, a throttled Scheduler call): any failure of theirs is tried
+        # again, a few times, further apart.
+        for must_finish in (finalize, compensate):
+            must_finish.add_retry(
+                errors=[sfn.Errors.TASKS_FAILED],
+                interval=Duration.seconds(2),
+                max_attempts=FINISHING_ATTEMPTS,
+                backoff_rate=2,
+                max_delay=Duration.seconds(30),
                 jitter_strategy=sfn.JitterType.FULL,
             )
         # Nothing has moved before Finalize, so any error up to there is safe to undo.

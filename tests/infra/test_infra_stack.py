@@ -537,6 +537,16 @@ def test_confirm_state_machine_shape(synthesized):
         assert provider_retry["JitterStrategy"] == "FULL"
     for name in [*chain, "Compensate"]:
         assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in states[name]["Retry"])
+    # Finalize and Compensate try any failure of theirs again (a transaction conflict, a
+    # throttle), after the Lambda service's own: a session is not left confirming by a blip.
+    for name in ("FinalizeSession", "Compensate"):
+        *_, finishing = states[name]["Retry"]
+        assert finishing["ErrorEquals"] == ["States.TaskFailed"]
+        assert finishing["MaxAttempts"] >= 3
+        assert finishing["MaxDelaySeconds"] <= 60
+        assert finishing["JitterStrategy"] == "FULL"
+    for name in ("HoldOpening", "CheckAppointment", "MoveAppointment"):
+        assert all("States.TaskFailed" not in r["ErrorEquals"] for r in states[name]["Retry"])
 
     # Anything before the move has happened is undone by Compensate; Finalize is not caught.
     for name in ("HoldOpening", "CheckAppointment", "MoveAppointment"):
