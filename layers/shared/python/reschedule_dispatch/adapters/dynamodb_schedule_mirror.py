@@ -177,11 +177,15 @@ class DynamoScheduleMirror:
             for technician_id, busy in snapshot.busy.items()
             for week in by_week(technician_id, busy).values()
         ]
-        written = self._write_weeks(business_id, weeks, prefix="W#", drop_rest=True)
+        existing = self._digests(business_id, "W#")
+        written = self._write_weeks(business_id, weeks, existing=existing, drop_rest=True)
         appointments = [a for busy in snapshot.busy.values() for a in appointments_of(busy)]
-        written += self._write_appointments(business_id, appointments, drop_rest_of=None)
+        existing = self._digests(business_id, "A#")  # read once: to skip the unchanged, to drop
+        written += self._write_appointments(
+            business_id, appointments, drop_rest_of=None, existing=existing
+        )
         # Appointments the provider no longer has in the window (canceled, deleted) go too.
-        gone = self._digests(business_id, "A#").keys() - {f"A#{a.id}" for a in appointments}
+        gone = existing.keys() - {f"A#{a.id}" for a in appointments}
         with self._table.batch_writer() as batch:
             for sk in gone:
                 batch.delete_item(Key={"pk": _pk(business_id, sk), "sk": sk})
@@ -207,14 +211,19 @@ class DynamoScheduleMirror:
     ) -> int:
         """One technician's busy items over [start, end) become `busy` (whole weeks inside
         the span are replaced; items of the edge weeks outside it are kept)."""
-        filed = unique(self._week_items(business_id, technician_id, start, end))
+        # Read once: what it holds now, and the digests that spare rewriting unchanged weeks
+        items = self._get_many(
+            [_week_sk(w, technician_id) for w in weeks_between(start, end)], business_id
+        )
+        existing = {str(item["sk"]): str(item.get("digest", "")) for item in items}
+        filed = unique([b for item in items for b in _unpack_busy(item)])
         before = [b for b in filed if b.overlaps(start, end)]
         kept = [b for b in filed if not b.overlaps(start, end)]
         weeks = list(by_week(technician_id, [*kept, *busy]).values())
         for week in weeks_between(start, end):
             if all(w.week != week for w in weeks):
                 weeks.append(TechnicianWeek(technician_id, week))
-        written = self._write_weeks(business_id, weeks, prefix=None, drop_rest=False)
+        written = self._write_weeks(business_id, weeks, existing=existing, drop_rest=False)
         gone = {a.id for a in appointments_of(before)} - {a.id for a in appointments_of(busy)}
         written += self._write_appointments(
             business_id, appointments_of(busy), drop_rest_of=(technician_id, gone)
@@ -237,14 +246,6 @@ class DynamoScheduleMirror:
         self._write_appointments(business_id, [appointment], drop_rest_of=None)
 
     # Internals -----------------------------------------------------------------------------
-
-    def _week_items(
-        self, business_id: str, technician_id: str, start: datetime, end: datetime
-    ) -> list[Busy]:
-        items = self._get_many(
-            [_week_sk(w, technician_id) for w in weeks_between(start, end)], business_id
-        )
-        return [b for item in items for b in _unpack_busy(item)]
 
     def _update_week(
         self, business_id: str, technician_id: str, week: date, appointment: Appointment
@@ -282,13 +283,12 @@ class DynamoScheduleMirror:
         business_id: str,
         weeks: Iterable[TechnicianWeek],
         *,
-        prefix: str | None,
+        existing: dict[str, str],
         drop_rest: bool,
     ) -> int:
+        """Writes the weeks whose digest differs from `existing` (sort key: digest); with
+        `drop_rest`, deletes the existing weeks not among them."""
         new = {_week_sk(w.week, w.technician_id): _week_item(business_id, w) for w in weeks}
-        existing = (
-            self._digests(business_id, "W#") if prefix else self._digests_of(business_id, new)
-        )
         written = 0
         with self._table.batch_writer() as batch:
             for sk, item in new.items():
@@ -311,13 +311,11 @@ class DynamoScheduleMirror:
         appointments: Sequence[Appointment],
         *,
         drop_rest_of: tuple[str, set[str]] | None,
+        existing: dict[str, str] | None = None,
     ) -> int:
         new = {f"A#{a.id}": a for a in appointments}
-        existing = (
-            self._digests(business_id, "A#")
-            if drop_rest_of is None and len(new) > 25
-            else self._digests_of(business_id, new)
-        )
+        if existing is None:
+            existing = self._digests_of(business_id, new)
         written = 0
         with self._table.batch_writer() as batch:
             for sk, appointment in new.items():
