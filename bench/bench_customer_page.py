@@ -71,6 +71,7 @@ def _appointments_to_reschedule(seed_file: Path, dispatcher: str, count: int) ->
         b for b in seed["businesses"] if any(d["email"] == dispatcher for d in b["dispatchers"])
     )
     # Two days ahead: past the 24 h notice with room for the link's lifetime.
+    # wall clock: the benchmark's stack runs on the real clock (clock="real")
     after = datetime.now(UTC) + timedelta(days=2)
     found = [
         a["id"] for a in business["appointments"] if datetime.fromisoformat(a["start"]) > after
@@ -124,8 +125,11 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}")
     with tempfile.TemporaryDirectory() as folder:
-        seed_file = write_demo_seed_without_quiet_hours(Path(folder))
-        stack = LocalStack(StackConfig(port=0, cdk_out=ROOT / "cdk.out", seed_file=seed_file))
+        # wall clock: measured on the real clock, so quiet hours are off instead
+        seed_file = write_demo_seed_without_quiet_hours(Path(folder), datetime.now(UTC).date())
+        stack = LocalStack(
+            StackConfig(port=0, cdk_out=ROOT / "cdk.out", seed_file=seed_file, clock="real")
+        )
         stack.start()
         try:
             tokens = _send_links(

@@ -346,7 +346,7 @@ def _free_port() -> int:
 def start_stack(seed_file: Path, log_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     """`python -m local` as `make dev` runs it, on a free port; waits until healthy."""
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "SEED": str(seed_file)}
+    env = {**os.environ, "PORT": str(port), "SEED": str(seed_file), "LOCAL_CLOCK": "real"}
     with log_file.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -601,6 +601,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
+    # wall clock: the load test's stack runs on the real clock (LOCAL_CLOCK=real)
     plan = load_plan(datetime.now(ZoneInfo(TIME_ZONE)).date(), seed=args.seed)
     folder = Path(tempfile.mkdtemp(prefix="load-test-"))
     seed_file, log_file = folder / "seed.json", folder / "stack.log"

@@ -4,7 +4,7 @@
 import { createApi } from "./lib/api.js";
 import { createAuth } from "./lib/auth.js";
 import { clear, h } from "./lib/dom.js";
-import { setTimeZone, zoneName } from "./lib/format.js";
+import { formatDateTime, setClockOffset, setTimeZone, zoneName } from "./lib/format.js";
 import { on, poll, refreshInProgress, refreshSuggestions, store } from "./lib/store.js";
 
 const ROUTES = {
@@ -90,10 +90,32 @@ async function startSession() {
   setTimeZone(store.me.business?.time_zone);
 
   renderShell();
+  await readDevClock();
   // Both lists on one timer; one failing does not keep the other from updating.
-  stopPolling = poll(() => Promise.all([refreshInProgress(), refreshSuggestions()]));
+  stopPolling = poll(() => Promise.all([refreshInProgress(), refreshSuggestions(), readDevClock()]));
   window.addEventListener("hashchange", route);
   await route();
+}
+
+// The local stack's settable clock (config.devClock, never in AWS): the console's times follow
+// it, and a banner says the time is simulated, so nobody takes it for the real one.
+async function readDevClock() {
+  const url = store.config.devClock;
+  if (!url) return;
+  let clock;
+  try {
+    const response = await fetch(url, { cache: "no-store", credentials: "omit" });
+    if (!response.ok) return;
+    clock = await response.json();
+  } catch {
+    return; // the banner keeps what it last showed
+  }
+  setClockOffset(Date.parse(clock.now) - Date.now());
+  const banner = document.getElementById("clock-banner");
+  banner.hidden = !clock.simulated;
+  banner.textContent = clock.simulated
+    ? `Simulated time: ${formatDateTime(clock.now)}. The local stack's clock is set (${url}).`
+    : "";
 }
 
 function renderShell() {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -205,11 +205,11 @@ def demo_seed(today: date) -> dict[str, Any]:
     return {"businesses": [_business(spec, today, rng) for spec in BUSINESSES]}
 
 
-def write_demo_seed_without_quiet_hours(folder: Path) -> Path:
-    """Today's demo data with quiet hours off, as `folder/seed.json`: for the e2e tests and
-    the benchmarks, which send links at whatever hour they run. Quiet hours themselves are
-    tested against a fixed clock (tests/integration)."""
-    seed = demo_seed(datetime.now(UTC).date())
+def write_demo_seed_without_quiet_hours(folder: Path, today: date) -> Path:
+    """The demo data from `today` with quiet hours off, as `folder/seed.json`: for the
+    benchmarks, which send links on the real clock at whatever hour they run (the e2e tests
+    pin the stack's clock instead)."""
+    seed = demo_seed(today)
     for business in seed["businesses"]:
         business["settings"] = {
             **business.get("settings", {}),

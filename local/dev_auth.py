@@ -34,7 +34,7 @@ class DevTokens:
         claims = self._dispatchers.get(email.strip().lower())
         if claims is None:
             return None
-        now = int(time.time())
+        now = int(time.time())  # wall clock: a sign-in token lives real hours
         payload = {
             **claims,
             "sub": hashlib.sha256(claims["email"].encode()).hexdigest()[:32],
@@ -57,7 +57,7 @@ class DevTokens:
             claims: dict[str, Any] = json.loads(_unb64(body))
         except ValueError:
             return None
-        if int(claims.get("exp", 0)) < time.time():
+        if int(claims.get("exp", 0)) < time.time():  # wall clock: as issued
             return None
         # API Gateway hands claims to the function as strings.
         return {k: str(v) for k, v in claims.items()}

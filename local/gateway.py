@@ -13,16 +13,20 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from werkzeug.http import http_date
 from werkzeug.security import safe_join
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.utils import redirect, send_file
 from werkzeug.wrappers import Request, Response
 
+from local.clock import real_now
 from local.dev_auth import DevTokens
 from local.lambda_runtime import FunctionError, LocalLambdaRuntime
 from local.openapi import openapi_json
@@ -39,7 +43,8 @@ TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", 
 # The dispatcher console (console/), served as CloudFront serves it in AWS: static files, the
 # same security headers, and a config.json that points it at this gateway with dev sign-in.
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
-CONSOLE_CONFIG = {"apiBaseUrl": "", "auth": "dev"}
+# devClock: the local stack's settable clock; the console follows it and says so (a banner).
+CONSOLE_CONFIG = {"apiBaseUrl": "", "auth": "dev", "devClock": "/dev/clock"}
 # Only these are served (werkzeug adds "; charset=utf-8" to the text types).
 CONSOLE_TYPES = {
     ".html": "text/html",
@@ -118,8 +123,10 @@ class LocalGateway:
         sandboxes: Sequence[Sandbox],
         faults: FaultPlan | None = None,
         provider_events: ApplyEvent | None = None,
+        clock: Callable[[], datetime] = real_now,
     ) -> None:
         self._provider_events = provider_events
+        self._clock = clock
         self._routes = routes
         self._runtime = runtime
         self._tokens = tokens
@@ -232,7 +239,7 @@ class LocalGateway:
                 return _json(401, {"message": "Unauthorized"})
         if route.function is None:
             return _json(200, {"status": "ok"})
-        event = proxy_event(route, path_parameters, request, claims)
+        event = proxy_event(route, path_parameters, request, claims, self._clock())
         started = time.perf_counter()
         try:
             result = self._runtime.invoke(route.function, event)
@@ -249,6 +256,19 @@ class LocalGateway:
                 elapsed,
             )
         return _response(result)
+
+
+def dated_by(clock: Callable[[], datetime]) -> type[WSGIRequestHandler]:
+    """The server's request handler, dating every answer (its Date header) by `clock`, as
+    AWS's would be by its own: the local stack's clock may be set (/dev/clock)."""
+
+    class Dated(WSGIRequestHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            if timestamp is not None:
+                return super().date_time_string(timestamp)
+            return http_date(clock())
+
+    return Dated
 
 
 def _console(request: Request) -> Response:
@@ -316,7 +336,11 @@ def _swagger_ui(request: Request) -> Response:
 
 
 def proxy_event(
-    route: Route, path_parameters: dict[str, str], request: Request, claims: dict[str, Any] | None
+    route: Route,
+    path_parameters: dict[str, str],
+    request: Request,
+    claims: dict[str, Any] | None,
+    received: datetime | None = None,
 ) -> dict[str, Any]:
     """The REST API (v1) Lambda proxy event API Gateway would send for this request."""
     raw = request.get_data()
@@ -328,7 +352,7 @@ def proxy_event(
         multi_headers.setdefault(key, []).append(value)
     multi_headers.setdefault("X-Forwarded-Proto", [request.scheme])
     query = request.args
-    now = time.time()
+    now = (received or real_now()).timestamp()
     request_context: dict[str, Any] = {
         "accountId": "123456789012",
         "apiId": "local",

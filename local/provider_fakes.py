@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 import boto3
 from werkzeug.wrappers import Request, Response
 
+from local.clock import real_now
 from local.providers import local_fakes
 from local.sandbox_base import Sandbox, json_response
 from local.seed import ProviderData
@@ -53,16 +55,17 @@ class ProviderFakes(Sandbox):
 
     Args:
         base_url: the local gateway's URL, which the connections' options point at.
-        today: the first day of the seeded schedules (ServiceTitan's shifts start there).
+        clock: the fakes' "now"; its day is the first of the seeded schedules (ServiceTitan's
+            shifts start there).
     """
 
-    def __init__(self, base_url: str, today: date) -> None:
-        super().__init__("/dev/providers", "/dev")
+    def __init__(self, base_url: str, clock: Callable[[], datetime] = real_now) -> None:
+        super().__init__("/dev/providers", "/dev", clock)
         self.base_url = base_url.rstrip("/")
-        self.today = today
+        self.today = clock().date()
         self._local = local_fakes()
         self.by_kind: dict[str, Sandbox] = {
-            kind: fake.make(self.base_url, today) for kind, fake in self._local.items()
+            kind: fake.make(self.base_url, clock) for kind, fake in self._local.items()
         }
         self._secrets = boto3.client("secretsmanager")
         self._lock = threading.Lock()

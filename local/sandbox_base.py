@@ -14,9 +14,12 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from werkzeug.wrappers import Request, Response
+
+from local.clock import SIMULATED_AFTER, real_now
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -39,12 +42,21 @@ class Sandbox:
     # The exception type its API answers with (it has `.response()`).
     ERROR: ClassVar[type[Exception]] = Exception
 
-    def __init__(self, prefix: str, dev_prefix: str) -> None:
+    def __init__(
+        self, prefix: str, dev_prefix: str, clock: Callable[[], datetime] = real_now
+    ) -> None:
         self.prefix = mount_point(prefix)
+        # Its "now" (timestamps, a fake's today): the local stack's clock, which may be set.
+        self.clock = clock
         self.dev_prefix = mount_point(dev_prefix)
         # Requests its API answered (not its dev pages): what a page view cost the provider.
         self.api_requests = 0
         self._counting = threading.Lock()
+
+    def simulated_now(self) -> datetime | None:
+        """The clock's time when it is not the real one (its dev pages say so), else None."""
+        now = self.clock()
+        return now if abs(now - real_now()) >= SIMULATED_AFTER else None
 
     def handles(self, path: str) -> bool:
         """Whether a gateway should route `path` here."""
@@ -114,17 +126,26 @@ def dev_page(
     all_link: tuple[str, str] | None = None,
     script: str = "",
     headers: Mapping[str, str] | None = None,
+    simulated_now: datetime | None = None,
 ) -> Response:
     """A sandbox's browser page: `cards` under a title, reloading itself, never cached.
 
     `about` says what the page shows; `empty` (plain text) stands in for no cards;
     `all_link` is (href, label) back to the unfiltered page; `style` is the sandbox's own
     CSS and `script` its own JavaScript (a page with a script sends no CSP forbidding it).
+    `simulated_now`: the local stack's clock when set away from the real time (a banner).
     """
     content = "\n".join(cards) or f'<p class="empty">{html.escape(empty)}</p>'
     nav = f'<a href="{html.escape(all_link[0])}">{html.escape(all_link[1])}</a>' if all_link else ""
     tail = f"<script>{script}</script>\n" if script else ""
+    banner = (
+        f'<p class="clock" role="status">Simulated time: {html.escape(clock_text(simulated_now))}'
+        ' (<a href="/dev/clock">/dev/clock</a>)</p>'
+        if simulated_now
+        else ""
+    )
     page = _DEV_PAGE.format(
+        banner=banner,
         title=html.escape(title),
         about=html.escape(about),
         refresh=refresh_seconds,
@@ -151,7 +172,7 @@ _DEV_PAGE = """<!doctype html>
 {style}</style>
 </head>
 <body>
-<h1>{title}</h1>
+{banner}<h1>{title}</h1>
 <p class="sub">{about} Refreshes every {refresh} seconds.</p>
 <nav>{nav}</nav>
 <main>
@@ -165,4 +186,12 @@ _DEV_PAGE_STYLE = """\
   * { box-sizing: border-box; }
   h1 { font-size: 18px; margin: 0 0 4px; text-align: center; }
   nav { text-align: center; margin-bottom: 16px; font-size: 13px; }
+  .clock { background: #fff3c4; color: #3d2e00; text-align: center; font-size: 13px;
+           margin: 0 0 8px; padding: 4px 8px; border-radius: 4px; }
 """
+
+
+def clock_text(moment: datetime) -> str:
+    """'Tue 8 Dec 2026, 16:30 UTC': how the dev pages show the local stack's clock."""
+    utc = moment.astimezone(UTC)
+    return f"{utc:%a} {utc.day} {utc:%b %Y, %H:%M} UTC"

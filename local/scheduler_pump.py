@@ -11,6 +11,8 @@ from typing import Any
 
 import boto3
 
+from local.clock import real_now
+
 logger = logging.getLogger("local.scheduler")
 
 MAX_ATTEMPTS = 5  # Scheduler retries a failed target; a handful is enough locally
@@ -52,11 +54,13 @@ class SchedulerPump:
     def __init__(
         self,
         invoke: Callable[[str, Any], Any],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = real_now,
         interval_seconds: float = 1.0,
     ) -> None:
         self._invoke = invoke
         self._clock = clock
+        # One firing at a time: the pump's tick and /dev/clock's advance both fire.
+        self._firing = threading.Lock()
         self._interval = interval_seconds
         self._client = boto3.client("scheduler")
         self._attempts: dict[tuple[str, str], int] = {}
@@ -73,9 +77,14 @@ class SchedulerPump:
         self._ticks.stop()
 
     def fire_due(self) -> int:
-        """Runs every due one-time schedule's target once; returns how many fired."""
-        fired = 0
+        """Runs every due one-time schedule's target once, earliest first (as they would
+        have fired had the clock run there); returns how many fired."""
+        with self._firing:
+            return self._fire_due()
+
+    def _fire_due(self) -> int:
         now = self._clock()
+        due: list[tuple[datetime, str, str, dict[str, Any]]] = []
         listed: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
         paginator = self._client.get_paginator("list_schedules")
         for page in paginator.paginate(State="ENABLED"):
@@ -84,12 +93,11 @@ class SchedulerPump:
                 schedule = self._details(group, name, summary["LastModificationDate"])
                 listed[(group, name)] = (summary["LastModificationDate"], schedule)
                 at = due_at(schedule["ScheduleExpression"])
-                if at is None or at > now:
-                    continue
-                if self._fire(group, name, schedule):
-                    fired += 1
+                if at is not None and at <= now:
+                    due.append((at, group, name, schedule))
         self._read = listed  # forgets the schedules that are gone
-        return fired
+        due.sort(key=lambda entry: entry[:3])
+        return sum(self._fire(group, name, schedule) for _, group, name, schedule in due)
 
     def _details(self, group: str, name: str, modified: datetime) -> dict[str, Any]:
         """The schedule as GetSchedule answers, read again only when it has changed."""

@@ -194,6 +194,11 @@ def load(
             provider.put_appointment(appointment)
 
 
+def business_of(seeded: SeedBusiness) -> Business:
+    """The seeded business's record (its zone and settings), without its schedule."""
+    return _domain_objects(seeded)[0]
+
+
 def _domain_objects(
     b: SeedBusiness,
 ) -> tuple[Business, list[Technician], list[BlockedTime], list[Customer], list[Appointment]]:

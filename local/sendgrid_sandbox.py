@@ -23,13 +23,14 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from local.clock import real_now
 from local.sandbox_base import Sandbox, dev_page, json_response, latest_first, linkify
 
 logger = logging.getLogger(__name__)
@@ -119,9 +120,10 @@ class SendGridSandbox(Sandbox):
         dev_prefix: str = "/dev",
         verified_senders: Iterable[str] | None = None,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+        clock: Callable[[], datetime] = real_now,
     ) -> None:
         self.api_key = api_key
-        super().__init__(prefix, dev_prefix)
+        super().__init__(prefix, dev_prefix, clock)
         self.verified_senders = (
             None if verified_senders is None else frozenset(s.lower() for s in verified_senders)
         )
@@ -182,6 +184,7 @@ class SendGridSandbox(Sandbox):
             return
         headers: dict[str, str] = {}
         if failure.status == 429:
+            # wall clock: a rate limit is waited out in real seconds, whatever /dev/clock says
             reset = int(time.time()) + (failure.retry_after or 60)
             headers = {
                 "X-RateLimit-Limit": "600",
@@ -215,7 +218,7 @@ class SendGridSandbox(Sandbox):
             raise SendGridError.single(403, SENDER_IDENTITY_MESSAGE, "from")
 
         message_id = secrets.token_urlsafe(16)[:22]  # the shape of SendGrid's ids
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        now = self.clock().isoformat(timespec="milliseconds")
         content = {part["type"]: part["value"] for part in payload["content"]}
         stored = []
         for personalization in payload["personalizations"]:
@@ -279,6 +282,7 @@ class SendGridSandbox(Sandbox):
                 ),
                 "Referrer-Policy": "no-referrer",
             },
+            simulated_now=self.simulated_now(),
         )
 
 

@@ -28,14 +28,14 @@ import json
 import logging
 import re
 import threading
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from local.clock import real_now
 from local.sandbox_base import Sandbox, dev_page, json_response, latest_first
 
 logger = logging.getLogger(__name__)
@@ -123,9 +123,10 @@ class SlackSandbox(Sandbox):
         dev_prefix: str = "/dev",
         channels: Iterable[str] | None = None,
         bot_name: str = "Reschedule Dispatch",
+        clock: Callable[[], datetime] = real_now,
     ) -> None:
         self.bot_token = bot_token
-        super().__init__(prefix, dev_prefix)
+        super().__init__(prefix, dev_prefix, clock)
         self.channels = None if channels is None else frozenset(_key(c) for c in channels)
         self.bot_name = bot_name
         self._lock = threading.Lock()
@@ -203,7 +204,8 @@ class SlackSandbox(Sandbox):
         warnings = ["missing_charset"] if missing_charset else []
         with self._lock:
             # ts is the message's id: epoch seconds with 6 digits, unique within a channel.
-            self._last_ts_us = max(time.time_ns() // 1000, self._last_ts_us + 1)
+            posted_us = int(self.clock().timestamp() * 1_000_000)
+            self._last_ts_us = max(posted_us, self._last_ts_us + 1)
             ts = f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
             message: dict[str, Any] = {
                 "user": BOT_USER_ID,
@@ -224,7 +226,7 @@ class SlackSandbox(Sandbox):
                     "text": text,
                     "blocks": blocks,
                     "warnings": warnings,
-                    "posted_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "posted_at": self.clock().isoformat(timespec="milliseconds"),
                 }
             )
         logger.info("Slack post %s to %s", ts, requested)
@@ -273,6 +275,7 @@ class SlackSandbox(Sandbox):
                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                 "Referrer-Policy": "no-referrer",
             },
+            simulated_now=self.simulated_now(),
         )
 
     def _channel_card(self, posts: list[dict[str, Any]]) -> str:

@@ -12,22 +12,24 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import boto3
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local.clock import LocalClock, next_business_hour, real_now
 from local.cloud import MotoServer, provision, use_local_aws
 from local.demo_data import demo_seed
 from local.dev_auth import DevTokens
-from local.gateway import LocalGateway
+from local.dev_clock import DevClock
+from local.gateway import LocalGateway, dated_by
 from local.lambda_runtime import LocalLambdaRuntime
 from local.provider_fakes import ProviderFakes
 from local.provider_faults import FaultPlan, FaultyProvider
-from local.sandbox_base import Sandbox
+from local.sandbox_base import Sandbox, clock_text
 from local.scheduler_pump import EveryInterval, SchedulerPump
-from local.seed import Seed, load
+from local.seed import Seed, business_of, load
 from local.sendgrid_sandbox import SendGridSandbox
 from local.slack_sandbox import SlackSandbox
 from local.template import Template
@@ -47,6 +49,10 @@ class StackConfig:
     scheduler_interval_seconds: float = 1.0
     # The schedule mirror's reconcile, as its EventBridge rule runs it in AWS.
     mirror_reconcile_seconds: float = 15 * 60
+    # Where the clock starts (local/clock.py): "business-hours" (the real time, or the next
+    # sensible hour for the seeded businesses when the real one is not: nights, weekends),
+    # "real", or an ISO 8601 moment with its UTC offset.
+    clock: str = "business-hours"
 
 
 class LocalStack:
@@ -58,6 +64,7 @@ class LocalStack:
         self._moto: MotoServer | None = None
         self._sandbox: TwilioSandbox | None = None
         self.gateway: LocalGateway | None = None
+        self.clock = LocalClock()
 
     @property
     def url(self) -> str:
@@ -75,7 +82,13 @@ class LocalStack:
 
         # The gateway's socket is bound first so the sandbox URL is known before handlers load.
         placeholder = _Deferred()
-        self._server = make_server(config.host, config.port, placeholder, threaded=True)
+        self._server = make_server(
+            config.host,
+            config.port,
+            placeholder,
+            threaded=True,
+            request_handler=dated_by(lambda: self.clock.now()),
+        )
         base = f"http://{config.host}:{self._server.server_port}"
         os.environ.update(runtime.shared_environment())
         os.environ.update(
@@ -99,14 +112,13 @@ class LocalStack:
                 "SLACK_SECRET_ARN": {"bot_token": slack_token},
             },
         )
-        seed = (
-            Seed.from_file(config.seed_file)
-            if config.seed_file
-            else Seed.model_validate(demo_seed(datetime.now(UTC).date()))
-        )
+        seed = self._seed_and_clock()
+        clock = self.clock
+        # Every function reads this clock: set before their cold starts build the services.
+        wiring.use_clock(clock)
         dynamodb = boto3.resource("dynamodb")
         # Google Calendar, Outlook and ServiceTitan fakes keep the businesses seeded on them.
-        self.providers = ProviderFakes(base, datetime.now(UTC).date())
+        self.providers = ProviderFakes(base, clock.now)
         load(
             seed,
             dynamodb.Table(os.environ["APP_TABLE_NAME"]),
@@ -120,10 +132,13 @@ class LocalStack:
         # the notifications link to is this one, not CloudFront's.
         os.environ["CONSOLE_URL"] = f"{base}/console/"
 
-        self._sandbox = TwilioSandbox(account_sid, auth_token, step_delay=config.sms_step_seconds)
-        self.email = SendGridSandbox(sendgrid_key)
-        self.slack = SlackSandbox(slack_token)
+        self._sandbox = TwilioSandbox(
+            account_sid, auth_token, step_delay=config.sms_step_seconds, clock=clock.now
+        )
+        self.email = SendGridSandbox(sendgrid_key, clock=clock.now)
+        self.slack = SlackSandbox(slack_token, clock=clock.now)
         sandboxes: list[Sandbox] = [
+            DevClock(clock, lambda: self._pump.fire_due() if self._pump else 0),
             self._sandbox,
             self.email,
             self.slack,
@@ -139,12 +154,13 @@ class LocalStack:
             sandboxes,
             self.faults,
             provider_events,
+            clock.now,
         )
         placeholder.app = self.gateway
         threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
 
         self._pump = SchedulerPump(
-            runtime.invoke, interval_seconds=config.scheduler_interval_seconds
+            runtime.invoke, clock.now, interval_seconds=config.scheduler_interval_seconds
         )
         self._pump.start()
         # What the twice-daily rule does in AWS, once now: Google's channels and Graph's
@@ -168,12 +184,29 @@ class LocalStack:
         self.gateway.ready.set()
         self._seed = seed
 
+    def _seed_and_clock(self) -> Seed:
+        """The seed, and the clock set where `config.clock` says (the demo data is made
+        for the clock's day, so the clock comes first)."""
+        setting, seed_file = self.config.clock, self.config.seed_file
+        seed = Seed.from_file(seed_file) if seed_file else None
+        if setting == "real":
+            self.clock = LocalClock()
+        elif setting == "business-hours":
+            real = real_now()
+            shown = seed or Seed.model_validate(demo_seed(real.date()))
+            start = next_business_hour(real, [business_of(b) for b in shown.businesses])
+            self.clock = LocalClock(start if start != real else None)
+        else:
+            self.clock = LocalClock(datetime.fromisoformat(setting))
+        return seed or Seed.model_validate(demo_seed(self.clock.now().date()))
+
     def banner(self) -> str:
         dispatchers = ", ".join(sorted(self._seed.dispatchers()))
         return "\n".join(
             [
                 "",
                 f"Reschedule Dispatch is running at {self.url}",
+                self._clock_line(),
                 f"  Dispatcher console:          {self.url}/console/",
                 f"  Phone inboxes (SMS sandbox): {self.url}/dev/phone",
                 f"  Mailboxes (email sandbox):   {self.url}/dev/inbox",
@@ -183,6 +216,7 @@ class LocalStack:
                 f"  API:                          {self.url}/api/customers?q=<name or phone> "
                 "(Authorization: Bearer <token>)",
                 f"  Health:                      {self.url}/health",
+                f"  Clock (time travel):         {self.url}/dev/clock",
                 f"  Provider faults (chaos):     {self.url}/dev/provider-faults",
                 f"  Provider fakes (connections): {self.url}/dev/providers",
                 *[
@@ -192,6 +226,16 @@ class LocalStack:
                 ],
                 "Press Ctrl+C to stop.",
             ]
+        )
+
+    def _clock_line(self) -> str:
+        if not self.clock.simulated:
+            return "  Clock: the real time (POST /dev/clock to travel forward)"
+        return f"  Clock: simulated, {clock_text(self.clock.now())} " + (
+            "(the real hour is outside the seeded businesses' working day; "
+            "LOCAL_CLOCK=real keeps the real one)"
+            if self.config.clock == "business-hours"
+            else f"(LOCAL_CLOCK={self.config.clock})"
         )
 
     def stop(self) -> None:

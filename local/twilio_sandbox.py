@@ -27,7 +27,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -36,6 +36,7 @@ from xml.etree import ElementTree
 import requests
 from werkzeug.wrappers import Request, Response
 
+from local.clock import real_now
 from local.sandbox_base import Sandbox, dev_page, json_response, latest_first, linkify
 from reschedule_dispatch.domain.messages import count_segments
 
@@ -227,13 +228,14 @@ class TwilioSandbox(Sandbox):
         step_delay: float = 0.2,
         unreachable: Callable[[str], bool] | Iterable[str] = default_unreachable,
         inbound_url: str | None = None,
+        clock: Callable[[], datetime] = real_now,
     ) -> None:
         self.account_sid = account_sid
         # Where texts to the business number are posted (Twilio's "a message comes in" URL);
         # by default the app behind the same host.
         self.inbound_url = inbound_url
         self.auth_token = auth_token
-        super().__init__(prefix, dev_prefix)
+        super().__init__(prefix, dev_prefix, clock)
         self.poster = poster
         self.step_delay = step_delay
         if callable(unreachable):
@@ -338,7 +340,7 @@ class TwilioSandbox(Sandbox):
         unreachable = self.unreachable(to)
         statuses: tuple[str, ...] = ("accepted",) if service else ()
         statuses += ("queued", "sent", "undelivered" if unreachable else "delivered")
-        now = datetime.now(UTC)
+        now = self.clock()
         message = _Message(
             sid="SM" + secrets.token_hex(16),
             account_sid=self.account_sid,
@@ -409,7 +411,7 @@ class TwilioSandbox(Sandbox):
                     return
                 if step > 0:
                     message.step = step
-                    message.date_updated = datetime.now(UTC)
+                    message.date_updated = self.clock()
                     if message.status == "sent":
                         message.date_sent = message.date_updated
                     if message.status == "queued" and message.from_ is None:
@@ -490,7 +492,7 @@ class TwilioSandbox(Sandbox):
         return {"sid": sid, "status": answer.status_code, "replies": replies}
 
     def _deliver_reply(self, to: str, from_: str, body: str) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         message = _Message(
             sid="SM" + secrets.token_hex(16),
             account_sid=self.account_sid,
@@ -534,6 +536,7 @@ class TwilioSandbox(Sandbox):
             empty=f"No messages yet for {wanted}." if wanted else "No messages yet.",
             all_link=(f"{self.dev_prefix}/phone", "All phones") if wanted else None,
             script=_SCROLL_TO_LATEST,
+            simulated_now=self.simulated_now(),
         )
 
 

@@ -60,10 +60,24 @@ function formatFull(iso) {
   }).format(new Date(iso));
 }
 
+// The local stack's clock can be set away from the real one (/dev/clock): what it is ahead
+// of this browser's clock, so "in 2 days" and "updated 5 min ago" agree with the server.
+// Always 0 in AWS. (A sign-in token's expiry stays in real time: auth.js.)
+let clockOffsetMs = 0;
+
+export function setClockOffset(ms) {
+  clockOffsetMs = Number.isFinite(ms) ? ms : 0;
+}
+
+/** Now, in milliseconds since the epoch, by the product's clock. */
+export function nowMs() {
+  return Date.now() + clockOffsetMs;
+}
+
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto", style: "long" });
 
 /** "in 11 hours", "3 minutes ago", "just now" */
-export function formatRelative(iso, now = Date.now()) {
+export function formatRelative(iso, now = nowMs()) {
   const seconds = (new Date(iso).getTime() - now) / 1000;
   const abs = Math.abs(seconds);
   if (abs < 45) return seconds >= 0 ? "in a moment" : "just now";
@@ -100,7 +114,7 @@ export function zoneName(zone) {
 }
 
 /** The business's calendar day of a moment, "2026-11-25" (for the schedule's queries). */
-export function isoDay(date = new Date()) {
+export function isoDay(date = new Date(nowMs())) {
   const p = parts("isoday", { year: "numeric", month: "2-digit", day: "2-digit" }, date);
   return `${p.year}-${p.month}-${p.day}`;
 }

@@ -1,7 +1,7 @@
 // Reschedule: find a customer as you type, then review and send a link for one appointment.
 
 import { h, clear, debounce, icon, statusChip } from "../lib/dom.js";
-import { formatDay, formatPhone, formatRange, formatZone, timeElement } from "../lib/format.js";
+import { formatDay, formatPhone, formatRange, formatZone, nowMs, timeElement } from "../lib/format.js";
 import { on, store } from "../lib/store.js";
 import { openReview } from "./review.js";
 import { openSession } from "./timeline.js";
@@ -209,7 +209,7 @@ function tooSoonReason(appointment) {
   const hours = store.settings?.min_notice_hours;
   if (hours === undefined || hours === null) return null;
   const start = new Date(appointment.start).getTime();
-  return start - hours * 3600_000 <= Date.now()
+  return start - hours * 3600_000 <= nowMs()
     ? `Less than ${hours} h away: too soon to reschedule online.`
     : null;
 }

@@ -2,7 +2,7 @@
 // from the schedule mirror of the scheduling provider. Selecting an appointment opens it, to reschedule it directly.
 
 import { clear, h, icon, statusChip } from "../lib/dom.js";
-import { addDays, formatIsoDay, formatRange, isoDay, timeElement } from "../lib/format.js";
+import { addDays, formatIsoDay, formatRange, isoDay, nowMs, timeElement } from "../lib/format.js";
 import { on, store } from "../lib/store.js";
 import { openMove } from "./move.js";
 
@@ -144,7 +144,7 @@ const STALE_MINUTES = 20;
 
 function staleness(schedule) {
   if (!schedule.updated_at) return "";
-  const minutes = Math.floor((Date.now() - Date.parse(schedule.updated_at)) / 60000);
+  const minutes = Math.floor((nowMs() - Date.parse(schedule.updated_at)) / 60000);
   if (minutes < STALE_MINUTES) return "";
   const age = minutes < 120 ? `${minutes} min` : `${Math.floor(minutes / 60)} h`;
   return ` · updated ${age} ago`;

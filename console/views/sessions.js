@@ -2,7 +2,7 @@
 // polling (In progress shares the app-wide poll; History asks for its first page itself).
 
 import { clear, h, statusChip } from "../lib/dom.js";
-import { formatClockSeconds, formatDateTime, formatPhone, formatRelative, timeElement } from "../lib/format.js";
+import { formatClockSeconds, formatDateTime, nowMs, formatPhone, formatRelative, timeElement } from "../lib/format.js";
 import { on, poll, refreshInProgress, store } from "../lib/store.js";
 import { eventLabel, openSession } from "./timeline.js";
 
@@ -46,7 +46,7 @@ export function render(view, { route }) {
 
   function show(sessions) {
     renderTable(body, sessions, route, copy);
-    updated.textContent = `Updated ${formatClockSeconds(new Date())}`;
+    updated.textContent = `Updated ${formatClockSeconds(new Date(nowMs()))}`;
   }
   function fail(failure) {
     error.textContent = failure.message;

@@ -4,7 +4,7 @@
 
 import { fieldErrors } from "../lib/api.js";
 import { clear, h, icon, toast, uid } from "../lib/dom.js";
-import { formatClockSeconds } from "../lib/format.js";
+import { formatClockSeconds, nowMs } from "../lib/format.js";
 import { store } from "../lib/store.js";
 
 const DRIVE_CHOICES = [15, 30, 45, 60];
@@ -102,7 +102,7 @@ function providerCard(signal) {
 }
 
 // A new time on every check, so a screen reader hears "Check again" answer even when nothing changed.
-const checkedAt = () => h("span", { class: "muted provider-checked" }, `Checked ${formatClockSeconds(new Date())}`);
+const checkedAt = () => h("span", { class: "muted provider-checked" }, `Checked ${formatClockSeconds(new Date(nowMs()))}`);
 
 function providerState({ state, technicians, detail }) {
   if (state === "connected") {

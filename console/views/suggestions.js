@@ -5,7 +5,7 @@
 import { ApiError } from "../lib/api.js";
 import { confirmDialog } from "../lib/dialogs.js";
 import { clear, h, icon, toast } from "../lib/dom.js";
-import { formatClockSeconds, formatDateTime, formatRelative, timeElement } from "../lib/format.js";
+import { formatClockSeconds, formatDateTime, nowMs, formatRelative, timeElement } from "../lib/format.js";
 import { on, refreshSuggestions, store } from "../lib/store.js";
 import { openReview } from "./review.js";
 import { openSession } from "./timeline.js";
@@ -29,7 +29,7 @@ export function render(view) {
 
   function show(data) {
     renderList(body, data.suggestions, { fail });
-    updated.textContent = `Updated ${formatClockSeconds(new Date())}`;
+    updated.textContent = `Updated ${formatClockSeconds(new Date(nowMs()))}`;
   }
   function fail(failure) {
     error.textContent = failure.message;

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
+from local.clock import real_now
 from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver, push_later
 from local.sandbox_base import Sandbox, json_response
 
@@ -118,8 +119,9 @@ class GoogleCalendarFake(Sandbox):
         token_lifetime: int = 3600,
         page_size: int = 250,
         push_changes: bool = False,
+        clock: Callable[[], datetime] = real_now,
     ) -> None:
-        super().__init__(prefix, "/dev")
+        super().__init__(prefix, "/dev", clock)
         self.client_id, self.client_secret = client_id, client_secret
         self.refresh_token: str | None = refresh_token
         self.tokens = AccessTokens(token_lifetime)
@@ -157,7 +159,7 @@ class GoogleCalendarFake(Sandbox):
                 "kind": "calendar#event",
                 "id": event.get("id") or secrets.token_hex(13),
                 "status": "confirmed",
-                "created": _now(),
+                "created": _stamp(self.clock()),
                 **event,
             }
             self._write(self._calendar(calendar_id), stored)
@@ -362,7 +364,9 @@ class GoogleCalendarFake(Sandbox):
             "resourceId": secrets.token_urlsafe(18),
             "resourceUri": f"{request.host_url.rstrip('/')}{self.prefix}{API}/calendars/"
             f"{match.group(1)}/events?alt=json",
-            "expiration": str(body.get("expiration") or _millis_from_now(7 * 24 * 3600)),
+            "expiration": str(
+                body.get("expiration") or int((self.clock().timestamp() + 7 * 24 * 3600) * 1000)
+            ),
             "address": body["address"],
         }
         if body.get("token"):
@@ -399,7 +403,7 @@ class GoogleCalendarFake(Sandbox):
         """Stores the event as a new version: a new ETag and change number."""
         self._changes += 1
         event["etag"] = f'"{3_100_000_000_000_000 + self._changes}"'
-        event["updated"] = _now()
+        event["updated"] = _stamp(self.clock())
         calendar.events[event["id"]] = event
         calendar.changed_at[event["id"]] = self._changes
         if self.push_changes:  # Google pushes "exists" to every channel on the calendar
@@ -488,12 +492,8 @@ def _query_time(text: str) -> datetime:
     return moment
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _millis_from_now(seconds: int) -> int:
-    return int((datetime.now(UTC).timestamp() + seconds) * 1000)
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _page_token(offset: int) -> str:

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.wrappers import Request, Response
 
+from local.clock import real_now
 from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver, push_later
 from local.sandbox_base import Sandbox, json_response
 
@@ -64,7 +65,7 @@ class GraphError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
     def response(self) -> Response:
-        inner = {"date": _now(), "request-id": str(uuid.uuid4())}
+        inner = {"date": _stamp(real_now()), "request-id": str(uuid.uuid4())}
         body = {"error": {"code": self.code, "message": self.message, "innerError": inner}}
         return json_response(body, self.status, self.headers)
 
@@ -76,7 +77,7 @@ class IdentityError(GraphError):
         body = {
             "error": self.code,
             "error_description": self.message,
-            "timestamp": _now(),
+            "timestamp": _stamp(real_now()),
             "trace_id": str(uuid.uuid4()),
             "correlation_id": str(uuid.uuid4()),
         }
@@ -115,8 +116,9 @@ class MicrosoftGraphFake(Sandbox):
         token_lifetime: int = 3599,
         page_size: int = 10,
         push_changes: bool = False,
+        clock: Callable[[], datetime] = real_now,
     ) -> None:
-        super().__init__(prefix, "/dev")
+        super().__init__(prefix, "/dev", clock)
         self.tenant_id, self.client_id, self.client_secret = tenant_id, client_id, client_secret
         self.tokens = AccessTokens(token_lifetime)
         self.page_size = page_size
@@ -162,7 +164,7 @@ class MicrosoftGraphFake(Sandbox):
         with self._lock:
             stored: Event = {
                 "id": event.get("id") or _new_id(),
-                "createdDateTime": _now(),
+                "createdDateTime": _stamp(self.clock()),
                 "isAllDay": False,
                 "isCancelled": False,
                 "showAs": "busy",
@@ -430,7 +432,7 @@ class MicrosoftGraphFake(Sandbox):
         change_key = base64.b64encode(f"change-{self._writes}".encode()).decode()
         event["changeKey"] = change_key
         event["@odata.etag"] = f'W/"{change_key}"'
-        event["lastModifiedDateTime"] = _now()
+        event["lastModifiedDateTime"] = _stamp(self.clock())
         mailbox.events[event["id"]] = event
         self._push(mailbox, "updated", event["id"])
 
@@ -557,8 +559,8 @@ def _new_id() -> str:
     return "AAMkAG" + secrets.token_urlsafe(30)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def graph_time(moment: datetime) -> dict[str, str]:

@@ -51,6 +51,7 @@ from typing import Any, Literal
 
 from werkzeug.wrappers import Request, Response
 
+from local.clock import real_now
 from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver, push_later
 from local.sandbox_base import Sandbox, json_response
 
@@ -270,10 +271,10 @@ class ServiceTitanFake(Sandbox):
         token_lifetime: int = TOKEN_LIFETIME_SECONDS,
         prefix: str = "",
         dev_prefix: str = "/dev/servicetitan",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = real_now,
         push_changes: bool = False,
     ) -> None:
-        super().__init__(prefix, dev_prefix)
+        super().__init__(prefix, dev_prefix, clock)
         # On: a reschedule through the API sends its webhook too, shortly after answering
         # (the local stack); off: only the Python API's changes do (the contract tests).
         self.push_changes = push_changes
@@ -285,7 +286,6 @@ class ServiceTitanFake(Sandbox):
         self.webhook_url = webhook_url
         self.signature_encoding: SignatureEncoding = signature_encoding
         self.tokens = AccessTokens(token_lifetime)
-        self._clock = clock
         self._lock = threading.RLock()
         self._ids = itertools.count(100)
         self.faults = Faults()
@@ -622,7 +622,7 @@ class ServiceTitanFake(Sandbox):
             "eventId": event_id or str(uuid.uuid4()),
             "eventType": event_type,
             "tenantId": int(self.tenant_id),
-            "createdOn": st_time(self._clock()),
+            "createdOn": st_time(self.clock()),
             "data": dict(data),
         }
         body = json.dumps(envelope).encode("utf-8")
@@ -642,7 +642,7 @@ class ServiceTitanFake(Sandbox):
 
     def _touch(self) -> datetime:
         # modifiedOn strictly increases, as a row version would, even within one clock tick.
-        now = self._clock()
+        now = self.clock()
         if now <= self._last_modified:
             now = self._last_modified + timedelta(microseconds=1)
         self._last_modified = now

@@ -13,7 +13,7 @@ import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from reschedule_dispatch import providers
@@ -41,7 +41,8 @@ Keep = Callable[[Any, "ProviderData", str, date], tuple[dict[str, Any], dict[str
 class LocalFake:
     kind: str
     prefix: str  # where the gateway mounts it
-    make: Callable[[str, date], Sandbox]  # (gateway URL, first seeded day) -> a fresh fake
+    # (gateway URL, the stack's clock) -> a fresh fake that reads its "now" from that clock
+    make: Callable[[str, Callable[[], datetime]], Sandbox]
     keep: Keep  # (fake, the business's data, gateway URL, first seeded day) -> options, credentials
 
 

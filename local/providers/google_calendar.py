@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from local.fakes.google_calendar import GoogleCalendarFake
@@ -14,8 +15,9 @@ from local.seed import ProviderData
 PREFIX = "/fakes/google"
 
 
-def make(base_url: str, today: date) -> GoogleCalendarFake:
+def make(base_url: str, clock: Callable[[], datetime]) -> GoogleCalendarFake:
     return GoogleCalendarFake(
+        clock=clock,
         client_id=f"{secrets.randbelow(10**12)}-local.apps.googleusercontent.com",
         client_secret=secrets.token_urlsafe(18),
         refresh_token="1//" + secrets.token_urlsafe(30),

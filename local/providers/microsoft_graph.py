@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from local.fakes.microsoft_graph import MicrosoftGraphFake, graph_time
@@ -19,8 +19,9 @@ from reschedule_dispatch.domain.scheduling import WorkingHours
 PREFIX = "/fakes/graph"
 
 
-def make(base_url: str, today: date) -> MicrosoftGraphFake:
+def make(base_url: str, clock: Callable[[], datetime]) -> MicrosoftGraphFake:
     return MicrosoftGraphFake(
+        clock=clock,
         tenant_id=str(uuid.uuid4()),
         client_id=str(uuid.uuid4()),
         client_secret=secrets.token_urlsafe(24),

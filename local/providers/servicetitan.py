@@ -4,6 +4,7 @@ jobs, appointments, assignments and shifts."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +19,9 @@ PREFIX = "/fakes/servicetitan"
 SHIFT_DAYS = 21
 
 
-def make(base_url: str, today: date) -> ServiceTitanFake:
+def make(base_url: str, clock: Callable[[], datetime]) -> ServiceTitanFake:
     return ServiceTitanFake(
+        clock=clock,
         tenant_id=str(1000 + secrets.randbelow(9000)),
         client_id="cid." + secrets.token_hex(8),
         client_secret="cs1." + secrets.token_urlsafe(24),

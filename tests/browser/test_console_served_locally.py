@@ -35,7 +35,7 @@ def test_the_root_opens_the_console_and_the_dev_page_moved(stack_url):
 def test_config_json_says_same_origin_api_and_dev_sign_in(stack_url):
     response = requests.get(f"{stack_url}/console/config.json", timeout=TIMEOUT)
     assert response.status_code == 200
-    assert response.json() == {"apiBaseUrl": "", "auth": "dev"}
+    assert response.json() == {"apiBaseUrl": "", "auth": "dev", "devClock": "/dev/clock"}
     assert response.headers["Cache-Control"] == "no-store"
 
 

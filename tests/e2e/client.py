@@ -11,7 +11,7 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from tests.e2e.conftest import token_for, wait_for
+from tests.e2e.conftest import stack_now, token_for, wait_for
 
 TIMEOUT = 10
 NORTHSIDE = "dana@northside.example"  # Northside Plumbing, Chicago
@@ -63,6 +63,10 @@ class Console:
     def put(self, path: str, **kwargs: Any) -> requests.Response:
         return self._call("PUT", path, **kwargs)
 
+    def now(self) -> datetime:
+        """What the product's clock says (the stack's, which the tests pin)."""
+        return stack_now(self.url)
+
     def customers(self, query: str) -> list[dict[str, Any]]:
         response = self.get("/api/customers", params={"q": query})
         response.raise_for_status()
@@ -74,8 +78,9 @@ class Console:
         return dict(response.json())
 
     def movable_appointments(self, query: str = "555") -> list[tuple[dict, dict]]:
-        """(customer, appointment) pairs at least two days away, so the link may be sent."""
-        soon = datetime.now().astimezone() + timedelta(days=2)
+        """(customer, appointment) pairs at least two days away by the stack's clock, so
+        the link may be sent."""
+        soon = self.now() + timedelta(days=2)
         return [
             (customer, appointment)
             for customer in self.customers(query)

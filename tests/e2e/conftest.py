@@ -1,41 +1,73 @@
-"""Starts the whole local stack (`python -m local`, as `make dev` does) for the e2e tests."""
+"""Starts the whole local stack (`python -m local`, as `make dev` does) for the e2e tests.
+
+The stack's clock is pinned (local/clock.py): every e2e and browser test runs at the same
+simulated hour, whatever hour the machine has, so none passes or fails by when it runs.
+Tests about time start their own stack at the moment they need (`running_stack`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from datetime import time as wall_time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
-from local.demo_data import write_demo_seed_without_quiet_hours
 from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
+CHICAGO = ZoneInfo("America/Chicago")  # Northside Plumbing's zone, the first seeded business
+# The test stacks do not wait on what only shows progress to a person: texts move through
+# their delivery steps and due schedules fire in tenths of a second, not seconds.
+FAST = {"SMS_STEP_SECONDS": "0.05", "SCHEDULER_TICK_SECONDS": "0.2"}
 
 
 if TYPE_CHECKING:
     from tests.e2e.client import Console
 
 
+def pinned_time(today: date) -> datetime:
+    """Where the shared test stacks' clock starts: the Tuesday after `today` at 10:30 in
+    Chicago (08:30 in San Francisco, 11:30 in New York): every seeded business at work, no
+    quiet hours, a whole working week of openings ahead. Only the date comes from the
+    machine; the hour, the weekday and what follows from them do not."""
+    days = (1 - today.weekday()) % 7 or 7
+    return datetime.combine(today + timedelta(days=days), wall_time(10, 30), CHICAGO)
+
+
 @pytest.fixture(scope="session")
 def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("stack")
+    with running_stack(folder, pinned_time(date.today())) as url:  # wall clock: the day only
+        yield url
+
+
+@contextlib.contextmanager
+def running_stack(folder: Path, clock: datetime, **env: str) -> Iterator[str]:
+    """`python -m local` with its clock starting at `clock` and the demo data made for that
+    day; yields its URL, and stops it after."""
     if not (ROOT / "cdk.out" / "RescheduleDispatch.template.json").exists():
         pytest.fail("cdk.out is missing: run `make synth` (make test does it)")
     port = free_port()
-    folder = tmp_path_factory.mktemp("stack")
     log = folder / "stack.log"
     env = {
         **os.environ,
+        **FAST,
         "PORT": str(port),
-        "SEED": str(write_demo_seed_without_quiet_hours(folder)),
+        "LOCAL_CLOCK": clock.isoformat(),
+        **env,
     }
+    env.pop("SEED", None)
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -83,6 +115,20 @@ def faults(stack_url: str) -> Iterator[Callable[..., None]]:
 
     yield arm
     requests.delete(f"{stack_url}/dev/provider-faults", timeout=timeout)
+
+
+def stack_now(url: str) -> datetime:
+    """The stack's clock (`GET /dev/clock`): what "now" is to the product under test."""
+    response = requests.get(f"{url}/dev/clock", timeout=5)
+    response.raise_for_status()
+    return datetime.fromisoformat(response.json()["now"])
+
+
+def advance(url: str, duration: str) -> dict[str, Any]:
+    """Moves the stack's clock forward by an ISO 8601 duration; answers /dev/clock's reply."""
+    response = requests.post(f"{url}/dev/clock", json={"advance": duration}, timeout=60)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
 
 
 def token_for(url: str, email: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -172,7 +172,7 @@ def test_every_route_answers_generated_requests_as_documented(stack_url: str) ->
         session_id=session["id"],
         suggested_id=suggested["id"],
         technician_id=free["technician"]["id"],
-        move_start=(datetime.now(UTC) + timedelta(days=3))
+        move_start=(console.now() + timedelta(days=3))
         .replace(minute=0, second=0, microsecond=0)
         .isoformat(),
     )

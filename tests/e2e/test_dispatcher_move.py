@@ -125,7 +125,9 @@ def test_a_transient_provider_error_is_retried_and_the_move_completes(console, f
 def test_bad_requests_are_answered_clearly_and_write_nothing(console):
     appointment = _free_appointment(console, _USED)
     path = f"/api/appointments/{appointment['id']}/move"
-    naive = (datetime.now() + timedelta(days=3)).replace(microsecond=0).isoformat()
+    naive = (
+        (console.now().replace(tzinfo=None) + timedelta(days=3)).replace(microsecond=0).isoformat()
+    )
     assert console.post(path, json={"start": naive, "technician_id": "x"}).status_code == 422
     missing = console.post(
         "/api/appointments/nope/move",

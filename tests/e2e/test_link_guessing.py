@@ -15,7 +15,7 @@ from requests.adapters import HTTPAdapter
 from local.template import Template
 from reschedule_dispatch.domain.links import new_token
 from tests.e2e.client import NORTHSIDE, TIMEOUT, Console
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +55,10 @@ def test_a_client_guessing_links_gets_429_and_a_customer_elsewhere_does_not(stac
     console = Console.sign_in(stack_url, NORTHSIDE)
     _, _, sent = console.send_any()
     link = sent["link"].replace(sent["link"].split("/r/")[0], stack_url)
-    before = console.session(sent["id"])
+    # (once its text is delivered: nothing else may change the session meanwhile)
+    before = wait_for(
+        lambda: (found := console.session(sent["id"]))["delivery_status"] == "delivered" and found
+    )
     guesser, customer = _client(GUESSER), _client(CUSTOMER)
 
     # When one client tries as many unknown links (and a move's invitation files, which count

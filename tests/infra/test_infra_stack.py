@@ -408,6 +408,15 @@ def test_api_routes_and_their_authorization(synthesized):
         assert target["Properties"]["Timeout"] < 29, route
 
 
+def test_the_deployed_api_has_no_dev_route(synthesized):
+    # /dev/clock (time travel), /dev/token (sign-in) and the sandboxes are the local stack's
+    paths = [path for _, path in routes(synthesized.resources)]
+    assert paths
+    assert not [p for p in paths if p == "/dev" or p.startswith("/dev/")]
+    parts = of_type(synthesized.resources, "AWS::ApiGateway::Resource")
+    assert "dev" not in {r["Properties"]["PathPart"] for r in parts.values()}
+
+
 def test_api_stage_logs_and_throttles_and_keeps_tokens_out_of_traces(synthesized):
     resources = synthesized.resources
     stage_id, stage = single(of_type(resources, "AWS::ApiGateway::Stage"))

@@ -23,10 +23,12 @@ import boto3
 import pytest
 from aws_lambda_powertools.logging.filters import SuppressFilter
 
+from local.clock import LocalClock
 from local.demo_data import demo_seed
 from local.seed import Seed, load
 from local.twilio_sandbox import twilio_signature
 from reschedule_dispatch import wiring
+from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.domain.links import new_token
 from reschedule_dispatch.logs import MaskingFormatter
 from tests.integration.conftest import TWILIO, RecordingSms
@@ -40,6 +42,7 @@ HANDLERS = (
 )
 REPLY = "See you Tuesday, the gate code is 4417"
 UNKNOWN_PHONE = "+13125559876"
+PINNED = datetime(2026, 12, 8, 16, 30, tzinfo=UTC)  # a Tuesday, 10:30 in Chicago
 
 
 class Context:
@@ -107,8 +110,10 @@ def _twilio(path: str, params: dict[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def handlers(world, monkeypatch) -> dict[str, ModuleType]:
-    """The handler modules, their services built afresh on this test's moto."""
+def handlers(world, monkeypatch) -> Iterator[dict[str, ModuleType]]:
+    """The handler modules, their services built afresh on this test's moto, on a clock
+    pinned to a working morning (PINNED)."""
+    wiring.use_clock(LocalClock(PINNED))
     modules = {name.rsplit(".", 2)[-2]: importlib.import_module(name) for name in HANDLERS}
     modules["compensate"] = modules.pop("confirm")
     for module in modules.values():
@@ -116,7 +121,8 @@ def handlers(world, monkeypatch) -> dict[str, ModuleType]:
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
     monkeypatch.setattr(wiring, "_directories", {})
-    return modules
+    yield modules
+    wiring.use_clock(SystemClock())
 
 
 @pytest.fixture
@@ -147,7 +153,7 @@ def log_lines(handlers) -> Iterator[io.StringIO]:
 
 def _movable(seed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """A business, a customer and their appointment at least two days away."""
-    soon = datetime.now(UTC) + timedelta(days=2)
+    soon = PINNED + timedelta(days=2)
     business = seed["businesses"][0]
     customers = {c["id"]: c for c in business["customers"]}
     appointment = next(
@@ -169,7 +175,7 @@ class FailingOnceSms(RecordingSms):
 def test_no_phone_token_or_body_in_any_log_line(world, handlers, log_lines, monkeypatch):
     # Given today's demo data on the demo provider (quiet hours off) and Twilio that fails
     # the first send
-    seed = demo_seed(datetime.now(UTC).date())
+    seed = demo_seed(PINNED.date())
     seed["businesses"] = [b for b in seed["businesses"] if b.get("provider", "demo") == "demo"]
     for item in seed["businesses"]:
         item["settings"] = {

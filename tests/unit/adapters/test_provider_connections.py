@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.clock import LocalClock
 from local.fakes.google_calendar import GoogleCalendarFake
 from local.fakes.microsoft_graph import MicrosoftGraphFake
 from local.fakes.servicetitan import ServiceTitanFake
@@ -41,6 +42,8 @@ GRAPH_SECRET = {
 ALEX = "alex@lakeside.example"
 TECHNICIAN = {"id": "tech-alex", "name": "Alex Rivera"}
 
+PINNED = datetime(2026, 12, 8, 16, 30, tzinfo=UTC)  # what the adapters take for now
+
 
 class Secrets:
     """read_secret over a dict, remembering which ARNs were read."""
@@ -64,7 +67,9 @@ def connected(kind: str, options: dict[str, Any], secret: Any, app_table: Any) -
     connection = ProviderConnection.model_validate(
         {"kind": kind, "secret_arn": ARN, "options": options}
     )
-    connections = ProviderConnections(object(), app_table, Secrets({ARN: secret}))
+    connections = ProviderConnections(
+        object(), app_table, Secrets({ARN: secret}), clock=LocalClock(PINNED)
+    )
     return connections(business(id="lakeside", provider=connection))
 
 
@@ -76,7 +81,7 @@ def google_url() -> Iterator[str]:
         refresh_token=GOOGLE_SECRET["refresh_token"],
     )
     fake.add_calendar(ALEX, "America/Chicago")
-    start = datetime.now(UTC) + timedelta(days=2)
+    start = PINNED + timedelta(days=2)
     fake.add_event(
         ALEX,
         {

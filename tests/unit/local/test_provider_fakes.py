@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import boto3
@@ -15,6 +15,7 @@ import pytest
 import requests
 from moto import mock_aws
 
+from local.clock import LocalClock
 from local.demo_data import demo_seed
 from local.provider_fakes import ProviderFakes
 from local.sandbox_base import Sandbox
@@ -33,7 +34,7 @@ from reschedule_dispatch.services.schedule_mirror import MirroredSchedule, SyncS
 from tests.serving import serve
 from tests.tables import pk_sk_table
 
-TODAY = datetime.now(UTC).date()
+TODAY = date(2026, 12, 8)  # a Tuesday: the contract runs on a clock pinned to it
 # The moment the contract tests reason from: the seed's first day at noon, read once with it,
 # so no test decides by the wall clock at the hour it happens to run.
 SEEDED_AT = datetime.combine(TODAY, time(12), UTC)
@@ -79,7 +80,8 @@ def local() -> Iterator[Local]:
         seed = Seed.model_validate(
             {"businesses": [b for b in everything["businesses"] if b["provider"] != "demo"]}
         )
-        fakes = ProviderFakes(url, TODAY)
+        clock = LocalClock(SEEDED_AT)
+        fakes = ProviderFakes(url, clock.now)
         gateway.sandboxes = [fakes, *fakes.fakes()]
         load(seed, app_table, pk_sk_table(dynamodb, "demo"), fakes.keep)
         secrets = boto3.client("secretsmanager")
@@ -87,7 +89,7 @@ def local() -> Iterator[Local]:
         def read_secret(arn: str) -> Any:
             return json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
 
-        connections = ProviderConnections(object(), app_table, read_secret)
+        connections = ProviderConnections(object(), app_table, read_secret, clock=clock)
         yield Local(url, fakes, seed, DynamoBusinessDirectory(app_table), connections)
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from local.clock import LocalClock
 from local.scheduler_pump import MAX_ATTEMPTS, SchedulerPump, due_at
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -104,3 +105,26 @@ def test_a_schedule_is_read_again_only_when_it_changed(scheduler, monkeypatch):
     assert pump.fire_due() == 1
     assert reads == ["later", "later"]
     assert calls == [{"session_id": "later"}]
+
+
+def test_a_clock_moved_forward_fires_what_became_due_earliest_first(scheduler):
+    # Given schedules created out of order, and a clock that a developer then advances
+    fired = []
+    for name, at in (
+        ("third", "2026-11-21T15:00:00"),
+        ("first", "2026-11-21T12:30:00"),
+        ("second", "2026-11-21T13:00:00"),
+        ("tomorrow", "2026-11-22T09:00:00"),
+    ):
+        _schedule(scheduler, name, at)  # fmt: skip
+    clock = LocalClock(NOW)
+    pump = SchedulerPump(lambda arn, event: fired.append(event["session_id"]), clock=clock.now)
+    assert pump.fire_due() == 0
+
+    # When the clock moves three hours on
+    clock.advance(timedelta(hours=3))
+
+    # Then what became due fires in the order it would have, and the rest waits
+    assert pump.fire_due() == 3
+    assert fired == ["first", "second", "third"]
+    assert [s["Name"] for s in scheduler.list_schedules()["Schedules"]] == ["tomorrow"]

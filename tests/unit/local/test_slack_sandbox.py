@@ -7,6 +7,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -330,9 +331,9 @@ def test_concurrent_posts_get_distinct_increasing_ts(sandbox, base_url):
     assert stored == sorted(stored, key=lambda ts: tuple(map(int, ts.split("."))))
 
 
-def test_posts_in_the_same_microsecond_still_get_distinct_increasing_ts(monkeypatch, app):
+def test_posts_in_the_same_microsecond_still_get_distinct_increasing_ts(sandbox, app):
     # Given a clock that stands still
-    monkeypatch.setattr("local.slack_sandbox.time.time_ns", lambda: 1_750_000_000_123_456_000)
+    sandbox.clock = lambda: datetime.fromtimestamp(1_750_000_000.123456, UTC)
 
     # When two messages are posted
     first, second = say(app, "#ops", "one"), say(app, "#ops", "two")

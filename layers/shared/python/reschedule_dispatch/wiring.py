@@ -40,6 +40,7 @@ from reschedule_dispatch.domain.guessing import (
     GuessLimit,
 )
 from reschedule_dispatch.domain.ports import (
+    Clock,
     EmailSender,
     SchedulingProvider,
     SmsSender,
@@ -96,6 +97,16 @@ SECRET_MAX_AGE_SECONDS = 300
 
 _Schedules = TypeVar("_Schedules", bound=OneTimeSchedules)
 
+# What every function reads the time from: the system's in AWS; the local stack sets its
+# settable clock (local/clock.py, /dev/clock) before the functions' cold starts.
+_clock: Clock = SystemClock()
+
+
+def use_clock(clock: Clock) -> None:
+    global _clock
+    _clock = clock
+
+
 # The one place a provider adapter is chosen. A local stack may wrap it (fault injection);
 # in AWS nothing does.
 _provider_wrapper: Callable[[SchedulingProvider], SchedulingProvider] | None = None
@@ -150,7 +161,7 @@ def reconcile_mirrors(env: ProviderEnv | None = None) -> ReconcileMirrors:
         businesses=_businesses(env.app_table_name),
         mirror=schedule_mirror(env.app_table_name),
         sync=sync_schedule(env),
-        clock=SystemClock(),
+        clock=_clock,
     )
 
 
@@ -159,7 +170,7 @@ def sync_schedule(env: ProviderEnv | None = None) -> SyncSchedule:
 
     env = env or ProviderEnv()
     return SyncSchedule(
-        mirror=schedule_mirror(env.app_table_name), live=_live_provider(env), clock=SystemClock()
+        mirror=schedule_mirror(env.app_table_name), live=_live_provider(env), clock=_clock
     )
 
 
@@ -171,7 +182,7 @@ def business_providers(env: ProviderEnv) -> BusinessProviders:
     key = (env.app_table_name, env.provider_table_name)
     if key not in _connected:
         connections = ProviderConnections(
-            _table(env.provider_table_name), _table(env.app_table_name), _secret
+            _table(env.provider_table_name), _table(env.app_table_name), _secret, clock=_clock
         )
         _connected[key] = BusinessProviders(_businesses(env.app_table_name), connections)
     return _connected[key]
@@ -329,7 +340,7 @@ def send_link(env: SendLinkEnv | None = None, own_arn: str | None = None) -> Sen
             env.scheduler_role_arn,
             env.expiry_dead_letter_queue_arn,
         ),
-        clock=SystemClock(),
+        clock=_clock,
     )
 
 
@@ -340,7 +351,7 @@ def search_customers(env: ProviderEnv | None = None) -> SearchCustomers:
     return SearchCustomers(
         _provider(env),
         DynamoSessionRepository(_table(env.app_table_name)),
-        SystemClock(),
+        _clock,
     )
 
 
@@ -391,7 +402,7 @@ def _amazon_location(calculator: str) -> Callable[[BusinessSettings], TravelTime
 def find_openings(env: ProviderEnv, provider: SchedulingProvider) -> FindOpenings:
     from reschedule_dispatch.services.openings import FindOpenings
 
-    return FindOpenings(provider, SystemClock(), _travel_for(env))
+    return FindOpenings(provider, _clock, _travel_for(env))
 
 
 def appointment_openings(env: ProviderEnv | None = None) -> AppointmentOpeningsQuery:
@@ -424,7 +435,7 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
         workflow=StepFunctionsConfirmWorkflow(
             boto3.client("stepfunctions"), env.confirm_state_machine_arn
         ),
-        clock=SystemClock(),
+        clock=_clock,
         openings=find_openings(env, provider),
         guessing=_link_guessing(env, app_table),
     )
@@ -434,7 +445,7 @@ def _link_guessing(env: PortalEnv, app_table: Any) -> LinkGuessing:
     from reschedule_dispatch.services.link_guessing import LinkGuessing
 
     limit = GuessLimit(env.unknown_link_limit, env.unknown_link_window_seconds)
-    return LinkGuessing(DynamoGuessThrottle(app_table), SystemClock(), limit)
+    return LinkGuessing(DynamoGuessThrottle(app_table), _clock, limit)
 
 
 def hold_opening(env: AppEnv | None = None) -> HoldOpening:
@@ -442,9 +453,7 @@ def hold_opening(env: AppEnv | None = None) -> HoldOpening:
 
     env = env or AppEnv()
     app_table = _table(env.app_table_name)
-    return HoldOpening(
-        DynamoSessionRepository(app_table), DynamoOpeningHolds(app_table), SystemClock()
-    )
+    return HoldOpening(DynamoSessionRepository(app_table), DynamoOpeningHolds(app_table), _clock)
 
 
 def check_appointment(env: ProviderEnv | None = None) -> CheckAppointment:
@@ -484,7 +493,7 @@ def finalize_reschedule(env: FinalizeEnv | None = None) -> FinalizeReschedule:
         _businesses(env.app_table_name),
         _schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
         sms_sender(env),
-        SystemClock(),
+        _clock,
         DynamoContacts(app_table),
         DynamoOpeningHolds(app_table),
         tell_staff(env),
@@ -502,7 +511,7 @@ def tell_staff(env: CompensateEnv | FinalizeEnv) -> TellStaff | None:
         notifier,
         _businesses(env.app_table_name),
         DynamoSessionRepository(_table(env.app_table_name)),
-        SystemClock(),
+        _clock,
         env.console_url,
     )
 
@@ -515,7 +524,7 @@ def compensate(env: CompensateEnv | None = None) -> Compensate:
     return Compensate(
         DynamoSessionRepository(app_table),
         DynamoOpeningHolds(app_table),
-        SystemClock(),
+        _clock,
         tell_staff(env),
     )
 
@@ -535,7 +544,7 @@ def cancel_session(env: SessionActionsEnv | None = None) -> CancelSession:
     return CancelSession(
         DynamoSessionRepository(app_table),
         _schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
-        SystemClock(),
+        _clock,
         _businesses(env.app_table_name),
         sms_sender(env),
         DynamoContacts(app_table),
@@ -552,7 +561,7 @@ def resend_link(env: SessionActionsEnv | None = None) -> ResendLink:
         DynamoSessionRepository(app_table),
         _businesses(env.app_table_name),
         sms_sender(env),
-        SystemClock(),
+        _clock,
         DynamoContacts(app_table),
     )
 
@@ -561,7 +570,7 @@ def expire_session(env: AppEnv | None = None) -> ExpireSession:
     from reschedule_dispatch.services.lifecycle import ExpireSession
 
     env = env or AppEnv()
-    return ExpireSession(DynamoSessionRepository(_table(env.app_table_name)), SystemClock())
+    return ExpireSession(DynamoSessionRepository(_table(env.app_table_name)), _clock)
 
 
 def record_delivery(env: AppEnv | None = None) -> RecordDelivery:
@@ -569,9 +578,7 @@ def record_delivery(env: AppEnv | None = None) -> RecordDelivery:
 
     env = env or AppEnv()
     app_table = _table(env.app_table_name)
-    return RecordDelivery(
-        DynamoSessionRepository(app_table), SystemClock(), DynamoContacts(app_table)
-    )
+    return RecordDelivery(DynamoSessionRepository(app_table), _clock, DynamoContacts(app_table))
 
 
 def inbound_message(env: AppEnv | None = None) -> InboundMessage:
@@ -583,7 +590,7 @@ def inbound_message(env: AppEnv | None = None) -> InboundMessage:
         DynamoContacts(app_table),
         DynamoSessionRepository(app_table),
         _businesses(env.app_table_name),
-        SystemClock(),
+        _clock,
     )
 
 
@@ -608,7 +615,7 @@ def receive_provider_webhook(
         business_providers(env),
         apply_provider_event(env, public_base_url),
         seen=DynamoSeenEvents(_table(env.app_table_name)),
-        clock=SystemClock(),
+        clock=_clock,
     )
 
 
@@ -629,7 +636,7 @@ def apply_provider_event(env: ProviderWebhooksEnv, public_base_url: str) -> Appl
         suggestions=DynamoSuggestions(app_table),
         expiry=_schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
         sends=_schedule_deleter(EventBridgeScheduledSends, env.schedule_group_name),
-        clock=SystemClock(),
+        clock=_clock,
         send_automatically=send_automatically,
         resync=sync_schedule(env).appointment,
     )
@@ -649,7 +656,7 @@ def keep_providers_notified(env: ProviderChannelsEnv | None = None) -> KeepProvi
         _businesses(env.app_table_name),
         business_providers(env),
         env.webhook_base_url,
-        SystemClock(),
+        _clock,
     )
 
 
@@ -689,7 +696,7 @@ def check_move(env: ProviderEnv | None = None) -> CheckMove:
     return CheckMove(
         _provider(env),
         _businesses(env.app_table_name),
-        SystemClock(),
+        _clock,
         _travel_for(env),
     )
 
@@ -709,7 +716,7 @@ def move_by_dispatcher(env: MoveEnv | None = None) -> MoveByDispatcher:
         expiry=_schedule_deleter(EventBridgeExpiryScheduler, env.schedule_group_name),
         sends=_schedule_deleter(EventBridgeScheduledSends, env.schedule_group_name),
         contacts=DynamoContacts(app_table),
-        clock=SystemClock(),
+        clock=_clock,
     )
 
 
@@ -729,7 +736,7 @@ def invitation_calendars(env: PortalEnv | None = None) -> InvitationCalendars:
         DynamoSessionRepository(app_table),
         _businesses(env.app_table_name),
         _link_guessing(env, app_table),
-        SystemClock(),
+        _clock,
     )
 
 
@@ -741,5 +748,5 @@ def schedule(env: ProviderEnv | None = None) -> ScheduleQuery:
         _provider(env),
         _businesses(env.app_table_name),
         DynamoSessionRepository(_table(env.app_table_name)),
-        SystemClock(),
+        _clock,
     )

@@ -5,4 +5,4 @@ from datetime import UTC, datetime
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(UTC)  # wall clock: the Clock port's AWS side

@@ -130,7 +130,7 @@ def _event_item(session_id: str, event: TimelineEvent) -> dict[str, Any]:
     return to_item(
         {
             "pk": f"SESSION#{session_id}",
-            # Events of the same instant keep the order they were written in.
+            # wall clock: a tiebreak, so events of one instant keep the order they were written in
             "sk": f"EVENT#{at}#{time.time_ns():020d}{uuid.uuid4().hex[:6]}",
             **event.model_dump(mode="json"),
         }
@@ -190,6 +190,7 @@ class DynamoSessionRepository:
                     "Item": {
                         "pk": _appointment_pk(session.business_id, session.appointment_id),
                         # Sessions of the same instant keep the order they were made in.
+                        # wall clock: a tiebreak in the key, never a time anyone reads
                         "sk": f"SESSION#{_utc(session.created_at)}#{time.time_ns():020d}"
                         f"#{session.id}",
                         "session_id": session.id,

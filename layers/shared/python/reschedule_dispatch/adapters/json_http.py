@@ -114,6 +114,7 @@ def json_object(body: bytes) -> dict[str, Any] | None:
 def retry_after_seconds(headers: Headers, now: float | None = None) -> int | None:
     """Whole seconds to wait, from Retry-After (seconds or an HTTP date) or, as SendGrid
     sends on 429s, X-RateLimit-Reset (the Unix time the limit resets); None if neither."""
+    # wall clock: a Retry-After date or a reset time is waited out in real seconds
     current = time.time() if now is None else now
     retry_after = (headers.get("Retry-After") or "").strip()
     if retry_after.isdigit():

@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from reschedule_dispatch import providers
+from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.dynamodb_provider_state import DynamoProviderState
 from reschedule_dispatch.domain.business import Business, ProviderConnection
 from reschedule_dispatch.domain.errors import ProviderUnauthorized
-from reschedule_dispatch.domain.ports import SchedulingProvider
+from reschedule_dispatch.domain.ports import Clock, SchedulingProvider
 
 ReadSecret = Callable[[str], Any]
 Options = TypeVar("Options", bound=BaseModel)
@@ -34,8 +35,16 @@ class ProviderConnections:
         read_secret: a secret's JSON by ARN (cached by the caller).
     """
 
-    def __init__(self, demo_table: Any, app_table: Any, read_secret: ReadSecret) -> None:
+    def __init__(
+        self,
+        demo_table: Any,
+        app_table: Any,
+        read_secret: ReadSecret,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self._demo_table = demo_table
+        self._clock = clock or SystemClock()
         self._app_table = app_table
         self._read_secret = read_secret
         # The adapter last built per business, with what it was built from: asked again with
@@ -66,6 +75,7 @@ class ProviderConnections:
                 credentials=secret,
                 state=DynamoProviderState(self._app_table, business.id),
                 demo_table=self._demo_table,
+                clock=self._clock,
             )
         )
         self._built[business.id] = (connection, secret, adapter)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reschedule_dispatch.domain.business import Business
-    from reschedule_dispatch.domain.ports import ProviderState, SchedulingProvider
+    from reschedule_dispatch.domain.ports import Clock, ProviderState, SchedulingProvider
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Connecting:
     credentials: Any
     state: ProviderState  # where the adapter keeps sync tokens, channels, move records
     demo_table: Any  # the built-in demo provider's table
+    clock: Clock  # what "now" is to the adapter (the local stack's may be set: /dev/clock)
 
 
 @dataclass(frozen=True)

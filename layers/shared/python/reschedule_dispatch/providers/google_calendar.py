@@ -19,7 +19,9 @@ def connect(connecting: Connecting) -> SchedulingProvider:
         (google.GoogleCalendarConfig, connecting.options),
         (google.GoogleCalendarCredentials, connecting.credentials),
     )
-    return google.GoogleCalendarProvider(config, credentials, connecting.state)
+    return google.GoogleCalendarProvider(
+        config, credentials, connecting.state, clock=connecting.clock
+    )
 
 
 PROVIDER = Provider(kind="google_calendar", name="Google Calendar", connect=connect)

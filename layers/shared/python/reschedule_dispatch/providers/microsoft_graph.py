@@ -19,7 +19,9 @@ def connect(connecting: Connecting) -> SchedulingProvider:
         (graph.MicrosoftGraphConfig, connecting.options),
         (graph.MicrosoftGraphCredentials, connecting.credentials),
     )
-    return graph.MicrosoftGraphProvider(config, credentials, connecting.state)
+    return graph.MicrosoftGraphProvider(
+        config, credentials, connecting.state, clock=connecting.clock
+    )
 
 
 PROVIDER = Provider(

@@ -26,6 +26,7 @@ def connect(connecting: Connecting) -> SchedulingProvider:
         connecting.state,
         time_zone=business.zone,
         phone_region=config.phone_region,
+        clock=connecting.clock,
     )
 
 
