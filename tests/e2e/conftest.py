@@ -29,7 +29,7 @@ START_TIMEOUT_SECONDS = 90
 CHICAGO = ZoneInfo("America/Chicago")  # Northside Plumbing's zone, the first seeded business
 # The test stacks do not wait on what only shows progress to a person: texts move through
 # their delivery steps and due schedules fire in tenths of a second, not seconds.
-FAST = {"SMS_STEP_SECONDS": "0.05", "SCHEDULER_TICK_SECONDS": "0.2"}
+FAST = {"SMS_STEP_SECONDS": "0.05", "SCHEDULER_TICK_SECONDS": "0.5"}
 
 
 if TYPE_CHECKING:

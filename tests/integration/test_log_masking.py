@@ -134,7 +134,9 @@ def log_lines(handlers) -> Iterator[io.StringIO]:
     for module in handlers.values():
         handler = module.logger.registered_handler
         assert isinstance(handler.formatter, MaskingFormatter)
-        streams[handler] = handler.setStream(written)
+        # Swapped, not setStream(): that flushes the old stream, which may be the capture of
+        # a test that imported the handler before (pytest has closed it since).
+        streams[handler], handler.stream = handler.stream, written
     root = logging.StreamHandler(written)
     root.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     for module in handlers.values():  # as Powertools does on Lambda's root handler
@@ -148,7 +150,7 @@ def log_lines(handlers) -> Iterator[io.StringIO]:
         logging.getLogger().removeHandler(root)
         logging.getLogger().setLevel(level)
         for handler, stream in streams.items():
-            handler.setStream(stream)
+            handler.stream = stream
 
 
 def _movable(seed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
