@@ -8,7 +8,6 @@ tests shorten them).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -16,8 +15,12 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from local.stack import LocalStack, StackConfig
+
+# Ctrl-C or SIGTERM ends the process within this many seconds, however busy the stack was.
+STOP_SECONDS = 3.5
 
 
 def main() -> int:
@@ -37,15 +40,40 @@ def main() -> int:
     except ValueError as error:
         print(f"python -m local: {error}", file=sys.stderr)
         return 2
+    started, stopped = threading.Event(), threading.Event()
+
+    def on_signal(number: int, _frame: object) -> None:
+        if not started.is_set():  # nothing to stop in order yet: leave now
+            os._exit(128 + number)
+        stopped.set()
+
+    for received in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C and SIGTERM alike
+        signal.signal(received, on_signal)
     stack = LocalStack(config)
     stack.start()
+    started.set()
     print(stack.banner(), flush=True)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stopped.wait()
-    stack.stop()
+    stopped.wait()
+    stop_within(stack, STOP_SECONDS)
     return 0
+
+
+def stop_within(stack: LocalStack, seconds: float) -> NoReturn:
+    """Stops the stack in an orderly way for at most `seconds`, then leaves the process.
+
+    After heavy use a request, an asynchronous invocation or a delivery may still be under
+    way on a thread; nothing of the local stack outlives the process (its data is in
+    memory), so none of them may hold the exit: the process ends at the deadline whatever.
+    """
+    stopping = threading.Thread(target=stack.stop, name="stop", daemon=True)
+    stopping.start()
+    stopping.join(seconds)
+    if stopping.is_alive():
+        logging.getLogger("local").warning("Still stopping after %.0f s: leaving anyway", seconds)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def clock_setting(value: str) -> str:

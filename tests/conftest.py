@@ -28,12 +28,17 @@ for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
 # synthesized CDK app) stay on one worker, so each group builds it once; every other test is
 # scheduled on its own. The e2e tests are two groups so the longest (the API fuzz) runs beside
 # the rest. (A scheduler of our own: xdist's loadgroup does not group under pytest 9.)
-_STACK_GROUPS = {
+_STACK_GROUPS: dict[str, str | None] = {
     "tests/infra": "synthesized-app",
     "tests/browser": "browser-stack",
     "tests/e2e/test_api_fuzz.py": "e2e-stack-1",
     "tests/e2e/test_lifecycle.py": "e2e-stack-1",
     "tests/e2e/test_providers.py": "e2e-stack-1",
+    # its own stack, whose clock its tests move forward in file order
+    "tests/e2e/test_time_travel.py": "time-travel-stack",
+    # each case starts its own stack: no group
+    "tests/e2e/test_readme_walkthrough.py": None,
+    "tests/e2e/test_stack_stops.py": None,
     "tests/e2e": "e2e-stack-2",
 }
 

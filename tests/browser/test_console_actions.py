@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -187,3 +188,21 @@ def test_signing_in_with_an_unknown_email_says_why(new_context: NewContext, stac
     expect(page.get_by_role("alert")).to_have_text(message)
     expect(email).to_have_attribute("aria-invalid", "true")
     expect(email).to_be_focused()
+
+
+def test_a_simulated_clock_is_shown_on_the_console_and_the_phone(dispatcher: Page, api: Console):
+    # Given the test stack, whose clock is pinned away from the real time
+    page = dispatcher
+    now = api.now()
+
+    # Then the console says the time is simulated, and which it is
+    banner = page.locator("#clock-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Simulated time")
+    expect(banner).to_contain_text(f"{now.astimezone(ZoneInfo('America/Chicago')):%b} ")
+
+    # And so do the sandbox phones
+    page.goto(f"{api.url}/dev/phone")
+    expect(page.locator(".clock")).to_contain_text(
+        f"Simulated time: {now:%a} {now.day} {now:%b %Y}"
+    )

@@ -56,36 +56,8 @@ def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def running_stack(folder: Path, clock: datetime, **env: str) -> Iterator[str]:
     """`python -m local` with its clock starting at `clock` and the demo data made for that
     day; yields its URL, and stops it after."""
-    if not (ROOT / "cdk.out" / "RescheduleDispatch.template.json").exists():
-        pytest.fail("cdk.out is missing: run `make synth` (make test does it)")
-    port = free_port()
-    log = folder / "stack.log"
-    env = {
-        **os.environ,
-        **FAST,
-        "PORT": str(port),
-        "LOCAL_CLOCK": clock.isoformat(),
-        **env,
-    }
-    env.pop("SEED", None)
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    process, url = start_stack(folder, clock, **env)
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the local stack exited early:\n{log.read_text()[-4000:]}")
-            try:
-                if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not accepting or not answering yet
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the local stack did not become healthy:\n{log.read_text()[-4000:]}")
-            time.sleep(0.3)
         yield url
     finally:
         process.terminate()
@@ -93,6 +65,45 @@ def running_stack(folder: Path, clock: datetime, **env: str) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def start_stack(folder: Path, clock: datetime, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m local` started and healthy (its log in `folder/stack.log`): the process,
+    for the caller to stop, and its URL."""
+    if not (ROOT / "cdk.out" / "RescheduleDispatch.template.json").exists():
+        pytest.fail("cdk.out is missing: run `make synth` (make test does it)")
+    port = free_port()
+    log = folder / "stack.log"
+    variables = {
+        **os.environ,
+        **FAST,
+        "PORT": str(port),
+        "LOCAL_CLOCK": clock.isoformat(),
+        **env,
+    }
+    variables.pop("SEED", None)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local"],
+            cwd=ROOT,
+            env=variables,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"the local stack exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        except requests.RequestException:  # not accepting or not answering yet
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the local stack did not become healthy:\n{log.read_text()[-4000:]}")
+        time.sleep(0.3)
 
 
 @pytest.fixture
