@@ -2,14 +2,14 @@
 
 One stack, started a minute before midnight on the Saturday before the United States'
 clocks spring forward (Chicago: Sunday 14 March 2027, 02:00 CST becomes 03:00 CDT): quiet
-hours, a weekend and a new day at once. The clock only moves forward, so the tests run in
+hours, a weekend and a new day at once; later, the last day of a business's horizon. The clock only moves forward, so the tests run in
 file order and each moves it on from where the last left it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -162,3 +162,37 @@ def test_the_clock_refuses_to_go_back(night_stack):
     assert refused.status_code == 409
     assert "only moves forward" in refused.json()["message"]
     assert stack_now(night_stack) - before < timedelta(minutes=1)
+
+
+def test_on_the_last_day_of_the_horizon_a_time_books_and_one_past_it_does_not(console, night_stack):
+    # Given Monday 09:00: the 14-day horizon ends Monday 29 March at 09:00
+    moved = requests.post(
+        f"{night_stack}/dev/clock", json={"now": "2027-03-15T09:00:00-05:00"}, timeout=60
+    )
+    assert moved.status_code == 200, moved.text
+    _, appointment = _unused(console)
+    technician = appointment["technician"]["id"]
+    sent = console.post("/api/sessions", json={"appointment_id": appointment["id"]})
+    assert sent.status_code == 201, sent.text
+    link = sent.json()["link"]
+    last_day = datetime(2027, 3, 29, 8, 30, tzinfo=CHICAGO)  # inside: 30 min before the end
+    past_it = datetime(2027, 3, 29, 9, 30, tzinfo=CHICAGO)  # the same morning, after it
+
+    def key(start: datetime) -> str:
+        return f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}.{technician}"
+
+    # When the customer asks for a time past the horizon, it is refused: the times again
+    refused = requests.get(link, params={"slot": key(past_it)}, timeout=TIMEOUT)
+    assert "no longer available" in refused.text
+
+    # And a time on its last day is offered to confirm, and books
+    chosen = requests.get(link, params={"slot": key(last_day)}, timeout=TIMEOUT)
+    assert chosen.status_code == 200
+    assert "no longer available" not in chosen.text
+    confirmed = requests.post(
+        f"{link}/confirm", data={"slot": key(last_day)}, timeout=TIMEOUT, allow_redirects=False
+    )
+    assert confirmed.status_code == 303
+    done = console.wait_status(sent.json()["id"], "completed", "failed")
+    assert done["status"] == "completed", done.get("failure_reason")
+    assert datetime.fromisoformat(done["new_start"]) == last_day
