@@ -51,6 +51,7 @@ class RescheduleDispatchStack(Stack):
             provider_table=data.provider_table,
             twilio_secret=messaging.twilio_secret,
             expiry=expiry,
+            dead_letter_queue=expiry.dead_letter_queue,
         )
         api = Api(
             self,
@@ -62,17 +63,21 @@ class RescheduleDispatchStack(Stack):
             user_pool=auth.user_pool,
             expiry=expiry,
             confirm_state_machine=confirm.state_machine,
+            confirm_state_machine_arn=confirm.state_machine_arn,
             public_base_url=public_base_url,
         )
         # The dispatcher console: CloudFront + S3, and the Cognito app client it signs in with.
         console = ConsoleHosting(self, "Console", api_url=api.url, auth=auth)
         # The link by email; a dispatcher's move's invitation (sent when the workflow ends).
-        messaging.use_email(api.send_link_function, confirm.finalize_function)
+        messaging.use_email(
+            api.send_link_function, confirm.finalize_function, confirm.watchdog_function
+        )
         # Not console.url: the distribution depends (CSP) on the API, which reaches these
         # functions through the state machine, a cycle. A custom domain is known up front.
         messaging.use_slack(
             confirm.finalize_function,
             confirm.compensate_function,
+            confirm.watchdog_function,
             console_url=str(self.node.try_get_context("consoleUrl") or ""),
         )
 

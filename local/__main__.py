@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
@@ -40,20 +41,24 @@ def main() -> int:
     except ValueError as error:
         print(f"python -m local: {error}", file=sys.stderr)
         return 2
-    started, stopped = threading.Event(), threading.Event()
+    # The handler takes no lock (an Event's would deadlock if the signal landed while the
+    # main thread held it): it flips a flag the main thread polls.
+    asked: list[int] = []
+    started = False
 
     def on_signal(number: int, _frame: object) -> None:
-        if not started.is_set():  # nothing to stop in order yet: leave now
+        if not started:  # nothing to stop in order yet: leave now
             os._exit(128 + number)
-        stopped.set()
+        asked.append(number)
 
     for received in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C and SIGTERM alike
         signal.signal(received, on_signal)
     stack = LocalStack(config)
     stack.start()
-    started.set()
+    started = True
     print(stack.banner(), flush=True)
-    stopped.wait()
+    while not asked:
+        time.sleep(0.1)
     stop_within(stack, STOP_SECONDS)
     return 0
 

@@ -49,6 +49,8 @@ class StackConfig:
     scheduler_interval_seconds: float = 1.0
     # The schedule mirror's reconcile, as its EventBridge rule runs it in AWS.
     mirror_reconcile_seconds: float = 15 * 60
+    # The session watchdog, as its rule runs it in AWS (every 5 minutes there).
+    watchdog_seconds: float = 60
     # Where the clock starts (local/clock.py): "business-hours" (the real time, or the next
     # sensible hour for the seeded businesses when the real one is not: nights, weekends),
     # "real", or an ISO 8601 moment with its UTC offset.
@@ -61,6 +63,7 @@ class LocalStack:
         self._server: BaseWSGIServer | None = None
         self._pump: SchedulerPump | None = None
         self._reconcile: EveryInterval | None = None
+        self._watchdog: EveryInterval | None = None
         self._moto: MotoServer | None = None
         self._sandbox: TwilioSandbox | None = None
         self.gateway: LocalGateway | None = None
@@ -181,6 +184,13 @@ class LocalStack:
             name="mirror-reconcile",
         )
         self._reconcile.start()
+        # What the watchdog rule does every 5 minutes in AWS: confirming sessions whose
+        # workflow stopped are settled (its 2-minute grace is read on the stack's clock).
+        watchdog = functions["functions.confirm.watchdog"]
+        self._watchdog = EveryInterval(
+            lambda: runtime.invoke(watchdog, {}), config.watchdog_seconds, name="watchdog"
+        )
+        self._watchdog.start()
         self.gateway.ready.set()
         self._seed = seed
 
@@ -239,8 +249,9 @@ class LocalStack:
         )
 
     def stop(self) -> None:
-        if self._reconcile:
-            self._reconcile.stop()
+        for job in (self._reconcile, self._watchdog):
+            if job:
+                job.stop()
         if self._pump:
             self._pump.stop()
         if self._server:

@@ -5,22 +5,29 @@ HoldOpening -> CheckAppointment -> MoveAppointment -> FinalizeSession -> Confirm
 the first three is caught into ``$.error`` and Compensate releases the hold; it either hands
 the link back to the customer (the time was taken: PickAgain) or fails the session with a
 reason (ConfirmFailed). Transient provider errors retry with exponential backoff and jitter.
+Should Finalize or Compensate still fail after their retries, the Catch hands the session to
+the watchdog (Settle), which asks the provider where the appointment is; every few minutes the
+watchdog also settles sessions whose execution ended or never started
+(services/watchdog.py).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra import nag
 from infra.capabilities.expiry import Expiry
-from infra.capabilities.providers import grant_provider_secrets
+from infra.capabilities.providers import grant_provider_secrets, on_schedule
 from infra.lambda_factory import LambdaFactory, ignore_redundant_depends_on
 
 # The Lambda service's own transient errors: every step retries these.
@@ -35,6 +42,9 @@ PROVIDER_TRANSIENT_ERRORS = ["ProviderUnavailable", "ProviderRateLimited", "Stat
 # Finalize's and Compensate's own failures are retried this many times (about a minute and a
 # half in all, with the backoff) before the execution fails.
 FINISHING_ATTEMPTS = 5
+# How often the watchdog looks for confirming sessions with no execution running: a stuck
+# session is settled within this plus its 2-minute grace (services/watchdog.py).
+WATCHDOG_INTERVAL = Duration.minutes(5)
 
 
 class ConfirmWorkflow(Construct):
@@ -50,8 +60,21 @@ class ConfirmWorkflow(Construct):
         provider_table: dynamodb.ITable,
         twilio_secret: secretsmanager.ISecret,
         expiry: Expiry,
+        dead_letter_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Named, so the watchdog can know its ARN without the cycle a reference would make
+        # (the machine's Catch invokes the watchdog).
+        machine_name = f"{Stack.of(self).stack_name}-Confirm"
+        machine_arn = Stack.of(self).format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        # Every function's CONFIRM_STATE_MACHINE_ARN is this one string (the same name, the
+        # same value: the local stack and tests/infra hold the functions to that).
+        self.state_machine_arn = machine_arn
         app_env = {"APP_TABLE_NAME": app_table.table_name}
         provider_env = {**app_env, "PROVIDER_TABLE_NAME": provider_table.table_name}
 
@@ -90,23 +113,68 @@ class ConfirmWorkflow(Construct):
         self.compensate_function = step(
             "CompensateFunction", "compensate", "release the hold, record the outcome", app_env
         )
+        finishing_env = {
+            **app_env,
+            "SCHEDULE_GROUP_NAME": expiry.schedule_group_name,
+            "TWILIO_SECRET_ARN": twilio_secret.secret_arn,
+        }
+        self.watchdog_function = functions.function(
+            self,
+            "WatchdogFunction",
+            folder="confirm",
+            module="watchdog",
+            description="Confirm workflow: settle sessions whose workflow stopped",
+            environment={
+                **finishing_env,
+                "PROVIDER_TABLE_NAME": provider_table.table_name,
+                "CONFIRM_STATE_MACHINE_ARN": machine_arn,
+            },
+            timeout=Duration.minutes(5),
+        )
         self.step_functions = (
             self.hold_function,
             self.check_function,
             self.move_function,
             self.finalize_function,
             self.compensate_function,
+            self.watchdog_function,
         )
         for function in self.step_functions:
             app_table.grant_read_write_data(function)
             nag.acknowledge_table_indexes(function, app_table)
         provider_table.grant_read_data(self.check_function)
         provider_table.grant_read_write_data(self.move_function)
-        for function in (self.check_function, self.move_function):
+        provider_table.grant_read_data(self.watchdog_function)
+        for function in (self.check_function, self.move_function, self.watchdog_function):
             nag.acknowledge_table_indexes(function, provider_table)
             grant_provider_secrets(function)
-        expiry.grant_delete_schedules(self.finalize_function)
-        twilio_secret.grant_read(self.finalize_function)
+        for finishing in (self.finalize_function, self.watchdog_function):
+            expiry.grant_delete_schedules(finishing)
+            twilio_secret.grant_read(finishing)
+        # Whether a session's execution still runs: its executions only.
+        execution_arns = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.watchdog_function.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[execution_arns])
+        )
+        nag.acknowledge_wildcard_resource(
+            self.watchdog_function,
+            # as cdk-nag writes the ARN format_arn built
+            f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine_name}:*",
+            "Executions are named per session and attempt at run time; only this state "
+            "machine's, and only described.",
+        )
+        self.watchdog_rule = events.Rule(
+            self,
+            "Watchdog",
+            description="Settle confirming sessions whose workflow stopped",
+            schedule=events.Schedule.rate(WATCHDOG_INTERVAL),
+            targets=[on_schedule(self.watchdog_function, dead_letter_queue)],
+        )
 
         self.log_group = logs.LogGroup(
             self,
@@ -118,6 +186,7 @@ class ConfirmWorkflow(Construct):
             self,
             "StateMachine",
             comment="Hold, re-check, move the appointment, finalize; compensate on any error",
+            state_machine_name=machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
             timeout=Duration.minutes(10),
@@ -185,6 +254,36 @@ class ConfirmWorkflow(Construct):
                 max_delay=Duration.seconds(30),
                 jitter_strategy=sfn.JitterType.FULL,
             )
+        # Past their retries, the watchdog settles the session at once (it asks the provider
+        # where the appointment is), and the execution fails for the alarms to see.
+        settle = tasks.LambdaInvoke(
+            self,
+            "Settle",
+            lambda_function=self.watchdog_function,
+            payload=sfn.TaskInput.from_object(
+                {"session_id": sfn.JsonPath.string_at("$.session_id")}
+            ),
+            payload_response_only=True,
+            retry_on_service_exceptions=False,
+            result_path="$.settled",
+        )
+        settle.add_retry(
+            errors=[*LAMBDA_TRANSIENT_ERRORS, sfn.Errors.TASKS_FAILED],
+            interval=Duration.seconds(2),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        unsettled = sfn.Fail(
+            self,
+            "FinishingFailed",
+            error="FinishingFailed",
+            cause="Finalize or Compensate kept failing; the watchdog settled the session.",
+        )
+        settle.next(unsettled)
+        settle.add_catch(unsettled, errors=[sfn.Errors.ALL], result_path="$.settle_error")
+        for must_finish in (finalize, compensate):
+            must_finish.add_catch(settle, errors=[sfn.Errors.ALL], result_path="$.error")
         # Nothing has moved before Finalize, so any error up to there is safe to undo.
         for undoable in (hold, check, move):
             undoable.add_catch(compensate, errors=[sfn.Errors.ALL], result_path="$.error")

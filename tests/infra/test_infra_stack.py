@@ -71,6 +71,16 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "SLACK_SECRET_ARN",
         "CONSOLE_URL",
     },
+    ("functions/confirm", "watchdog.lambda_handler"): {
+        "APP_TABLE_NAME",
+        "PROVIDER_TABLE_NAME",
+        "SCHEDULE_GROUP_NAME",
+        "TWILIO_SECRET_ARN",
+        "SLACK_SECRET_ARN",
+        "CONSOLE_URL",
+        "SENDGRID_SECRET_ARN",
+        "CONFIRM_STATE_MACHINE_ARN",
+    },
     ("functions/expire", "handler.lambda_handler"): {"APP_TABLE_NAME"},
     ("functions/webhooks", "handler.lambda_handler"): {
         "APP_TABLE_NAME",
@@ -231,9 +241,9 @@ def test_every_function_comes_from_the_factory(synthesized):
         assert props["Architectures"] == ["arm64"], lid
         assert props["TracingConfig"] == {"Mode": "Active"}, lid
         assert props["MemorySize"] == 512, lid
-        # The reconcile reads every business's provider in one run; everything else answers
+        # The reconcile and the watchdog go over every business in one run; everything else answers
         # a person or a step within a minute.
-        longest = 300 if "ScheduleSync" in lid else 60
+        longest = 300 if "ScheduleSync" in lid or "Watchdog" in lid else 60
         assert 3 <= props["Timeout"] <= longest, lid
         assert {ref(layer) for layer in props["Layers"]} == layers, lid
         log_group = resources[ref(props["LoggingConfig"]["LogGroup"])]
@@ -281,10 +291,21 @@ def test_same_variable_name_means_same_value(synthesized):
     secret = resources[ref(variables["TWILIO_SECRET_ARN"])]
     assert secret["Type"] == "AWS::SecretsManager::Secret"
     portal = resources[function_id(resources, "functions/portal", "handler.lambda_handler")]
-    state_machine_ref = portal["Properties"]["Environment"]["Variables"][
+    state_machine_arn = portal["Properties"]["Environment"]["Variables"][
         "CONFIRM_STATE_MACHINE_ARN"
     ]
-    assert resources[ref(state_machine_ref)]["Type"] == "AWS::StepFunctions::StateMachine"
+    # Built from the machine's fixed name (the watchdog, which the machine invokes, needs it
+    # too, and a reference would be a cycle): the name is the machine's own.
+    [machine] = of_type(resources, "AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    assert name == "RescheduleDispatch-Confirm"
+    arn = "".join(
+        p if isinstance(p, str) else "${" + p["Ref"] + "}" for p in state_machine_arn["Fn::Join"][1]
+    )
+    assert (
+        arn
+        == f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{name}"
+    )
 
 
 def test_public_base_url_comes_from_context():
@@ -562,7 +583,19 @@ def test_confirm_state_machine_shape(synthesized):
         assert states[name]["Catch"] == [
             {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Compensate"}
         ]
-    assert "Catch" not in states["FinalizeSession"]
+    # Finalize and Compensate, past their retries, hand the session to the watchdog (Settle),
+    # which finalizes or fails it by where the provider has the appointment; then the
+    # execution fails, for the alarm
+    for name in ("FinalizeSession", "Compensate"):
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Settle"}
+        ]
+    settle = states["Settle"]
+    assert settle["Resource"] == step("watchdog.lambda_handler")
+    assert settle["Parameters"] == {"session_id.$": "$.session_id"}
+    assert settle["Next"] == "FinishingFailed"
+    assert settle["Catch"][0]["Next"] == "FinishingFailed"
+    assert states["FinishingFailed"]["Type"] == "Fail"
     compensate = states["Compensate"]
     assert compensate["Resource"] == step("compensate.lambda_handler")
     choice = states[compensate["Next"]]
@@ -596,6 +629,7 @@ def test_state_machine_role_invokes_only_the_confirm_functions(synthesized):
             "move.lambda_handler",
             "finalize.lambda_handler",
             "compensate.lambda_handler",
+            "watchdog.lambda_handler",
         )
     }
 
@@ -656,6 +690,8 @@ def test_only_send_link_creates_and_only_closing_steps_delete_schedules(synthesi
             "iam:PassRole",
         },
         ("functions/confirm", "finalize.lambda_handler"): {"scheduler:DeleteSchedule"},
+        # finalizing a session whose workflow stopped
+        ("functions/confirm", "watchdog.lambda_handler"): {"scheduler:DeleteSchedule"},
         ("functions/session_actions", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
         # An open link ends when its appointment changes in the provider.
         ("functions/provider_webhooks", "handler.lambda_handler"): {"scheduler:DeleteSchedule"},
@@ -715,6 +751,7 @@ def test_provider_secrets_readers(synthesized):
         ("functions/portal", "handler.lambda_handler"),
         ("functions/provider_webhooks", "handler.lambda_handler"),
         ("functions/dispatcher_move", "handler.lambda_handler"),
+        ("functions/confirm", "watchdog.lambda_handler"),
         ("functions/confirm", "check.lambda_handler"),
         ("functions/confirm", "move.lambda_handler"),
         ("functions/provider_channels", "handler.lambda_handler"),
@@ -763,6 +800,7 @@ def messaging_secret(resources: dict, vendor: str) -> tuple[str, dict]:
                 ("functions/session_actions", "handler.lambda_handler"),
                 ("functions/webhooks", "handler.lambda_handler"),
                 ("functions/confirm", "finalize.lambda_handler"),
+                ("functions/confirm", "watchdog.lambda_handler"),  # finalizing a stuck session
             },
         ),
         (
@@ -770,6 +808,7 @@ def messaging_secret(resources: dict, vendor: str) -> tuple[str, dict]:
             {
                 ("functions/send_link", "handler.lambda_handler"),
                 ("functions/confirm", "finalize.lambda_handler"),  # a move's invitation
+                ("functions/confirm", "watchdog.lambda_handler"),
             },
         ),
         (
@@ -777,6 +816,7 @@ def messaging_secret(resources: dict, vendor: str) -> tuple[str, dict]:
             {
                 ("functions/confirm", "finalize.lambda_handler"),
                 ("functions/confirm", "compensate.lambda_handler"),
+                ("functions/confirm", "watchdog.lambda_handler"),
             },
         ),
     ],

@@ -92,6 +92,7 @@ if TYPE_CHECKING:
     from reschedule_dispatch.services.send_link import SendLink
     from reschedule_dispatch.services.session_actions import CancelSession, ListSessions, ResendLink
     from reschedule_dispatch.services.staff_notifications import TellStaff
+    from reschedule_dispatch.services.watchdog import ResolveSession, WatchStuckSessions
 
 SECRET_MAX_AGE_SECONDS = 300
 
@@ -243,6 +244,10 @@ class PortalEnv(ProviderEnv):
 
 class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv, EmailEnv):
     schedule_group_name: str
+
+
+class WatchdogEnv(FinalizeEnv, ProviderEnv):
+    confirm_state_machine_arn: str
 
 
 class SessionActionsEnv(AppEnv, TwilioEnv):
@@ -516,7 +521,34 @@ def tell_staff(env: CompensateEnv | FinalizeEnv) -> TellStaff | None:
     )
 
 
-def compensate(env: CompensateEnv | None = None) -> Compensate:
+def resolve_session(env: WatchdogEnv | None = None) -> ResolveSession:
+    from reschedule_dispatch.services.watchdog import ResolveSession
+
+    env = env or WatchdogEnv()
+    return ResolveSession(
+        sessions=DynamoSessionRepository(_table(env.app_table_name)),
+        provider=_live_provider(env),  # where the appointment really is, never the mirror
+        finalize=finalize_reschedule(env),
+        compensate=compensate(env),
+    )
+
+
+def watch_stuck_sessions(env: WatchdogEnv | None = None) -> WatchStuckSessions:
+    from reschedule_dispatch.services.watchdog import WatchStuckSessions
+
+    env = env or WatchdogEnv()
+    return WatchStuckSessions(
+        businesses=_businesses(env.app_table_name),
+        sessions=DynamoSessionRepository(_table(env.app_table_name)),
+        workflows=StepFunctionsConfirmWorkflow(
+            boto3.client("stepfunctions"), env.confirm_state_machine_arn
+        ),
+        resolve=resolve_session(env),
+        clock=_clock,
+    )
+
+
+def compensate(env: CompensateEnv | FinalizeEnv | None = None) -> Compensate:
     from reschedule_dispatch.services.lifecycle import Compensate
 
     env = env or CompensateEnv()

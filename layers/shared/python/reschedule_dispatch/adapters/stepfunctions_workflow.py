@@ -1,4 +1,5 @@
-"""Starts the confirm workflow in Step Functions, one execution per session."""
+"""Starts the confirm workflow in Step Functions, one execution per confirm attempt, and
+tells the watchdog whether one is running."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import json
 from typing import Any
 
+from reschedule_dispatch.domain.ports import WorkflowState
 from reschedule_dispatch.domain.session import Opening, RescheduleSession
 
 
@@ -34,3 +36,13 @@ class StepFunctionsConfirmWorkflow:
                     }
                 ),
             )
+
+    def state(self, session: RescheduleSession) -> WorkflowState:
+        """The current attempt's execution: running, ended (however), or never started."""
+        # An execution's ARN is its state machine's, with "execution" and its name.
+        arn = self._arn.replace(":stateMachine:", ":execution:", 1) + ":" + execution_name(session)
+        try:
+            described = self._client.describe_execution(executionArn=arn)
+        except self._client.exceptions.ExecutionDoesNotExist:
+            return "never started"
+        return "running" if described["status"] == "RUNNING" else "ended"

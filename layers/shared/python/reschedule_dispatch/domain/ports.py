@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.mirror import MirrorState, ScheduleSnapshot
@@ -457,7 +457,15 @@ class GuessThrottle(Protocol):
         ...
 
 
+# Whether a session's current confirm attempt has its workflow running (the watchdog asks).
+WorkflowState = Literal["running", "ended", "never started"]
+
+
 class ConfirmWorkflow(Protocol):
     def start(self, session: RescheduleSession, opening: Opening) -> None:
         """Starts the confirm workflow; starting it twice for a session starts one."""
+        ...
+
+    def state(self, session: RescheduleSession) -> WorkflowState:
+        """The current confirm attempt's workflow: running, ended (however), never started."""
         ...

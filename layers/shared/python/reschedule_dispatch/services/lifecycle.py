@@ -76,6 +76,11 @@ FAILURE_REASONS = {
     "ProviderRateLimited": "The scheduling provider was unavailable.",
     "ProviderUnauthorized": "The scheduling provider refused our connection; reconnect it in Settings.",
     "States.Timeout": "The scheduling provider was unavailable.",
+    # The watchdog (services/watchdog.py): the workflow stopped and the provider shows no move.
+    "WorkflowStopped": "The reschedule did not finish, and nothing was moved.",
+    # ...and the provider could not be asked for hours: the dispatcher must look there.
+    "Unconfirmed": "The scheduling provider could not be reached to confirm the move: "
+    "check the appointment there.",
 }
 DEFAULT_FAILURE_REASON = "The appointment could not be moved."
 TAKEN_NOTICE = "That time was just taken. Please pick another one."

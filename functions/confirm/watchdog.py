@@ -1,0 +1,58 @@
+"""The watchdog: settles confirming sessions whose confirm workflow stopped.
+
+Invoked two ways: by the state machine's Catch when Finalize or Compensate kept failing
+(`{"session_id"}`: that session, at once), and every few minutes by an EventBridge rule (any
+other event: every business's confirming sessions with no execution running).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reschedule_dispatch import wiring
+from reschedule_dispatch.logs import SESSION_ID, function_logger
+from reschedule_dispatch.services.watchdog import ResolveSession, WatchStuckSessions
+from reschedule_dispatch.tracing import function_tracer
+
+logger = function_logger()
+tracer = function_tracer()
+metrics = Metrics()
+
+
+@cache
+def _resolve() -> ResolveSession:
+    return wiring.resolve_session()
+
+
+@cache
+def _watch() -> WatchStuckSessions:
+    return wiring.watch_stuck_sessions()
+
+
+@logger.inject_lambda_context(correlation_id_path=SESSION_ID)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "session_id" in event:  # the workflow's Catch: its own session
+        status = _resolve()(str(event["session_id"]))
+        logger.warning(
+            "finishing failed; the watchdog settled the session", extra={"status": status.value}
+        )
+        metrics.add_metric(name="SessionsSettledByWatchdog", unit=MetricUnit.Count, value=1)
+        return {"session_id": event["session_id"], "status": status.value}
+    report = _watch()()
+    if report.settled:
+        logger.warning("stuck sessions settled", extra={"settled": report.settled})
+    metrics.add_metric(
+        name="SessionsSettledByWatchdog", unit=MetricUnit.Count, value=len(report.settled)
+    )
+    metrics.add_metric(
+        name="SessionsStuckUnresolved", unit=MetricUnit.Count, value=len(report.unresolved)
+    )
+    return asdict(report)

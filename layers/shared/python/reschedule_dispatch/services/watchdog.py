@@ -1,0 +1,151 @@
+"""The watchdog: no session stays `confirming` once its confirm workflow has stopped.
+
+A session is written `confirming`, then its workflow starts. A crash between the two, a
+workflow that timed out (the state machine's 10 minutes) or one whose Finalize or Compensate
+kept failing past their retries leaves the session confirming with nothing running for it,
+and then cancel, move, a new link, expiry and provider events all refuse it. The watchdog
+settles each such session the way the workflow would have: the provider is asked where the
+appointment is (the provider, never the mirror); moved to the chosen time, Finalize runs
+(completed, the customer told); not moved, Compensate fails it with its reason and frees the
+time and the appointment's lock. A provider that cannot be reached leaves the session for the
+next round (a failed session whose appointment did move would be worse than a late one), for
+at most `GIVE_UP_AFTER`: then it fails, saying to check the appointment in the provider.
+
+It runs on a schedule over every business's sessions in progress, and the state machine's
+Catch on Finalize and Compensate calls `ResolveSession` for its own session at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from reschedule_dispatch.domain.errors import DomainError, NotFound
+from reschedule_dispatch.domain.ports import (
+    Clock,
+    ConfirmWorkflow,
+    SchedulingProvider,
+    SessionRepository,
+)
+from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
+from reschedule_dispatch.services.lifecycle import Compensate, FinalizeReschedule
+from reschedule_dispatch.services.schedule_mirror import EveryBusiness
+
+logger = logging.getLogger(__name__)
+
+# A session confirming for less than this may have its workflow starting right now (the
+# portal writes `confirming`, then starts it): it is left alone. Starting takes well under a
+# second; two minutes also covers a retried start after a throttled one.
+STARTING_GRACE = timedelta(minutes=2)
+# After this long unable to ask the provider, a session is failed with a reason that sends the
+# dispatcher to look at the appointment there: confirming for ever would lock it for good.
+GIVE_UP_AFTER = timedelta(hours=6)
+# The error names Compensate records (services/lifecycle.py FAILURE_REASONS).
+WORKFLOW_STOPPED = "WorkflowStopped"
+UNCONFIRMED = "Unconfirmed"
+
+
+class ResolveSession:
+    """Settles one confirming session whose workflow is not running: finalized if the
+    provider shows the move, else failed with its reason. Idempotent."""
+
+    def __init__(
+        self,
+        *,
+        sessions: SessionRepository,
+        provider: SchedulingProvider,
+        finalize: FinalizeReschedule,
+        compensate: Compensate,
+    ) -> None:
+        self._sessions = sessions
+        self._provider = provider
+        self._finalize = finalize
+        self._compensate = compensate
+
+    def __call__(self, session_id: str) -> SessionStatus:
+        session = self._sessions.get_by_id(session_id)
+        if session.status is not SessionStatus.CONFIRMING:
+            return session.status
+        if self._moved(session):
+            return self._finalize(session_id)
+        return self._compensate(session_id, WORKFLOW_STOPPED)
+
+    def give_up(self, session_id: str) -> SessionStatus:
+        """Fails it without asking the provider (which could not be reached for hours)."""
+        return self._compensate(session_id, UNCONFIRMED)
+
+    def _moved(self, session: RescheduleSession) -> bool:
+        """Whether the appointment is at the chosen time, on the chosen technician."""
+        chosen = session.new_opening
+        if chosen is None:
+            return False
+        try:
+            found = self._provider.get_appointment(
+                session.business_id, session.appointment_id, chosen.technician_id
+            )
+        except NotFound:  # gone from the provider: nothing of ours to finalize
+            return False
+        return found.start == chosen.start and found.technician_id == chosen.technician_id
+
+
+@dataclass
+class WatchReport:
+    checked: int = 0  # confirming sessions past the grace
+    running: int = 0  # ...whose workflow still runs (the state machine's timeout ends it)
+    settled: dict[str, str] = field(default_factory=dict)  # session id -> its final status
+    unresolved: list[str] = field(default_factory=list)  # the provider could not be asked
+
+
+class WatchStuckSessions:
+    """The scheduled round: every business's confirming sessions with no workflow running."""
+
+    def __init__(
+        self,
+        *,
+        businesses: EveryBusiness,
+        sessions: SessionRepository,
+        workflows: ConfirmWorkflow,
+        resolve: ResolveSession,
+        clock: Clock,
+    ) -> None:
+        self._businesses = businesses
+        self._sessions = sessions
+        self._workflows = workflows
+        self._resolve = resolve
+        self._clock = clock
+
+    def __call__(self) -> WatchReport:
+        report = WatchReport()
+        now = self._clock.now()
+        for business in self._businesses.every():
+            for session in self._confirming(business.id):
+                since = session.last_event_at or session.created_at
+                if now - since < STARTING_GRACE:
+                    continue
+                report.checked += 1
+                if self._workflows.state(session) == "running":
+                    report.running += 1
+                    continue
+                try:
+                    report.settled[session.id] = self._resolve(session.id).value
+                except DomainError as error:
+                    if now - since >= GIVE_UP_AFTER:
+                        report.settled[session.id] = self._resolve.give_up(session.id).value
+                        continue
+                    logger.warning(
+                        "A stuck session is left for the next round",
+                        extra={"session_id": session.id, "error": type(error).__name__},
+                    )
+                    report.unresolved.append(session.id)
+        return report
+
+    def _confirming(self, business_id: str) -> list[RescheduleSession]:
+        found: list[RescheduleSession] = []
+        cursor: str | None = None
+        while True:
+            page = self._sessions.list_sessions(business_id, True, 100, cursor)
+            found.extend(s for s in page.sessions if s.status is SessionStatus.CONFIRMING)
+            cursor = page.cursor
+            if cursor is None:
+                return found

@@ -1,0 +1,169 @@
+"""The watchdog settles every confirming session whose workflow stopped (services/watchdog.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from reschedule_dispatch.adapters.stepfunctions_workflow import execution_name
+from reschedule_dispatch.domain.errors import ProviderUnavailable
+from reschedule_dispatch.domain.session import Opening, RescheduleSession, SessionStatus
+from reschedule_dispatch.services.lifecycle import FAILURE_REASONS, Compensate
+from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.watchdog import (
+    GIVE_UP_AFTER,
+    ResolveSession,
+    WatchStuckSessions,
+)
+
+BASE = "https://api.example"
+
+
+class Crashed:
+    """A portal that died after writing `confirming`, before the workflow started."""
+
+    def start(self, session: RescheduleSession, opening: Opening) -> None:
+        pass
+
+    def state(self, session: RescheduleSession) -> str:
+        return "never started"
+
+
+class Unreachable:
+    """The provider, down: every read fails as a 503 would."""
+
+    def __init__(self, provider: Any) -> None:
+        self._provider = provider
+
+    def get_appointment(self, *args: Any, **kwargs: Any) -> Any:
+        raise ProviderUnavailable("The scheduling provider was unavailable.")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._provider, name)
+
+
+def _confirming(world, workflow=None) -> tuple[RescheduleSession, Opening]:
+    sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
+    token = sent.link.rsplit("/", 1)[1]
+    links = CustomerLinks(
+        world.sessions, world.provider, world.businesses, workflow or world.workflow, world.clock
+    )
+    opening = links.page(token).openings[0]
+    links.confirm(token, opening.key)
+    return sent.session, opening
+
+
+def _watchdog(world, provider=None, workflows=None) -> WatchStuckSessions:
+    resolve = ResolveSession(
+        sessions=world.sessions,
+        provider=provider or world.provider,
+        finalize=world.finalize(),
+        compensate=Compensate(world.sessions, world.holds, world.clock),
+    )
+    return WatchStuckSessions(
+        businesses=world.businesses,
+        sessions=world.sessions,
+        workflows=workflows or world.workflow,
+        resolve=resolve,
+        clock=world.clock,
+    )
+
+
+def _stop_execution(world, session_id: str) -> None:
+    """The execution ends without settling the session (timed out, or a finishing step kept
+    failing past its retries)."""
+    session = world.sessions.get_by_id(session_id)
+    arn = world.env["CONFIRM_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:")
+    boto3.client("stepfunctions").stop_execution(
+        executionArn=f"{arn}:{execution_name(session)}", error="States.Timeout"
+    )
+
+
+def test_a_session_whose_workflow_never_started_fails_and_frees_the_appointment(world):
+    # Given a portal that crashed between writing `confirming` and starting the workflow
+    session, _ = _confirming(world, Crashed())
+    watchdog = _watchdog(world, workflows=Crashed())
+
+    # When the watchdog looks within the grace, nothing happens (a start may be in flight)
+    world.clock.advance(minutes=1)
+    assert watchdog().checked == 0
+    assert world.sessions.get_by_id(session.id).status is SessionStatus.CONFIRMING
+
+    # Then past it, the session fails with its reason, nothing having moved
+    world.clock.advance(minutes=2)
+    report = watchdog()
+    assert report.settled == {session.id: "failed"}
+    failed = world.sessions.get_by_id(session.id)
+    assert failed.failure_reason == FAILURE_REASONS["WorkflowStopped"]
+    assert world.provider.get_appointment("acme", "appt-1").start == session.original_start
+    # And the appointment is free: a new link can be sent
+    again = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
+    assert again.session.status is SessionStatus.LINK_SENT
+
+
+def test_a_workflow_that_stopped_after_the_move_is_finalized_and_the_customer_told(world):
+    # Given the move went through in the provider, then the execution ended before Finalize
+    session, opening = _confirming(world)
+    world.run_steps(session.id)
+    _stop_execution(world, session.id)
+
+    # When the watchdog's round comes
+    world.clock.advance(minutes=3)
+    report = _watchdog(world)()
+
+    # Then the session is completed, as Finalize would have done, and the customer told once
+    assert report.settled == {session.id: "completed"}
+    done = world.sessions.get_by_id(session.id)
+    assert done.status is SessionStatus.COMPLETED
+    assert [m["to"] for m in world.sms.sent if "is now" in m["body"]] == ["+13125550142"]
+    moved = world.provider.get_appointment("acme", "appt-1")
+    assert (moved.start, moved.technician_id) == (opening.start, opening.technician_id)
+    assert _watchdog(world)().settled == {}  # settled once: the next round finds nothing
+
+
+def test_a_running_workflow_is_left_to_finish(world):
+    session, _ = _confirming(world)  # moto's execution runs until stopped
+    world.clock.advance(minutes=3)
+    report = _watchdog(world)()
+    assert (report.checked, report.running, report.settled) == (1, 1, {})
+    assert world.sessions.get_by_id(session.id).status is SessionStatus.CONFIRMING
+
+
+def test_a_provider_that_cannot_be_asked_leaves_the_session_then_after_hours_fails_it(world):
+    # Given a stopped workflow and a provider that is down
+    session, _ = _confirming(world)
+    _stop_execution(world, session.id)
+    watchdog = _watchdog(world, provider=Unreachable(world.provider))
+
+    # When the watchdog cannot ask where the appointment is, it waits for the next round
+    world.clock.advance(minutes=3)
+    report = watchdog()
+    assert report.unresolved == [session.id]
+    assert world.sessions.get_by_id(session.id).status is SessionStatus.CONFIRMING
+
+    # Then after hours of it, the session fails, sending the dispatcher to the provider
+    world.clock.advance(seconds=GIVE_UP_AFTER.total_seconds())
+    assert watchdog().settled == {session.id: "failed"}
+    reason = world.sessions.get_by_id(session.id).failure_reason
+    assert reason == FAILURE_REASONS["Unconfirmed"]
+
+
+@pytest.mark.parametrize("status", [SessionStatus.COMPLETED, SessionStatus.FAILED])
+def test_resolving_a_settled_session_changes_nothing(world, status):
+    session, _ = _confirming(world)
+    if status is SessionStatus.COMPLETED:
+        world.run_steps(session.id)
+        world.finalize()(session.id)
+    else:
+        Compensate(world.sessions, world.holds, world.clock)(session.id, "AppointmentChanged")
+    before = world.sessions.timeline(session.id)
+    resolve = ResolveSession(
+        sessions=world.sessions,
+        provider=world.provider,
+        finalize=world.finalize(),
+        compensate=Compensate(world.sessions, world.holds, world.clock),
+    )
+    assert resolve(session.id) is status
+    assert world.sessions.timeline(session.id) == before
