@@ -52,7 +52,9 @@ format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint cfn-lint chromium ## Lint, synthesize, then run every test (unit, integration, infra, e2e, browser)
+test: install ## Lint, synthesize, then run every test (unit, integration, infra, e2e, browser)
+	@# lint (mypy) and synth each keep one core busy: side by side, each its output in one piece
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint cfn-lint chromium
 	$(VENV)/bin/pytest $(TEST_ARGS)
 
 chromium: ## Install Chromium for the browser tests (apt) unless it is there

@@ -63,7 +63,6 @@ class RescheduleDispatchStack(Stack):
             user_pool=auth.user_pool,
             expiry=expiry,
             confirm_state_machine=confirm.state_machine,
-            confirm_state_machine_arn=confirm.state_machine_arn,
             public_base_url=public_base_url,
         )
         # The dispatcher console: CloudFront + S3, and the Cognito app client it signs in with.

@@ -5,16 +5,17 @@
     POST /dev/clock {"advance": "PT3H"}    forward by an ISO 8601 duration
 
 A malformed time or duration answers 422 with the reason, a moment before the clock's
-current time 409; neither changes anything. After a change the scheduler pump fires what
-became due, in order, before the answer, so the answer's `fired` says what it set off.
+current time 409; neither changes anything. The clock then moves as if time had passed:
+it stops at each one-time schedule due on the way, in order, and the scheduler pump fires
+it there (a text held until 08:00 goes out at 08:00, on 08:00's clock), then goes on to the
+moment asked for; the answer's `fired` counts what went off.
 Only the local stack has this route: the CDK app has no `/dev` path (tests/infra).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any, Self
+from datetime import datetime, timedelta
+from typing import Any, Protocol, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, model_validator
 from werkzeug.wrappers import Request, Response
@@ -39,19 +40,27 @@ class ClockChange(BaseModel):
         return self
 
 
+class Pump(Protocol):
+    """The scheduler pump, as the clock moves time through it (local/scheduler_pump.py)."""
+
+    def next_due(self, until: datetime) -> datetime | None: ...
+
+    def fire_due(self) -> int: ...
+
+
 class _Never(Exception):
     """DevClock answers every error itself."""
 
 
 class DevClock(Sandbox):
-    """The clock's page. `fire_due` runs the scheduler pump once and answers how many fired."""
+    """The clock's page, and the scheduler pump it moves time through."""
 
     ERROR = _Never
 
-    def __init__(self, clock: LocalClock, fire_due: Callable[[], int]) -> None:
+    def __init__(self, clock: LocalClock, pump: Pump) -> None:
         super().__init__("/dev/clock", "/dev", clock.now)
         self._local_clock = clock
-        self._fire_due = fire_due
+        self._pump = pump
 
     def _dispatch(self, request: Request, path: str) -> Response:
         if path != self.prefix:
@@ -74,14 +83,23 @@ class DevClock(Sandbox):
                 },
                 422,
             )
-        try:
-            if change.now is not None:
-                self._local_clock.set(change.now)
-            elif change.advance is not None:
-                self._local_clock.advance(change.advance)
-        except ClockBackwards as refused:
+        clock = self._local_clock
+        now = clock.now()
+        target = change.now if change.now is not None else now + (change.advance or timedelta(0))
+        if target < now:
+            refused = ClockBackwards(
+                f"The clock only moves forward: {target.isoformat()} is before its current "
+                f"time, {now.isoformat(timespec='seconds')}."
+            )
             return json_response({"message": str(refused), **self._shown()}, 409)
-        return json_response({**self._shown(), "fired": self._fire_due()}, 200)
+        fired = 0
+        # Stop at each schedule due on the way, so it runs on its own moment's clock.
+        while (due := self._pump.next_due(target)) is not None:
+            clock.set(max(due, clock.now()))
+            fired += self._pump.fire_due()
+        clock.set(max(target, clock.now()))
+        fired += self._pump.fire_due()
+        return json_response({**self._shown(), "fired": fired}, 200)
 
     def _shown(self) -> dict[str, Any]:
         return {

@@ -82,9 +82,17 @@ class SchedulerPump:
         with self._firing:
             return self._fire_due()
 
-    def _fire_due(self) -> int:
+    def next_due(self, until: datetime) -> datetime | None:
+        """The earliest one-time schedule after the clock's now and at or before `until`."""
         now = self._clock()
-        due: list[tuple[datetime, str, str, dict[str, Any]]] = []
+        moments = [
+            at
+            for _, (_, schedule) in self._listed().items()
+            if (at := due_at(schedule["ScheduleExpression"])) is not None and now < at <= until
+        ]
+        return min(moments, default=None)
+
+    def _listed(self) -> dict[tuple[str, str], tuple[datetime, dict[str, Any]]]:
         listed: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
         paginator = self._client.get_paginator("list_schedules")
         for page in paginator.paginate(State="ENABLED"):
@@ -92,9 +100,16 @@ class SchedulerPump:
                 group, name = summary.get("GroupName", "default"), summary["Name"]
                 schedule = self._details(group, name, summary["LastModificationDate"])
                 listed[(group, name)] = (summary["LastModificationDate"], schedule)
-                at = due_at(schedule["ScheduleExpression"])
-                if at is not None and at <= now:
-                    due.append((at, group, name, schedule))
+        return listed
+
+    def _fire_due(self) -> int:
+        now = self._clock()
+        listed = self._listed()
+        due = [
+            (at, group, name, schedule)
+            for (group, name), (_, schedule) in listed.items()
+            if (at := due_at(schedule["ScheduleExpression"])) is not None and at <= now
+        ]
         self._read = listed  # forgets the schedules that are gone
         due.sort(key=lambda entry: entry[:3])
         return sum(self._fire(group, name, schedule) for _, group, name, schedule in due)

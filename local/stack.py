@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,8 @@ class StackConfig:
     # sensible hour for the seeded businesses when the real one is not: nights, weekends),
     # "real", or an ISO 8601 moment with its UTC offset.
     clock: str = "business-hours"
+    # The machine's clock, which "business-hours" starts from (a test sets it).
+    real: Callable[[], datetime] = real_now
 
 
 class LocalStack:
@@ -115,7 +118,7 @@ class LocalStack:
                 "SLACK_SECRET_ARN": {"bot_token": slack_token},
             },
         )
-        seed = self._seed_and_clock()
+        seed = self.seed_and_clock()
         clock = self.clock
         # Every function reads this clock: set before their cold starts build the services.
         wiring.use_clock(clock)
@@ -135,13 +138,17 @@ class LocalStack:
         # the notifications link to is this one, not CloudFront's.
         os.environ["CONSOLE_URL"] = f"{base}/console/"
 
+        # Fires due one-time schedules (moto never does); /dev/clock moves time through it.
+        pump = self._pump = SchedulerPump(
+            runtime.invoke, clock.now, interval_seconds=config.scheduler_interval_seconds
+        )
         self._sandbox = TwilioSandbox(
             account_sid, auth_token, step_delay=config.sms_step_seconds, clock=clock.now
         )
         self.email = SendGridSandbox(sendgrid_key, clock=clock.now)
         self.slack = SlackSandbox(slack_token, clock=clock.now)
         sandboxes: list[Sandbox] = [
-            DevClock(clock, lambda: self._pump.fire_due() if self._pump else 0),
+            DevClock(clock, pump),
             self._sandbox,
             self.email,
             self.slack,
@@ -162,10 +169,7 @@ class LocalStack:
         placeholder.app = self.gateway
         threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
 
-        self._pump = SchedulerPump(
-            runtime.invoke, clock.now, interval_seconds=config.scheduler_interval_seconds
-        )
-        self._pump.start()
+        pump.start()
         # What the twice-daily rule does in AWS, once now: Google's channels and Graph's
         # subscriptions to this gateway (Graph's handshake calls it, so it must be serving).
         os.environ["WEBHOOK_BASE_URL"] = base
@@ -187,27 +191,28 @@ class LocalStack:
         # What the watchdog rule does every 5 minutes in AWS: confirming sessions whose
         # workflow stopped are settled (its 2-minute grace is read on the stack's clock).
         watchdog = functions["functions.confirm.watchdog"]
+        machine = {"state_machine_arn": os.environ["CONFIRM_STATE_MACHINE_ARN"]}  # its rule's
         self._watchdog = EveryInterval(
-            lambda: runtime.invoke(watchdog, {}), config.watchdog_seconds, name="watchdog"
+            lambda: runtime.invoke(watchdog, machine), config.watchdog_seconds, name="watchdog"
         )
         self._watchdog.start()
         self.gateway.ready.set()
         self._seed = seed
 
-    def _seed_and_clock(self) -> Seed:
+    def seed_and_clock(self) -> Seed:
         """The seed, and the clock set where `config.clock` says (the demo data is made
         for the clock's day, so the clock comes first)."""
         setting, seed_file = self.config.clock, self.config.seed_file
         seed = Seed.from_file(seed_file) if seed_file else None
         if setting == "real":
-            self.clock = LocalClock()
+            self.clock = LocalClock(real=self.config.real)
         elif setting == "business-hours":
-            real = real_now()
+            real = self.config.real()
             shown = seed or Seed.model_validate(demo_seed(real.date()))
             start = next_business_hour(real, [business_of(b) for b in shown.businesses])
-            self.clock = LocalClock(start if start != real else None)
+            self.clock = LocalClock(start if start != real else None, real=self.config.real)
         else:
-            self.clock = LocalClock(datetime.fromisoformat(setting))
+            self.clock = LocalClock(datetime.fromisoformat(setting), real=self.config.real)
         return seed or Seed.model_validate(demo_seed(self.clock.now().date()))
 
     def banner(self) -> str:

@@ -1,8 +1,8 @@
 """The watchdog: settles confirming sessions whose confirm workflow stopped.
 
 Invoked two ways: by the state machine's Catch when Finalize or Compensate kept failing
-(`{"session_id"}`: that session, at once), and every few minutes by an EventBridge rule (any
-other event: every business's confirming sessions with no execution running).
+(`{"session_id"}`: that session, at once), and every few minutes by an EventBridge rule
+(`{"state_machine_arn"}`: every business's confirming sessions with no execution running).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def _resolve() -> ResolveSession:
 
 
 @cache
-def _watch() -> WatchStuckSessions:
-    return wiring.watch_stuck_sessions()
+def _watch(state_machine_arn: str) -> WatchStuckSessions:
+    return wiring.watch_stuck_sessions(state_machine_arn)
 
 
 @logger.inject_lambda_context(correlation_id_path=SESSION_ID)
@@ -46,7 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         metrics.add_metric(name="SessionsSettledByWatchdog", unit=MetricUnit.Count, value=1)
         return {"session_id": event["session_id"], "status": status.value}
-    report = _watch()()
+    report = _watch(str(event["state_machine_arn"]))()
     if report.settled:
         logger.warning("stuck sessions settled", extra={"settled": report.settled})
     metrics.add_metric(

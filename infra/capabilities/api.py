@@ -83,7 +83,6 @@ class Api(Construct):
         user_pool: cognito.IUserPool,
         expiry: Expiry,
         confirm_state_machine: sfn.IStateMachine,
-        confirm_state_machine_arn: str,
         public_base_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -164,7 +163,7 @@ class Api(Construct):
             environment={
                 **tables,
                 "PUBLIC_BASE_URL": public_base_url,
-                "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine_arn,
+                "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
                 "SCHEDULE_GROUP_NAME": expiry.schedule_group_name,
             },
             timeout=Duration.seconds(20),
@@ -181,7 +180,7 @@ class Api(Construct):
             description="The customer page: GET /r/{token}, .ics; POST viewed, confirm",
             environment={
                 **tables,
-                "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine_arn,
+                "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
                 "UNKNOWN_LINK_LIMIT": str(UNKNOWN_LINK_LIMIT),
                 "UNKNOWN_LINK_WINDOW_SECONDS": str(UNKNOWN_LINK_WINDOW_SECONDS),
             },

@@ -63,18 +63,6 @@ class ConfirmWorkflow(Construct):
         dead_letter_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Named, so the watchdog can know its ARN without the cycle a reference would make
-        # (the machine's Catch invokes the watchdog).
-        machine_name = f"{Stack.of(self).stack_name}-Confirm"
-        machine_arn = Stack.of(self).format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=machine_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        # Every function's CONFIRM_STATE_MACHINE_ARN is this one string (the same name, the
-        # same value: the local stack and tests/infra hold the functions to that).
-        self.state_machine_arn = machine_arn
         app_env = {"APP_TABLE_NAME": app_table.table_name}
         provider_env = {**app_env, "PROVIDER_TABLE_NAME": provider_table.table_name}
 
@@ -124,11 +112,9 @@ class ConfirmWorkflow(Construct):
             folder="confirm",
             module="watchdog",
             description="Confirm workflow: settle sessions whose workflow stopped",
-            environment={
-                **finishing_env,
-                "PROVIDER_TABLE_NAME": provider_table.table_name,
-                "CONFIRM_STATE_MACHINE_ARN": machine_arn,
-            },
+            # No state machine ARN here: the machine invokes this function (a cycle); its
+            # rule's payload names the machine instead.
+            environment={**finishing_env, "PROVIDER_TABLE_NAME": provider_table.table_name},
             timeout=Duration.minutes(5),
         )
         self.step_functions = (
@@ -151,31 +137,6 @@ class ConfirmWorkflow(Construct):
         for finishing in (self.finalize_function, self.watchdog_function):
             expiry.grant_delete_schedules(finishing)
             twilio_secret.grant_read(finishing)
-        # Whether a session's execution still runs: its executions only.
-        execution_arns = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self.watchdog_function.add_to_role_policy(
-            iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[execution_arns])
-        )
-        nag.acknowledge_wildcard_resource(
-            self.watchdog_function,
-            # as cdk-nag writes the ARN format_arn built
-            f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine_name}:*",
-            "Executions are named per session and attempt at run time; only this state "
-            "machine's, and only described.",
-        )
-        self.watchdog_rule = events.Rule(
-            self,
-            "Watchdog",
-            description="Settle confirming sessions whose workflow stopped",
-            schedule=events.Schedule.rate(WATCHDOG_INTERVAL),
-            targets=[on_schedule(self.watchdog_function, dead_letter_queue)],
-        )
-
         self.log_group = logs.LogGroup(
             self,
             "StateMachineLogs",
@@ -186,7 +147,6 @@ class ConfirmWorkflow(Construct):
             self,
             "StateMachine",
             comment="Hold, re-check, move the appointment, finalize; compensate on any error",
-            state_machine_name=machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
             timeout=Duration.minutes(10),
@@ -202,6 +162,44 @@ class ConfirmWorkflow(Construct):
         )
         cfn_state_machine = self.state_machine.node.default_child
         assert isinstance(cfn_state_machine, sfn.CfnStateMachine)
+        # The watchdog asks whether a session's execution still runs: this machine's
+        # executions only. A policy of its own: the function's default policy is a dependency
+        # of the function, which the machine invokes (a cycle).
+        executions = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        describe = iam.Policy(
+            self,
+            "WatchdogDescribesExecutions",
+            statements=[
+                iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
+            ],
+        )
+        assert self.watchdog_function.role is not None
+        describe.attach_to_role(self.watchdog_function.role)
+        nag.acknowledge_wildcard_resource(
+            describe,
+            "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f"<{Stack.of(self).get_logical_id(cfn_state_machine)}.Name>:*",
+            "Executions are named per session and attempt at run time; only this state "
+            "machine's, and only described.",
+        )
+        self.watchdog_rule = events.Rule(
+            self,
+            "Watchdog",
+            description="Settle confirming sessions whose workflow stopped",
+            schedule=events.Schedule.rate(WATCHDOG_INTERVAL),
+            targets=[
+                on_schedule(
+                    self.watchdog_function,
+                    dead_letter_queue,
+                    {"state_machine_arn": self.state_machine.state_machine_arn},
+                )
+            ],
+        )
         ignore_redundant_depends_on(cfn_state_machine)
         role = self.state_machine.role
         nag.acknowledge_function_versions(role, *self.step_functions)

@@ -129,6 +129,21 @@ class Observability(Construct):
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         )
 
+        self._alarm(
+            "SessionsStuck",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name="SessionsStuckUnresolved",
+                dimensions_map={"service": "confirm_watchdog"},
+                statistic="Maximum",
+                period=Duration.minutes(15),
+            ),
+            "A confirming session's workflow stopped and the watchdog could not settle it "
+            "(its provider could not be asked, or settling failed) for 15 minutes.",
+            threshold=0,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+
         self.dashboard = self._dashboard(functions, state_machine, dead_letter_queues, rest_api)
 
     def _alarm_topic(self, alarm_email: str) -> sns.Topic:

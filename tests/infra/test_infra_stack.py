@@ -79,7 +79,6 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
         "SLACK_SECRET_ARN",
         "CONSOLE_URL",
         "SENDGRID_SECRET_ARN",
-        "CONFIRM_STATE_MACHINE_ARN",
     },
     ("functions/expire", "handler.lambda_handler"): {"APP_TABLE_NAME"},
     ("functions/webhooks", "handler.lambda_handler"): {
@@ -291,21 +290,10 @@ def test_same_variable_name_means_same_value(synthesized):
     secret = resources[ref(variables["TWILIO_SECRET_ARN"])]
     assert secret["Type"] == "AWS::SecretsManager::Secret"
     portal = resources[function_id(resources, "functions/portal", "handler.lambda_handler")]
-    state_machine_arn = portal["Properties"]["Environment"]["Variables"][
+    state_machine_ref = portal["Properties"]["Environment"]["Variables"][
         "CONFIRM_STATE_MACHINE_ARN"
     ]
-    # Built from the machine's fixed name (the watchdog, which the machine invokes, needs it
-    # too, and a reference would be a cycle): the name is the machine's own.
-    [machine] = of_type(resources, "AWS::StepFunctions::StateMachine").values()
-    name = machine["Properties"]["StateMachineName"]
-    assert name == "RescheduleDispatch-Confirm"
-    arn = "".join(
-        p if isinstance(p, str) else "${" + p["Ref"] + "}" for p in state_machine_arn["Fn::Join"][1]
-    )
-    assert (
-        arn
-        == f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{name}"
-    )
+    assert resources[ref(state_machine_ref)]["Type"] == "AWS::StepFunctions::StateMachine"
 
 
 def test_public_base_url_comes_from_context():
@@ -596,6 +584,7 @@ def test_confirm_state_machine_shape(synthesized):
     assert settle["Next"] == "FinishingFailed"
     assert settle["Catch"][0]["Next"] == "FinishingFailed"
     assert states["FinishingFailed"]["Type"] == "Fail"
+
     compensate = states["Compensate"]
     assert compensate["Resource"] == step("compensate.lambda_handler")
     choice = states[compensate["Next"]]
@@ -608,6 +597,33 @@ def test_confirm_state_machine_shape(synthesized):
     }
     assert states["PickAgain"]["Type"] == "Succeed"
     assert states[choice["Default"]]["Type"] == "Fail"
+
+
+def test_the_watchdog_runs_every_five_minutes_on_this_machine_and_only_describes_its_executions(
+    synthesized,
+):
+    resources = synthesized.resources
+    machine_id, _ = single(of_type(resources, "AWS::StepFunctions::StateMachine"))
+    watchdog = function_id(resources, "functions/confirm", "watchdog.lambda_handler")
+    [rule] = [
+        r["Properties"]
+        for r in of_type(resources, "AWS::Events::Rule").values()
+        if ref(r["Properties"]["Targets"][0]["Arn"]) == watchdog
+    ]
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    [target] = rule["Targets"]
+    # the payload names the machine (the function cannot: the machine invokes it)
+    payload = target["Input"]["Fn::Join"][1]
+    assert any(isinstance(p, dict) and ref(p) == machine_id for p in payload)
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    assert "DeadLetterConfig" in target
+    # DescribeExecution on this machine's executions, and no more
+    statements = function_statements(resources, "functions/confirm", "watchdog.lambda_handler")
+    [describe] = [s for s in statements if "states:DescribeExecution" in as_list(s["Action"])]
+    assert as_list(describe["Action"]) == ["states:DescribeExecution"]
+    resource = json.dumps(describe["Resource"])
+    assert ":execution:" in resource
+    assert machine_id in resource
 
 
 def test_state_machine_role_invokes_only_the_confirm_functions(synthesized):

@@ -109,14 +109,27 @@ def test_failed_reschedules_alarm_above_a_threshold(synthesized):
     )
 
 
+def test_sessions_the_watchdog_cannot_settle_alarm(synthesized):
+    synthesized.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "RescheduleDispatch",
+            "MetricName": "SessionsStuckUnresolved",
+            "Dimensions": [{"Name": "service", "Value": "confirm_watchdog"}],
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+        },
+    )
+
+
 def test_every_alarm_notifies_the_alarm_topic_and_says_where_to_look(synthesized):
     resources = synthesized.resources
     topic = {"Ref": alarm_topic_id(resources)}
     alarms = of_type(resources, "AWS::CloudWatch::Alarm")
     # Errors + throttles per function, workflow failed + timed out, one per DLQ, reschedules
-    # failed, the schedule mirror lagging
+    # failed, the schedule mirror lagging, sessions the watchdog cannot settle
     expected = (
-        2 * len(factory_functions(resources)) + 2 + len(of_type(resources, "AWS::SQS::Queue")) + 2
+        2 * len(factory_functions(resources)) + 2 + len(of_type(resources, "AWS::SQS::Queue")) + 3
     )
     assert len(alarms) == expected
     for lid, alarm in alarms.items():

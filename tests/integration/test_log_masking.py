@@ -13,7 +13,7 @@ import importlib
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -109,6 +109,13 @@ def _twilio(path: str, params: dict[str, str]) -> dict[str, Any]:
     )
 
 
+def _clear_caches(modules: Iterable[ModuleType]) -> None:
+    for module in modules:
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
 @pytest.fixture
 def handlers(world, monkeypatch) -> Iterator[dict[str, ModuleType]]:
     """The handler modules, their services built afresh on this test's moto, on a clock
@@ -116,13 +123,13 @@ def handlers(world, monkeypatch) -> Iterator[dict[str, ModuleType]]:
     wiring.use_clock(LocalClock(PINNED))
     modules = {name.rsplit(".", 2)[-2]: importlib.import_module(name) for name in HANDLERS}
     modules["compensate"] = modules.pop("confirm")
-    for module in modules.values():
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
+    _clear_caches(modules.values())
     monkeypatch.setattr(wiring, "_directories", {})
     yield modules
+    # Nothing built on the pinned clock outlives the test: the clock back, the services
+    # the handlers cached on it dropped.
     wiring.use_clock(SystemClock())
+    _clear_caches(modules.values())
 
 
 @pytest.fixture

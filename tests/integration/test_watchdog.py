@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from reschedule_dispatch.adapters.stepfunctions_workflow import execution_name
+from reschedule_dispatch.adapters.stepfunctions_workflow import (
+    StepFunctionsConfirmWorkflow,
+    execution_name,
+)
 from reschedule_dispatch.domain.errors import ProviderUnavailable
-from reschedule_dispatch.domain.session import Opening, RescheduleSession, SessionStatus
+from reschedule_dispatch.domain.session import (
+    Actor,
+    Opening,
+    RescheduleSession,
+    SessionStatus,
+    TimelineEvent,
+)
 from reschedule_dispatch.services.lifecycle import FAILURE_REASONS, Compensate
 from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.watchdog import (
@@ -28,7 +39,7 @@ class Crashed:
         pass
 
     def state(self, session: RescheduleSession) -> str:
-        return "never started"
+        return "ended"  # never started
 
 
 class Unreachable:
@@ -55,6 +66,13 @@ def _confirming(world, workflow=None) -> tuple[RescheduleSession, Opening]:
     return sent.session, opening
 
 
+def _ended_at_once(world) -> StepFunctionsConfirmWorkflow:
+    """The workflow adapter, taking a stopped execution's steps as settled at once."""
+    return StepFunctionsConfirmWorkflow(
+        boto3.client("stepfunctions"), world.env["CONFIRM_STATE_MACHINE_ARN"], settles=timedelta(0)
+    )
+
+
 def _watchdog(world, provider=None, workflows=None) -> WatchStuckSessions:
     resolve = ResolveSession(
         sessions=world.sessions,
@@ -65,7 +83,7 @@ def _watchdog(world, provider=None, workflows=None) -> WatchStuckSessions:
     return WatchStuckSessions(
         businesses=world.businesses,
         sessions=world.sessions,
-        workflows=workflows or world.workflow,
+        workflows=workflows or _ended_at_once(world),
         resolve=resolve,
         clock=world.clock,
     )
@@ -123,6 +141,35 @@ def test_a_workflow_that_stopped_after_the_move_is_finalized_and_the_customer_to
     assert _watchdog(world)().settled == {}  # settled once: the next round finds nothing
 
 
+def test_an_execution_that_just_stopped_counts_as_running_until_its_steps_settle(world):
+    # A step's Lambda may still finish its call after a timed-out execution stopped
+    session, _ = _confirming(world)
+    _stop_execution(world, session.id)
+    confirming = world.sessions.get_by_id(session.id)
+    assert world.workflow.state(confirming) == "running"  # stopped a moment ago
+    assert _ended_at_once(world).state(confirming) == "ended"
+
+
+def test_finalize_that_failed_after_completing_is_finished_by_the_watchdog(world):
+    # Given Finalize wrote `completed`, then failed before the rest (its Catch: Settle)
+    session, _ = _confirming(world)
+    world.run_steps(session.id)
+    world.sessions.transition(
+        session.id,
+        SessionStatus.CONFIRMING,
+        SessionStatus.COMPLETED,
+        TimelineEvent(type="completed", at=world.clock.now(), actor=Actor.SYSTEM, detail=""),
+    )
+    assert world.sms.sent[1:] == []  # only the link went out
+
+    # When the watchdog settles it
+    status = _watchdog(world)._resolve(session.id)  # as the Settle step calls it
+
+    # Then the rest of Finalize runs: the customer is told, once
+    assert status is SessionStatus.COMPLETED
+    assert [m["to"] for m in world.sms.sent if "is now" in m["body"]] == ["+13125550142"]
+
+
 def test_a_running_workflow_is_left_to_finish(world):
     session, _ = _confirming(world)  # moto's execution runs until stopped
     world.clock.advance(minutes=3)
@@ -167,3 +214,29 @@ def test_resolving_a_settled_session_changes_nothing(world, status):
     )
     assert resolve(session.id) is status
     assert world.sessions.timeline(session.id) == before
+
+
+class ThrottledOnce:
+    """Step Functions throttling the watchdog's first DescribeExecution, then answering."""
+
+    def __init__(self, world) -> None:
+        self.calls = 0
+        self._workflow = _ended_at_once(world)
+
+    def state(self, session: RescheduleSession) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            raise ClientError({"Error": {"Code": "ThrottlingException"}}, "DescribeExecution")
+        return self._workflow.state(session)
+
+
+def test_a_failure_on_one_session_is_reported_and_the_next_round_settles_it(world):
+    session, _ = _confirming(world)
+    _stop_execution(world, session.id)
+    world.clock.advance(minutes=3)
+    watchdog = _watchdog(world, workflows=ThrottledOnce(world))
+
+    # The round does not stop on the throttle: it reports the session unresolved
+    assert watchdog().unresolved == [session.id]
+    # and the next round settles it
+    assert watchdog().settled == {session.id: "failed"}

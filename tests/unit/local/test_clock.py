@@ -74,36 +74,61 @@ def test_zones_too_far_apart_get_the_first_business_hour():
     assert found.astimezone(businesses[0].zone).hour == 9  # Chicago's 09:00, Tokyo asleep
 
 
+class Pump:
+    """Schedules due at given moments; records the clock's time when each fires."""
+
+    def __init__(self, clock: LocalClock, dues: list[datetime]) -> None:
+        self._clock = clock
+        self.pending = sorted(dues)
+        self.fired: list[tuple[datetime, datetime]] = []  # (due, the clock when it fired)
+
+    def next_due(self, until: datetime) -> datetime | None:
+        now = self._clock.now()
+        return next((d for d in self.pending if now < d <= until), None)
+
+    def fire_due(self) -> int:
+        now = self._clock.now()
+        due = [d for d in self.pending if d <= now]
+        self.pending = [d for d in self.pending if d > now]
+        self.fired += [(d, now) for d in due]
+        return len(due)
+
+
+START = datetime(2026, 12, 8, 16, 30, tzinfo=UTC)
+
+
 @pytest.fixture
 def page():
-    clock = LocalClock(datetime(2026, 12, 8, 16, 30, tzinfo=UTC))
-    fired: list[datetime] = []
-
-    def fire_due() -> int:
-        fired.append(clock.now())
-        return 2
-
-    return Client(DevClock(clock, fire_due)), clock, fired
+    clock = LocalClock(START)
+    # a text held until 08:00 in Chicago (14:00 UTC), and a link's expiry at 04:30 UTC
+    pump = Pump(
+        clock, [datetime(2026, 12, 9, 14, 0, tzinfo=UTC), datetime(2026, 12, 9, 4, 30, tzinfo=UTC)]
+    )
+    return Client(DevClock(clock, pump)), clock, pump
 
 
-def test_dev_clock_reads_sets_and_advances_and_fires_what_became_due(page):
-    client, clock, fired = page
+def test_dev_clock_reads_sets_and_advances_firing_each_schedule_at_its_own_moment(page):
+    client, clock, pump = page
     shown = client.get("/dev/clock").get_json()
     assert shown["simulated"] is True
-    assert datetime.fromisoformat(shown["now"]) >= datetime(2026, 12, 8, 16, 30, tzinfo=UTC)
+    assert datetime.fromisoformat(shown["now"]) >= START
 
+    # 13 hours on: the expiry on the way fires at 04:30, on 04:30's clock
     advanced = client.post("/dev/clock", json={"advance": "PT13H"})
     assert advanced.status_code == 200
-    assert advanced.get_json()["fired"] == 2
-    assert datetime.fromisoformat(advanced.get_json()["now"]) >= datetime(
-        2026, 12, 9, 5, 30, tzinfo=UTC
-    )
-    assert len(fired) == 1
-    assert fired[0] >= datetime(2026, 12, 9, 5, 30, tzinfo=UTC)
+    assert advanced.get_json()["fired"] == 1
+    [(due, at)] = pump.fired
+    assert timedelta(0) <= at - due < timedelta(seconds=5)
+    assert clock.now() >= START + timedelta(hours=13)
 
-    moved = client.post("/dev/clock", json={"now": "2026-12-09T08:00:00-06:00"})
+    # then to 09:00 in Chicago: the text held until 08:00 goes out at 08:00, not at 09:00
+    moved = client.post("/dev/clock", json={"now": "2026-12-09T09:00:00-06:00"})
     assert moved.status_code == 200
-    assert clock.now() >= datetime(2026, 12, 9, 14, 0, tzinfo=UTC)
+    assert moved.get_json()["fired"] == 1
+    due, at = pump.fired[-1]
+    assert due == datetime(2026, 12, 9, 14, 0, tzinfo=UTC)
+    assert timedelta(0) <= at - due < timedelta(seconds=5)
+    assert clock.now() >= datetime(2026, 12, 9, 15, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -120,13 +145,13 @@ def test_dev_clock_reads_sets_and_advances_and_fires_what_became_due(page):
     ],
 )
 def test_dev_clock_refuses_bad_changes_and_changes_nothing(page, body, status, says):
-    client, clock, fired = page
+    client, clock, pump = page
     before = clock.now()
     answer = client.post("/dev/clock", json=body)
     assert answer.status_code == status
     assert says in answer.get_data(as_text=True)
     assert clock.now() - before < timedelta(seconds=5)
-    assert fired == []
+    assert pump.fired == []
 
 
 def test_dev_clock_answers_other_methods_and_paths_clearly(page):

@@ -247,7 +247,7 @@ class FinalizeEnv(AppEnv, TwilioEnv, SlackEnv, EmailEnv):
 
 
 class WatchdogEnv(FinalizeEnv, ProviderEnv):
-    confirm_state_machine_arn: str
+    pass
 
 
 class SessionActionsEnv(AppEnv, TwilioEnv):
@@ -533,16 +533,18 @@ def resolve_session(env: WatchdogEnv | None = None) -> ResolveSession:
     )
 
 
-def watch_stuck_sessions(env: WatchdogEnv | None = None) -> WatchStuckSessions:
+def watch_stuck_sessions(
+    state_machine_arn: str, env: WatchdogEnv | None = None
+) -> WatchStuckSessions:
+    """The round over the confirm workflow `state_machine_arn` (its rule's payload names it:
+    the machine invokes the watchdog, so the function cannot reference the machine)."""
     from reschedule_dispatch.services.watchdog import WatchStuckSessions
 
     env = env or WatchdogEnv()
     return WatchStuckSessions(
         businesses=_businesses(env.app_table_name),
         sessions=DynamoSessionRepository(_table(env.app_table_name)),
-        workflows=StepFunctionsConfirmWorkflow(
-            boto3.client("stepfunctions"), env.confirm_state_machine_arn
-        ),
+        workflows=StepFunctionsConfirmWorkflow(boto3.client("stepfunctions"), state_machine_arn),
         resolve=resolve_session(env),
         clock=_clock,
     )

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from reschedule_dispatch.domain.ports import WorkflowState
 from reschedule_dispatch.domain.session import Opening, RescheduleSession
+
+# A step's Lambda runs at most 30 s (infra/capabilities/confirm_workflow.py), and may still be
+# running when a timed-out execution stops: a move can land after it. Past this, none can.
+STEP_SETTLES = timedelta(seconds=60)
 
 
 def execution_name(session: RescheduleSession) -> str:
@@ -17,9 +23,12 @@ def execution_name(session: RescheduleSession) -> str:
 
 
 class StepFunctionsConfirmWorkflow:
-    def __init__(self, client: Any, state_machine_arn: str) -> None:
+    def __init__(
+        self, client: Any, state_machine_arn: str, *, settles: timedelta = STEP_SETTLES
+    ) -> None:
         self._client = client
         self._arn = state_machine_arn
+        self._settles = settles
 
     def start(self, session: RescheduleSession, opening: Opening) -> None:
         # Same name and input as a running execution: AWS answers with that one, starting nothing.
@@ -38,11 +47,18 @@ class StepFunctionsConfirmWorkflow:
             )
 
     def state(self, session: RescheduleSession) -> WorkflowState:
-        """The current attempt's execution: running, ended (however), or never started."""
+        """The current attempt's execution: running (or stopped so recently that a step it
+        started may still be running), else ended; an execution never started has ended."""
         # An execution's ARN is its state machine's, with "execution" and its name.
         arn = self._arn.replace(":stateMachine:", ":execution:", 1) + ":" + execution_name(session)
         try:
             described = self._client.describe_execution(executionArn=arn)
         except self._client.exceptions.ExecutionDoesNotExist:
-            return "never started"
-        return "running" if described["status"] == "RUNNING" else "ended"
+            return "ended"
+        if described["status"] == "RUNNING":
+            return "running"
+        # Measured on the service's clock, as stopDate is: its answer's Date (whole seconds,
+        # so up to a second early).
+        answered = parsedate_to_datetime(described["ResponseMetadata"]["HTTPHeaders"]["date"])
+        settling = described["stopDate"] + self._settles > answered + timedelta(seconds=1)
+        return "running" if settling else "ended"

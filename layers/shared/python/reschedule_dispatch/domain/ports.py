@@ -458,7 +458,9 @@ class GuessThrottle(Protocol):
 
 
 # Whether a session's current confirm attempt has its workflow running (the watchdog asks).
-WorkflowState = Literal["running", "ended", "never started"]
+# "ended" only once no step of it can still be running (a timed-out execution's Lambda may
+# finish its call after the execution stopped): until then it is "running".
+WorkflowState = Literal["running", "ended"]
 
 
 class ConfirmWorkflow(Protocol):
@@ -467,5 +469,6 @@ class ConfirmWorkflow(Protocol):
         ...
 
     def state(self, session: RescheduleSession) -> WorkflowState:
-        """The current confirm attempt's workflow: running, ended (however), never started."""
+        """The current confirm attempt's workflow: running, or ended (however: finished,
+        failed, timed out, aborted, or never started)."""
         ...

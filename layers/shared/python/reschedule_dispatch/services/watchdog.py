@@ -46,9 +46,15 @@ WORKFLOW_STOPPED = "WorkflowStopped"
 UNCONFIRMED = "Unconfirmed"
 
 
+class ProviderNotAsked(DomainError):
+    """Where the appointment is could not be read: the session waits for the next round."""
+
+
 class ResolveSession:
     """Settles one confirming session whose workflow is not running: finalized if the
-    provider shows the move, else failed with its reason. Idempotent."""
+    provider shows the move, else failed with its reason. Idempotent. A session Finalize
+    left half done (completed, then a step after failed) is finalized again: its customer
+    told, its expiry and holds wound down."""
 
     def __init__(
         self,
@@ -65,9 +71,15 @@ class ResolveSession:
 
     def __call__(self, session_id: str) -> SessionStatus:
         session = self._sessions.get_by_id(session_id)
+        if session.status is SessionStatus.COMPLETED:
+            return self._finalize(session_id)  # each of its steps runs once
         if session.status is not SessionStatus.CONFIRMING:
             return session.status
-        if self._moved(session):
+        try:
+            moved = self._moved(session)
+        except DomainError as error:
+            raise ProviderNotAsked(str(error)) from error
+        if moved:
             return self._finalize(session_id)
         return self._compensate(session_id, WORKFLOW_STOPPED)
 
@@ -124,18 +136,25 @@ class WatchStuckSessions:
                 if now - since < STARTING_GRACE:
                     continue
                 report.checked += 1
-                if self._workflows.state(session) == "running":
-                    report.running += 1
-                    continue
                 try:
+                    if self._workflows.state(session) != "ended":
+                        report.running += 1  # the state machine's own timeout ends it
+                        continue
                     report.settled[session.id] = self._resolve(session.id).value
-                except DomainError as error:
+                except ProviderNotAsked as error:
                     if now - since >= GIVE_UP_AFTER:
                         report.settled[session.id] = self._resolve.give_up(session.id).value
                         continue
                     logger.warning(
                         "A stuck session is left for the next round",
-                        extra={"session_id": session.id, "error": type(error).__name__},
+                        extra={"session_id": session.id, "error": str(error)},
+                    )
+                    report.unresolved.append(session.id)
+                except Exception:
+                    # One session's failure (a throttle, a conflict) must not stop the round:
+                    # the others are settled, this one is tried again next time.
+                    logger.exception(
+                        "A stuck session could not be settled", extra={"session_id": session.id}
                     )
                     report.unresolved.append(session.id)
         return report
