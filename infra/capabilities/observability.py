@@ -116,12 +116,8 @@ class Observability(Construct):
 
         self._alarm(
             "MirrorLagging",
-            cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name="MirrorLagSeconds",
-                dimensions_map={"service": "schedule_sync"},
-                statistic="Maximum",
-                period=Duration.minutes(15),
+            business_metric(
+                "MirrorLagSeconds", Duration.minutes(15), WORST_OF, statistic="Maximum"
             ),
             "A business's schedule mirror was more than 45 minutes behind its provider: "
             "customers may be offered times that are taken (the confirm still re-checks).",
@@ -131,12 +127,8 @@ class Observability(Construct):
 
         self._alarm(
             "SessionsStuck",
-            cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name="SessionsStuckUnresolved",
-                dimensions_map={"service": "confirm_watchdog"},
-                statistic="Maximum",
-                period=Duration.minutes(15),
+            business_metric(
+                "SessionsStuckUnresolved", Duration.minutes(15), WORST_OF, statistic="Maximum"
             ),
             "A confirming session's workflow stopped and the watchdog could not settle it "
             "(its provider could not be asked, or settling failed) for 15 minutes.",
@@ -325,14 +317,23 @@ class Observability(Construct):
         return dashboard
 
 
+# Metrics whose alarms look at the worst run of a period (Maximum), by the function that emits
+# them.
+WORST_OF = {"MirrorLagSeconds": "schedule_sync", "SessionsStuckUnresolved": "confirm_watchdog"}
+
+
 def business_metric(
-    name: str, period: Duration, services: Mapping[str, str] = BUSINESS_METRICS
+    name: str,
+    period: Duration,
+    services: Mapping[str, str] = BUSINESS_METRICS,
+    statistic: str = "Sum",
 ) -> cloudwatch.Metric:
-    """One of BUSINESS_METRICS (or of another such table), summed over period."""
+    """One of BUSINESS_METRICS (or of another such table), summed (or `statistic`) over
+    period."""
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
         dimensions_map={"service": services[name]},
-        statistic="Sum",
+        statistic=statistic,
         period=period,
     )
