@@ -9,9 +9,12 @@ and a body that matches its schema. Hypothesis is derandomized: CI replays the s
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,6 +200,48 @@ def test_every_route_answers_generated_requests_as_documented(stack_url: str) ->
     assert sum(run.sent.values()) >= MIN_REQUESTS, report
     answered_2xx = {label for (label, status), _ in run.statuses.items() if status < 300}
     assert answered_2xx == set(labels) - WEBHOOKS, report
+
+
+def test_the_coverage_phase_finds_nothing_on_any_route(stack_url: str) -> None:
+    # Schemathesis's coverage phase, as its CLI runs it: boundary and malformed values,
+    # wrong media types and missing headers on every route, every check (two decisions in
+    # tests/e2e/schemathesis.toml, each with its reason)
+    console = Console.sign_in(stack_url, NORTHSIDE)
+    settings_before = console.get("/api/settings").json()
+    try:
+        run = _coverage_phase(stack_url, console.token)
+    finally:  # it saved valid settings: the next tests get the business's own back
+        console.put("/api/settings", json=settings_before).raise_for_status()
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    generated = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
+    assert generated, run.stdout[-2000:]
+    assert int(generated.group(1)) >= 500  # every route, many ways
+    assert generated.group(1) == generated.group(2)
+
+
+def _coverage_phase(stack_url: str, token: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "st"),
+            "--config-file",
+            str(Path(__file__).with_name("schemathesis.toml")),
+            "run",
+            f"{stack_url}/openapi.json",
+            "--phases",
+            "coverage",
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "unsupported_method",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_the_document_covers_every_json_route_the_gateway_serves(stack_url: str) -> None:
