@@ -64,6 +64,10 @@ def gzip_size(body: str) -> int:
     return len(gzip.compress(body.encode("utf-8"), compresslevel=GZIP_LEVEL))
 
 
+# Where the stack's clock starts, whatever the machine's hour: a Tuesday, 10:30 in Chicago.
+START = datetime(2026, 12, 8, 16, 30, tzinfo=UTC)
+
+
 def _appointments_to_reschedule(seed_file: Path, dispatcher: str, count: int) -> list[str]:
     """Appointments of the dispatcher's business far enough ahead to send a link for."""
     seed = json.loads(seed_file.read_text())
@@ -71,8 +75,7 @@ def _appointments_to_reschedule(seed_file: Path, dispatcher: str, count: int) ->
         b for b in seed["businesses"] if any(d["email"] == dispatcher for d in b["dispatchers"])
     )
     # Two days ahead: past the 24 h notice with room for the link's lifetime.
-    # wall clock: the benchmark's stack runs on the real clock (clock="real")
-    after = datetime.now(UTC) + timedelta(days=2)
+    after = START + timedelta(days=2)
     found = [
         a["id"] for a in business["appointments"] if datetime.fromisoformat(a["start"]) > after
     ]
@@ -125,10 +128,11 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}")
     with tempfile.TemporaryDirectory() as folder:
-        # wall clock: measured on the real clock, so quiet hours are off instead
-        seed_file = write_demo_seed_without_quiet_hours(Path(folder), datetime.now(UTC).date())
+        seed_file = write_demo_seed_without_quiet_hours(Path(folder), START.date())
         stack = LocalStack(
-            StackConfig(port=0, cdk_out=ROOT / "cdk.out", seed_file=seed_file, clock="real")
+            StackConfig(
+                port=0, cdk_out=ROOT / "cdk.out", seed_file=seed_file, clock=START.isoformat()
+            )
         )
         stack.start()
         try:

@@ -337,6 +337,11 @@ class Customer:
 # The stack and the API ------------------------------------------------------------------
 
 
+# Where the stack's clock starts (LOCAL_CLOCK), whatever the machine's hour: a Tuesday
+# morning in the load test's zone; the plan's days follow it.
+START = datetime(2026, 12, 8, 9, 0, tzinfo=ZoneInfo(TIME_ZONE))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -346,7 +351,12 @@ def _free_port() -> int:
 def start_stack(seed_file: Path, log_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     """`python -m local` as `make dev` runs it, on a free port; waits until healthy."""
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "SEED": str(seed_file), "LOCAL_CLOCK": "real"}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "SEED": str(seed_file),
+        "LOCAL_CLOCK": START.isoformat(),
+    }
     with log_file.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -601,8 +611,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    # wall clock: the load test's stack runs on the real clock (LOCAL_CLOCK=real)
-    plan = load_plan(datetime.now(ZoneInfo(TIME_ZONE)).date(), seed=args.seed)
+    plan = load_plan(START.date(), seed=args.seed)
     folder = Path(tempfile.mkdtemp(prefix="load-test-"))
     seed_file, log_file = folder / "seed.json", folder / "stack.log"
     seed_file.write_text(json.dumps(plan.seed))

@@ -49,10 +49,6 @@ class LocalClock:
     def now(self) -> datetime:
         return self._real() + self._offset
 
-    def timestamp(self) -> float:
-        """Seconds since the epoch, for what counts in `time.time()` terms (token expiries)."""
-        return self.now().timestamp()
-
     @property
     def simulated(self) -> bool:
         return abs(self._offset) >= SIMULATED_AFTER
@@ -63,11 +59,15 @@ class LocalClock:
         with self._lock:
             current = self.now()
             if moment < current:
-                raise ClockBackwards(
-                    f"The clock only moves forward: {moment.isoformat()} is before "
-                    f"its current time, {current.isoformat(timespec='seconds')}."
-                )
+                raise backwards(moment, current)
             self._offset += moment - current
+        return self.now()
+
+    def forward_to(self, moment: datetime) -> datetime:
+        """Moves the clock to `moment` if that is later than its time; never back."""
+        moment = _aware(moment)
+        with self._lock:
+            self._offset += max(moment - self.now(), timedelta(0))
         return self.now()
 
     def advance(self, by: timedelta) -> datetime:
@@ -77,6 +77,14 @@ class LocalClock:
         with self._lock:
             self._offset += by
         return self.now()
+
+
+def backwards(moment: datetime, current: datetime) -> ClockBackwards:
+    """The refusal of a move to `moment`, before the clock's `current` time."""
+    return ClockBackwards(
+        f"The clock only moves forward: {moment.isoformat()} is before its current time, "
+        f"{current.isoformat(timespec='seconds')}."
+    )
 
 
 def _aware(moment: datetime) -> datetime:

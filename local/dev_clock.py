@@ -20,7 +20,7 @@ from typing import Any, Protocol, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, model_validator
 from werkzeug.wrappers import Request, Response
 
-from local.clock import ClockBackwards, LocalClock, real_now
+from local.clock import LocalClock, backwards, real_now
 from local.sandbox_base import Sandbox, json_response
 
 
@@ -87,17 +87,14 @@ class DevClock(Sandbox):
         now = clock.now()
         target = change.now if change.now is not None else now + (change.advance or timedelta(0))
         if target < now:
-            refused = ClockBackwards(
-                f"The clock only moves forward: {target.isoformat()} is before its current "
-                f"time, {now.isoformat(timespec='seconds')}."
-            )
-            return json_response({"message": str(refused), **self._shown()}, 409)
+            refused = str(backwards(target, now))
+            return json_response({"message": refused, **self._shown()}, 409)
         fired = 0
         # Stop at each schedule due on the way, so it runs on its own moment's clock.
         while (due := self._pump.next_due(target)) is not None:
-            clock.set(max(due, clock.now()))
+            clock.forward_to(due)
             fired += self._pump.fire_due()
-        clock.set(max(target, clock.now()))
+        clock.forward_to(target)
         fired += self._pump.fire_due()
         return json_response({**self._shown(), "fired": fired}, 200)
 

@@ -13,8 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
-from datetime import time as wall_time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -30,25 +29,20 @@ CHICAGO = ZoneInfo("America/Chicago")  # Northside Plumbing's zone, the first se
 # The test stacks do not wait on what only shows progress to a person: texts move through
 # their delivery steps and due schedules fire in tenths of a second, not seconds.
 FAST = {"SMS_STEP_SECONDS": "0.05", "SCHEDULER_TICK_SECONDS": "0.5"}
+# Where the shared test stacks' clock starts, whatever the machine's date and hour: a Tuesday
+# at 10:30 in Chicago (08:30 in San Francisco, 11:30 in New York), every seeded business at
+# work, no quiet hours, a working week of openings ahead. The demo data follows the clock.
+PINNED = datetime(2026, 12, 8, 10, 30, tzinfo=CHICAGO)
 
 
 if TYPE_CHECKING:
     from tests.e2e.client import Console
 
 
-def pinned_time(today: date) -> datetime:
-    """Where the shared test stacks' clock starts: the Tuesday after `today` at 10:30 in
-    Chicago (08:30 in San Francisco, 11:30 in New York): every seeded business at work, no
-    quiet hours, a whole working week of openings ahead. Only the date comes from the
-    machine; the hour, the weekday and what follows from them do not."""
-    days = (1 - today.weekday()) % 7 or 7
-    return datetime.combine(today + timedelta(days=days), wall_time(10, 30), CHICAGO)
-
-
 @pytest.fixture(scope="session")
 def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("stack")
-    with running_stack(folder, pinned_time(date.today())) as url:  # wall clock: the day only
+    with running_stack(folder, PINNED) as url:
         yield url
 
 

@@ -9,7 +9,7 @@ stack's clock is where `make dev` would start it, and the steps run as the READM
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ import requests
 
 from local.stack import LocalStack, StackConfig
 from tests.e2e.client import TIMEOUT, Console, inbox, slots
-from tests.e2e.conftest import ROOT, pinned_time, running_stack, wait_for
+from tests.e2e.conftest import PINNED, ROOT, running_stack, wait_for
 
 CHICAGO = ZoneInfo("America/Chicago")
 # The machine's hours the walkthrough must work at.
@@ -44,8 +44,7 @@ def _where_make_dev_starts(machine: datetime) -> datetime:
 
 
 def test_the_readme_walkthrough_works_at_any_hour(tmp_path: Path) -> None:
-    # wall clock: the day only; the hours are the cases'
-    day = pinned_time(date.today()).date()
+    day = PINNED.date()
     machines = [datetime.combine(day, hour, CHICAGO) for hour in HOURS]
     starts = sorted({_where_make_dev_starts(machine) for machine in machines})
     dispatcher, query = _try_it()

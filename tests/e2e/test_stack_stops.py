@@ -5,22 +5,20 @@ from __future__ import annotations
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, slots
-from tests.e2e.conftest import pinned_time, start_stack
+from tests.e2e.conftest import PINNED, start_stack
 
 STOP_BOUND_SECONDS = 5
 
 
 @pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_busy_stack_stops_within_seconds(sent: signal.Signals, tmp_path: Path) -> None:
-    # wall clock: the day only (the hour is pinned)
-    process, url = start_stack(tmp_path, pinned_time(date.today()))
+    process, url = start_stack(tmp_path, PINNED)
     try:
         # Given a stack in heavy use: links sent and 20 customers' pages, confirms and
         # schedule reads still arriving when it is asked to stop

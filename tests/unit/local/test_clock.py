@@ -158,3 +158,9 @@ def test_dev_clock_answers_other_methods_and_paths_clearly(page):
     client, _, _ = page
     assert client.delete("/dev/clock").status_code == 405
     assert client.post("/dev/clock", data="not json").status_code == 422
+
+
+def test_dev_clock_advancing_by_nothing_is_not_a_step_back(page):
+    client, _, pump = page
+    assert client.post("/dev/clock", json={"advance": "PT0S"}).status_code == 200
+    assert pump.fired == []

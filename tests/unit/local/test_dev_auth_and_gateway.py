@@ -46,7 +46,8 @@ def test_tampered_foreign_or_expired_tokens_are_refused(monkeypatch):
     expired = DevTokens(DISPATCHERS, key=b"k" * 32)
     old = expired.issue("dana@northside.example")
     assert old is not None
-    later = time.time() + 13 * 3600  # wall clock: tokens live real hours
+    # wall clock: tokens live real hours
+    later = time.time() + 13 * 3600
     monkeypatch.setattr(time, "time", lambda: later)
     assert expired.verify(old) is None
 

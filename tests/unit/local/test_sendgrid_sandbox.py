@@ -303,7 +303,8 @@ def test_fail_next_429_carries_rate_limit_headers_then_recovers(sandbox, post):
     assert first.headers["Retry-After"] == "30"
     assert first.headers["X-RateLimit-Remaining"] == "0"
     reset = int(first.headers["X-RateLimit-Reset"])
-    assert 25 <= reset - time.time() <= 31  # wall clock: a rate limit's reset is real
+    # wall clock: a rate limit's reset is real
+    assert 25 <= reset - time.time() <= 31
     assert len(sandbox.messages()) == 1
 
 

@@ -5,4 +5,5 @@ from datetime import UTC, datetime
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)  # wall clock: the Clock port's AWS side
+        # wall clock: the Clock port's AWS side
+        return datetime.now(UTC)
