@@ -52,7 +52,8 @@ class Data(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        # TTL only sweeps expired slot holds; every expiry rule is enforced in code.
+        # TTL sweeps expired slot holds and remembered provider events (PROVIDER_EVENTS#);
+        # every expiry rule is enforced in code.
         self.app_table = _single_table(
             self,
             "AppTable",

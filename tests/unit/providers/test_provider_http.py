@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -294,7 +295,7 @@ def test_googles_403_rate_limit_reason_is_rate_limited(http, server):
 
 def test_a_success_that_is_not_json_is_an_error():
     with serve(lambda environ, start: Response("<html>", 200)(environ, start)) as html_url:
-        other = ProviderHttp(html_url, _StaticTokens(), provider="Acme Calendar")
+        other = ProviderHttp(html_url, StaticToken(), provider="Acme Calendar")
 
         with pytest.raises(ProviderError, match="not JSON"):
             other.request("GET", "/")
@@ -315,17 +316,10 @@ def test_a_provider_that_never_answers_is_unavailable():
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         port = silent.getsockname()[1]
-        http = ProviderHttp(
-            f"http://127.0.0.1:{port}", _StaticTokens(), provider="Slow", timeout=0.2
-        )
+        http = ProviderHttp(f"http://127.0.0.1:{port}", StaticToken(), provider="Slow", timeout=0.2)
 
         with pytest.raises(ProviderUnavailable, match="Slow could not be reached"):
             http.request("GET", "/things")
-
-
-class _StaticTokens:
-    def token(self, *, refresh: bool = False) -> str:
-        return "static"
 
 
 class KeepAliveHandler(BaseHTTPRequestHandler):
@@ -352,18 +346,24 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
         pass
 
 
-def test_calls_reuse_one_kept_alive_connection_and_answers_come_gzipped():
+@contextmanager
+def keep_alive_peer() -> Iterator[str]:
+    """A KeepAliveHandler server on a free port (its record cleared); yields its URL."""
     KeepAliveHandler.seen = []
     peer = ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveHandler)
     thread = threading.Thread(target=peer.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
-        base = f"http://127.0.0.1:{peer.server_address[1]}"
-        client = ProviderHttp(base, StaticToken(), provider="Test")
-        answers = [client.request("GET", "/events", query={"page": n})[0] for n in range(5)]
+        yield f"http://127.0.0.1:{peer.server_address[1]}"
     finally:
         peer.shutdown()
         thread.join()
+
+
+def test_calls_reuse_one_kept_alive_connection_and_answers_come_gzipped():
+    with keep_alive_peer() as base:
+        client = ProviderHttp(base, StaticToken(), provider="Test")
+        answers = [client.request("GET", "/events", query={"page": n})[0] for n in range(5)]
     assert all(a == {"items": list(range(50))} for a in answers)  # decompressed
     ports = {port for port, _ in KeepAliveHandler.seen}
     assert len(KeepAliveHandler.seen) == 5

@@ -60,23 +60,12 @@ def test_without_a_trace_nothing_is_opened(opened, monkeypatch):
 
 
 def test_a_provider_call_goes_through_it(opened, monkeypatch):
-    import threading
-    from http.server import ThreadingHTTPServer
-
     from reschedule_dispatch.adapters.provider_http import ProviderHttp
-    from tests.unit.providers.test_provider_http import KeepAliveHandler, StaticToken
+    from tests.unit.providers.test_provider_http import StaticToken, keep_alive_peer
 
     monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
-    KeepAliveHandler.seen = []
-    peer = ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveHandler)
-    thread = threading.Thread(target=peer.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{peer.server_address[1]}"
+    with keep_alive_peer() as base:
         ProviderHttp(base, StaticToken(), provider="Test").request("GET", "/events/secret-id")
-    finally:
-        peer.shutdown()
-        thread.join()
     [subsegment] = opened
     assert subsegment.name == "## Test"
     assert "secret-id" not in str(subsegment.metadata)

@@ -41,7 +41,10 @@ def drop_schedule(
 
 
 def expire_if_overdue(
-    sessions: SessionRepository, session: RescheduleSession, now: datetime
+    sessions: SessionRepository,
+    session: RescheduleSession,
+    now: datetime,
+    detail: str = "found overdue",
 ) -> RescheduleSession:
     """An open link whose time has passed but whose expiry never ran (its schedule fired
     early, or was lost) is expired now, freeing its appointment, so that whatever a
@@ -53,7 +56,7 @@ def expire_if_overdue(
             session.id,
             OPEN_STATUSES,
             SessionStatus.EXPIRED,
-            TimelineEvent(type="expired", at=now, actor=Actor.SYSTEM, detail="found overdue"),
+            TimelineEvent(type="expired", at=now, actor=Actor.SYSTEM, detail=detail),
         )
     except Conflict:  # it moved on in the same instant (confirmed, canceled, expired)
         return sessions.get_by_id(session.id)

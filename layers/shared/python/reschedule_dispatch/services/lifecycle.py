@@ -49,6 +49,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.closed_sessions import expire_if_overdue
 from reschedule_dispatch.services.invitation import (
     INVITATION_FILENAME,
     invitation_link,
@@ -454,17 +455,8 @@ class ExpireSession:
         if not session.is_expired_at(now):
             logger.warning("expiry for session %s fired before %s", session_id, session.expires_at)
             return session.status
-        try:
-            self._sessions.transition(
-                session.id,
-                OPEN_STATUSES,
-                SessionStatus.EXPIRED,
-                TimelineEvent(type="expired", at=now, actor=Actor.SYSTEM),
-            )
-        except Conflict:
-            # The customer confirmed (or a dispatcher canceled) in the same instant: they win.
-            return self._sessions.get_by_id(session_id).status
-        return SessionStatus.EXPIRED
+        # The customer confirmed (or a dispatcher canceled) in the same instant: they win.
+        return expire_if_overdue(self._sessions, session, now, detail="").status
 
 
 # Delivery statuses in the order Twilio reports them; a callback never moves one backwards.

@@ -41,6 +41,7 @@ from reschedule_dispatch.domain.provider_events import (
     WebhookRequest,
     webhook_address,
 )
+from reschedule_dispatch.domain.scheduling import Appointment
 from reschedule_dispatch.domain.session import (
     Actor,
     RescheduleSession,
@@ -106,34 +107,27 @@ class ApplyProviderEvent:
         if session is None or session.status is SessionStatus.CONFIRMING:
             return
         change = event.change
-        if change is ProviderChange.CANCELED:
+        if change in (ProviderChange.CANCELED, ProviderChange.UPDATED):
             # Said by the provider's own API, not only by the notification (a replayed or
-            # forged one): a link still fits an appointment that is still scheduled.
+            # forged one): one read, on the technician the link was sent for.
             try:
-                current = self._provider.get_appointment(event.business_id, event.appointment_id)
+                current: Appointment | None = self._provider.get_appointment(
+                    event.business_id, event.appointment_id, session.original_technician_id
+                )
             except NotFound:
-                pass
-            else:
-                if current.status == "scheduled":
-                    if (current.start, current.end, current.technician_id) == (
-                        session.original_start,
-                        session.original_end,
-                        session.original_technician_id,
-                    ):
-                        return
-                    change = ProviderChange.UPDATED  # not canceled: moved
-        if change is ProviderChange.UPDATED:
-            try:
-                current = self._provider.get_appointment(event.business_id, event.appointment_id)
-            except NotFound:
+                current = None
+            if current is None:
                 change = ProviderChange.CANCELED
+            elif change is ProviderChange.CANCELED and current.status != "scheduled":
+                pass  # canceled indeed
+            elif (current.start, current.end, current.technician_id) == (
+                session.original_start,
+                session.original_end,
+                session.original_technician_id,
+            ):
+                return  # still where the link was sent for: touched, not moved or canceled
             else:
-                if (current.start, current.end, current.technician_id) == (
-                    session.original_start,
-                    session.original_end,
-                    session.original_technician_id,
-                ):
-                    return  # touched (notes, a field of ours), not moved: the link still fits
+                change = ProviderChange.UPDATED  # moved
         self._end(session, change)
 
     def _end(self, session: RescheduleSession, change: ProviderChange) -> None:

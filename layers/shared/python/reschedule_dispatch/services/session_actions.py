@@ -90,7 +90,8 @@ class ResendLink:
             raise Conflict("This link was emailed, and emails can't be resent. Send a new link.")
         if session.message_sid is None:
             raise Conflict("The first message was never sent; cancel and send a new link.")
-        resent = sum(e.type == "resent" for e in self._sessions.timeline(session.id))
+        timeline = self._sessions.timeline(session.id)
+        resent = sum(e.type == "resent" for e in timeline)
         if resent >= MAX_RESENDS:
             raise Conflict(
                 f"This link was already resent {MAX_RESENDS} times. If the customer still "
@@ -108,13 +109,12 @@ class ResendLink:
             f"{public_base_url.rstrip('/')}/webhooks/twilio/status",
         )
         self._sessions.record_message(session.id, sid, "queued")
-        self._sessions.append_event(
-            session.id,
-            TimelineEvent(
-                type="resent", at=self._clock.now(), actor=Actor.DISPATCHER, detail=dispatcher
-            ),
+        event = TimelineEvent(
+            type="resent", at=self._clock.now(), actor=Actor.DISPATCHER, detail=dispatcher
         )
-        return self._sessions.get(business_id, session.id), self._sessions.timeline(session.id)
+        self._sessions.append_event(session.id, event)
+        # The timeline read for the cap, and the event just added: not read again.
+        return self._sessions.get(business_id, session.id), [*timeline, event]
 
 
 class CancelSession:
