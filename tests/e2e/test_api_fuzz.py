@@ -202,14 +202,14 @@ def test_every_route_answers_generated_requests_as_documented(stack_url: str) ->
     assert answered_2xx == set(labels) - WEBHOOKS, report
 
 
-def test_the_coverage_phase_finds_nothing_on_any_route(stack_url: str) -> None:
+def test_the_coverage_phase_finds_nothing_on_any_route(stack_url: str, tmp_path: Path) -> None:
     # Schemathesis's coverage phase, as its CLI runs it: boundary and malformed values,
     # wrong media types and missing headers on every route, every check (two decisions in
     # tests/e2e/schemathesis.toml, each with its reason)
     console = Console.sign_in(stack_url, NORTHSIDE)
     settings_before = console.get("/api/settings").json()
     try:
-        run = _coverage_phase(stack_url, console.token)
+        run = _coverage_phase(stack_url, console.token, tmp_path)
     finally:  # it saved valid settings: the next tests get the business's own back
         console.put("/api/settings", json=settings_before).raise_for_status()
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
@@ -219,7 +219,7 @@ def test_the_coverage_phase_finds_nothing_on_any_route(stack_url: str) -> None:
     assert generated.group(1) == generated.group(2)
 
 
-def _coverage_phase(stack_url: str, token: str) -> subprocess.CompletedProcess[str]:
+def _coverage_phase(stack_url: str, token: str, folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "st"),
@@ -237,6 +237,7 @@ def _coverage_phase(stack_url: str, token: str) -> subprocess.CompletedProcess[s
             f"Authorization: Bearer {token}",
             "--no-color",
         ],
+        cwd=folder,  # where the CLI keeps its cache: not the repository
         capture_output=True,
         text=True,
         timeout=300,
