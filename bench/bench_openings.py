@@ -8,6 +8,10 @@ technicians) to show that the time grows linearly with the number of appointment
 Data comes from random.Random(seed), so every run times the same schedules. Each size is
 warmed up, then timed with time.perf_counter; the table gives the median and the 95th
 percentile, and microseconds per busy appointment (flat when growth is linear).
+
+Then what a page pays from stored bytes to ranked openings, on the full case filed as the
+schedule mirror files it (one packed item per technician and week): read as models (what
+pages did) and as the engine's columns (what they do), both in this run, and their ratio.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -28,8 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "shared" / "python"))
 
 from bench.stats import percentile
+from reschedule_dispatch.adapters.dynamodb_schedule_mirror import (
+    _week_item,
+    busy_by_technician,
+    columns_by_technician,
+)
 from reschedule_dispatch.domain.business import BusinessSettings
-from reschedule_dispatch.domain.openings import find_openings
+from reschedule_dispatch.domain.mirror import by_week
+from reschedule_dispatch.domain.openings import find_openings, search_window
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
     Busy,
@@ -142,7 +153,50 @@ def measure(case: Case, repeats: int, warmup: int) -> list[float]:
     return timings
 
 
+def stored_weeks(case: Case) -> list[dict[str, object]]:
+    """The case as the schedule mirror stores it: one packed item per technician-week."""
+    return [
+        _week_item("bench", week)
+        for technician_id, busy in case.busy.items()
+        for week in by_week(technician_id, busy).values()
+    ]
+
+
+def from_stored(case: Case, weeks: list[dict[str, object]], *, as_columns: bool) -> list[str]:
+    """Stored weeks to ranked openings: unpacked as models or as columns, then the engine."""
+    ids = [t.id for t in case.technicians]
+    start, end = search_window(NOW, SETTINGS)
+    busy = (
+        columns_by_technician(weeks, ids)
+        if as_columns
+        else busy_by_technician(weeks, ids, start, end)
+    )
+    result = find_openings(
+        case.appointment,
+        case.technicians,
+        busy,
+        SETTINGS,
+        ZONE,
+        NOW,
+        travel_from_settings(SETTINGS),
+    )
+    return [o.key for o in result.openings]
+
+
+def time_median(action: Callable[[], object], repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        action()
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
 BUDGET_MEDIAN_MS = 20.0  # the full case, on the 2-core development machine
+# Stored weeks to ranked openings, columns / models (issue 14, item 7).
+BUDGET_COLUMNS_RATIO = 0.15
 # Per-appointment cost at 100x may exceed the 1x cost by this much and still be linear
 # (caches and allocation grow a little with size); quadratic growth would be ~100x.
 LINEAR_SLACK = 2.0
@@ -183,8 +237,27 @@ def main() -> int:
             f"{percentile(timings, 95):>8.2f} {per_appointment[-1]:>8.2f}"
         )
 
+    weeks = stored_weeks(full)
+    shown = from_stored(full, weeks, as_columns=True)
+    if not shown or shown != from_stored(full, weeks, as_columns=False):
+        print("FAILED: the stored weeks give other openings than the case")
+        return 1
+    models_ms = time_median(
+        lambda: from_stored(full, weeks, as_columns=False), max(5, repeats // 5)
+    )
+    columns_ms = time_median(lambda: from_stored(full, weeks, as_columns=True), repeats)
+    columns_ratio = columns_ms / models_ms
+    print(
+        f"\nStored weeks to ranked openings, full case ({len(weeks)} packed weeks):\n"
+        f"  as models  {models_ms:7.2f} ms (decompress, validate a model per item, engine)\n"
+        f"  as columns {columns_ms:7.2f} ms (decompress, unpack the columns, engine)\n"
+        f"  columns / models {columns_ratio:.3f} (budget {BUDGET_COLUMNS_RATIO})"
+    )
+
     # The budgets: a benchmark that cannot fail is only a report
     failures = []
+    if columns_ratio > BUDGET_COLUMNS_RATIO:
+        failures.append(f"columns / models {columns_ratio:.3f} > {BUDGET_COLUMNS_RATIO}")
     if full_median > BUDGET_MEDIAN_MS:
         failures.append(f"median {full_median:.2f} ms > {BUDGET_MEDIAN_MS} ms")
     if per_appointment[-1] > LINEAR_SLACK * per_appointment[0]:

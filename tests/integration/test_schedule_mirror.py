@@ -11,10 +11,12 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 
 from reschedule_dispatch.adapters.dynamodb_schedule_mirror import DynamoScheduleMirror
 from reschedule_dispatch.domain.errors import OpeningTaken, ProviderUnavailable
 from reschedule_dispatch.domain.mirror import mirror_window
+from reschedule_dispatch.domain.openings import columns_of
 from reschedule_dispatch.domain.ports import SchedulingProvider
 from reschedule_dispatch.domain.scheduling import BlockedTime
 from reschedule_dispatch.domain.session import Opening, SessionStatus
@@ -330,3 +332,69 @@ def test_a_technician_the_mirror_has_not_read_yet_is_read_from_the_provider(mirr
     schedules = mirrored.reads.schedules("acme", ["tech-1", "tech-7"], *window)
     assert [b.id for b in schedules["tech-7"]] == ["appt-new-tech"]
     assert mirrored.live.calls["technician_schedule"] == 1  # tech-7 only
+
+
+def test_the_openings_engine_reads_the_mirror_as_columns_of_the_same_items(mirrored):
+    world = mirrored.world
+    start = world.clock.now() + timedelta(days=4)
+    world.provider.put_blocked_time(  # across two week boundaries, with no place
+        BlockedTime(
+            id="vacation",
+            business_id="acme",
+            technician_id="tech-1",
+            start=start,
+            end=start + timedelta(days=12),
+            reason="Vacation",
+        )
+    )
+    world.provider.put_appointment(  # a job with no address
+        build_appointment(start - timedelta(days=1), id="appt-nowhere", location=None)
+    )
+    mirrored.sync.full("acme")
+    window = (world.clock.now(), world.clock.now() + timedelta(days=21))
+
+    columns = mirrored.reads.busy_columns("acme", ["tech-1"], *window)["tech-1"]
+    items = mirrored.reads.schedules("acme", ["tech-1"], *window)["tech-1"]
+
+    # Each item once, by start, every column exactly what its model says
+    assert list(columns.ids) == sorted(set(columns.ids), key=list(columns.ids).index)
+    assert list(columns.starts) == sorted(columns.starts)
+    expected = columns_of(items)
+    shown = {i: n for n, i in enumerate(columns.ids)}
+    assert {b.id for b in items} <= set(shown)
+    for n, item in enumerate(items):
+        at = shown[item.id]
+        assert columns.starts[at] == expected.starts[n] == item.start.timestamp()
+        assert columns.ends[at] == expected.ends[n]
+        assert columns.places[at] == expected.places[n]
+        assert columns.label(at) == expected.label(n)
+    assert columns.places[shown["vacation"]] is None
+    assert columns.label(shown["vacation"]) == "blocked time vacation (Vacation)"
+    assert columns.places[shown["appt-nowhere"]] is None
+
+
+def test_weeks_written_before_they_carried_columns_are_read_from_their_items(mirrored):
+    world = mirrored.world
+    mirrored.sync.full("acme")
+    window = (world.clock.now(), world.clock.now() + timedelta(days=14))
+    packed = mirrored.reads.busy_columns("acme", ["tech-1"], *window)["tech-1"]
+    table = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"])
+    weeks = table.query(
+        KeyConditionExpression=Key("pk").eq("MIRROR#acme") & Key("sk").begins_with("W#")
+    )["Items"]
+    assert weeks
+    assert all("busy_columns" in week for week in weeks)
+    for week in weeks:  # as the previous format wrote them: no columns, its own digest
+        table.update_item(
+            Key={"pk": week["pk"], "sk": week["sk"]},
+            UpdateExpression="REMOVE busy_columns SET digest = :before",
+            ExpressionAttributeValues={":before": "digest-of-format-1"},
+        )
+
+    assert mirrored.reads.busy_columns("acme", ["tech-1"], *window)["tech-1"] == packed
+    # And the next full read writes them again, with columns
+    mirrored.sync.full("acme")
+    weeks = table.query(
+        KeyConditionExpression=Key("pk").eq("MIRROR#acme") & Key("sk").begins_with("W#")
+    )["Items"]
+    assert all("busy_columns" in week for week in weeks)

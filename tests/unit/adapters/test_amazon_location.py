@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from reschedule_dispatch.adapters.amazon_location import (
 from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.openings import find_openings, travel_legs
 from reschedule_dispatch.domain.scheduling import Location
-from reschedule_dispatch.domain.travel import HaversineTravelTime
+from reschedule_dispatch.domain.travel import Coordinates, HaversineTravelTime
 from tests.builders import NOW, appointment, technician
 
 CALCULATOR = "dispatch-routes"
@@ -32,12 +33,12 @@ def _client() -> Any:
     return boto3.client("location", region_name="us-east-1")
 
 
-def _position(place: Location) -> list[float]:
+def _position(place: Coordinates) -> list[float]:
     """The adapter sends [longitude, latitude], rounded to 4 decimals."""
     return [round(place.lon, 4), round(place.lat, 4)]
 
 
-def _request(origins: list[Location], destinations: list[Location]) -> dict[str, Any]:
+def _request(origins: Sequence[Coordinates], destinations: Sequence[Coordinates]) -> dict[str, Any]:
     return {
         "CalculatorName": CALCULATOR,
         "DeparturePositions": [_position(p) for p in origins],

@@ -36,7 +36,7 @@ from reschedule_dispatch.domain.scheduling import (
     Technician,
     WorkingHours,
 )
-from reschedule_dispatch.domain.travel import HaversineTravelTime
+from reschedule_dispatch.domain.travel import Coordinates, HaversineTravelTime
 from tests.builders import NOW, appointment, technician
 from tests.unit.domain.openings_reference import reference_openings
 
@@ -50,16 +50,26 @@ NEAR = Location(address="near", lat=41.91, lon=-87.66)
 FAR = Location(address="far", lat=42.30, lon=-88.10)
 
 
-class TableTravel:
-    """Drive minutes from a table keyed by address (either direction), 0 if not listed."""
+# The engine hands the travel port coordinates, not the Location it was given: by name here.
+NAMED = {(place.lat, place.lon): place.address for place in (HOME, CUSTOMER, NEAR, FAR)}
 
-    def __init__(self, table: dict[tuple[str, str], int]) -> None:
+
+class TableTravel:
+    """Drive minutes from a table keyed by place name (either direction), 0 if not listed."""
+
+    def __init__(self, table: dict[tuple[str, str], int], places: Sequence[Location] = ()) -> None:
         self._table = {**table, **{(b, a): m for (a, b), m in table.items()}}
+        self._named = {**NAMED, **{(p.lat, p.lon): p.address for p in places}}
         self.asked: list[tuple[str, str]] = []
 
-    def minutes(self, origin: Location, destination: Location) -> int:
-        self.asked.append((origin.address, destination.address))
-        return self._table.get((origin.address, destination.address), 0)
+    def minutes(self, origin: Coordinates, destination: Coordinates) -> int:
+        names = (_name(origin, self._named), _name(destination, self._named))
+        self.asked.append(names)
+        return self._table.get(names, 0)
+
+
+def _name(place: Coordinates, named: dict[tuple[float, float], str] = NAMED) -> str:
+    return named[(place.lat, place.lon)]
 
 
 NO_DRIVES = TableTravel({})
@@ -408,7 +418,8 @@ def test_added_drive_is_the_detour_from_the_direct_drive_between_the_stops():
             ("near", "customer"): 5,
             ("near2", "customer"): 5,
             ("far", "near2"): 35,
-        }
+        },
+        places=[near2],
     )
     every = _all(moving, busy, travel=travel, settings_=_settings(max_drive_minutes=45))
     opening = next(o for o in every if o.start == _utc(_local(24, 11)))
@@ -827,9 +838,9 @@ def test_travel_legs_list_every_drive_the_engine_asks_for():
     legs = travel_legs(moving, techs, {"tech-1": busy}, _settings(), CHICAGO, NOW)
     find_openings(moving, techs, {"tech-1": busy}, _settings(), CHICAGO, NOW, travel)
     # Then every drive it asked for is among the legs
-    to_customer = {place.address for place in legs.to_customer}
-    from_customer = {place.address for place in legs.from_customer}
-    between = {(a.address, b.address) for a, b in legs.between}
+    to_customer = {_name(place) for place in legs.to_customer}
+    from_customer = {_name(place) for place in legs.from_customer}
+    between = {(_name(a), _name(b)) for a, b in legs.between}
     assert travel.asked
     for origin, destination in travel.asked:
         if destination == "customer":
@@ -865,8 +876,8 @@ PLACES = [
 class ScrambledTravel:
     """Asymmetric minutes that break the triangle inequality: the engine must not rely on it."""
 
-    def minutes(self, origin: Location, destination: Location) -> int:
-        if origin == destination:
+    def minutes(self, origin: Coordinates, destination: Coordinates) -> int:
+        if (origin.lat, origin.lon) == (destination.lat, destination.lon):
             return 0
         return (round(origin.lat * 1000) * 31 + round(destination.lon * 1000) * 17) % 41
 

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reschedule_dispatch.domain.scheduling import Location
-from reschedule_dispatch.domain.travel import HaversineTravelTime, TravelTime
+from reschedule_dispatch.domain.travel import Coordinates, HaversineTravelTime, TravelTime
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class AmazonLocationTravelTime:
         self._clock = clock
         self._unavailable_until = -math.inf
 
-    def minutes(self, origin: Location, destination: Location) -> int:
+    def minutes(self, origin: Coordinates, destination: Coordinates) -> int:
         route = (self._point(origin), self._point(destination))
         if route[0] == route[1]:
             return 0
@@ -100,7 +100,7 @@ class AmazonLocationTravelTime:
             minutes = self._cache.get(route)
         return minutes if minutes is not None else self._fallback.minutes(origin, destination)
 
-    def prefetch(self, origins: Iterable[Location], destinations: Iterable[Location]) -> None:
+    def prefetch(self, origins: Iterable[Coordinates], destinations: Iterable[Coordinates]) -> None:
         """Caches every origin x destination drive not cached yet: one request for up to
         350 distinct places on each side, more only beyond that."""
         sources = list(dict.fromkeys(self._point(place) for place in origins))
@@ -114,7 +114,7 @@ class AmazonLocationTravelTime:
                 self._calculate(row_chunk, column_chunk)
 
     def prefetch_pairs(
-        self, pairs: Iterable[tuple[Location, Location]], per_request: int = 20
+        self, pairs: Iterable[tuple[Coordinates, Coordinates]], per_request: int = 20
     ) -> None:
         """Caches scattered (origin, destination) drives, such as the legs between a
         technician's stops, `per_request` pairs to a request.
@@ -178,7 +178,7 @@ class AmazonLocationTravelTime:
         if errors:
             logger.info("Amazon Location could not route %d pairs; offline estimates", errors)
 
-    def _point(self, place: Location) -> Point:
+    def _point(self, place: Coordinates) -> Point:
         return (round(place.lat, self._precision), round(place.lon, self._precision))
 
 

@@ -3,10 +3,12 @@
 Items in the business's mirror partition, `MIRROR#{business}`:
 
 - `STATE`: the technicians, the window the mirror covers and when it was last in step.
-- `W#{monday}#{technician}`: one technician's busy items starting in one week (UTC),
-  appointments and blocked times as zlib-compressed JSON arrays. A page asks one Query for
-  the weeks it searches, every technician at once; the sort key puts the week first so a
-  range of weeks is one key range.
+- `W#{monday}#{technician}`: one technician's busy items touching one week (UTC),
+  appointments and blocked times as zlib-compressed JSON arrays, and the same items as the
+  openings engine's columns (`busy_columns`: times and places as packed doubles, ids and
+  reasons as JSON), which a page reads without building a model per item. A page asks one
+  Query for the weeks it searches, every technician at once; the sort key puts the week
+  first so a range of weeks is one key range.
 - `A#{appointment}`, in a partition of its own (`MIRROR#{business}#APPOINTMENTS`): one
   appointment, for the lookups by id (a link's page, a move).
 - `C#{bucket}`: the customer directory, hashed into a few packed buckets.
@@ -18,11 +20,18 @@ changed, so keeping the mirror costs writes in proportion to what changed.
 from __future__ import annotations
 
 import hashlib
+import json
+import math
+import sys
 import threading
 import time
 import zlib
+from array import array
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
+from datetime import time as wall_time
+from operator import itemgetter
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -39,10 +48,13 @@ from reschedule_dispatch.domain.mirror import (
     unique,
     weeks_between,
 )
+from reschedule_dispatch.domain.openings import columns_of
 from reschedule_dispatch.domain.scheduling import (
+    NO_BUSY,
     Appointment,
     BlockedTime,
     Busy,
+    BusyColumns,
     Customer,
     Technician,
 )
@@ -53,6 +65,9 @@ _CUSTOMERS = TypeAdapter(list[Customer])
 _TECHNICIANS = TypeAdapter(list[Technician])
 
 CUSTOMER_BUCKETS = 16
+# Part of every week's digest: a new value rewrites every week once (the next reconcile),
+# so a change to what a week item holds reaches all of them. 2: weeks carry `busy_columns`.
+WEEK_FORMAT = b"2"
 # A technician's state item is read on every page: keep it cached this long per container
 # (a sync in this process refreshes it at once).
 STATE_CACHE_SECONDS = 5.0
@@ -119,30 +134,32 @@ class DynamoScheduleMirror:
         end: datetime,
     ) -> dict[str, list[Busy]]:
         """Busy items overlapping [start, end), by technician (None: every technician)."""
-        weeks = weeks_between(start, end)
+        items = self._week_items(business_id, technician_ids, weeks_between(start, end))
+        return busy_by_technician(items, technician_ids, start, end)
+
+    def busy_columns(
+        self, business_id: str, technician_ids: Collection[str], start: datetime, end: datetime
+    ) -> dict[str, BusyColumns]:
+        """The named technicians' busy items over the weeks [start, end) touches, as the
+        openings engine's columns, by start. Items of those weeks outside [start, end) come
+        too: the engine reads only what touches a working day it searches."""
+        items = self._week_items(business_id, technician_ids, weeks_between(start, end))
+        return columns_by_technician(items, technician_ids)
+
+    def _week_items(
+        self, business_id: str, technician_ids: Collection[str] | None, weeks: list[date]
+    ) -> list[dict[str, Any]]:
         if technician_ids is not None and len(technician_ids) * len(weeks) <= 100:
-            items = self._get_many(
+            return self._get_many(
                 [_week_sk(w, t) for t in technician_ids for w in weeks], business_id
             )
-        else:
-            items = list(
-                all_items(
-                    self._table.query,
-                    KeyConditionExpression=Key("pk").eq(_pk(business_id))
-                    & Key("sk").between(f"W#{weeks[0].isoformat()}", f"W#{weeks[-1].isoformat()}~"),
-                )
+        return list(
+            all_items(
+                self._table.query,
+                KeyConditionExpression=Key("pk").eq(_pk(business_id))
+                & Key("sk").between(f"W#{weeks[0].isoformat()}", f"W#{weeks[-1].isoformat()}~"),
             )
-        found: dict[str, list[Busy]] = {t: [] for t in technician_ids or ()}
-        for item in items:
-            technician_id = str(item["technician_id"])
-            if technician_ids is not None and technician_id not in technician_ids:
-                continue
-            theirs = found.setdefault(technician_id, [])
-            theirs.extend(b for b in _unpack_busy(item) if b.overlaps(start, end))
-        return {
-            technician_id: sorted(unique(theirs), key=lambda b: b.start.timestamp())
-            for technician_id, theirs in found.items()
-        }
+        )
 
     def appointment(self, business_id: str, appointment_id: str) -> Appointment | None:
         item = self._table.get_item(
@@ -438,6 +455,45 @@ class DynamoScheduleMirror:
         return found
 
 
+def busy_by_technician(
+    items: Iterable[dict[str, Any]],
+    technician_ids: Collection[str] | None,
+    start: datetime,
+    end: datetime,
+) -> dict[str, list[Busy]]:
+    """Week items as models: each busy item overlapping [start, end) once, by start."""
+    found: dict[str, list[Busy]] = {t: [] for t in technician_ids or ()}
+    for item in items:
+        technician_id = str(item["technician_id"])
+        if technician_ids is not None and technician_id not in technician_ids:
+            continue
+        theirs = found.setdefault(technician_id, [])
+        theirs.extend(b for b in _unpack_busy(item) if b.overlaps(start, end))
+    return {
+        technician_id: sorted(unique(theirs), key=lambda b: b.start.timestamp())
+        for technician_id, theirs in found.items()
+    }
+
+
+def columns_by_technician(
+    items: Iterable[dict[str, Any]], technician_ids: Collection[str]
+) -> dict[str, BusyColumns]:
+    """Week items as the engine's columns: each item once, by start (weeks follow each
+    other, and each is sorted)."""
+    parts: dict[str, list[BusyColumns]] = {t: [] for t in technician_ids}
+    for item in sorted(items, key=_SK):
+        theirs = parts.get(str(item["technician_id"]))
+        if theirs is None:
+            continue
+        week = _week_columns(item)
+        if theirs:
+            # An item touching two weeks is in both: keep it from the first one read only.
+            monday = datetime.combine(_week_of_sk(str(item["sk"])), wall_time(0), UTC)
+            week = _from(week, bisect_left(week.starts, monday.timestamp()))
+        theirs.append(week)
+    return {t: _concat(found) for t, found in parts.items()}
+
+
 def _week_item(business_id: str, week: TechnicianWeek) -> dict[str, Any]:
     appointments = _APPOINTMENTS.dump_json(appointments_of(week.busy))
     blocked = _BLOCKED.dump_json([b for b in week.busy if isinstance(b, BlockedTime)])
@@ -447,7 +503,8 @@ def _week_item(business_id: str, week: TechnicianWeek) -> dict[str, Any]:
         "technician_id": week.technician_id,
         "appointments": _pack(appointments),
         "blocked": _pack(blocked),
-        "digest": _digest(appointments, blocked),
+        "busy_columns": _pack(_columns_bytes(columns_of(week.busy))),
+        "digest": _digest(WEEK_FORMAT, appointments, blocked),
     }
     if not week.busy:
         item["empty"] = True
@@ -459,6 +516,92 @@ def _unpack_busy(item: dict[str, Any]) -> list[Busy]:
     busy.extend(_APPOINTMENTS.validate_json(zlib.decompress(_bytes(item["appointments"]))))
     busy.extend(_BLOCKED.validate_json(zlib.decompress(_bytes(item["blocked"]))))
     return busy
+
+
+# Columns as bytes: the count (4 bytes), then starts, ends, latitudes and longitudes as
+# doubles (NaN: no place), then [ids, blocked, reasons] as JSON. Unpacking the numbers is a
+# copy, not a parse: a page reads thousands of them.
+_NO_PLACE = math.nan
+_SK = itemgetter("sk")
+
+
+def _columns_bytes(columns: BusyColumns) -> bytes:
+    places = columns.places
+    numbers = array("d", columns.starts)
+    numbers.extend(columns.ends)
+    numbers.extend(_NO_PLACE if p is None else p[0] for p in places)
+    numbers.extend(_NO_PLACE if p is None else p[1] for p in places)
+    if sys.byteorder != "little":
+        numbers.byteswap()
+    text = json.dumps(
+        [list(columns.ids), list(columns.blocked), list(columns.reasons)], separators=(",", ":")
+    )
+    return len(columns.ids).to_bytes(4, "little") + numbers.tobytes() + text.encode()
+
+
+def _week_columns(item: dict[str, Any]) -> BusyColumns:
+    if "busy_columns" not in item:  # written before weeks carried columns
+        return columns_of(sorted(unique(_unpack_busy(item)), key=lambda b: b.start.timestamp()))
+    data = zlib.decompress(_bytes(item["busy_columns"]))
+    n = int.from_bytes(data[:4], "little")
+    numbers = array("d")
+    numbers.frombytes(data[4 : 4 + 32 * n])
+    if sys.byteorder != "little":
+        numbers.byteswap()
+    values = numbers.tolist()
+    ids, blocked, reasons = json.loads(data[4 + 32 * n :])
+    lats, lons = values[2 * n : 3 * n], values[3 * n :]
+    places: list[tuple[float, float] | None] = list(zip(lats, lons, strict=True))
+    if any(map(math.isnan, lats)):
+        places = [None if math.isnan(lat) else p for lat, p in zip(lats, places, strict=True)]
+    return BusyColumns(
+        ids=ids,
+        blocked=blocked,
+        starts=values[:n],
+        ends=values[n : 2 * n],
+        places=places,
+        reasons=reasons,
+    )
+
+
+def _from(columns: BusyColumns, first: int) -> BusyColumns:
+    if first == 0:
+        return columns
+    return BusyColumns(
+        ids=columns.ids[first:],
+        blocked=columns.blocked[first:],
+        starts=columns.starts[first:],
+        ends=columns.ends[first:],
+        places=columns.places[first:],
+        reasons=columns.reasons[first:],
+    )
+
+
+def _concat(parts: list[BusyColumns]) -> BusyColumns:
+    if not parts:
+        return NO_BUSY
+    if len(parts) == 1:
+        return parts[0]
+    ids: list[str] = []
+    blocked: list[bool] = []
+    starts: list[float] = []
+    ends: list[float] = []
+    places: list[tuple[float, float] | None] = []
+    reasons: list[str] = []
+    for part in parts:
+        ids.extend(part.ids)
+        blocked.extend(part.blocked)
+        starts.extend(part.starts)
+        ends.extend(part.ends)
+        places.extend(part.places)
+        reasons.extend(part.reasons)
+    return BusyColumns(
+        ids=ids, blocked=blocked, starts=starts, ends=ends, places=places, reasons=reasons
+    )
+
+
+def _week_of_sk(sk: str) -> date:
+    return date.fromisoformat(sk.split("#")[1])
 
 
 def _state(business_id: str, item: dict[str, Any]) -> MirrorState:

@@ -11,8 +11,10 @@ day) each take at most `max_drive_minutes` and fit, with `buffer_minutes` next t
 jobs, it starts at least `min_notice_hours` from now and at most `horizon_days` ahead, the
 technician may take it, and it is not the current time with the current technician.
 
-How it stays fast: busy times become epoch seconds in one call into pydantic-core per
-list (exactly `timestamp()`; see `_epoch_seconds`). Per technician and working block, the
+How it stays fast: a technician's busy items arrive as columns (`BusyColumns`: epoch
+seconds and places, no model per item; the schedule mirror stores them so), or as models
+whose times become epoch seconds in one call into pydantic-core per list (exactly
+`timestamp()`; see `_epoch_seconds`). Per technician and working block, the
 day's busy items are walked once into gaps; each gap gets its drives once (cached per
 location pair for the call) and then its feasible starts are one contiguous run of the
 precomputed grid (two bisections). Only the few starts of a gap that can still be shown
@@ -29,7 +31,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
-from operator import attrgetter, sub
+from itertools import islice
+from operator import attrgetter, gt, sub
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -37,14 +40,21 @@ from pydantic_core import SchemaSerializer, TzInfo, core_schema
 
 from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.scheduling import (
+    NO_BUSY,
     Appointment,
     BlockedTime,
     Busy,
-    Location,
+    BusyColumns,
+    Place,
+    Point,
     Technician,
+    busy_label,
 )
 from reschedule_dispatch.domain.session import Opening
-from reschedule_dispatch.domain.travel import TravelTime
+from reschedule_dispatch.domain.travel import Coordinates, TravelTime
+
+# A technician's busy items, as models or as columns: the engine reads either.
+Schedule = Sequence[Busy] | BusyColumns
 
 # The ranking penalty, in points (lower is better); docs/openings.md gives the formula.
 POINTS_PER_ADDED_DRIVE_MINUTE = 1
@@ -108,9 +118,9 @@ class TravelLegs:
     stop to the next, which the score needs to tell how many minutes an opening adds.
     """
 
-    to_customer: tuple[Location, ...]
-    from_customer: tuple[Location, ...]
-    between: tuple[tuple[Location, Location], ...]
+    to_customer: tuple[Coordinates, ...]
+    from_customer: tuple[Coordinates, ...]
+    between: tuple[tuple[Coordinates, Coordinates], ...]
 
 
 def search_window(now: datetime, settings: BusinessSettings) -> tuple[datetime, datetime]:
@@ -131,7 +141,7 @@ def search_window(now: datetime, settings: BusinessSettings) -> tuple[datetime, 
 def find_openings(
     appointment: Appointment,
     technicians: Sequence[Technician],
-    busy: Mapping[str, Sequence[Busy]],
+    busy: Mapping[str, Schedule],
     settings: BusinessSettings,
     zone: ZoneInfo,
     now: datetime,
@@ -143,8 +153,8 @@ def find_openings(
 
     `technicians` are the candidates, the current one included; the engine applies
     `allow_technician_change` and `can_do`. `busy` maps a technician id to their
-    appointments and blocked times in `search_window` (the moved appointment may be among
-    them). Times come back as aware UTC datetimes.
+    appointments and blocked times in `search_window`, as models or columns (the moved
+    appointment may be among them). Times come back as aware UTC datetimes.
     """
     search = _Search(appointment, technicians, busy, settings, zone, now, travel)
     candidates, days = search.candidates(per_gap=settings.max_openings)
@@ -158,7 +168,7 @@ def find_openings(
 def feasible_openings(
     appointment: Appointment,
     technicians: Sequence[Technician],
-    busy: Mapping[str, Sequence[Busy]],
+    busy: Mapping[str, Schedule],
     settings: BusinessSettings,
     zone: ZoneInfo,
     now: datetime,
@@ -219,7 +229,7 @@ def rank_openings(
 def travel_legs(
     appointment: Appointment,
     technicians: Sequence[Technician],
-    busy: Mapping[str, Sequence[Busy]],
+    busy: Mapping[str, Schedule],
     settings: BusinessSettings,
     zone: ZoneInfo,
     now: datetime,
@@ -233,11 +243,11 @@ def travel_legs(
     search = _Search(appointment, technicians, busy, settings, zone, now, recorder)
     for _ in search.fits():
         pass
-    site = appointment.location
-    to_customer = {_key(a): a for a, b in recorder.asked if b is site}
-    from_customer = {_key(b): b for a, b in recorder.asked if a is site}
+    site = search.site
+    to_customer = {_key(a): a for a, b in recorder.asked if _key(b) == site}
+    from_customer = {_key(b): b for a, b in recorder.asked if _key(a) == site}
     between = {
-        (_key(a), _key(b)): (a, b) for a, b in recorder.asked if a is not site and b is not site
+        (_key(a), _key(b)): (a, b) for a, b in recorder.asked if _key(a) != site and _key(b) != site
     }
     return TravelLegs(
         to_customer=tuple(to_customer.values()),
@@ -349,7 +359,7 @@ def broken_rules(
 
 
 def _minutes_between(
-    travel: TravelTime, origin: Location | None, destination: Location | None
+    travel: TravelTime, origin: Coordinates | None, destination: Coordinates | None
 ) -> int:
     # As the engine: an unknown place makes the leg 0 minutes (docs/openings.md).
     if origin is None or destination is None:
@@ -448,10 +458,11 @@ class _Block:
 class _Schedule:
     technician: Technician
     changes: bool  # True when this is not the appointment's current technician
-    home: Location | None
-    items: list[Busy]  # sorted by start, the moved appointment left out
-    starts: list[float]
-    ends: list[float]
+    home: Point | None
+    busy: BusyColumns  # sorted by start, the moved appointment left out
+    places: Sequence[Point | None]
+    starts: Sequence[float]
+    ends: Sequence[float]
     longest: float  # the longest item, so a bisection can find items reaching into a block
     blocks: list[_Block]
 
@@ -469,15 +480,19 @@ class _Recorder:
     """A travel port that takes no time and remembers what it was asked."""
 
     def __init__(self) -> None:
-        self.asked: list[tuple[Location, Location]] = []
+        self.asked: list[tuple[Coordinates, Coordinates]] = []
 
-    def minutes(self, origin: Location, destination: Location) -> int:
+    def minutes(self, origin: Coordinates, destination: Coordinates) -> int:
         self.asked.append((origin, destination))
         return 0
 
 
-def _key(place: Location) -> tuple[float, float]:
+def _key(place: Coordinates) -> Point:
     return (place.lat, place.lon)
+
+
+def _point(place: Coordinates | None) -> Point | None:
+    return None if place is None else (place.lat, place.lon)
 
 
 class _Search:
@@ -485,7 +500,7 @@ class _Search:
         self,
         appointment: Appointment,
         technicians: Sequence[Technician],
-        busy: Mapping[str, Sequence[Busy]],
+        busy: Mapping[str, Schedule],
         settings: BusinessSettings,
         zone: ZoneInfo,
         now: datetime,
@@ -496,7 +511,7 @@ class _Search:
         self.zone = zone
         self.travel = travel
         self._minutes = travel.minutes
-        self.site = appointment.location
+        self.site = _point(appointment.location)
         self.original = appointment.start.timestamp()
         self.duration = appointment.end.timestamp() - self.original
         self.earliest = now.timestamp() + settings.min_notice_hours * 3600
@@ -518,32 +533,28 @@ class _Search:
 
     # -- building ----------------------------------------------------------------------
 
-    def _schedule(self, technician: Technician, busy: Sequence[Busy]) -> _Schedule:
+    def _schedule(self, technician: Technician, schedule: Schedule) -> _Schedule:
         blocks = self._blocks(technician)
+        busy = schedule if isinstance(schedule, BusyColumns) else columns_of(schedule)
         if not blocks:
-            busy = ()  # not working in the window: nothing of theirs to read
+            busy = NO_BUSY  # not working in the window: nothing of theirs to read
         moved = self.appointment.id
-        if moved in map(_ID, busy):
-            busy = [b for b in busy if b.id != moved or not isinstance(b, Appointment)]
-        # Epoch seconds once per item: float comparisons are far cheaper than datetime ones,
-        # and these conversions are the biggest single cost of a search.
-        starts = _epoch_seconds(list(map(_START, busy)))
-        ends = _epoch_seconds(list(map(_END, busy)))
-        if starts == sorted(starts):
-            items = list(busy)  # providers usually list by start already
-        else:
-            order = sorted(range(len(busy)), key=starts.__getitem__)  # stable: ties keep order
-            items = [busy[i] for i in order]
-            starts = [starts[i] for i in order]
-            ends = [ends[i] for i in order]
+        if moved in busy.ids:
+            busy = busy.select(
+                [i for i, id_ in enumerate(busy.ids) if id_ != moved or busy.blocked[i]]
+            )
+        starts = busy.starts
+        if any(map(gt, starts, islice(starts, 1, None))):  # providers usually list by start
+            busy = busy.select(sorted(range(len(starts)), key=starts.__getitem__))  # stable
         return _Schedule(
             technician=technician,
             changes=technician.id != self.appointment.technician_id,
-            home=technician.home_base,
-            items=items,
-            starts=starts,
-            ends=ends,
-            longest=max(map(sub, ends, starts), default=0.0),
+            home=_point(technician.home_base),
+            busy=busy,
+            places=busy.places,
+            starts=busy.starts,
+            ends=busy.ends,
+            longest=max(map(sub, busy.ends, busy.starts), default=0.0),
             blocks=blocks,
         )
 
@@ -594,12 +605,12 @@ class _Search:
         with no drive, then with the drive in) for nearly every gap, so it keeps to locals
         and plain lists; the other tests run only for the few gaps left (`_gap_fit`).
         """
-        starts, ends, items, home = schedule.starts, schedule.ends, schedule.items, schedule.home
+        starts, ends, places, home = schedule.starts, schedule.ends, schedule.places, schedule.home
         longest = schedule.longest
         duration, buffer, max_drive = self.duration, self.buffer, self.max_drive
         earliest, latest = self.earliest, self.latest
         site, drives, minutes = self.site, self._drives, self._minutes
-        site_lat, site_lon = (site.lat, site.lon) if site is not None else (0.0, 0.0)
+        site_place = Place(*site) if site is not None else Place(0.0, 0.0)  # (unused if None)
         found: list[tuple[_Block, _Fit]] = []
         for block in schedule.blocks:
             grid = block.grid
@@ -630,18 +641,18 @@ class _Search:
                     if first < slots and grid[first] <= latest_start:
                         # Then with the drive in (an unknown place is 0 minutes, as `_drive`).
                         if tied is None:
-                            place = items[before].location if before >= 0 else home
+                            place = places[before] if before >= 0 else home
                             if place is None or site is None:
                                 drive_in = 0
                             else:
-                                key = (place.lat, place.lon, site_lat, site_lon)
+                                key = place + site
                                 known = drives.get(key)
                                 if known is None:
-                                    known = drives[key] = minutes(place, site)
+                                    known = drives[key] = minutes(Place(*place), site_place)
                                 drive_in = known
                         else:
                             # Stops ending at the same moment must all be reachable.
-                            drive_in = max([self._to_site(items[i].location) for i in tied])
+                            drive_in = max([self._to_site(places[i]) for i in tied])
                         if drive_in <= max_drive:
                             if drive_in:
                                 at = arrive + drive_in * 60
@@ -684,15 +695,15 @@ class _Search:
         ending as the gap starts (none: the home base), `k` the next item (hi: none, the
         home base).
         """
-        items = schedule.items
-        targets: list[Location | None]
+        places = schedule.places
+        targets: list[Point | None]
         if k < hi:
             # Stops starting at the same moment: all must be reachable too.
             starts = schedule.starts
             j = k + 1
             while j < hi and starts[j] == starts[k]:
                 j += 1
-            targets = [items[i].location for i in range(k, j)]
+            targets = [places[i] for i in range(k, j)]
             drive_out = max([self._from_site(place) for place in targets])
         else:
             targets = [schedule.home]
@@ -704,29 +715,29 @@ class _Search:
             return None
         # The minutes the opening adds to the route: the detour from the direct drive
         # between the two stops (never below zero, whatever the travel model says).
-        origins: list[Location | None]
+        origins: list[Point | None]
         if tied is not None:
-            origins = [items[i].location for i in tied]
+            origins = [places[i] for i in tied]
         else:
-            origins = [items[before].location if before >= 0 else schedule.home]
+            origins = [places[before] if before >= 0 else schedule.home]
         direct = max([self._drive(a, b) for a in origins for b in targets])
         return _Fit(drive_in, drive_out, max(0, drive_in + drive_out - direct), first, stop)
 
-    def _to_site(self, place: Location | None) -> int:
+    def _to_site(self, place: Point | None) -> int:
         return self._drive(place, self.site)
 
-    def _from_site(self, place: Location | None) -> int:
+    def _from_site(self, place: Point | None) -> int:
         return self._drive(self.site, place)
 
-    def _drive(self, origin: Location | None, destination: Location | None) -> int:
+    def _drive(self, origin: Point | None, destination: Point | None) -> int:
         # An unknown place (no home base, no address) makes that leg 0 minutes: nothing to
         # check, rather than a guess. docs/openings.md says so.
         if origin is None or destination is None:
             return 0
-        key = (origin.lat, origin.lon, destination.lat, destination.lon)
+        key = origin + destination
         minutes = self._drives.get(key)
         if minutes is None:
-            minutes = self._drives[key] = self._minutes(origin, destination)
+            minutes = self._drives[key] = self._minutes(Place(*origin), Place(*destination))
         return minutes
 
     # -- ranking -----------------------------------------------------------------------
@@ -818,23 +829,22 @@ class _Search:
             return f"more than {settings.horizon_days} days ahead"
         if not schedule.changes and s == self.original:
             return "the appointment's current time"
-        items, starts, ends = schedule.items, schedule.starts, schedule.ends
-        for i, item in enumerate(items):
+        busy, places, starts, ends = schedule.busy, schedule.places, schedule.starts, schedule.ends
+        for i in range(len(starts)):
             if starts[i] < e and s < ends[i]:
-                return f"overlaps {_label(item)}"
+                return f"overlaps {busy.label(i)}"
         touching = [
-            i for i in range(len(items)) if starts[i] <= block.end and ends[i] >= block.start
+            i for i in range(len(starts)) if starts[i] <= block.end and ends[i] >= block.start
         ]
         earlier = [i for i in touching if ends[i] <= s]
         later = [i for i in touching if starts[i] >= e]
         if earlier:
             g0 = max(ends[i] for i in earlier)
             origin = max(
-                (items[i] for i in earlier if ends[i] == g0),
-                key=lambda b: self._to_site(b.location),
+                (i for i in earlier if ends[i] == g0), key=lambda i: self._to_site(places[i])
             )
-            before, buffer_before = self._to_site(origin.location), self.buffer
-            source, since = f"from {_label(origin)}", "after it ends"
+            before, buffer_before = self._to_site(places[origin]), self.buffer
+            source, since = f"from {busy.label(origin)}", "after it ends"
         else:
             g0, before, buffer_before = block.start, self._to_site(schedule.home), 0
             source, since = "from home base", "after the day starts"
@@ -843,11 +853,10 @@ class _Search:
         if later:
             g1 = min(starts[i] for i in later)
             target = max(
-                (items[i] for i in later if starts[i] == g1),
-                key=lambda b: self._from_site(b.location),
+                (i for i in later if starts[i] == g1), key=lambda i: self._from_site(places[i])
             )
-            after, buffer_after = self._from_site(target.location), self.buffer
-            goal, until = f"to {_label(target)}", "before it starts"
+            after, buffer_after = self._from_site(places[target]), self.buffer
+            goal, until = f"to {busy.label(target)}", "before it starts"
         else:
             g1, after, buffer_after = block.end, self._from_site(schedule.home), 0
             goal, until = "to home base", "before the day ends"
@@ -997,8 +1006,22 @@ def _exists(local: datetime) -> bool:
 
 def _label(item: Busy) -> str:
     if isinstance(item, BlockedTime):
-        return f"blocked time {item.id}" + (f" ({item.reason})" if item.reason else "")
-    return f"appointment {item.id}"
+        return busy_label(item.id, True, item.reason)
+    return busy_label(item.id, False, "")
+
+
+def columns_of(busy: Sequence[Busy]) -> BusyColumns:
+    """Models as the engine's columns (the times exactly `timestamp()`)."""
+    return BusyColumns(
+        ids=list(map(_ID, busy)),
+        blocked=[isinstance(b, BlockedTime) for b in busy],
+        # Epoch seconds once per item: float comparisons are far cheaper than datetime
+        # ones, and these conversions are the biggest single cost of a search on models.
+        starts=_epoch_seconds(list(map(_START, busy))),
+        ends=_epoch_seconds(list(map(_END, busy))),
+        places=[_point(b.location) for b in busy],
+        reasons=[b.reason if isinstance(b, BlockedTime) else "" for b in busy],
+    )
 
 
 def _plus(buffer_seconds: int) -> str:

@@ -14,7 +14,13 @@ from typing import Literal, Protocol, runtime_checkable
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.mirror import MirrorState, ScheduleSnapshot
 from reschedule_dispatch.domain.provider_events import Suggestion, WebhookOutcome, WebhookRequest
-from reschedule_dispatch.domain.scheduling import Appointment, Busy, Customer, Technician
+from reschedule_dispatch.domain.scheduling import (
+    Appointment,
+    Busy,
+    BusyColumns,
+    Customer,
+    Technician,
+)
 from reschedule_dispatch.domain.session import (
     Opening,
     RescheduleSession,
@@ -205,6 +211,17 @@ class SchedulesAtOnce(Protocol):
         end: datetime,
     ) -> dict[str, Sequence[Busy]]: ...
 
+    def busy_columns(
+        self,
+        business_id: str,
+        technician_ids: Collection[str],
+        start: datetime,
+        end: datetime,
+    ) -> dict[str, BusyColumns]:
+        """The same, as the openings engine reads it: columns, no model per item (it may
+        also hold items of the days around [start, end))."""
+        ...
+
 
 @runtime_checkable
 class MirrorFreshness(Protocol):
@@ -241,6 +258,13 @@ class ScheduleMirror(Protocol):
         end: datetime,
     ) -> dict[str, list[Busy]]:
         """Busy items overlapping [start, end), by technician (None: every technician)."""
+        ...
+
+    def busy_columns(
+        self, business_id: str, technician_ids: Collection[str], start: datetime, end: datetime
+    ) -> dict[str, BusyColumns]:
+        """The named technicians' busy items over the weeks [start, end) touches, as the
+        openings engine's columns, by start."""
         ...
 
     def appointment(self, business_id: str, appointment_id: str) -> Appointment | None: ...

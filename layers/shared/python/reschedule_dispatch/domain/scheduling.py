@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time
+from typing import NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -128,6 +131,62 @@ class BlockedTime(BaseModel):
 
 # What occupies a technician's day: a job, or time they are not bookable.
 Busy = Appointment | BlockedTime
+
+
+# (lat, lon): a busy item's place as the openings engine reads it, since a page reads
+# thousands (a `Location` model each cost more than the search).
+Point = tuple[float, float]
+
+
+class Place(NamedTuple):
+    """A `Point` with names, as the travel-time port reads it."""
+
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class BusyColumns:
+    """One technician's busy items as parallel columns: how the openings engine reads a
+    schedule, with no model per item (building thousands of models cost several times the
+    search itself). Item i is blocked time when `blocked[i]`, else an appointment; it runs
+    from `starts[i]` to `ends[i]` (epoch seconds) at `places[i]` ((lat, lon); None: not
+    known);
+    `reasons[i]` is a blocked time's reason."""
+
+    ids: Sequence[str]
+    blocked: Sequence[bool]
+    starts: Sequence[float]
+    ends: Sequence[float]
+    places: Sequence[Point | None]
+    reasons: Sequence[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def label(self, i: int) -> str:
+        """Item i in a dispatcher's words: `appointment a-17`, `blocked time b-3 (Lunch)`."""
+        return busy_label(self.ids[i], self.blocked[i], self.reasons[i])
+
+    def select(self, indices: Sequence[int]) -> BusyColumns:
+        """The items at `indices`, in that order."""
+        return BusyColumns(
+            ids=[self.ids[i] for i in indices],
+            blocked=[self.blocked[i] for i in indices],
+            starts=[self.starts[i] for i in indices],
+            ends=[self.ends[i] for i in indices],
+            places=[self.places[i] for i in indices],
+            reasons=[self.reasons[i] for i in indices],
+        )
+
+
+NO_BUSY = BusyColumns(ids=(), blocked=(), starts=(), ends=(), places=(), reasons=())
+
+
+def busy_label(item_id: str, blocked: bool, reason: str) -> str:
+    if blocked:
+        return f"blocked time {item_id}" + (f" ({reason})" if reason else "")
+    return f"appointment {item_id}"
 
 
 def matches(customer: Customer, query: str) -> bool:

@@ -15,19 +15,28 @@ import math
 from typing import Protocol
 
 from reschedule_dispatch.domain.business import BusinessSettings
-from reschedule_dispatch.domain.scheduling import Location
 
 EARTH_RADIUS_KM = 6371.0088
 _RADIANS = math.pi / 180
 
 
+class Coordinates(Protocol):
+    """A point on the map: a `Location`, or the engine's lighter `Place`."""
+
+    @property
+    def lat(self) -> float: ...
+
+    @property
+    def lon(self) -> float: ...
+
+
 class TravelTime(Protocol):
-    def minutes(self, origin: Location, destination: Location) -> int:
+    def minutes(self, origin: Coordinates, destination: Coordinates) -> int:
         """Whole minutes to drive from origin to destination, rounded up."""
         ...
 
 
-def haversine_km(origin: Location, destination: Location) -> float:
+def haversine_km(origin: Coordinates, destination: Coordinates) -> float:
     # Degrees to radians by one multiplication, as math.radians does (same result, and
     # this runs thousands of times per search).
     lat1, lat2 = origin.lat * _RADIANS, destination.lat * _RADIANS
@@ -50,7 +59,7 @@ class HaversineTravelTime:
         self.detour_factor = detour_factor
         self.speed_kmh = speed_kmh
 
-    def minutes(self, origin: Location, destination: Location) -> int:
+    def minutes(self, origin: Coordinates, destination: Coordinates) -> int:
         # Evaluated in the documented order, so the rounding is exactly the documented one.
         km = haversine_km(origin, destination)
         return math.ceil(km * self.detour_factor / self.speed_kmh * 60)

@@ -5,7 +5,7 @@ The single source of openings: the customer page and the dispatcher API both ask
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 from reschedule_dispatch.domain.business import Business, BusinessSettings
 from reschedule_dispatch.domain.openings import (
     OpeningsResult,
+    Schedule,
     feasible_openings,
     find_openings,
     search_window,
@@ -24,18 +25,20 @@ from reschedule_dispatch.domain.ports import (
     SchedulesAtOnce,
     SchedulingProvider,
 )
-from reschedule_dispatch.domain.scheduling import Appointment, Busy, Location, Technician
+from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.session import Opening, opening_key
-from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
+from reschedule_dispatch.domain.travel import Coordinates, TravelTime, travel_from_settings
 
 
 @runtime_checkable
 class BatchTravelTime(TravelTime, Protocol):
     """A travel model that answers best when told every drive up front (one matrix call)."""
 
-    def prefetch(self, origins: Iterable[Location], destinations: Iterable[Location]) -> None: ...
+    def prefetch(
+        self, origins: Iterable[Coordinates], destinations: Iterable[Coordinates]
+    ) -> None: ...
 
-    def prefetch_pairs(self, pairs: Iterable[tuple[Location, Location]]) -> None: ...
+    def prefetch_pairs(self, pairs: Iterable[tuple[Coordinates, Coordinates]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,9 @@ class FindOpenings:
             candidates.append(current)
         now = self._clock.now()
         start, end = search_window(now, settings)
+        busy: Mapping[str, Schedule]
         if isinstance(self._provider, SchedulesAtOnce):  # the mirror: one read for the crew
-            busy = self._provider.schedules(business.id, [t.id for t in candidates], start, end)
+            busy = self._provider.busy_columns(business.id, [t.id for t in candidates], start, end)
         else:
             busy = {
                 t.id: self._provider.technician_schedule(business.id, t.id, start, end)
@@ -156,7 +160,7 @@ class FindOpenings:
 @dataclass(frozen=True)
 class _Inputs:
     candidates: list[Technician]
-    busy: dict[str, Sequence[Busy]]
+    busy: Mapping[str, Schedule]
     now: datetime
     travel: TravelTime
 

@@ -13,10 +13,10 @@ workflow found), or the technician an appointment belongs to (a provider's webho
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.errors import DomainError, NotFound
@@ -26,6 +26,7 @@ from reschedule_dispatch.domain.mirror import (
     appointments_of,
     mirror_window,
 )
+from reschedule_dispatch.domain.openings import columns_of
 from reschedule_dispatch.domain.ports import (
     Clock,
     ScheduleMirror,
@@ -35,6 +36,7 @@ from reschedule_dispatch.domain.ports import (
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
     Busy,
+    BusyColumns,
     Customer,
     Technician,
     matches,
@@ -42,6 +44,8 @@ from reschedule_dispatch.domain.scheduling import (
 from reschedule_dispatch.domain.session import Opening
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Told each time a read had to go to the provider, with the port method's name.
 MissReporter = Callable[[str], None]
@@ -135,27 +139,49 @@ class MirroredSchedule:
         end: datetime,
     ) -> dict[str, Sequence[Busy]]:
         """Every named technician's busy items over [start, end): one read of the mirror."""
+        return self._schedules(
+            business_id, technician_ids, start, end, self._mirror.busy, lambda busy: busy
+        )
+
+    def busy_columns(
+        self,
+        business_id: str,
+        technician_ids: Collection[str],
+        start: datetime,
+        end: datetime,
+    ) -> dict[str, BusyColumns]:
+        """The same as the openings engine reads it: columns, no model per item."""
+        return self._schedules(
+            business_id, technician_ids, start, end, self._mirror.busy_columns, columns_of
+        )
+
+    def _schedules(
+        self,
+        business_id: str,
+        technician_ids: Collection[str],
+        start: datetime,
+        end: datetime,
+        read: Callable[[str, list[str], datetime, datetime], Mapping[str, T]],
+        from_live: Callable[[Sequence[Busy]], T],
+    ) -> dict[str, T]:
         state = self._state(business_id, "technician_schedule")
         if state is None or not state.covers(start, end):
             if state is not None:
                 self._missed("technician_schedule")
             return {
-                t: self.live.technician_schedule(business_id, t, start, end) for t in technician_ids
+                t: from_live(self.live.technician_schedule(business_id, t, start, end))
+                for t in technician_ids
             }
         # A technician the mirror has not read yet (new since the last whole read) would look
         # free: theirs come from the provider.
         unread = [t for t in technician_ids if state.technician(t) is None]
-        found: dict[str, Sequence[Busy]] = dict(
-            self._mirror.busy(
-                business_id, [t for t in technician_ids if t not in unread], start, end
-            )
-        )
+        found = dict(read(business_id, [t for t in technician_ids if t not in unread], start, end))
         for technician_id in unread:
             self._missed("technician_schedule")
-            found[technician_id] = self.live.technician_schedule(
-                business_id, technician_id, start, end
+            found[technician_id] = from_live(
+                self.live.technician_schedule(business_id, technician_id, start, end)
             )
-        return {t: found.get(t, []) for t in technician_ids}
+        return {t: found.get(t, from_live([])) for t in technician_ids}
 
     def move_appointment(
         self, appointment: Appointment, opening: Opening, idempotency_key: str
