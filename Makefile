@@ -67,12 +67,13 @@ screenshots: install synth chromium ## Retake docs/screenshots/*.png (the browse
 test-unit: install ## Unit tests only (no synth needed)
 	$(VENV)/bin/pytest tests/unit $(TEST_ARGS)
 
-bench: synth ## Performance budgets: openings engine, cold starts, customer page, schedule mirror (fails when one is missed)
+bench: synth ## Performance budgets: openings engine, cold starts, customer page, schedule mirror, billed routes (fails when one is missed)
 	@status=0; \
 	$(PY) bench/bench_openings.py || status=1; echo; \
 	$(PY) bench/bench_cold_start.py || status=1; echo; \
 	$(PY) bench/bench_customer_page.py || status=1; echo; \
-	$(PY) bench/bench_mirror.py || status=1; \
+	$(PY) bench/bench_mirror.py || status=1; echo; \
+	$(PY) bench/bench_routes.py || status=1; \
 	exit $$status
 
 load: synth ## Load test of the local stack: 220 customers at once, 20 racing for one time (~3 min)

@@ -119,12 +119,18 @@ class RescheduleDispatchStack(Stack):
         )
         outputs["ScheduleSyncFunctionName"] = mirror.function.function_name
         travel = Travel(self, "Travel", model=travel_model)
-        for computes_openings in (
+        for uses_routes in (
+            # They compute openings and check moves...
             api.portal_function,
             api.dispatcher_api_function,
             api.dispatcher_move_function,
+            # ...or write the schedule mirror, whose weeks keep the drives between stops.
+            mirror.function,
+            confirm.check_function,
+            confirm.move_function,
+            api.provider_webhooks_function,
         ):
-            travel.use_from(computes_openings)
+            travel.use_from(uses_routes)
         # Alarms on every function, the workflow and the dead-letter queues; the dashboard.
         observability = Observability(
             self,

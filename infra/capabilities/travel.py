@@ -2,7 +2,9 @@
 
 `cdk.json` context `travelModel`: "haversine" (the default, no AWS resource: the documented
 offline model) or "amazon-location" (a route calculator; the functions that compute openings
-call CalculateRouteMatrix on it, cache the answers, and fall back to the offline model).
+call CalculateRouteMatrix on it, cache the answers, and fall back to the offline model; the
+functions that write the schedule mirror ask it for the drives between each technician's
+stops, which the mirror keeps so that pages need not).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class Travel(Construct):
             )
 
     def use_from(self, function: lambda_.Function) -> None:
-        """Lets a function that computes openings use the route calculator, if there is one."""
+        """Lets a function use the route calculator, if there is one."""
         if self.calculator is None:
             return
         function.add_environment("ROUTE_CALCULATOR_NAME", CALCULATOR_NAME)

@@ -943,20 +943,31 @@ def test_amazon_location_travel_is_an_opt_in_with_least_privilege():
     # Then one route calculator exists
     [calculator] = of_type(resources, "AWS::Location::RouteCalculator").values()
     name = calculator["Properties"]["CalculatorName"]
-    # And exactly the functions that compute openings use it, and may only calculate routes
-    users = {
+    # And exactly the functions that compute openings or write the schedule mirror (its
+    # weeks keep the drives between stops) use it, and may only calculate routes
+    users = sorted(
         fn["Metadata"]["reschedule:source"]
+        + ":"
+        + fn["Properties"]["Handler"].partition(".")[0].rpartition("/")[2]
         for fn in of_type(resources, "AWS::Lambda::Function").values()
         if fn["Properties"]["Environment"]["Variables"].get("ROUTE_CALCULATOR_NAME") == name
-    }
-    assert users == {"functions/portal", "functions/dispatcher_api", "functions/dispatcher_move"}
+    )
+    assert users == [
+        "functions/confirm:check",
+        "functions/confirm:move",
+        "functions/dispatcher_api:handler",
+        "functions/dispatcher_move:handler",
+        "functions/portal:handler",
+        "functions/provider_webhooks:handler",
+        "functions/schedule_sync:handler",
+    ]
     geo_statements = [
         statement
         for policy in of_type(resources, "AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if any(str(a).startswith("geo:") for a in as_list(statement["Action"]))
     ]
-    assert len(geo_statements) == 3
+    assert len(geo_statements) == len(users)
     for statement in geo_statements:
         assert statement["Action"] == "geo:CalculateRouteMatrix"
         assert name in json.dumps(statement["Resource"])

@@ -13,12 +13,14 @@ import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
 
+from local.route_matrix import RouteMatrixService
+from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime, RouteCache
 from reschedule_dispatch.adapters.dynamodb_schedule_mirror import DynamoScheduleMirror
 from reschedule_dispatch.domain.errors import OpeningTaken, ProviderUnavailable
 from reschedule_dispatch.domain.mirror import mirror_window
 from reschedule_dispatch.domain.openings import columns_of
 from reschedule_dispatch.domain.ports import SchedulingProvider
-from reschedule_dispatch.domain.scheduling import BlockedTime
+from reschedule_dispatch.domain.scheduling import BlockedTime, Location
 from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.services.lifecycle import CheckAppointment, HoldOpening, MoveAppointment
 from reschedule_dispatch.services.openings import FindOpenings
@@ -398,3 +400,123 @@ def test_weeks_written_before_they_carried_columns_are_read_from_their_items(mir
         KeyConditionExpression=Key("pk").eq("MIRROR#acme") & Key("sk").begins_with("W#")
     )["Items"]
     assert all("busy_columns" in week for week in weeks)
+
+
+# --- the drives between a technician's stops, kept with the weeks -----------------------
+
+CALCULATOR = "routes"
+
+
+def _book_a_week(world: Any) -> None:
+    """Three technicians, each with a job at its own address on each of five days."""
+    for n in (2, 3):
+        _add_technician(world, n)
+    first = world.clock.now() + timedelta(days=1)
+    for n in (1, 2, 3):
+        for day in range(5):
+            world.provider.put_appointment(
+                build_appointment(
+                    first + timedelta(days=day, hours=n),
+                    id=f"job-{n}-{day}",
+                    technician_id=f"tech-{n}",
+                    location=Location(lat=41.85 + 0.01 * n, lon=-87.70 + 0.01 * day),
+                )
+            )
+
+
+def _with_routes(world: Any, routes: RouteMatrixService) -> Mirrored:
+    mirrored = Mirrored(world)
+    store = DynamoScheduleMirror(
+        boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"]),
+        stop_drives=AmazonLocationTravelTime(routes.client, CALCULATOR),
+    )
+    mirrored.store = store
+    mirrored.reads = MirroredSchedule(mirror=store, live=mirrored.live)
+    mirrored.sync = SyncSchedule(mirror=store, live=mirrored.live, clock=world.clock)
+    return mirrored
+
+
+def _allow_technician_change(world: Any) -> None:
+    business = world.businesses.get("acme")
+    settings = business.settings.model_copy(update={"allow_technician_change": True})
+    world.businesses.put(business.model_copy(update={"settings": settings}))
+
+
+def test_a_page_pays_for_no_drive_between_stops_the_sync_knew(world):
+    routes = RouteMatrixService()
+    mirrored = _with_routes(world, routes)
+    _book_a_week(world)
+    _allow_technician_change(world)
+    mirrored.sync.full("acme")
+    assert routes.routes > 0  # the sync asked for the stops' drives
+    session, _ = mirrored.send()
+    site = world.provider.get_appointment("acme", session.appointment_id).location
+    assert site is not None
+    asked: list[tuple[tuple[float, float], tuple[float, float]]] = []
+    page_routes = RouteMatrixService()
+    page_routes.client.meta.events.register(
+        "provide-client-params.location.CalculateRouteMatrix",
+        lambda params, **_: asked.extend(
+            ((a[1], a[0]), (b[1], b[0]))
+            for a in params["DeparturePositions"]
+            for b in params["DestinationPositions"]
+        ),
+    )
+    # A container that starts cold: its own route cache, nothing known but the mirror
+    page = FindOpenings(
+        mirrored.reads,
+        world.clock,
+        travel_for=lambda settings: AmazonLocationTravelTime(
+            page_routes.client, CALCULATOR, cache=RouteCache()
+        ),
+    )
+    business = world.businesses.get("acme")
+    appointment = mirrored.reads.get_appointment("acme", session.appointment_id)
+
+    shown = page(business, appointment).result.openings
+
+    customer = (round(site.lat, 4), round(site.lon, 4))
+    assert asked  # the drives to and from the customer
+    assert all(customer in pair for pair in asked), "a drive between two stops was billed"
+    assert page_routes.routes == len(set(asked))  # each route billed once
+    # And the same openings as the offline model gives (the service answers with it)
+    offline = FindOpenings(mirrored.reads, world.clock)(business, appointment)
+    assert shown == offline.result.openings
+
+
+def test_a_rewritten_week_keeps_its_drives_and_asks_only_for_new_ones(world):
+    routes = RouteMatrixService()
+    mirrored = _with_routes(world, routes)
+    _book_a_week(world)
+    mirrored.sync.full("acme")
+    full = routes.routes
+    routes.reset()
+    # One job moves to a new address in the provider; its technician is read again
+    moved = world.provider.get_appointment("acme", "job-2-1")
+    world.provider.put_appointment(
+        moved.model_copy(update={"location": Location(lat=41.95, lon=-87.60)})
+    )
+    # (a new container: nothing cached but what the mirror holds)
+    _with_routes(world, routes).sync.technicians("acme", ["tech-2"])
+
+    # Only the drives that touch the new address: from and to the stops either side and home
+    assert 0 < routes.routes <= 4 < full
+
+
+def test_weeks_written_without_the_route_service_get_their_drives_at_the_next_sync(world):
+    plain = Mirrored(world)
+    _book_a_week(world)
+    plain.sync.full("acme")
+    table = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"])
+
+    def weeks() -> list[dict[str, Any]]:
+        return table.query(
+            KeyConditionExpression=Key("pk").eq("MIRROR#acme") & Key("sk").begins_with("W#")
+        )["Items"]
+
+    assert not any("stop_drives" in week for week in weeks())
+    routes = RouteMatrixService()
+    _with_routes(world, routes).sync.full("acme")
+    assert weeks()
+    assert all("stop_drives" in week for week in weeks())
+    assert routes.routes > 0

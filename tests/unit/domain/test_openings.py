@@ -18,6 +18,7 @@ from reschedule_dispatch.domain.openings import (
     OpeningsResult,
     _bulk_epochs_agree,
     _whole_second_offsets,
+    columns_of,
     feasible_openings,
     find_openings,
     penalty,
@@ -25,6 +26,7 @@ from reschedule_dispatch.domain.openings import (
     rank_openings,
     score_of,
     search_window,
+    stop_legs,
     travel_legs,
 )
 from reschedule_dispatch.domain.openings import _epoch_seconds as _epoch_seconds
@@ -1177,3 +1179,45 @@ def test_explain_lists_the_neighbours_of_a_current_time_before_the_first_bookabl
     assert reasons["23 15:00"] == "less than 24 h notice"
     assert result.openings  # from tomorrow on
     assert all(o.start >= now + timedelta(hours=24) for o in result.openings)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    jobs=st.lists(
+        st.tuples(st.integers(0, 4 * 24 * 4), st.sampled_from((15, 30, 60, 90)), st.integers(0, 5)),
+        max_size=25,
+    ),
+    split=st.booleans(),
+    home=st.booleans(),
+)
+def test_the_stops_drives_hold_every_drive_between_stops_a_search_asks_for(jobs, split, home):
+    # Given any jobs (overlapping, touching, ending together) over four days, at a few places
+    # (unknown for some), working hours whole or split in two, with or without a home base
+    start = _local(24, 0)
+    busy: list[Busy] = [
+        appointment(
+            start + timedelta(minutes=15 * quarter),
+            minutes,
+            id=f"job-{n}",
+            location=PLACES[place] if place < len(PLACES) - 1 else None,
+        )
+        for n, (quarter, minutes, place) in enumerate(jobs)
+    ]
+    hours = [(time(8), time(12)), (time(13), time(17))] if split else [(time(7), time(19))]
+    techs = [
+        _tech(
+            home_base=HOME if home else None,
+            working_hours=tuple(
+                WorkingHours(weekday=d, start=a, end=b) for d in range(7) for a, b in hours
+            ),
+        )
+    ]
+    moving = appointment(_local(25, 10), id="moving", location=CUSTOMER)
+    # When the legs a search may ask for between stops are listed, and the stops' drives
+    legs = travel_legs(moving, techs, {"tech-1": busy}, _settings(), CHICAGO, NOW)
+    home_point = (HOME.lat, HOME.lon) if home else None
+    known = set(stop_legs(home_point, columns_of(busy)))
+    # Then the stops' drives hold every one of them (but a place to itself: 0 minutes)
+    for a, b in legs.between:
+        if (a.lat, a.lon) != (b.lat, b.lon):
+            assert (a.lat, a.lon, b.lat, b.lon) in known

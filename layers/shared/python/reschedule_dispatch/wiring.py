@@ -50,6 +50,7 @@ from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 from reschedule_dispatch.environment import EnvSettings
 
 if TYPE_CHECKING:
+    from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime
     from reschedule_dispatch.services.business_settings import (
         CheckProviderConnection,
         GetBusiness,
@@ -132,7 +133,7 @@ def _provider(env: ProviderEnv) -> MirroredSchedule:
     from reschedule_dispatch.services.schedule_mirror import MirroredSchedule
 
     return MirroredSchedule(
-        mirror=schedule_mirror(env.app_table_name),
+        mirror=schedule_mirror(env),
         live=_live_provider(env),
         on_miss=_log_mirror_miss,
     )
@@ -144,14 +145,20 @@ def _log_mirror_miss(operation: str) -> None:
     )
 
 
-_mirrors: dict[str, DynamoScheduleMirror] = {}
+_mirrors: dict[tuple[str, str | None], DynamoScheduleMirror] = {}
 
 
-def schedule_mirror(table_name: str) -> DynamoScheduleMirror:
-    """One per process: its short cache of each business's mirror state is shared."""
-    if table_name not in _mirrors:
-        _mirrors[table_name] = DynamoScheduleMirror(_table(table_name))
-    return _mirrors[table_name]
+def schedule_mirror(env: ProviderEnv) -> DynamoScheduleMirror:
+    """One per process: its short cache of each business's mirror state is shared. With a
+    route calculator it keeps the drives between each technician's stops (billed once)."""
+    key = (env.app_table_name, env.route_calculator_name)
+    if key not in _mirrors:
+        calculator = env.route_calculator_name
+        _mirrors[key] = DynamoScheduleMirror(
+            _table(env.app_table_name),
+            stop_drives=_route_service(calculator)(BusinessSettings()) if calculator else None,
+        )
+    return _mirrors[key]
 
 
 def reconcile_mirrors(env: ProviderEnv | None = None) -> ReconcileMirrors:
@@ -160,7 +167,7 @@ def reconcile_mirrors(env: ProviderEnv | None = None) -> ReconcileMirrors:
     env = env or ProviderEnv()
     return ReconcileMirrors(
         businesses=_businesses(env.app_table_name),
-        mirror=schedule_mirror(env.app_table_name),
+        mirror=schedule_mirror(env),
         sync=sync_schedule(env),
         clock=_clock,
     )
@@ -170,9 +177,7 @@ def sync_schedule(env: ProviderEnv | None = None) -> SyncSchedule:
     from reschedule_dispatch.services.schedule_mirror import SyncSchedule
 
     env = env or ProviderEnv()
-    return SyncSchedule(
-        mirror=schedule_mirror(env.app_table_name), live=_live_provider(env), clock=_clock
-    )
+    return SyncSchedule(mirror=schedule_mirror(env), live=_live_provider(env), clock=_clock)
 
 
 _connected: dict[tuple[str, str], BusinessProviders] = {}
@@ -389,14 +394,19 @@ def _travel_for(env: ProviderEnv) -> Callable[[BusinessSettings], TravelTime]:
     return _amazon_location(calculator)
 
 
-@cache  # one client and route cache per container: openings and move checks share the routes
 def _amazon_location(calculator: str) -> Callable[[BusinessSettings], TravelTime]:
+    return _route_service(calculator)
+
+
+@cache  # one client and route cache per container: openings, move checks and the mirror's
+# stop drives share the routes
+def _route_service(calculator: str) -> Callable[[BusinessSettings], AmazonLocationTravelTime]:
     from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime, RouteCache
 
     client = boto3.client("location")
     routes = RouteCache()
 
-    def amazon_location(settings: BusinessSettings) -> TravelTime:
+    def amazon_location(settings: BusinessSettings) -> AmazonLocationTravelTime:
         return AmazonLocationTravelTime(
             client, calculator, cache=routes, fallback=travel_from_settings(settings)
         )
@@ -479,7 +489,7 @@ def move_appointment(env: ProviderEnv | None = None) -> MoveAppointment:
     return MoveAppointment(
         DynamoSessionRepository(_table(env.app_table_name)),
         _live_provider(env),
-        mirror=schedule_mirror(env.app_table_name),
+        mirror=schedule_mirror(env),
     )
 
 

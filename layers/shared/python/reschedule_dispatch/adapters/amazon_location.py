@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from reschedule_dispatch.domain.scheduling import Location
+from reschedule_dispatch.domain.scheduling import Leg, Location, Place
 from reschedule_dispatch.domain.travel import Coordinates, HaversineTravelTime, TravelTime
 
 logger = logging.getLogger(__name__)
@@ -134,6 +134,34 @@ class AmazonLocationTravelTime:
             self._calculate(
                 list(dict.fromkeys(o for o, _ in group)), list(dict.fromkeys(d for _, d in group))
             )
+
+    def drives(self, legs: Iterable[Leg]) -> dict[Leg, int]:
+        """Minutes for each leg, each route billed at most once: the legs not cached yet go
+        one departure to a request with its own destinations (a matrix request bills every
+        departure x destination, and these legs are scattered). Legs the service could not
+        be asked for (it is failing) are left out: the caller asks again later.
+
+        For the drives between a technician's own stops, which the schedule mirror keeps
+        so that no page pays for them.
+        """
+        wanted = list(dict.fromkeys(legs))
+        routes = {
+            leg: (self._point(Place(leg[0], leg[1])), self._point(Place(leg[2], leg[3])))
+            for leg in wanted
+        }
+        by_origin: dict[Point, list[Point]] = {}
+        for origin, destination in routes.values():
+            if origin != destination and (origin, destination) not in self._cache:
+                by_origin.setdefault(origin, []).append(destination)
+        for origin, destinations in by_origin.items():
+            for chunk in _chunks(list(dict.fromkeys(destinations)), MAX_POSITIONS):
+                self._calculate([origin], chunk)
+        found: dict[Leg, int] = {}
+        for leg, (origin, destination) in routes.items():
+            minutes = 0 if origin == destination else self._cache.get((origin, destination))
+            if minutes is not None:
+                found[leg] = minutes
+        return found
 
     def _calculate(self, origins: Sequence[Point], destinations: Sequence[Point]) -> None:
         if not origins or not destinations or self._clock() < self._unavailable_until:

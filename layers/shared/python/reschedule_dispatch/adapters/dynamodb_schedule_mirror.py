@@ -8,7 +8,10 @@ Items in the business's mirror partition, `MIRROR#{business}`:
   openings engine's columns (`busy_columns`: times and places as packed doubles, ids and
   reasons as JSON), which a page reads without building a model per item. A page asks one
   Query for the weeks it searches, every technician at once; the sort key puts the week
-  first so a range of weeks is one key range.
+  first so a range of weeks is one key range. With a billed route service (`stop_drives`),
+  also the drives between the technician's own stops and home base that week
+  (`stop_drives`), which do not depend on the customer: the sync pays for each once, a page
+  never does. A rewritten week keeps the drives it already had and asks only for new ones.
 - `A#{appointment}`, in a partition of its own (`MIRROR#{business}#APPOINTMENTS`): one
   appointment, for the lookups by id (a link's page, a move).
 - `C#{bucket}`: the customer directory, hashed into a few packed buckets.
@@ -28,11 +31,11 @@ import time
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
@@ -48,7 +51,6 @@ from reschedule_dispatch.domain.mirror import (
     unique,
     weeks_between,
 )
-from reschedule_dispatch.domain.openings import columns_of
 from reschedule_dispatch.domain.scheduling import (
     NO_BUSY,
     Appointment,
@@ -56,6 +58,8 @@ from reschedule_dispatch.domain.scheduling import (
     Busy,
     BusyColumns,
     Customer,
+    Leg,
+    Point,
     Technician,
 )
 
@@ -68,6 +72,10 @@ CUSTOMER_BUCKETS = 16
 # Part of every week's digest: a new value rewrites every week once (the next reconcile),
 # so a change to what a week item holds reaches all of them. 2: weeks carry `busy_columns`.
 WEEK_FORMAT = b"2"
+# Also in the digest: whether the writer knew the week's stop drives. A week written by a
+# function without the route service (or while it failed) is rewritten, drives and all,
+# by the next sync that has it.
+_WITH_DRIVES, _WITHOUT_DRIVES = b"drives", b"no drives"
 # A technician's state item is read on every page: keep it cached this long per container
 # (a sync in this process refreshes it at once).
 STATE_CACHE_SECONDS = 5.0
@@ -105,10 +113,19 @@ def _bytes(value: Any) -> bytes:
     return bytes(value.value if hasattr(value, "value") else value)
 
 
+class StopDrives(Protocol):
+    def drives(self, legs: Iterable[Leg]) -> dict[Leg, int]:
+        """Minutes for the legs it could answer (each route billed once)."""
+        ...
+
+
 class DynamoScheduleMirror:
-    def __init__(self, table: Any, *, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, table: Any, *, clock: Any = time.monotonic, stop_drives: StopDrives | None = None
+    ) -> None:
         self._table = table
         self._clock = clock
+        self._stop_drives = stop_drives
         self._states: dict[str, tuple[float, MirrorState | None]] = {}
         self._lock = threading.Lock()
 
@@ -195,7 +212,13 @@ class DynamoScheduleMirror:
             for week in by_week(technician_id, busy).values()
         ]
         existing = self._digests(business_id, "W#")
-        written = self._write_weeks(business_id, weeks, existing=existing, drop_rest=True)
+        written = self._write_weeks(
+            business_id,
+            weeks,
+            existing=existing,
+            drop_rest=True,
+            homes=_homes(snapshot.technicians),
+        )
         appointments = [a for busy in snapshot.busy.values() for a in appointments_of(busy)]
         existing = self._digests(business_id, "A#")  # read once: to skip the unchanged, to drop
         written += self._write_appointments(
@@ -240,7 +263,14 @@ class DynamoScheduleMirror:
         for week in weeks_between(start, end):
             if all(w.week != week for w in weeks):
                 weeks.append(TechnicianWeek(technician_id, week))
-        written = self._write_weeks(business_id, weeks, existing=existing, drop_rest=False)
+        written = self._write_weeks(
+            business_id,
+            weeks,
+            existing=existing,
+            drop_rest=False,
+            homes=self._homes(business_id),
+            previous={str(item["sk"]): item for item in items},
+        )
         gone = {a.id for a in appointments_of(before)} - {a.id for a in appointments_of(busy)}
         written += self._write_appointments(
             business_id, appointments_of(busy), drop_rest_of=(technician_id, gone)
@@ -285,10 +315,13 @@ class DynamoScheduleMirror:
             condition = (
                 Attr("sk").not_exists() if item is None else Attr("digest").eq(item["digest"])
             )
+            home = self._homes(business_id).get(technician_id)
+            new = _week_item(business_id, filed, home, drives=self._stop_drives is not None)
+            # (Only this week's own stops: a drive from the last stop of a week to the first
+            # of the next is asked by the page until the next sync writes either week.)
+            self._add_stop_drives(new, filed.busy, home, item)
             try:
-                self._table.put_item(
-                    Item=_week_item(business_id, filed), ConditionExpression=condition
-                )
+                self._table.put_item(Item=new, ConditionExpression=condition)
                 return
             except ClientError as error:
                 if not is_condition_failure(error):
@@ -302,18 +335,44 @@ class DynamoScheduleMirror:
         *,
         existing: dict[str, str],
         drop_rest: bool,
+        homes: dict[str, Point | None],
+        previous: dict[str, dict[str, Any]] | None = None,
     ) -> int:
         """Writes the weeks whose digest differs from `existing` (sort key: digest); with
-        `drop_rest`, deletes the existing weeks not among them."""
-        new = {_week_sk(w.week, w.technician_id): _week_item(business_id, w) for w in weeks}
+        `drop_rest`, deletes the existing weeks not among them. `previous` holds the stored
+        items already read (their stop drives are kept); others are read if needed."""
+        drives = self._stop_drives is not None
+        weeks = list(weeks)
+        filed = {(w.technician_id, w.week): w for w in weeks}
+        new = {
+            _week_sk(w.week, w.technician_id): (
+                w,
+                _week_item(business_id, w, homes.get(w.technician_id), drives=drives),
+            )
+            for w in weeks
+        }
+        changed = [
+            sk
+            for sk, (_, item) in new.items()
+            if not item.get("empty") and existing.get(sk) != item["digest"]
+        ]
+        if previous is None:
+            previous = {}
+            if drives:  # only the drives of weeks being rewritten, and of those stored
+                stored = [sk for sk in changed if sk in existing]
+                found = self._get_many(stored, business_id, projection="sk, stop_drives")
+                previous = {str(item["sk"]): item for item in found}
         written = 0
         with self._table.batch_writer() as batch:
-            for sk, item in new.items():
+            for sk, (week, item) in new.items():
                 if item.pop("empty", False):
                     if sk in existing:
                         batch.delete_item(Key={"pk": _pk(business_id), "sk": sk})
                         written += 1
                 elif existing.get(sk) != item["digest"]:
+                    home = homes.get(week.technician_id)
+                    around = _around(week, filed) if drives else week.busy
+                    self._add_stop_drives(item, around, home, previous.get(sk))
                     batch.put_item(Item=item)
                     written += 1
             if drop_rest:
@@ -321,6 +380,34 @@ class DynamoScheduleMirror:
                     batch.delete_item(Key={"pk": _pk(business_id), "sk": sk})
                     written += 1
         return written
+
+    def _add_stop_drives(
+        self,
+        item: dict[str, Any],
+        stops: Sequence[Busy],
+        home: Point | None,
+        previous: dict[str, Any] | None,
+    ) -> None:
+        """The drives between `stops` (a week's, and those a day either side of it): those
+        the stored week had, the rest from the route service. One it cannot answer now
+        leaves the week marked as without drives, so the next sync asks again."""
+        if self._stop_drives is None:
+            return
+        from reschedule_dispatch.domain.openings import columns_of, stop_legs
+
+        legs = stop_legs(home, columns_of(sorted(stops, key=lambda b: b.start.timestamp())))
+        known = _unpack_drives(previous) if previous else {}
+        found = {leg: known[leg] for leg in legs if leg in known}
+        missing = [leg for leg in legs if leg not in found]
+        if missing:
+            found.update(self._stop_drives.drives(missing))
+        if len(found) < len(legs):
+            item["digest"] = _week_digest(item, home, drives=False)
+        item["stop_drives"] = _pack(_drives_bytes(found))
+
+    def _homes(self, business_id: str) -> dict[str, Point | None]:
+        state = self.state(business_id)
+        return _homes(state.technicians) if state else {}
 
     def _write_appointments(
         self,
@@ -494,9 +581,15 @@ def columns_by_technician(
     return {t: _concat(found) for t, found in parts.items()}
 
 
-def _week_item(business_id: str, week: TechnicianWeek) -> dict[str, Any]:
+def _week_item(
+    business_id: str, week: TechnicianWeek, home: Point | None = None, *, drives: bool = False
+) -> dict[str, Any]:
     appointments = _APPOINTMENTS.dump_json(appointments_of(week.busy))
     blocked = _BLOCKED.dump_json([b for b in week.busy if isinstance(b, BlockedTime)])
+    # The engine's module (about 10 ms to import) only when a week is written or read as
+    # columns: most functions that load this adapter never do.
+    from reschedule_dispatch.domain.openings import columns_of
+
     item: dict[str, Any] = {
         "pk": _pk(business_id),
         "sk": _week_sk(week.week, week.technician_id),
@@ -504,8 +597,9 @@ def _week_item(business_id: str, week: TechnicianWeek) -> dict[str, Any]:
         "appointments": _pack(appointments),
         "blocked": _pack(blocked),
         "busy_columns": _pack(_columns_bytes(columns_of(week.busy))),
-        "digest": _digest(WEEK_FORMAT, appointments, blocked),
+        "digest": "",
     }
+    item["digest"] = _week_digest(item, home, drives=drives)
     if not week.busy:
         item["empty"] = True
     return item
@@ -525,6 +619,68 @@ _NO_PLACE = math.nan
 _SK = itemgetter("sk")
 
 
+# A working day that crosses a week's edge (UTC Monday 00:00, a Sunday evening in the
+# Americas) has stops in both weeks: each week keeps the drives among the stops a day
+# either side of it too.
+_EDGE = timedelta(days=1)
+
+
+def _around(week: TechnicianWeek, filed: Mapping[tuple[str, date], TechnicianWeek]) -> list[Busy]:
+    """The week's stops and the technician's others within a day of its edges."""
+    monday = datetime.combine(week.week, wall_time(0), UTC)
+    start, end = monday - _EDGE, monday + timedelta(days=7) + _EDGE
+    near = [
+        b
+        for other in (week.week - timedelta(days=7), week.week + timedelta(days=7))
+        if (week.technician_id, other) in filed
+        for b in filed[(week.technician_id, other)].busy
+        if b.overlaps(start, end)
+    ]
+    return unique([*week.busy, *near])
+
+
+def _week_digest(item: dict[str, Any], home: Point | None, *, drives: bool) -> str:
+    # The home base too: the drives from and to it change with it.
+    return _digest(
+        WEEK_FORMAT,
+        _bytes(item["appointments"]),
+        _bytes(item["blocked"]),
+        repr(home).encode(),
+        _WITH_DRIVES if drives else _WITHOUT_DRIVES,
+    )
+
+
+def _homes(technicians: Iterable[Technician]) -> dict[str, Point | None]:
+    return {
+        t.id: None if t.home_base is None else (t.home_base.lat, t.home_base.lon)
+        for t in technicians
+    }
+
+
+def _drives_bytes(drives: dict[Leg, int]) -> bytes:
+    numbers = array("d")
+    for leg, minutes in drives.items():
+        numbers.extend(leg)
+        numbers.append(minutes)
+    if sys.byteorder != "little":
+        numbers.byteswap()
+    return numbers.tobytes()
+
+
+def _unpack_drives(item: dict[str, Any]) -> dict[Leg, int]:
+    if "stop_drives" not in item:
+        return {}
+    numbers = array("d")
+    numbers.frombytes(zlib.decompress(_bytes(item["stop_drives"])))
+    if sys.byteorder != "little":
+        numbers.byteswap()
+    values = numbers.tolist()
+    return {
+        (values[i], values[i + 1], values[i + 2], values[i + 3]): int(values[i + 4])
+        for i in range(0, len(values), 5)
+    }
+
+
 def _columns_bytes(columns: BusyColumns) -> bytes:
     places = columns.places
     numbers = array("d", columns.starts)
@@ -541,6 +697,8 @@ def _columns_bytes(columns: BusyColumns) -> bytes:
 
 def _week_columns(item: dict[str, Any]) -> BusyColumns:
     if "busy_columns" not in item:  # written before weeks carried columns
+        from reschedule_dispatch.domain.openings import columns_of
+
         return columns_of(sorted(unique(_unpack_busy(item)), key=lambda b: b.start.timestamp()))
     data = zlib.decompress(_bytes(item["busy_columns"]))
     n = int.from_bytes(data[:4], "little")
@@ -561,6 +719,7 @@ def _week_columns(item: dict[str, Any]) -> BusyColumns:
         ends=values[n : 2 * n],
         places=places,
         reasons=reasons,
+        drives=_unpack_drives(item),
     )
 
 
@@ -574,6 +733,7 @@ def _from(columns: BusyColumns, first: int) -> BusyColumns:
         ends=columns.ends[first:],
         places=columns.places[first:],
         reasons=columns.reasons[first:],
+        drives=columns.drives,
     )
 
 
@@ -588,7 +748,9 @@ def _concat(parts: list[BusyColumns]) -> BusyColumns:
     ends: list[float] = []
     places: list[tuple[float, float] | None] = []
     reasons: list[str] = []
+    drives: dict[Leg, int] = {}
     for part in parts:
+        drives.update(part.drives)
         ids.extend(part.ids)
         blocked.extend(part.blocked)
         starts.extend(part.starts)
@@ -596,7 +758,13 @@ def _concat(parts: list[BusyColumns]) -> BusyColumns:
         places.extend(part.places)
         reasons.extend(part.reasons)
     return BusyColumns(
-        ids=ids, blocked=blocked, starts=starts, ends=ends, places=places, reasons=reasons
+        ids=ids,
+        blocked=blocked,
+        starts=starts,
+        ends=ends,
+        places=places,
+        reasons=reasons,
+        drives=drives,
     )
 
 

@@ -45,6 +45,7 @@ from reschedule_dispatch.domain.scheduling import (
     BlockedTime,
     Busy,
     BusyColumns,
+    Leg,
     Place,
     Point,
     Technician,
@@ -224,6 +225,45 @@ def rank_openings(
     days = len({c[5] for c in candidates})
     duration = appointment.end - appointment.start
     return [_ranked(c, duration) for c in _select(candidates, days, settings.max_openings)]
+
+
+def stop_legs(home: Point | None, busy: BusyColumns) -> list[Leg]:
+    """The drives between a technician's own stops that a search may ask for, whoever the
+    customer: from the stops ending last so far to the next stops (those starting
+    together), and between the home base and every stop. They do not depend on the
+    customer, so they can be known before any page asks (the schedule mirror keeps them
+    with each week).
+
+    A superset of the engine's `between` drives for any working hours: in a working block
+    the previous stop is the latest-ending one so far, or the home base at its start.
+    """
+    places, starts, ends = busy.places, busy.starts, busy.ends
+    order = sorted(range(len(starts)), key=starts.__getitem__)
+    legs: dict[Leg, None] = {}  # in order, once each
+    frontier = -math.inf
+    last: list[int] = []  # the stops ending at the frontier
+    k = 0
+    while k < len(order):
+        group = [order[k]]  # the stops starting at this moment
+        while k + len(group) < len(order) and starts[order[k + len(group)]] == starts[group[0]]:
+            group.append(order[k + len(group)])
+        for a in last:
+            for b in group:
+                origin, target = places[a], places[b]
+                if origin is not None and target is not None and origin != target:
+                    legs[origin + target] = None
+        for i in group:
+            if ends[i] > frontier:
+                frontier, last = ends[i], [i]
+            elif ends[i] == frontier:
+                last.append(i)
+        k += len(group)
+    if home is not None:
+        for place in places:
+            if place is not None and place != home:
+                legs[home + place] = None
+                legs[place + home] = None
+    return list(legs)
 
 
 def travel_legs(
@@ -525,7 +565,7 @@ class _Search:
         self._blocks_by_hours: dict[tuple[tuple[int, time, time], ...], list[_Block]] = {}
         # Drives asked for in this call, by coordinates: to the customer, from the
         # customer, and between two stops.
-        self._drives: dict[tuple[float, float, float, float], int] = {}
+        self._drives: dict[Leg, int] = {}
         self.schedules = [
             self._schedule(t, busy.get(t.id, ()))
             for t in _eligible(appointment, technicians, settings)
@@ -536,6 +576,7 @@ class _Search:
     def _schedule(self, technician: Technician, schedule: Schedule) -> _Schedule:
         blocks = self._blocks(technician)
         busy = schedule if isinstance(schedule, BusyColumns) else columns_of(schedule)
+        self._drives.update(busy.drives)  # between the technician's stops, known already
         if not blocks:
             busy = NO_BUSY  # not working in the window: nothing of theirs to read
         moved = self.appointment.id

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import NamedTuple
 
@@ -136,6 +136,8 @@ Busy = Appointment | BlockedTime
 # (lat, lon): a busy item's place as the openings engine reads it, since a page reads
 # thousands (a `Location` model each cost more than the search).
 Point = tuple[float, float]
+# A drive from one point to another: (lat, lon, lat, lon).
+Leg = tuple[float, float, float, float]
 
 
 class Place(NamedTuple):
@@ -152,7 +154,10 @@ class BusyColumns:
     search itself). Item i is blocked time when `blocked[i]`, else an appointment; it runs
     from `starts[i]` to `ends[i]` (epoch seconds) at `places[i]` ((lat, lon); None: not
     known);
-    `reasons[i]` is a blocked time's reason."""
+    `reasons[i]` is a blocked time's reason. `drives` are minutes already known between
+    two of the technician's own stops (or their home base), keyed (lat, lon, lat, lon):
+    they do not depend on the customer, so the mirror keeps them and a page need not ask
+    a billed route service for them again."""
 
     ids: Sequence[str]
     blocked: Sequence[bool]
@@ -160,6 +165,7 @@ class BusyColumns:
     ends: Sequence[float]
     places: Sequence[Point | None]
     reasons: Sequence[str]
+    drives: Mapping[Leg, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -177,6 +183,7 @@ class BusyColumns:
             ends=[self.ends[i] for i in indices],
             places=[self.places[i] for i in indices],
             reasons=[self.reasons[i] for i in indices],
+            drives=self.drives,
         )
 
 

@@ -26,7 +26,6 @@ from reschedule_dispatch.domain.mirror import (
     appointments_of,
     mirror_window,
 )
-from reschedule_dispatch.domain.openings import columns_of
 from reschedule_dispatch.domain.ports import (
     Clock,
     ScheduleMirror,
@@ -151,6 +150,8 @@ class MirroredSchedule:
         end: datetime,
     ) -> dict[str, BusyColumns]:
         """The same as the openings engine reads it: columns, no model per item."""
+        from reschedule_dispatch.domain.openings import columns_of  # with the engine
+
         return self._schedules(
             business_id, technician_ids, start, end, self._mirror.busy_columns, columns_of
         )
