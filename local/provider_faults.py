@@ -2,7 +2,8 @@
 
 `POST /dev/provider-faults` with `{"operation": "move_appointment", "fault": "unavailable",
 "times": 2, "appointment_id": "..."}` makes the next two matching calls fail the way a real
-provider does (5xx, timeout, 412 conflict, 429). Tests use it to prove the confirm workflow
+provider does (5xx, timeout, 412 conflict, 429), or, with `"fault": "answer_lost"`, go
+through and then time out (the provider did it; its answer never came back). Tests use it to prove the confirm workflow
 retries and compensates; a developer can use it in `make dev` to see what customers see.
 """
 
@@ -26,7 +27,7 @@ from reschedule_dispatch.domain.ports import SchedulingProvider
 
 TIMEOUT_SECONDS = 0.2  # long enough to be a timeout in spirit, short enough for tests
 
-Fault = Literal["unavailable", "timeout", "conflict", "rate_limited"]
+Fault = Literal["unavailable", "timeout", "conflict", "rate_limited", "answer_lost"]
 
 
 class FaultRule(BaseModel):
@@ -41,7 +42,7 @@ class FaultRule(BaseModel):
 def _error(fault: Fault) -> ProviderError:
     if fault == "unavailable":
         return ProviderUnavailable("The provider answered 503 Service Unavailable.")
-    if fault == "timeout":
+    if fault in ("timeout", "answer_lost"):
         time.sleep(TIMEOUT_SECONDS)
         return ProviderUnavailable("The provider timed out.")
     if fault == "conflict":
@@ -99,7 +100,8 @@ def _appointment_id(operation: str, args: tuple[Any, ...]) -> str | None:
 
 
 class FaultyProvider:
-    """Wraps a provider; before each call, fails it if the plan says so."""
+    """Wraps a provider; fails a call if the plan says so (before it, or after it for a lost
+    answer)."""
 
     def __init__(self, inner: SchedulingProvider, plan: FaultPlan) -> None:
         self._inner = inner
@@ -110,6 +112,9 @@ class FaultyProvider:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             fault = self._plan.take(name, _appointment_id(name, args))
+            if fault == "answer_lost":
+                method(*args, **kwargs)
+                raise _error(fault)
             if fault is not None:
                 raise _error(fault)
             return method(*args, **kwargs)

@@ -1,8 +1,10 @@
 """The watchdog: settles confirming sessions whose confirm workflow stopped.
 
-Invoked two ways: by the state machine's Catch when Finalize or Compensate kept failing
-(`{"session_id"}`: that session, at once), and every few minutes by an EventBridge rule
-(`{"state_machine_arn"}`: every business's confirming sessions with no execution running).
+Invoked three ways: by the state machine's Catch when Finalize or Compensate kept failing
+(`{"session_id"}`: that session, at once), by its Catch on Move (`{"session_id", "error"}`:
+moved, half moved or not, with Move's error as the reason if it fails), and every few
+minutes by an EventBridge rule (`{"state_machine_arn"}`: every business's confirming
+sessions with no execution running).
 """
 
 from __future__ import annotations
@@ -40,9 +42,14 @@ def _watch(state_machine_arn: str) -> WatchStuckSessions:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "session_id" in event:  # the workflow's Catch: its own session
-        status = _resolve()(str(event["session_id"]))
+        error = event.get("error")
+        if error:  # Move failed: where did the appointment end up?
+            status = _resolve()(str(event["session_id"]), str(error))
+        else:
+            status = _resolve()(str(event["session_id"]))
         logger.warning(
-            "finishing failed; the watchdog settled the session", extra={"status": status.value}
+            "the watchdog settled the session",
+            extra={"status": status.value, "error": error or "finishing failed"},
         )
         metrics.add_metric(name="SessionsSettledByWatchdog", unit=MetricUnit.Count, value=1)
         return {"session_id": event["session_id"], "status": status.value}

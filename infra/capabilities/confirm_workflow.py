@@ -2,9 +2,10 @@
 
 Input ``{"session_id", "business_id", "appointment_id", "opening": {...}}``.
 HoldOpening -> CheckAppointment -> MoveAppointment -> FinalizeSession -> Confirmed. An error in
-the first three is caught into ``$.error`` and Compensate releases the hold; it either hands
+Hold or Check is caught into ``$.error`` and Compensate releases the hold; it either hands
 the link back to the customer (the time was taken: PickAgain) or fails the session with a
-reason (ConfirmFailed). Transient provider errors retry with exponential backoff and jitter.
+reason (ConfirmFailed). An error in Move goes to the watchdog first (SettleMove): the move
+may have happened (its answer lost: Finalize) or half happened (put back, then failed). Transient provider errors retry with exponential backoff and jitter.
 Should Finalize or Compensate still fail after their retries, the Catch hands the session to
 the watchdog (Settle), which asks the provider where the appointment is; every few minutes the
 watchdog also settles sessions whose execution ended or never started
@@ -282,9 +283,48 @@ class ConfirmWorkflow(Construct):
         settle.add_catch(unsettled, errors=[sfn.Errors.ALL], result_path="$.settle_error")
         for must_finish in (finalize, compensate):
             must_finish.add_catch(settle, errors=[sfn.Errors.ALL], result_path="$.error")
-        # Nothing has moved before Finalize, so any error up to there is safe to undo.
-        for undoable in (hold, check, move):
+        # Nothing has moved before Move, so an error up to there is safe to undo.
+        for undoable in (hold, check):
             undoable.add_catch(compensate, errors=[sfn.Errors.ALL], result_path="$.error")
+        # Move may have moved it, or half (two provider calls for another technician): the
+        # watchdog asks the provider and finalizes, puts it back, or compensates.
+        settle_move = tasks.LambdaInvoke(
+            self,
+            "SettleMove",
+            lambda_function=self.watchdog_function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "session_id": sfn.JsonPath.string_at("$.session_id"),
+                    "error": sfn.JsonPath.string_at("$.error.Error"),
+                }
+            ),
+            payload_response_only=True,
+            retry_on_service_exceptions=False,
+            result_path="$.compensation",
+        )
+        settle_move.add_retry(
+            errors=[*LAMBDA_TRANSIENT_ERRORS, sfn.Errors.TASKS_FAILED],
+            interval=Duration.seconds(2),
+            max_attempts=FINISHING_ATTEMPTS,
+            backoff_rate=2,
+            max_delay=Duration.seconds(30),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        move.add_catch(settle_move, errors=[sfn.Errors.ALL], result_path="$.error")
+        # The provider could not be asked: the session stays confirming and the watchdog's
+        # round settles it when the provider answers (a failed session whose appointment
+        # moved, or half, would be worse than a late one).
+        settle_move.add_catch(
+            sfn.Fail(
+                self,
+                "MoveUnsettled",
+                error="MoveUnsettled",
+                cause="Move failed and the provider could not be asked where the appointment "
+                "is; the watchdog settles the session when it can.",
+            ),
+            errors=[sfn.Errors.ALL],
+            result_path="$.settle_error",
+        )
 
         pick_again = sfn.Succeed(
             self, "PickAgain", comment="The time was taken; the customer can pick another."
@@ -295,12 +335,19 @@ class ConfirmWorkflow(Construct):
             error="ConfirmFailed",
             cause="The appointment could not be moved; the session records the reason.",
         )
+        confirmed = sfn.Succeed(self, "Confirmed")
         compensate.next(
             sfn.Choice(self, "CustomerCanPickAgain")
             .when(sfn.Condition.string_equals("$.compensation.status", "viewed"), pick_again)
             .otherwise(failed)
         )
-        return hold.next(check).next(move).next(finalize).next(sfn.Succeed(self, "Confirmed"))
+        settle_move.next(
+            sfn.Choice(self, "MovedAfterAll")
+            .when(sfn.Condition.string_equals("$.compensation.status", "completed"), confirmed)
+            .when(sfn.Condition.string_equals("$.compensation.status", "viewed"), pick_again)
+            .otherwise(failed)
+        )
+        return hold.next(check).next(move).next(finalize).next(confirmed)
 
     def _invoke(
         self, state_name: str, function: lambda_.IFunction, *, result_path: str | None = None

@@ -181,9 +181,17 @@ class GoogleCalendarFake(Sandbox):
         with self._lock:
             return copy.deepcopy(self._event(self._calendar(calendar_id), event_id))
 
-    def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
-        """The next `times` API calls (after authentication) answer `status`."""
-        self.faults.arm(status, times=times, retry_after=retry_after)
+    def fail_next(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        """The next `times` API calls (after authentication; only those whose path contains
+        `path`, if given) answer `status`."""
+        self.faults.arm(status, times=times, retry_after=retry_after, path=path)
 
     def expire_tokens(self) -> None:
         """Access tokens issued so far stop working, as an hour later at Google."""
@@ -239,7 +247,7 @@ class GoogleCalendarFake(Sandbox):
             match = route.pattern.fullmatch(path[len(api) :])
             if match and route.method == request.method:
                 self._authenticate(request)
-                self._maybe_fail()
+                self._maybe_fail(path)
                 with self._lock:
                     return route.handler(request, match)
         raise _not_found()
@@ -274,8 +282,8 @@ class GoogleCalendarFake(Sandbox):
                 {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
             )
 
-    def _maybe_fail(self) -> None:
-        fault = self.faults.next()
+    def _maybe_fail(self, path: str) -> None:
+        fault = self.faults.next(path)
         if fault is not None:
             reason, message = FAULT_ERRORS.get(fault.status, ("backendError", "Error"))
             raise GoogleError(fault.status, reason, message, self.faults.headers(fault))

@@ -223,6 +223,8 @@ def test_cancel_racing_a_confirm_ends_consistent(console):
         ("rate_limited", 2, "completed", None),
         ("conflict", 1, "failed", "The appointment changed elsewhere."),
         ("unavailable", 50, "failed", "The scheduling provider was unavailable."),
+        # Every try goes through and its answer is lost: the watchdog finds it moved
+        ("answer_lost", 50, "completed", None),
     ],
 )
 def test_provider_faults_end_completed_or_failed_never_stuck(

@@ -566,11 +566,37 @@ def test_confirm_state_machine_shape(synthesized):
     for name in ("HoldOpening", "CheckAppointment", "MoveAppointment"):
         assert all("States.TaskFailed" not in r["ErrorEquals"] for r in states[name]["Retry"])
 
-    # Anything before the move has happened is undone by Compensate; Finalize is not caught.
-    for name in ("HoldOpening", "CheckAppointment", "MoveAppointment"):
+    # Anything before Move is undone by Compensate
+    for name in ("HoldOpening", "CheckAppointment"):
         assert states[name]["Catch"] == [
             {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Compensate"}
         ]
+    # A failed Move goes to the watchdog with its error (SettleMove): moved after all, it is
+    # finalized (Confirmed); half moved, put back; then failed, or picked again
+    assert states["MoveAppointment"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "SettleMove"}
+    ]
+    settle_move = states["SettleMove"]
+    assert settle_move["Resource"] == step("watchdog.lambda_handler")
+    assert settle_move["Parameters"] == {
+        "session_id.$": "$.session_id",
+        "error.$": "$.error.Error",
+    }
+    assert settle_move["ResultPath"] == "$.compensation"
+    assert any("States.TaskFailed" in r["ErrorEquals"] for r in settle_move["Retry"])
+    outcome = states[settle_move["Next"]]
+    assert {(c["StringEquals"], c["Next"]) for c in outcome["Choices"]} == {
+        ("completed", "Confirmed"),
+        ("viewed", "PickAgain"),
+    }
+    assert states[outcome["Default"]]["Type"] == "Fail"
+    # The provider could not be asked: the session stays for the watchdog's round
+    [unsettled] = settle_move["Catch"]
+    assert states[unsettled["Next"]] == {
+        "Type": "Fail",
+        "Error": "MoveUnsettled",
+        "Cause": states[unsettled["Next"]]["Cause"],
+    }
     # Finalize and Compensate, past their retries, hand the session to the watchdog (Settle),
     # which finalizes or fails it by where the provider has the appointment; then the
     # execution fails, for the alarm

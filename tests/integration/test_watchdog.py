@@ -13,21 +13,29 @@ from reschedule_dispatch.adapters.stepfunctions_workflow import (
     StepFunctionsConfirmWorkflow,
     execution_name,
 )
-from reschedule_dispatch.domain.errors import ProviderUnavailable
+from reschedule_dispatch.domain.errors import AppointmentChanged, ProviderUnavailable
 from reschedule_dispatch.domain.session import (
     Actor,
     Opening,
     RescheduleSession,
     SessionStatus,
     TimelineEvent,
+    opening_key,
 )
-from reschedule_dispatch.services.lifecycle import FAILURE_REASONS, Compensate
+from reschedule_dispatch.services.lifecycle import (
+    FAILURE_REASONS,
+    Compensate,
+    HoldOpening,
+    MoveAppointment,
+)
 from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.watchdog import (
     GIVE_UP_AFTER,
+    ProviderNotAsked,
     ResolveSession,
     WatchStuckSessions,
 )
+from tests.builders import technician
 
 BASE = "https://api.example"
 
@@ -240,3 +248,135 @@ def test_a_failure_on_one_session_is_reported_and_the_next_round_settles_it(worl
     assert watchdog().unresolved == [session.id]
     # and the next round settles it
     assert watchdog().settled == {session.id: "failed"}
+
+
+# --- a Move that failed: moved after all, half moved, or not at all -----------------------
+
+
+def _confirming_with_another_technician(world) -> tuple[RescheduleSession, Opening]:
+    """A confirm for a time with tech-2 (technician change on), held and re-checked."""
+    world.provider.put_technician(technician(id="tech-2", name="Sam Lee"))
+    business = world.businesses.get("acme")
+    settings = business.settings.model_copy(update={"allow_technician_change": True})
+    world.businesses.put(business.model_copy(update={"settings": settings}))
+    sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
+    token = sent.link.rsplit("/", 1)[1]
+    links = CustomerLinks(
+        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+    )
+    # A time shown with tech-1 is free with tech-2 too (same hours, same base, no jobs)
+    shown = links.page(token).openings[0]
+    opening = links.page(token, slot=opening_key(shown.start, "tech-2")).chosen
+    assert opening is not None
+    links.confirm(token, opening.key)
+    HoldOpening(world.sessions, world.holds, world.clock)(sent.session.id)
+    return sent.session, opening
+
+
+def _resolve(world, provider=None) -> ResolveSession:
+    return ResolveSession(
+        sessions=world.sessions,
+        provider=provider or world.provider,
+        finalize=world.finalize(),
+        compensate=Compensate(world.sessions, world.holds, world.clock),
+    )
+
+
+def _half_move(world, session: RescheduleSession, opening: Opening) -> None:
+    """The first of the move's two provider calls went through: the new time, the same
+    technician (as Google's PATCH before its events.move, ServiceTitan's reschedule before
+    its assignment)."""
+    before = world.provider.get_appointment("acme", session.appointment_id)
+    world.provider.put_appointment(
+        before.model_copy(
+            update={"start": opening.start, "end": opening.end, "version": int(before.version) + 1}
+        )
+    )
+
+
+def test_a_half_done_move_is_put_back_and_the_session_fails_with_moves_error(world):
+    session, opening = _confirming_with_another_technician(world)
+    _half_move(world, session, opening)
+
+    # When the state machine hands Move's failure to the watchdog
+    status = _resolve(world)(session.id, "ProviderUnavailable")
+
+    # Then the appointment is as it was (time and technician), and the session failed
+    back = world.provider.get_appointment("acme", "appt-1")
+    assert (back.start, back.end, back.technician_id) == (
+        session.original_start,
+        session.original_end,
+        "tech-1",
+    )
+    assert status is SessionStatus.FAILED
+    failed = world.sessions.get_by_id(session.id)
+    assert failed.failure_reason == FAILURE_REASONS["ProviderUnavailable"]
+    # And nothing is held: a new link can be sent for it
+    assert world.send_link()("acme", "d@acme.example", "appt-1", None, BASE).session
+    # And settling again changes nothing (the put-back ran once)
+    assert _resolve(world)(session.id, "ProviderUnavailable") is SessionStatus.FAILED
+    assert world.provider.get_appointment("acme", "appt-1").version == back.version
+
+
+def test_the_watchdogs_round_puts_a_half_done_move_back_and_says_so(world):
+    session, opening = _confirming_with_another_technician(world)
+    _half_move(world, session, opening)
+    world.clock.advance(minutes=3)
+
+    report = _watchdog(world, workflows=Crashed())()
+
+    assert report.settled == {session.id: "failed"}
+    assert world.sessions.get_by_id(session.id).failure_reason == FAILURE_REASONS["MoveUndone"]
+    assert world.provider.get_appointment("acme", "appt-1").start == session.original_start
+
+
+def test_a_move_whose_answer_was_lost_is_finalized(world):
+    # Given Move went through in the provider, and its answer never came back
+    session, opening = _confirming_with_another_technician(world)
+    MoveAppointment(world.sessions, world.provider)(session.id)
+
+    status = _resolve(world)(session.id, "States.Timeout")
+
+    assert status is SessionStatus.COMPLETED
+    moved = world.provider.get_appointment("acme", "appt-1")
+    assert (moved.start, moved.technician_id) == (opening.start, "tech-2")
+    assert [m["to"] for m in world.sms.sent if "is now" in m["body"]] == ["+13125550142"]
+
+
+def test_a_half_done_move_someone_changed_since_is_left_to_them(world):
+    session, opening = _confirming_with_another_technician(world)
+    _half_move(world, session, opening)
+
+    class ChangedMeanwhile:
+        """The provider, where someone edits the appointment before the put-back lands."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(world.provider, name)
+
+        def move_appointment(self, *args: Any, **kwargs: Any) -> Any:
+            raise AppointmentChanged("The provider answered 412 Precondition Failed.")
+
+    status = _resolve(world, ChangedMeanwhile())(session.id, "ProviderUnavailable")
+
+    assert status is SessionStatus.FAILED
+    failed = world.sessions.get_by_id(session.id)
+    assert failed.failure_reason == FAILURE_REASONS["AppointmentChanged"]
+
+
+def test_a_put_back_the_provider_refuses_leaves_the_session_for_the_next_round(world):
+    session, opening = _confirming_with_another_technician(world)
+    _half_move(world, session, opening)
+
+    class DownForWrites:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(world.provider, name)
+
+        def move_appointment(self, *args: Any, **kwargs: Any) -> Any:
+            raise ProviderUnavailable("The scheduling provider was unavailable.")
+
+    with pytest.raises(ProviderNotAsked):
+        _resolve(world, DownForWrites())(session.id, "ProviderUnavailable")
+    assert world.sessions.get_by_id(session.id).status is SessionStatus.CONFIRMING
+    # The provider back, the next try puts it back
+    assert _resolve(world)(session.id, "ProviderUnavailable") is SessionStatus.FAILED
+    assert world.provider.get_appointment("acme", "appt-1").start == session.original_start

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from local.fakes.google_calendar import GoogleCalendarFake
+from local.fakes.google_calendar import GoogleCalendarFake, GoogleError
 from reschedule_dispatch.adapters.google_calendar import (
     GoogleCalendarConfig,
     GoogleCalendarCredentials,
@@ -27,7 +27,8 @@ from reschedule_dispatch.domain.ports import ProviderWebhooks, SchedulingProvide
 from reschedule_dispatch.domain.provider_events import ProviderChange
 from reschedule_dispatch.domain.scheduling import BlockedTime
 from reschedule_dispatch.domain.session import Opening
-from tests.builders import NOW
+from reschedule_dispatch.services.watchdog import _half_moved
+from tests.builders import NOW, reschedule_session
 from tests.serving import free_port, serve
 from tests.unit.providers import FixedClock, MemoryState
 
@@ -367,6 +368,39 @@ def test_a_retried_move_to_another_technician_finishes_once(provider, fake):
     assert (moved.technician_id, moved.start) == ("tech-sam", target.start)
     assert fake.event(ALEX, "appt1")["status"] == "cancelled"
     assert provider.move_appointment(current, target, "session-1") == moved
+
+
+def test_a_move_whose_events_move_keeps_failing_is_half_done_then_put_back(provider, fake):
+    # Given a move to Sam whose second call (events.move) fails every time it is tried
+    current = provider.get_appointment(BUSINESS, "appt1")
+    target = opening(TOMORROW + timedelta(days=4), "tech-sam")
+    fake.fail_next(503, path="/move", times=2)
+    for _ in range(2):  # the step, then its retry
+        with pytest.raises(ProviderUnavailable):
+            provider.move_appointment(current, target, "session-1")
+
+    # Then the appointment is half moved: the new time, still in Alex's calendar
+    found = provider.get_appointment(BUSINESS, "appt1", "tech-sam")
+    assert (found.technician_id, found.start) == ("tech-alex", target.start)
+    session = reschedule_session(current).model_copy(
+        update={
+            "id": "session-1",
+            "original_technician_id": "tech-alex",
+            "original_version": current.version,
+            "new_opening": target,
+        }
+    )
+    assert _half_moved(session, found)
+
+    # When the watchdog puts it back as it was, on its own key
+    original = Opening(start=current.start, end=current.end, technician_id="tech-alex")
+    back = provider.move_appointment(found, original, "session-1.undo")
+
+    # Then it is at its old time in Alex's calendar, and nothing is in Sam's
+    assert (back.technician_id, back.start, back.end) == ("tech-alex", current.start, current.end)
+    assert not _half_moved(session, provider.get_appointment(BUSINESS, "appt1", "tech-sam"))
+    with pytest.raises(GoogleError, match="Not Found"):
+        fake.event(SAM, "appt1")
 
 
 # -- Failures --------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ FAILURE_REASONS = {
     "States.Timeout": "The scheduling provider was unavailable.",
     # The watchdog (services/watchdog.py): the workflow stopped and the provider shows no move.
     "WorkflowStopped": "The reschedule did not finish, and nothing was moved.",
+    # ...or only part of a move to another technician happened, and it was put back.
+    "MoveUndone": "The appointment could not be moved, and was put back as it was.",
     # ...and the provider could not be asked for hours: the dispatcher must look there.
     "Unconfirmed": "The scheduling provider could not be reached to confirm the move: "
     "check the appointment there.",

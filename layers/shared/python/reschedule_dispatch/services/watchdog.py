@@ -13,6 +13,14 @@ at most `GIVE_UP_AFTER`: then it fails, saying to check the appointment in the p
 
 It runs on a schedule over every business's sessions in progress, and the state machine's
 Catch on Finalize and Compensate calls `ResolveSession` for its own session at once.
+
+A failed Move is settled here too (the state machine's Catch on Move, with its error): a move
+is two provider calls when the technician changes (Google: the times, then `events.move`;
+ServiceTitan: the times, then the assignment), and a Move that failed or timed out may have
+made one, or both. Moved to the chosen time with the chosen technician: the move happened
+(its answer was lost), Finalize runs. Half moved (the new time with the old technician, or
+the new technician at the old time): the appointment is put back as it was, then the session
+fails. Never half moved and failed.
 """
 
 from __future__ import annotations
@@ -21,14 +29,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from reschedule_dispatch.domain.errors import DomainError, NotFound
+from reschedule_dispatch.domain.errors import AppointmentChanged, DomainError, NotFound
 from reschedule_dispatch.domain.ports import (
     Clock,
     ConfirmWorkflow,
     SchedulingProvider,
     SessionRepository,
 )
-from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
+from reschedule_dispatch.domain.scheduling import Appointment
+from reschedule_dispatch.domain.session import Opening, RescheduleSession, SessionStatus
 from reschedule_dispatch.services.lifecycle import Compensate, FinalizeReschedule
 from reschedule_dispatch.services.schedule_mirror import EveryBusiness
 
@@ -44,6 +53,7 @@ GIVE_UP_AFTER = timedelta(hours=6)
 # The error names Compensate records (services/lifecycle.py FAILURE_REASONS).
 WORKFLOW_STOPPED = "WorkflowStopped"
 UNCONFIRMED = "Unconfirmed"
+MOVE_UNDONE = "MoveUndone"
 
 
 class ProviderNotAsked(DomainError):
@@ -69,36 +79,86 @@ class ResolveSession:
         self._finalize = finalize
         self._compensate = compensate
 
-    def __call__(self, session_id: str) -> SessionStatus:
+    def __call__(self, session_id: str, error_name: str = WORKFLOW_STOPPED) -> SessionStatus:
+        """`error_name`: why the workflow did not finish (a failed Move's error), recorded
+        if the session fails."""
         session = self._sessions.get_by_id(session_id)
         if session.status is SessionStatus.COMPLETED:
             return self._finalize(session_id)  # each of its steps runs once
         if session.status is not SessionStatus.CONFIRMING:
             return session.status
         try:
-            moved = self._moved(session)
+            found = self._where(session)
         except DomainError as error:
             raise ProviderNotAsked(str(error)) from error
-        if moved:
+        chosen = session.new_opening
+        if found is not None and chosen is not None and _at(found, chosen.technician_id, chosen):
             return self._finalize(session_id)
-        return self._compensate(session_id, WORKFLOW_STOPPED)
+        if found is not None and _half_moved(session, found):
+            return self._put_back(session, found, error_name)
+        return self._compensate(session_id, error_name)
 
     def give_up(self, session_id: str) -> SessionStatus:
         """Fails it without asking the provider (which could not be reached for hours)."""
         return self._compensate(session_id, UNCONFIRMED)
 
-    def _moved(self, session: RescheduleSession) -> bool:
-        """Whether the appointment is at the chosen time, on the chosen technician."""
+    def _where(self, session: RescheduleSession) -> Appointment | None:
+        """The appointment as the provider has it now (None: gone, nothing of ours)."""
         chosen = session.new_opening
-        if chosen is None:
-            return False
+        expected_on = chosen.technician_id if chosen else session.original_technician_id
         try:
-            found = self._provider.get_appointment(
-                session.business_id, session.appointment_id, chosen.technician_id
+            return self._provider.get_appointment(
+                session.business_id, session.appointment_id, expected_on
             )
-        except NotFound:  # gone from the provider: nothing of ours to finalize
-            return False
-        return found.start == chosen.start and found.technician_id == chosen.technician_id
+        except NotFound:
+            return None
+
+    def _put_back(
+        self, session: RescheduleSession, found: Appointment, error_name: str
+    ) -> SessionStatus:
+        """The half-done move undone (its own idempotency key, so a retry does it once),
+        then the session failed. If someone changed the appointment meanwhile, it is theirs
+        now: nothing is put back."""
+        original = Opening(
+            start=session.original_start,
+            end=session.original_end,
+            technician_id=session.original_technician_id,
+        )
+        try:
+            self._provider.move_appointment(found, original, idempotency_key=f"{session.id}.undo")
+        except AppointmentChanged:
+            return self._compensate(session.id, "AppointmentChanged")
+        except DomainError as error:
+            raise ProviderNotAsked(f"A half-done move could not be put back: {error}") from error
+        logger.warning(
+            "A half-done move was put back", extra={"session_id": session.id, "error": error_name}
+        )
+        return self._compensate(
+            session.id, MOVE_UNDONE if error_name == WORKFLOW_STOPPED else error_name
+        )
+
+
+def _at(found: Appointment, technician_id: str, opening: Opening) -> bool:
+    return found.technician_id == technician_id and found.start == opening.start
+
+
+def _half_moved(session: RescheduleSession, found: Appointment) -> bool:
+    """Part of our move to another technician happened: the chosen time with the original
+    technician, or the chosen technician at the original time (and it changed since the
+    link went out, so it is not merely where it was)."""
+    chosen = session.new_opening
+    if chosen is None or chosen.technician_id == session.original_technician_id:
+        return False  # a move on one technician is one call: it happened or it did not
+    if found.version == session.original_version:
+        return False
+    original = Opening(
+        start=session.original_start,
+        end=session.original_end,
+        technician_id=session.original_technician_id,
+    )
+    return _at(found, session.original_technician_id, chosen) or _at(
+        found, chosen.technician_id, original
+    )
 
 
 @dataclass
