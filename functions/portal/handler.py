@@ -1,20 +1,23 @@
 """The customer's page: GET /r/{token} (and its confirm step), POST /r/{token}/viewed and
-/confirm, GET /r/{token}/calendar.ics; and a dispatcher's move's GET /r/invite/{token}.ics."""
+/confirm, GET /r/{token}/calendar.ics; POST /r/{token}/open and /unlock, which bind the link
+to a browser (services/portal.py); and a dispatcher's move's GET /r/invite/{token}.ics."""
 
 from __future__ import annotations
 
 import os
 import random
 from collections.abc import Callable
-from functools import cache
+from functools import cache, wraps
 from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reschedule_dispatch import wiring
@@ -35,9 +38,19 @@ from reschedule_dispatch.domain.errors import (
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.closed_sessions import LinkClosed
 from reschedule_dispatch.services.invitation import INVITATION_FILENAME, InvitationCalendars
-from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.portal import (
+    ANOTHER_BROWSER,
+    CustomerLinks,
+    NotThisBrowser,
+    WrongDigits,
+)
 from reschedule_dispatch.tracing import function_tracer
-from reschedule_dispatch.web.pages import calendar_event, closed_page, customer_page
+from reschedule_dispatch.web.pages import (
+    browser_page,
+    calendar_event,
+    closed_page,
+    customer_page,
+)
 
 logger = function_logger()
 tracer = function_tracer()
@@ -80,6 +93,61 @@ def too_many_guesses(error: TooManyGuesses) -> Response[str]:
     return html_response(HTTPStatus.TOO_MANY_REQUESTS, html, headers=retry_after)
 
 
+# The browser a link is bound to keeps its secret in this cookie, scoped to the link's path.
+BROWSER_COOKIE = "rd_browser"
+BROWSER_COOKIE_SECONDS = 90 * 24 * 3600  # past any link's life and its retention
+
+
+def for_this_browser(route: Callable[[str], Response[str]]) -> Callable[[str], Response[str]]:
+    """A link route that answers a browser the link is not bound to with only the
+    business's name: 200 for a link no one has opened (open it), else 403. (Caught here,
+    where the token is known, not in an exception handler: the resolver's current event is
+    one per process, which the local stack shares between functions.)"""
+
+    @wraps(route)
+    def answer(token: str) -> Response[str]:
+        try:
+            return route(token)
+        except NotThisBrowser as refused:
+            status = HTTPStatus.OK if refused.first else HTTPStatus.FORBIDDEN
+            return html_response(status, browser_page(refused, _page_url(token)))
+
+    return answer
+
+
+def _browser() -> str | None:
+    """The secret this browser keeps for the link, if any."""
+    header = app.current_event.get_header_value("cookie") or ""
+    try:
+        jar = SimpleCookie(header)
+    except CookieError:
+        return None
+    morsel = jar.get(BROWSER_COOKIE)
+    return morsel.value if morsel and morsel.value else None
+
+
+def _bound(token: str, secret: str) -> Response[str]:
+    """Back to the page (Post/Redirect/Get), the browser keeping its secret for this link."""
+    url = _page_url(token)
+    cookie = Cookie(
+        name=BROWSER_COOKIE,
+        value=secret,
+        path=urlsplit(url).path,
+        secure=url.startswith("https://"),
+        http_only=True,
+        max_age=BROWSER_COOKIE_SECONDS,
+        same_site=SameSite.LAX_MODE,
+    )
+    response = html_response(HTTPStatus.SEE_OTHER, "", headers={"Location": url})
+    response.cookies.append(cookie)
+    return response
+
+
+def _form_field(name: str) -> str:
+    form = parse_qs(app.current_event.decoded_body or "", keep_blank_values=True)
+    return (form.get(name) or [""])[0].strip()
+
+
 @cache
 def _links() -> CustomerLinks:
     return wiring.customer_links()
@@ -97,9 +165,10 @@ def _page_url(token: str) -> str:
 
 
 @app.get("/r/<token>")
+@for_this_browser
 def show(token: str) -> Response[str]:
     slot = app.current_event.get_query_string_value("slot")
-    page = _links().page(token, slot, client=_client())
+    page = _links().page(token, slot, client=_client(), browser=_browser())
     notice = ""
     if slot and page.chosen is None:
         notice = "That time is no longer available. Please pick another one."
@@ -108,8 +177,9 @@ def show(token: str) -> Response[str]:
 
 
 @app.get("/r/<token>/calendar.ics")
+@for_this_browser
 def calendar(token: str) -> Response[str]:
-    page = _links().page(token, client=_client())
+    page = _links().page(token, client=_client(), browser=_browser())
     return private_response(
         HTTPStatus.OK,
         calendar_event(page),
@@ -135,23 +205,46 @@ def invitation(token: str) -> Response[str]:
 
 
 @app.post("/r/<token>/viewed")
+@for_this_browser
 def viewed(token: str) -> Response[str]:
-    if _links().mark_viewed(token, client=_client()):  # a link's first view, not every reload
+    if _links().mark_viewed(
+        token, client=_client(), browser=_browser()
+    ):  # a link's first view, not every reload
         metrics.add_metric(name="LinksViewed", unit=MetricUnit.Count, value=1)
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 
+@app.post("/r/<token>/open")
+@for_this_browser
+def open_link(token: str) -> Response[str]:
+    secret = _links().open(token, client=_client(), browser=_browser())
+    return _bound(token, secret)
+
+
+@app.post("/r/<token>/unlock")
+@for_this_browser
+def unlock(token: str) -> Response[str]:
+    try:
+        secret = _links().unlock(token, _form_field("digits"), client=_client(), browser=_browser())
+    except WrongDigits as wrong:
+        refused = NotThisBrowser(ANOTHER_BROWSER, wrong.business, wrong.language)
+        html = browser_page(refused, _page_url(token), notice=str(wrong))
+        return html_response(HTTPStatus.UNPROCESSABLE_ENTITY, html)
+    return _bound(token, secret)
+
+
 @app.post("/r/<token>/confirm")
+@for_this_browser
 def confirm(token: str) -> Response[str]:
-    form = parse_qs(app.current_event.decoded_body or "", keep_blank_values=True)
-    slot = (form.get("slot") or [""])[0].strip()
+    slot = _form_field("slot")
+    browser = _browser()
     try:
         if not slot:
             raise Unprocessable("Please pick one of the times below.")
-        _links().confirm(token, slot, client=_client())
+        _links().confirm(token, slot, client=_client(), browser=browser)
     except Unprocessable as problem:
         # Show the openings again, fresh, with what went wrong.
-        page = _links().page(token, client=_client())
+        page = _links().page(token, client=_client(), browser=browser)
         html = customer_page(page, _page_url(token), notice=str(problem))
         return html_response(HTTPStatus.UNPROCESSABLE_ENTITY, html)
     metrics.add_metric(name="ConfirmsStarted", unit=MetricUnit.Count, value=1)

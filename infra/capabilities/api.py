@@ -177,7 +177,7 @@ class Api(Construct):
             self,
             "PortalFunction",
             folder="portal",
-            description="The customer page: GET /r/{token}, .ics; POST viewed, confirm",
+            description="The customer page: GET /r/{token}, .ics; POST viewed, confirm, open, unlock",
             environment={
                 **tables,
                 "CONFIRM_STATE_MACHINE_ARN": confirm_state_machine.state_machine_arn,
@@ -389,7 +389,7 @@ class Api(Construct):
         # Customer link (bearer token in the path)
         link = api.root.add_resource("r").add_resource("{token}")
         public(link, "GET", self.portal_alias, PUBLIC_ROUTE_REASON, "token")
-        for action in ("viewed", "confirm"):
+        for action in ("viewed", "confirm", "open", "unlock"):
             public(
                 link.add_resource(action),
                 "POST",

@@ -16,6 +16,10 @@ def test_a_customer_reschedules_with_javascript_off(new_context: NewContext, api
     _, _, session = api.send_any()
     phone = new_context(viewport=NARROW, java_script_enabled=False, is_mobile=True).new_page()
     phone.goto(session["link"])
+    # Without the script that opens it, the link's first screen names only the business
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Your appointment")
+    expect(phone.locator("a.slot")).to_have_count(0)
+    phone.get_by_role("button", name="Show my appointment").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Pick a new time")
 
     # When they tap the first time, then Confirm
@@ -48,3 +52,22 @@ def test_the_page_fits_320_pixels_and_reports_a_real_view(new_context: NewContex
     assert min(heights) >= 44
     # With JavaScript on, the page tells us a person saw it
     api.wait_status(session["id"], "viewed")
+
+
+def test_a_forwarded_link_asks_another_browser_for_the_phones_last_four_digits(
+    new_context: NewContext, api: Console
+):
+    customer, appointment, session = api.send_any()
+    mine = new_context(viewport=NARROW, is_mobile=True).new_page()
+    mine.goto(session["link"])
+    expect(mine.locator("a.slot").first).to_be_visible()  # opened at once on their phone
+
+    # The link forwarded: another browser sees only the business, and a digits field
+    other = new_context(viewport=NARROW, is_mobile=True).new_page()
+    other.goto(session["link"])
+    expect(other.get_by_role("heading", level=1)).to_have_text("Your appointment")
+    expect(other.get_by_text(appointment["service"])).to_have_count(0)
+    digits = other.get_by_label("Last four digits of the phone number")
+    digits.fill("".join(c for c in customer["phone"] if c.isdigit())[-4:])
+    other.get_by_role("button", name="Show the appointment").click()
+    expect(other.locator("a.slot").first).to_be_visible()

@@ -18,6 +18,25 @@ NORTHSIDE = "dana@northside.example"  # Northside Plumbing, Chicago
 BAYSIDE = "maria@bayside.example"  # Bayside Heating & Air, San Francisco
 
 
+class Phone(requests.Session):
+    """The customer's phone's browser: it keeps each link's cookie, and where a link no
+    browser has opened yet shows its "Show my appointment" form, it submits it (as the
+    page's script does once a person sees it), then makes its request again."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        response = super().request(method, url, *args, **kwargs)
+        opening = re.search(r"<form id='open' method='post' action='([^']+)'", response.text)
+        if opening is None:
+            return response
+        opened = super().request("POST", opening.group(1), allow_redirects=False, timeout=TIMEOUT)
+        assert opened.status_code == 303, opened.text
+        return super().request(method, url, *args, **kwargs)
+
+
+# One phone for every link the tests open: each link's cookie is scoped to its own path.
+PHONE = Phone()
+
+
 def slots(html: str) -> list[str]:
     """The openings a customer page offers (each a link to its confirm step)."""
     return [unquote(s) for s in re.findall(r"\?slot=([^'\"&]+)", html)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, slots
+from tests.e2e.client import NORTHSIDE, PHONE, TIMEOUT, Console, slots
 from tests.e2e.conftest import wait_for
 
 STAFF_CHANNEL = "#northside-plumbing-dispatch"  # the demo data's Slack channel
@@ -50,8 +50,8 @@ def test_a_link_emailed_and_texted_is_used_and_staff_hear_of_it(stack_url):
     assert created["link"] in email["html"]
 
     # And when the customer confirms from it, staff are told in Slack
-    page = requests.get(created["link"], timeout=TIMEOUT)
-    confirmed = requests.post(
+    page = PHONE.get(created["link"], timeout=TIMEOUT)
+    confirmed = PHONE.post(
         f"{created['link']}/confirm",
         data={"slot": slots(page.text)[0]},
         allow_redirects=False,

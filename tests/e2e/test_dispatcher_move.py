@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.client import TIMEOUT, Console, inbox
+from tests.e2e.client import PHONE, TIMEOUT, Console, inbox
 from tests.e2e.conftest import wait_for
 
 FINAL = ("completed", "failed")
@@ -165,7 +165,7 @@ def test_the_invitation_text_links_to_the_ics_of_the_new_time(console, stack_url
     assert "Agréguelo a su calendario" in text["body"]
     link = re.search(r"(http\S+/r/invite/\S+\.ics)", text["body"])
     assert link is not None
-    calendar = requests.get(link.group(1), timeout=TIMEOUT)
+    calendar = PHONE.get(link.group(1), timeout=TIMEOUT)
     assert calendar.status_code == 200
     assert calendar.headers["Content-Type"].startswith("text/calendar")
     start = datetime.fromisoformat(opening["start"]).astimezone(UTC)

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
-from tests.e2e.client import TIMEOUT, Console, inbox, slots
+from tests.e2e.client import PHONE, TIMEOUT, Console, inbox, slots
 from tests.e2e.conftest import wait_for
 
 FINAL = ("completed", "failed")
@@ -35,9 +34,7 @@ def _together(*calls: Callable[[], Any]) -> list[Any]:
 
 
 def _confirm(link: str, slot: str) -> int:
-    response = requests.post(
-        f"{link}/confirm", data={"slot": slot}, allow_redirects=False, timeout=30
-    )
+    response = PHONE.post(f"{link}/confirm", data={"slot": slot}, allow_redirects=False, timeout=30)
     return response.status_code
 
 
@@ -60,7 +57,7 @@ def test_cancel_revokes_the_link_at_once(console):
     assert [e["actor"] for e in canceled.json()["timeline"] if e["type"] == "canceled"] == [
         "dispatcher"
     ]
-    page = requests.get(session["link"], timeout=TIMEOUT)
+    page = PHONE.get(session["link"], timeout=TIMEOUT)
     assert page.status_code == 410
     assert "canceled" in page.text
     assert 'href="tel:+13125550100"' in page.text
@@ -93,15 +90,15 @@ def test_resend_texts_the_same_link_again(console, stack_url):
 def test_a_get_never_marks_viewed_but_the_page_signal_does(console):
     _, _, session = console.send_any()
     for _ in range(3):  # a link preview, a mail scanner, the customer
-        assert requests.get(session["link"], timeout=TIMEOUT).status_code == 200
+        assert PHONE.get(session["link"], timeout=TIMEOUT).status_code == 200
     assert console.session(session["id"])["status"] == "link_sent"
-    assert requests.post(f"{session['link']}/viewed", timeout=TIMEOUT).status_code == 204
+    assert PHONE.post(f"{session['link']}/viewed", timeout=TIMEOUT).status_code == 204
     viewed = console.session(session["id"])
     assert viewed["status"] == "viewed"
     assert viewed["status_label"] == "Viewed by client"
     assert [e["actor"] for e in viewed["timeline"] if e["type"] == "viewed"] == ["customer"]
     # A second signal changes nothing
-    assert requests.post(f"{session['link']}/viewed", timeout=TIMEOUT).status_code == 204
+    assert PHONE.post(f"{session['link']}/viewed", timeout=TIMEOUT).status_code == 204
     assert [e["type"] for e in console.session(session["id"])["timeline"]].count("viewed") == 1
 
 
@@ -138,7 +135,7 @@ def test_lists_in_progress_and_history_newest_first_with_pages(console):
 
 def test_twenty_concurrent_confirms_start_one_workflow_and_move_once(console):
     _, _, session = console.send_any()
-    slot = slots(requests.get(session["link"], timeout=TIMEOUT).text)[0]
+    slot = slots(PHONE.get(session["link"], timeout=TIMEOUT).text)[0]
     codes = _together(*[lambda: _confirm(session["link"], slot)] * 20)
     assert set(codes) <= {303, 409}, codes
     assert 303 in codes
@@ -163,8 +160,8 @@ def _two_sessions_sharing_a_slot(console: Console) -> tuple[dict, dict, str]:
                 opened.append(response.json())
         for i, first in enumerate(opened):
             for second in opened[i + 1 :]:
-                a = set(slots(requests.get(first["link"], timeout=TIMEOUT).text))
-                b = set(slots(requests.get(second["link"], timeout=TIMEOUT).text))
+                a = set(slots(PHONE.get(first["link"], timeout=TIMEOUT).text))
+                b = set(slots(PHONE.get(second["link"], timeout=TIMEOUT).text))
                 if a & b:
                     return first, second, sorted(a & b)[0]
     raise AssertionError("no two sessions share an opening")
@@ -183,7 +180,7 @@ def test_two_customers_racing_for_one_time_one_wins_the_other_picks_again(consol
     loser = next(o for o in outcomes if o["status"] == "viewed")
     assert "opening_taken" in [e["type"] for e in loser["timeline"]]
     loser_link = first["link"] if loser["id"] == first["id"] else second["link"]
-    page = requests.get(loser_link, timeout=TIMEOUT)
+    page = PHONE.get(loser_link, timeout=TIMEOUT)
     assert "just taken" in page.text
     assert slot not in slots(page.text)  # the taken time is no longer offered
     assert slots(page.text)  # but others are
@@ -191,7 +188,7 @@ def test_two_customers_racing_for_one_time_one_wins_the_other_picks_again(consol
 
 def test_cancel_racing_a_confirm_ends_consistent(console):
     customer, appointment, session = console.send_any()
-    slot = slots(requests.get(session["link"], timeout=TIMEOUT).text)[0]
+    slot = slots(PHONE.get(session["link"], timeout=TIMEOUT).text)[0]
     cancel_code, confirm_code = _together(
         lambda: console.post(f"/api/sessions/{session['id']}/cancel").status_code,
         lambda: _confirm(session["link"], slot),
@@ -231,13 +228,13 @@ def test_provider_faults_end_completed_or_failed_never_stuck(
     console, faults, fault, times, status, reason
 ):
     customer, appointment, session = console.send_any()
-    slot = slots(requests.get(session["link"], timeout=TIMEOUT).text)[0]
+    slot = slots(PHONE.get(session["link"], timeout=TIMEOUT).text)[0]
     faults(operation="move_appointment", fault=fault, times=times, appointment_id=appointment["id"])
     assert _confirm(session["link"], slot) == 303
     done = console.wait_status(session["id"], *FINAL, timeout=90)
     assert done["status"] == status
     assert done["failure_reason"] == reason
-    page = requests.get(session["link"], timeout=TIMEOUT).text
+    page = PHONE.get(session["link"], timeout=TIMEOUT).text
     if status == "failed":
         assert reason in page
         assert 'href="tel:+13125550100"' in page

@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 
 from local.template import Template
 from reschedule_dispatch.domain.links import new_token
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console
+from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, Phone
 from tests.e2e.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,7 @@ class _FromAddress(HTTPAdapter):
 
 
 def _client(address: str) -> requests.Session:
-    session = requests.Session()
+    session = Phone()  # a browser: it opens a link no browser has opened yet
     session.mount("http://", _FromAddress(address))
     return session
 

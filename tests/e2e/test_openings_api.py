@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import requests
-
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, slots
+from tests.e2e.client import NORTHSIDE, PHONE, TIMEOUT, Console, slots
 
 
 def _key(opening: dict) -> str:
@@ -23,7 +21,7 @@ def test_dispatchers_see_the_same_openings_as_the_customer(stack_url):
     openings = response.json()["openings"]
     assert openings
     assert response.json()["rejected"] is None
-    page = requests.get(session["link"], timeout=TIMEOUT).text
+    page = PHONE.get(session["link"], timeout=TIMEOUT).text
     assert {_key(o) for o in openings} == set(slots(page))
 
     # Best first, with the figures a dispatcher needs, in the business's time zone (CST)

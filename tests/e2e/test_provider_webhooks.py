@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import requests
 
-from tests.e2e.client import BAYSIDE, TIMEOUT, Console, report_provider_event
+from tests.e2e.client import BAYSIDE, PHONE, TIMEOUT, Console, report_provider_event
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_providers import CHANGED_ELSEWHERE, DISPATCHERS, link_opened
 
@@ -34,7 +33,7 @@ def test_an_appointment_moved_in_the_provider_ends_its_open_link(stack_url, kind
     assert ended == ["provider"]
 
     # And the customer's page says so, with the appointment's new time
-    page = requests.get(session["link"], timeout=TIMEOUT)
+    page = PHONE.get(session["link"], timeout=TIMEOUT)
     assert CHANGED_ELSEWHERE in page.text
     assert "Confirm" not in page.text
     # And the time the business chose stands

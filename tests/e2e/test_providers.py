@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from reschedule_dispatch.adapters.microsoft_graph import property_id
-from tests.e2e.client import TIMEOUT, Console, slots
+from tests.e2e.client import PHONE, TIMEOUT, Console, slots
 
 DISPATCHERS = {
     "google_calendar": "lena@lakeside.example",
@@ -219,7 +219,7 @@ def link_opened(url: str, kind: str) -> tuple[Console, ProviderApi, dict, dict, 
     booked = api.read(appointment["id"], appointment["technician"]["id"])
     assert booked.start == datetime.fromisoformat(appointment["start"])
 
-    page = requests.get(session["link"], timeout=TIMEOUT)
+    page = PHONE.get(session["link"], timeout=TIMEOUT)
     assert page.status_code == 200
     assert appointment["service"] in page.text
     assert appointment["technician"]["name"] in page.text
@@ -249,7 +249,7 @@ def test_the_customer_page_makes_no_call_to_the_provider(stack_url, kind):
 
     # When the customer opens the page, again, and taps a time
     for url in (session["link"], session["link"], f"{session['link']}?slot={offered[0]}"):
-        page = requests.get(url, timeout=TIMEOUT)
+        page = PHONE.get(url, timeout=TIMEOUT)
         assert page.status_code == 200
         assert appointment["service"] in page.text
 
@@ -268,7 +268,7 @@ def test_a_customer_reschedules_and_the_appointment_moves_in_the_provider(stack_
     assert start != before.start
 
     # When the customer confirms the first opening
-    confirmed = requests.post(
+    confirmed = PHONE.post(
         f"{session['link']}/confirm",
         data={"slot": offered[0]},
         allow_redirects=False,
@@ -304,7 +304,7 @@ def test_an_appointment_changed_in_the_provider_before_confirm_is_not_overwritte
     api.move(appointment["id"], technician_id, elsewhere, before.end + timedelta(hours=1))
     changed = api.read(appointment["id"], technician_id)
     assert changed.version != before.version
-    requests.post(
+    PHONE.post(
         f"{session['link']}/confirm",
         data={"slot": offered[0]},
         allow_redirects=False,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from local.stack import LocalStack, StackConfig
-from tests.e2e.client import TIMEOUT, Console, inbox, slots
+from tests.e2e.client import PHONE, TIMEOUT, Console, inbox, slots
 from tests.e2e.conftest import PINNED, ROOT, running_stack, wait_for
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -77,10 +77,10 @@ def _walk_through(url: str, dispatcher: str, query: str, start: datetime) -> Non
     # 3. the customer's phone shows the text; they tap the link, pick a time, confirm
     texts = wait_for(lambda: inbox(url, customer["phone"]))
     assert session["link"].split("/r/")[1] in texts[-1]["body"]
-    page = requests.get(session["link"], timeout=TIMEOUT)
+    page = PHONE.get(session["link"], timeout=TIMEOUT)
     assert page.status_code == 200
     [first, *_] = slots(page.text)
-    confirm = requests.post(f"{session['link']}/confirm", data={"slot": first}, timeout=TIMEOUT)
+    confirm = PHONE.post(f"{session['link']}/confirm", data={"slot": first}, timeout=TIMEOUT)
     assert confirm.status_code == 200
 
     # 4. the session shows completed, and step 1 shows the appointment at its new time

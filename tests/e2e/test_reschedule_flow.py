@@ -6,7 +6,7 @@ from datetime import datetime
 
 import requests
 
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox, slots
+from tests.e2e.client import NORTHSIDE, PHONE, TIMEOUT, Console, inbox, slots
 from tests.e2e.conftest import wait_for
 
 
@@ -32,7 +32,7 @@ def test_a_dispatcher_sends_a_link_and_the_customer_reschedules(stack_url):
     assert sms["body"].endswith(session["link"])
 
     # And the customer's page shows the appointment, the technician and openings
-    page = requests.get(session["link"], timeout=TIMEOUT)
+    page = PHONE.get(session["link"], timeout=TIMEOUT)
     assert page.status_code == 200
     assert "text/html" in page.headers["Content-Type"]
     assert appointment["service"] in page.text
@@ -42,7 +42,7 @@ def test_a_dispatcher_sends_a_link_and_the_customer_reschedules(stack_url):
 
     # 3. When the customer confirms the first opening
     texts_before = len(inbox(url, customer["phone"]))
-    confirmed = requests.post(
+    confirmed = PHONE.post(
         f"{session['link']}/confirm",
         data={"slot": offered[0]},
         allow_redirects=False,
@@ -54,7 +54,7 @@ def test_a_dispatcher_sends_a_link_and_the_customer_reschedules(stack_url):
     # Then the workflow completes the session (the dispatcher sees it, step 4 below)
     detail = console.wait_status(session["id"], "completed")
     # And the page ends on the confirmation, and this confirm texted the customer once more
-    assert "all set" in requests.get(session["link"], timeout=TIMEOUT).text
+    assert "all set" in PHONE.get(session["link"], timeout=TIMEOUT).text
     after = wait_for(lambda: inbox(url, customer["phone"])[texts_before:] or None)
     assert any("is now" in m["body"] for m in after)
 
@@ -71,18 +71,18 @@ def test_a_dispatcher_sends_a_link_and_the_customer_reschedules(stack_url):
     assert datetime.fromisoformat(moved["start"]) == datetime.fromisoformat(detail["new_start"])
 
     # And the used link cannot book twice
-    again = requests.post(f"{session['link']}/confirm", data={"slot": offered[-1]}, timeout=TIMEOUT)
+    again = PHONE.post(f"{session['link']}/confirm", data={"slot": offered[-1]}, timeout=TIMEOUT)
     assert again.status_code == 409
 
 
 def test_bad_links_get_clear_pages_and_change_nothing(stack_url):
-    unknown = requests.get(f"{stack_url}/r/{'A' * 43}", timeout=TIMEOUT)
+    unknown = PHONE.get(f"{stack_url}/r/{'A' * 43}", timeout=TIMEOUT)
     assert unknown.status_code == 404
     assert "Link not found" in unknown.text
     assert "Traceback" not in unknown.text
 
-    assert requests.get(f"{stack_url}/r/not-a-token", timeout=TIMEOUT).status_code == 404
-    posted = requests.post(f"{stack_url}/r/{'A' * 43}/confirm", data={"slot": "x"}, timeout=TIMEOUT)
+    assert PHONE.get(f"{stack_url}/r/not-a-token", timeout=TIMEOUT).status_code == 404
+    posted = PHONE.post(f"{stack_url}/r/{'A' * 43}/confirm", data={"slot": "x"}, timeout=TIMEOUT)
     assert posted.status_code == 404
 
 
@@ -90,14 +90,14 @@ def test_a_slot_that_is_not_offered_is_refused_and_the_session_stays_open(stack_
     console = Console.sign_in(stack_url, NORTHSIDE)
     _, _, session = console.send_any()
 
-    refused = requests.post(
+    refused = PHONE.post(
         f"{session['link']}/confirm", data={"slot": "20990101T000000Z.nobody"}, timeout=TIMEOUT
     )
     assert refused.status_code == 422
     assert "no longer available" in refused.text
     assert slots(refused.text)  # the page offers the real openings again
 
-    empty = requests.post(f"{session['link']}/confirm", data={}, timeout=TIMEOUT)
+    empty = PHONE.post(f"{session['link']}/confirm", data={}, timeout=TIMEOUT)
     assert empty.status_code == 422
 
     detail = console.session(session["id"])
@@ -141,7 +141,7 @@ def test_the_dispatcher_api_answers_bad_requests_clearly(stack_url):
 
 
 def test_health_and_dev_helpers(stack_url):
-    assert requests.get(f"{stack_url}/health", timeout=TIMEOUT).json() == {"status": "ok"}
+    assert PHONE.get(f"{stack_url}/health", timeout=TIMEOUT).json() == {"status": "ok"}
     unknown = requests.get(
         f"{stack_url}/dev/token", params={"dispatcher": "x@y.z"}, timeout=TIMEOUT
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, slots
+from tests.e2e.client import NORTHSIDE, PHONE, TIMEOUT, Console, slots
 from tests.e2e.conftest import PINNED, start_stack
 
 STOP_BOUND_SECONDS = 5
@@ -24,15 +24,15 @@ def test_a_busy_stack_stops_within_seconds(sent: signal.Signals, tmp_path: Path)
         # schedule reads still arriving when it is asked to stop
         console = Console.sign_in(url, NORTHSIDE)
         links = [console.send_any()[2]["link"] for _ in range(3)]
-        first = slots(requests.get(links[0], timeout=TIMEOUT).text)[0]
+        first = slots(PHONE.get(links[0], timeout=TIMEOUT).text)[0]
 
         def busy(n: int) -> int:
             try:
                 if n % 3 == 0:
-                    return requests.post(
+                    return PHONE.post(
                         f"{links[n % 3]}/confirm", data={"slot": first}, timeout=30
                     ).status_code
-                return requests.get(links[n % 3], timeout=30).status_code
+                return PHONE.get(links[n % 3], timeout=30).status_code
             except requests.RequestException:
                 return 0  # answered or not: the stack was asked to stop meanwhile
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.e2e.client import NORTHSIDE, TIMEOUT, Console, inbox, slots
+from tests.e2e.client import NORTHSIDE, PHONE, TIMEOUT, Console, inbox, slots
 from tests.e2e.conftest import advance, running_stack, stack_now, wait_for
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -117,10 +117,10 @@ def test_on_the_day_the_clocks_change_a_customer_reschedules(console, night_stac
     link = session["link"]
 
     # When the customer opens it and confirms the first time offered
-    page = requests.get(link, timeout=TIMEOUT)
+    page = PHONE.get(link, timeout=TIMEOUT)
     assert page.status_code == 200
     [first, *_] = slots(page.text)
-    confirmed = requests.post(
+    confirmed = PHONE.post(
         f"{link}/confirm", data={"slot": first}, timeout=TIMEOUT, allow_redirects=False
     )
     assert confirmed.status_code == 303
@@ -152,7 +152,7 @@ def test_a_link_left_alone_expires_when_its_hour_comes(console, night_stack):
 
     # Then the session has expired, by the schedule that fired, and the page says so
     assert console.wait_status(session["id"], "expired")["status"] == "expired"
-    page = requests.get(session["link"], timeout=TIMEOUT)
+    page = PHONE.get(session["link"], timeout=TIMEOUT)
     assert page.status_code == 410
     assert "This link has expired." in page.text
 
@@ -185,14 +185,14 @@ def test_on_the_last_day_of_the_horizon_a_time_books_and_one_past_it_does_not(co
         return f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}.{technician}"
 
     # When the customer asks for a time past the horizon, it is refused: the times again
-    refused = requests.get(link, params={"slot": key(past_it)}, timeout=TIMEOUT)
+    refused = PHONE.get(link, params={"slot": key(past_it)}, timeout=TIMEOUT)
     assert "no longer available" in refused.text
 
     # And a time on its last day is offered to confirm, and books
-    chosen = requests.get(link, params={"slot": key(last_day)}, timeout=TIMEOUT)
+    chosen = PHONE.get(link, params={"slot": key(last_day)}, timeout=TIMEOUT)
     assert chosen.status_code == 200
     assert "no longer available" not in chosen.text
-    confirmed = requests.post(
+    confirmed = PHONE.post(
         f"{link}/confirm", data={"slot": key(last_day)}, timeout=TIMEOUT, allow_redirects=False
     )
     assert confirmed.status_code == 303

@@ -453,6 +453,7 @@ def customer_links(env: PortalEnv | None = None) -> CustomerLinks:
         clock=_clock,
         openings=find_openings(env, provider),
         guessing=_link_guessing(env, app_table),
+        private_to_browser=True,
     )
 
 

@@ -40,6 +40,7 @@ from reschedule_dispatch.domain.ports import Replacing, SessionPage
 from reschedule_dispatch.domain.session import (
     FINAL_STATUSES,
     IN_PROGRESS_STATUSES,
+    MAX_LINK_BROWSERS,
     RescheduleSession,
     SessionStatus,
     TimelineEvent,
@@ -339,6 +340,48 @@ class DynamoSessionRepository:
         if names:
             update["ExpressionAttributeNames"] = names
         self._transact({"Update": update}, {"Put": {"Item": _event_item(session_id, event)}})
+
+    def add_browser(
+        self, session_id: str, browser_hash: str, event: TimelineEvent, *, first: bool
+    ) -> bool:
+        values: dict[str, Any] = {
+            ":new": [browser_hash],
+            ":none": [],
+            ":etype": event.type,
+            ":eat": _utc(event.at),
+        }
+        if first:
+            limit, values[":limit"] = "size(browsers) = :limit", 0  # none yet
+        else:
+            limit, values[":limit"] = "size(browsers) < :limit", MAX_LINK_BROWSERS
+        condition = f"attribute_exists(pk) AND (attribute_not_exists(browsers) OR {limit})"
+        update = {
+            "Key": _session_key(session_id),
+            "UpdateExpression": "SET browsers = list_append(if_not_exists(browsers, :none), :new), "
+            "last_event_type = :etype, last_event_at = :eat",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        try:
+            self._transact(
+                {"Update": update},
+                {"Put": {"Item": _event_item(session_id, event)}},
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def count_unlock_failure(self, session_id: str) -> int:
+        answer = self._table.update_item(
+            Key=_session_key(session_id),
+            UpdateExpression="ADD unlock_failures :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":one": 1},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(answer["Attributes"]["unlock_failures"])
 
     # Reading -------------------------------------------------------------------------------
 

@@ -153,6 +153,17 @@ class SessionRepository(Protocol):
 
     def append_event(self, session_id: str, event: TimelineEvent, **changes: object) -> None: ...
 
+    def add_browser(
+        self, session_id: str, browser_hash: str, event: TimelineEvent, *, first: bool
+    ) -> bool:
+        """Binds the link to one more browser: the first (only while it has none), or
+        another (while it has fewer than MAX_LINK_BROWSERS). False if that no longer holds."""
+        ...
+
+    def count_unlock_failure(self, session_id: str) -> int:
+        """One more wrong try at the phone's digits; answers how many there have been."""
+        ...
+
 
 class SchedulingProvider(Protocol):
     def search_customers(self, business_id: str, query: str) -> Sequence[Customer]: ...

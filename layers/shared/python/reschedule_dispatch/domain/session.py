@@ -46,6 +46,11 @@ OPEN_STATUSES = frozenset({SessionStatus.LINK_SENT, SessionStatus.VIEWED})
 # How long after its appointment a finished link still shows it (the customer may look the
 # new time up on the day; after that the page says only that the link is no longer in use).
 LINK_RETENTION = timedelta(days=3)
+# A link is bound to the browser that first opens it; another one proves it is the
+# customer's with the last four digits of their phone. At most this many browsers in all
+# (a phone and a laptop, and a spare), and this many wrong tries on one link.
+MAX_LINK_BROWSERS = 3
+MAX_UNLOCK_TRIES = 5
 # In progress (the console's tab): open, or a time is being confirmed. The rest is history.
 IN_PROGRESS_STATUSES = OPEN_STATUSES | {SessionStatus.CONFIRMING, SessionStatus.SCHEDULED}
 # A dispatcher may cancel these: the link is out and unused, or not out yet.
@@ -185,6 +190,14 @@ class RescheduleSession(BaseModel):
     accepted_overlaps: tuple[str, ...] = ()
     invitation: Invitation | None = None
     invited: tuple[Channel, ...] = ()  # invitation channels already handled (sent or not)
+    # The hashes of the browsers this link is bound to (the first to open it, then those
+    # unlocked with the phone's last four digits), and the wrong tries at those digits.
+    browsers: tuple[str, ...] = ()
+    unlock_failures: int = 0
+
+    def opened_in(self, browser_hash: str | None) -> bool:
+        """Whether this browser may see the link's appointment."""
+        return browser_hash is not None and browser_hash in self.browsers
 
     @property
     def is_move(self) -> bool:

@@ -1,15 +1,28 @@
-"""The customer's side: open the link, see the openings, confirm one."""
+"""The customer's side: open the link, see the openings, confirm one.
+
+A link is private to its customer: the first browser that opens it is bound to it (a
+secret it keeps in a cookie; the session keeps the secret's hash), and only a bound
+browser sees the appointment or confirms. Another browser (a forwarded link) sees only
+the business's name until it gives the last four digits of the phone the link was sent
+to, tried a few times at most and throttled per client like unknown links. A link
+preview (a bot that fetches but never submits) sees nothing personal.
+"""
 
 from __future__ import annotations
 
+import hmac
+import re
+import secrets
 from dataclasses import dataclass
 
 from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.errors import (
     Conflict,
+    DomainError,
     NotFound,
     Unprocessable,
 )
+from reschedule_dispatch.domain.links import token_hash
 from reschedule_dispatch.domain.ports import (
     BusinessDirectory,
     Clock,
@@ -19,6 +32,7 @@ from reschedule_dispatch.domain.ports import (
 )
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.session import (
+    MAX_UNLOCK_TRIES,
     OPEN_STATUSES,
     Actor,
     Opening,
@@ -41,6 +55,49 @@ GONE_REASONS = {
 }
 
 
+class NotThisBrowser(DomainError):
+    """This browser may not see the link's appointment (yet): the page shows only the
+    business's name, and how to go on. `first`: no browser has opened the link, so this one
+    may (a person submits; a preview bot does not). Else another browser holds it: the
+    phone's last four digits let this one in, unless `locked` (too many wrong tries, or as
+    many browsers as a link may have)."""
+
+    def __init__(
+        self,
+        message: str,
+        business: Business,
+        language: str,
+        *,
+        first: bool = False,
+        locked: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.business = business
+        self.language = language
+        self.first = first
+        self.locked = locked
+
+
+class WrongDigits(Unprocessable):
+    """The last four digits given do not match the phone the link was sent to."""
+
+    def __init__(self, message: str, business: Business, language: str) -> None:
+        super().__init__(message)
+        self.business = business
+        self.language = language
+
+
+OPEN_IT = "Open your appointment to see the times you can move it to."
+ANOTHER_BROWSER = (
+    "This link was opened on another device. To see the appointment here, enter the last "
+    "four digits of the phone number the text was sent to."
+)
+LOCKED = (
+    "This link can't be opened on another device. Open it on the phone it was sent to, or "
+    "call us for a new one."
+)
+
+
 @dataclass(frozen=True)
 class CustomerPage:
     business: Business
@@ -55,7 +112,8 @@ class CustomerLinks:
     """Resolves a token to its session and builds what the customer sees.
 
     `client` (each method): the caller's source address, for `guessing`; None only where no
-    customer is calling.
+    customer is calling. `private_to_browser`: each link shows its appointment only to the
+    browsers bound to it (`browser`, each method: the secret the browser's cookie holds).
     """
 
     def __init__(
@@ -67,6 +125,7 @@ class CustomerLinks:
         clock: Clock,
         openings: FindOpenings | None = None,
         guessing: LinkGuessing | None = None,
+        private_to_browser: bool = False,
     ) -> None:
         self._sessions = sessions
         self._provider = provider
@@ -75,13 +134,20 @@ class CustomerLinks:
         self._clock = clock
         self._find_openings = openings or FindOpenings(provider, clock)
         self._guessing = guessing
+        self._private = private_to_browser
 
     def page(
-        self, token: str, slot: str | None = None, *, client: str | None = None
+        self,
+        token: str,
+        slot: str | None = None,
+        *,
+        client: str | None = None,
+        browser: str | None = None,
     ) -> CustomerPage:
         """What GET /r/{token} shows (with `slot`, its confirm step). Never changes state:
-        link-preview bots fetch links too."""
-        session, business = self._usable_session(token, client)
+        link-preview bots fetch links too. `browser`: the secret the browser's cookie holds
+        (NotThisBrowser unless the link is bound to it)."""
+        session, business = self._usable_session(token, client, browser)
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
         if session.status not in OPEN_STATUSES:
             technician = self._provider.get_technician(
@@ -95,12 +161,68 @@ class CustomerLinks:
             business, session, appointment, found.technicians, openings, found.chosen
         )
 
-    def mark_viewed(self, token: str, *, client: str | None = None) -> bool:
+    def open(self, token: str, *, client: str | None = None, browser: str | None = None) -> str:
+        """A person opened the link (the page's form, which previews never submit): the
+        first browser is bound to it. Answers the browser's secret (its own if bound
+        already); NotThisBrowser if another browser has the link."""
+        session, business = self._usable_session(token, client, browser, bound=False)
+        if browser is not None and session.opened_in(token_hash(browser)):
+            return browser
+        if session.browsers:
+            raise self._elsewhere(session, business)
+        secret = secrets.token_urlsafe(32)
+        event = TimelineEvent(type="opened", at=self._clock.now(), actor=Actor.CUSTOMER)
+        if not self._sessions.add_browser(session.id, token_hash(secret), event, first=True):
+            raise self._elsewhere(session, business)  # another browser, a moment before
+        return secret
+
+    def unlock(
+        self, token: str, digits: str, *, client: str | None = None, browser: str | None = None
+    ) -> str:
+        """Another browser, let in by the last four digits of the customer's phone. Answers
+        its secret. A wrong answer counts against the client (like an unknown link) and the
+        link (at most MAX_UNLOCK_TRIES)."""
+        session, business = self._usable_session(token, client, browser, bound=False)
+        if browser is not None and session.opened_in(token_hash(browser)):
+            return browser
+        if not session.browsers:
+            return self.open(token, client=client, browser=browser)
+        if session.unlock_failures >= MAX_UNLOCK_TRIES:
+            raise NotThisBrowser(LOCKED, business, session.language, locked=True)
+        if self._guessing is not None and client is not None:
+            self._guessing.check(client)
+        now = self._clock.now()
+        if not hmac.compare_digest(_last_four(digits), _last_four(session.customer_phone)):
+            if self._guessing is not None and client is not None:
+                self._guessing.unknown(client)
+            tried = self._sessions.count_unlock_failure(session.id)
+            left = MAX_UNLOCK_TRIES - tried
+            if left <= 0:
+                self._sessions.append_event(
+                    session.id,
+                    TimelineEvent(type="unlock_refused", at=now, actor=Actor.CUSTOMER),
+                )
+                raise NotThisBrowser(LOCKED, business, session.language, locked=True)
+            raise WrongDigits(
+                "Those aren't the last four digits of the phone number the text was sent to. "
+                f"{left} {'try' if left == 1 else 'tries'} left.",
+                business,
+                session.language,
+            )
+        secret = secrets.token_urlsafe(32)
+        event = TimelineEvent(type="opened_elsewhere", at=now, actor=Actor.CUSTOMER)
+        if not self._sessions.add_browser(session.id, token_hash(secret), event, first=False):
+            raise NotThisBrowser(LOCKED, business, session.language, locked=True)
+        return secret
+
+    def mark_viewed(
+        self, token: str, *, client: str | None = None, browser: str | None = None
+    ) -> bool:
         """The page was really shown to a person (a POST the page makes, which bots don't).
 
         True when this call recorded the link's first view (what the LinksViewed metric counts).
         """
-        session, _ = self._usable_session(token, client)
+        session, _ = self._usable_session(token, client, browser)
         if session.status is not SessionStatus.LINK_SENT:
             return False
         try:
@@ -115,9 +237,15 @@ class CustomerLinks:
         return True
 
     def confirm(
-        self, token: str, slot: str, *, client: str | None = None, retry_race: bool = True
+        self,
+        token: str,
+        slot: str,
+        *,
+        client: str | None = None,
+        browser: str | None = None,
+        retry_race: bool = True,
     ) -> RescheduleSession:
-        session, business = self._usable_session(token, client)
+        session, business = self._usable_session(token, client, browser)
         if session.status in (SessionStatus.CONFIRMING, SessionStatus.COMPLETED):
             if session.new_opening is not None and session.new_opening.key == slot:
                 if session.status is SessionStatus.CONFIRMING:
@@ -140,7 +268,7 @@ class CustomerLinks:
                 raise
             # Something else changed the session between our read and our write (a cancel,
             # expiry, or the same customer's other tap): answer from the state that won.
-            return self.confirm(token, slot, client=client, retry_race=False)
+            return self.confirm(token, slot, client=client, browser=browser, retry_race=False)
         try:
             self._workflow.start(confirming, chosen)
         except Exception:
@@ -172,7 +300,9 @@ class CustomerLinks:
             confirm_attempt=session.confirm_attempt + 1,
         )
 
-    def _usable_session(self, token: str, client: str | None) -> tuple[RescheduleSession, Business]:
+    def _usable_session(
+        self, token: str, client: str | None, browser: str | None, *, bound: bool = True
+    ) -> tuple[RescheduleSession, Business]:
         try:
             session = find_by_token(
                 token, self._sessions.find_by_token_hash, self._guessing, client
@@ -189,4 +319,19 @@ class CustomerLinks:
             raise LinkClosed(reason, business, session.language)
         if session.status in FINISHED and self._clock.now() >= session.shown_until:
             raise LinkClosed(NO_LONGER_SHOWN, business, session.language)
+        browser_hash = None if browser is None else token_hash(browser)
+        if self._private and bound and not session.opened_in(browser_hash):
+            if not session.browsers:
+                raise NotThisBrowser(OPEN_IT, business, session.language, first=True)
+            raise self._elsewhere(session, business)
         return session, business
+
+    @staticmethod
+    def _elsewhere(session: RescheduleSession, business: Business) -> NotThisBrowser:
+        if session.unlock_failures >= MAX_UNLOCK_TRIES:
+            return NotThisBrowser(LOCKED, business, session.language, locked=True)
+        return NotThisBrowser(ANOTHER_BROWSER, business, session.language)
+
+
+def _last_four(phone: str) -> str:
+    return re.sub(r"\D", "", phone)[-4:]

@@ -3,7 +3,11 @@
 Mobile-first: openings grouped by day; tapping one opens a confirm step (a plain link, so
 it needs no JavaScript); the confirm is a POST. The one script only tells us a person saw
 the page (viewed): link previews and mail scanners fetch the page without running it,
-which is why viewing is a POST and never the GET.
+which is why viewing is a POST and never the GET. A link no browser has opened yet shows
+only the business's name and a button that binds the link to this browser (another
+script presses it once the page is visible, so a person on their own phone sees the
+appointment at once); a browser the link is not bound to is asked for the last four
+digits of the customer's phone.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from reschedule_dispatch.domain.messages import format_clock, format_day, format
 from reschedule_dispatch.domain.session import Opening, SessionStatus
 
 if TYPE_CHECKING:  # api.http reads this module's CSP: no portal service or openings engine with it
-    from reschedule_dispatch.services.portal import CustomerPage
+    from reschedule_dispatch.services.portal import CustomerPage, NotThisBrowser
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -43,6 +47,10 @@ TEXT: dict[str, dict[str, str]] = {
         "call": "Call {name} at",
         "contact": "Please contact the business that sent you this link.",
         "times_for": "Open times",
+        "open_title": "Your appointment",
+        "open": "Show my appointment",
+        "digits_label": "Last four digits of the phone number",
+        "unlock": "Show the appointment",
     },
     "es": {
         "pick_title": "Elija un nuevo horario",
@@ -62,6 +70,10 @@ TEXT: dict[str, dict[str, str]] = {
         "call": "Llame a {name} al",
         "contact": "Comuníquese con la empresa que le envió este enlace.",
         "times_for": "Horarios disponibles",
+        "open_title": "Su cita",
+        "open": "Ver mi cita",
+        "digits_label": "Últimos cuatro dígitos del número de teléfono",
+        "unlock": "Ver la cita",
     },
 }
 
@@ -86,6 +98,19 @@ TRANSLATIONS_ES = {
     "The time is no longer available.": "El horario ya no está disponible.",
     "The scheduling provider was unavailable.": "El sistema de citas no estaba disponible.",
     "The appointment could not be moved.": "No se pudo mover la cita.",
+    "Open your appointment to see the times you can move it to.": (
+        "Abra su cita para ver los horarios a los que puede cambiarla."
+    ),
+    "This link was opened on another device. To see the appointment here, enter the last "
+    "four digits of the phone number the text was sent to.": (
+        "Este enlace se abrió en otro dispositivo. Para ver la cita aquí, escriba los últimos "
+        "cuatro dígitos del número de teléfono al que se envió el mensaje."
+    ),
+    "This link can't be opened on another device. Open it on the phone it was sent to, or "
+    "call us for a new one.": (
+        "Este enlace no se puede abrir en otro dispositivo. Ábralo en el teléfono al que se "
+        "envió, o llámenos para recibir uno nuevo."
+    ),
 }
 
 STYLE = """
@@ -113,11 +138,24 @@ VIEWED_SCRIPT = (
     "'visibilitychange',function v(){if(document.visibilityState==='visible'){"
     "document.removeEventListener('visibilitychange',v);s()}})}})()"
 )
-_SCRIPT_HASH = base64.b64encode(hashlib.sha256(VIEWED_SCRIPT.encode()).digest()).decode()
+# Presses "Show my appointment" once the page is visible to a person (as VIEWED_SCRIPT
+# reports a view): a preview renders it unseen and binds nothing.
+OPEN_SCRIPT = (
+    "(function(){function o(){document.getElementById('open').submit()}"
+    "if(document.visibilityState==='visible'){o()}else{document.addEventListener("
+    "'visibilitychange',function v(){if(document.visibilityState==='visible'){"
+    "document.removeEventListener('visibilitychange',v);o()}})}})()"
+)
+
+
+def _script_hash(script: str) -> str:
+    return base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    f"script-src 'sha256-{_SCRIPT_HASH}'; connect-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
+    f"script-src 'sha256-{_script_hash(VIEWED_SCRIPT)}' 'sha256-{_script_hash(OPEN_SCRIPT)}'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 
 
@@ -135,6 +173,7 @@ def _layout(
     language: str,
     refresh_seconds: int | None = None,
     report_view: bool = False,
+    script: str = "",
 ) -> str:
     refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
     lang = language if language in TEXT else "en"
@@ -145,6 +184,7 @@ def _layout(
         f"{refresh}<title>{escape(title)}</title><style>{STYLE}</style></head>"
         f"<body><main>{body}</main>"
         + (f"<script>{VIEWED_SCRIPT}</script>" if report_view else "")
+        + (f"<script>{script}</script>" if script else "")
         + "</body></html>"
     )
 
@@ -274,6 +314,47 @@ def closed_page(title: str, message: str, business: Business | None, language: s
         f"<h1>{escape(title)}</h1><div class='card warn'><p>{escape(translate(message, language))}"
         f"</p></div>{_call_us(business, language)}",
         language,
+    )
+
+
+def browser_page(refused: NotThisBrowser, page_url: str, notice: str = "") -> str:
+    """What a browser the link is not bound to sees: the business's name, and how to go on
+    (open it, the first time; give the phone's last four digits; or call the business)."""
+    business, lang = refused.business, refused.language
+    title = _t(lang, "open_title")
+    header = f"<p class='biz'>{escape(business.name)}</p><h1>{escape(title)}</h1>"
+    message = f"<p>{escape(translate(str(refused), lang))}</p>"
+    if refused.first:
+        return _layout(
+            title,
+            f"{header}<form id='open' method='post' action='{escape(page_url)}/open' "
+            f"class='card'>{message}<button type='submit'>{escape(_t(lang, 'open'))}</button>"
+            "</form>",
+            lang,
+            script=OPEN_SCRIPT,
+        )
+    if refused.locked:
+        return _layout(
+            title,
+            f"{header}<div class='card warn'>{message}</div>{_call_us(business, lang)}",
+            lang,
+        )
+    notice_html = (
+        f"<div class='card warn' role='alert'><p>{escape(translate(notice, lang))}</p></div>"
+        if notice
+        else ""
+    )
+    return _layout(
+        title,
+        f"{header}{notice_html}<form method='post' action='{escape(page_url)}/unlock' "
+        f"class='card'>{message}<label for='digits'>{escape(_t(lang, 'digits_label'))}</label>"
+        "<input id='digits' name='digits' inputmode='numeric' pattern='[0-9]{4}' "
+        "maxlength='4' autocomplete='off' required style='display:block;width:100%;"
+        "font:inherit;font-size:1.3rem;letter-spacing:.3em;padding:.6rem;margin:.4rem 0;"
+        "border:1.5px solid #b9c6d8;border-radius:10px'>"
+        f"<button type='submit'>{escape(_t(lang, 'unlock'))}</button></form>"
+        f"{_call_us(business, lang)}",
+        lang,
     )
 
 
