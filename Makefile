@@ -17,7 +17,7 @@ TEST_ARGS ?=
 export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install dev test lint format synth cfn-lint test-unit bench load clean chromium screenshots openapi
+.PHONY: help install dev test lint format synth cfn-lint test-unit bench load faults clean chromium screenshots openapi
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ bench: synth ## Performance budgets: openings engine, cold starts, customer page
 
 load: synth ## Load test of the local stack: 220 customers at once, 20 racing for one time (~3 min)
 	$(PY) bench/load_test.py
+
+faults: synth ## Fault matrix on the local stack: every step of a reschedule under each fault (~15 min)
+	$(PY) bench/fault_matrix.py
 
 openapi: install ## Regenerate docs/openapi.json from the API handlers (a unit test fails when it is stale)
 	$(PY) -m local.openapi

@@ -17,9 +17,9 @@ from datetime import datetime
 from functools import cache
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.http import http_date
 from werkzeug.security import safe_join
 from werkzeug.serving import WSGIRequestHandler
@@ -28,6 +28,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.clock import real_now
 from local.dev_auth import DevTokens
+from local.function_faults import FunctionFaultRule
 from local.lambda_runtime import FunctionError, LocalLambdaRuntime
 from local.openapi import openapi_json
 from local.provider_events import ApplyEvent, DevProviderEvent
@@ -153,6 +154,8 @@ class LocalGateway:
             return self._dev_token(request)
         if request.path == "/dev/provider-faults":
             return self._provider_faults(request)
+        if request.path == "/dev/function-faults":
+            return self._function_faults(request)
         if request.path == "/dev/provider-events" and self._provider_events:
             return self._provider_event(request)
         if request.path == "/" and request.method == "GET":
@@ -184,17 +187,10 @@ class LocalGateway:
         return _json(200, {"token": token})
 
     def _provider_faults(self, request: Request) -> Response:
-        if request.method == "DELETE":
-            self._faults.clear()
-            return _json(200, {"armed": []})
-        if request.method == "POST":
-            try:
-                rule = FaultRule.model_validate_json(request.get_data())
-            except ValidationError as error:
-                return _invalid("Invalid fault rule.", error)
-            self._faults.add(rule)
-            return _json(201, {"armed": self._faults.armed()})
-        return _json(200, {"armed": self._faults.armed()})
+        return _armed_faults(request, self._faults, FaultRule)
+
+    def _function_faults(self, request: Request) -> Response:
+        return _armed_faults(request, self._runtime.faults, FunctionFaultRule)
 
     def _provider_event(self, request: Request) -> Response:
         if request.method != "POST":
@@ -269,6 +265,29 @@ def dated_by(clock: Callable[[], datetime]) -> type[WSGIRequestHandler]:
             return http_date(clock())
 
     return Dated
+
+
+class _Plan(Protocol):
+    def add(self, rule: Any) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def armed(self) -> list[dict[str, Any]]: ...
+
+
+def _armed_faults(request: Request, plan: _Plan, kind: type[BaseModel]) -> Response:
+    """GET lists what is armed, POST arms one more rule, DELETE disarms them all."""
+    if request.method == "DELETE":
+        plan.clear()
+        return _json(200, {"armed": []})
+    if request.method == "POST":
+        try:
+            rule = kind.model_validate_json(request.get_data())
+        except ValidationError as error:
+            return _invalid("Invalid fault rule.", error)
+        plan.add(rule)
+        return _json(201, {"armed": plan.armed()})
+    return _json(200, {"armed": plan.armed()})
 
 
 def _console(request: Request) -> Response:

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
+from local.function_faults import FunctionFaults, error_payload
 from local.template import FunctionSpec, function_arn
 from reschedule_dispatch.domain.messages import mask_private
 
@@ -65,8 +66,11 @@ class FunctionError(Exception):
 
 
 class LocalLambdaRuntime:
-    def __init__(self, functions: Iterable[FunctionSpec]) -> None:
+    def __init__(
+        self, functions: Iterable[FunctionSpec], faults: FunctionFaults | None = None
+    ) -> None:
         self._specs = {spec.name: spec for spec in functions}
+        self.faults = faults or FunctionFaults()
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._locks = {name: threading.Lock() for name in self._specs}
 
@@ -107,10 +111,20 @@ class LocalLambdaRuntime:
         if handler is None:
             raise RuntimeError("call cold_start_all() first")
         context = LocalContext(function_name=name, aws_request_id=str(uuid.uuid4()))
+        fault = self.faults.take(self._specs[name].module)
         with self._locks[name]:
+            if fault is not None and fault.when == "before":
+                logger.info("%s %s before it ran (injected)", name, fault.fault)
+                raise FunctionError(error_payload(fault))
             try:
                 # A JSON round trip, so handlers get exactly what they would get in Lambda.
-                return json.loads(json.dumps(handler(json.loads(json.dumps(event)), context)))
+                result = json.loads(json.dumps(handler(json.loads(json.dumps(event)), context)))
+                if fault is not None:  # it did its work; its answer is lost
+                    logger.info("%s %s after it ran (injected)", name, fault.fault)
+                    raise FunctionError(error_payload(fault))
+                return result
+            except FunctionError:
+                raise
             except Exception as error:
                 logger.info(
                     "%s raised %s: %s", name, type(error).__name__, mask_private(str(error))

@@ -31,12 +31,18 @@ from infra.capabilities.expiry import Expiry
 from infra.capabilities.providers import grant_provider_secrets, on_schedule
 from infra.lambda_factory import LambdaFactory, ignore_redundant_depends_on
 
-# The Lambda service's own transient errors: every step retries these.
+# The Lambda service's own transient errors, and a function that died or timed out
+# mid-step (out of memory, a crash: Runtime.ExitError; its timeout: Sandbox.Timedout; either
+# when Lambda cannot tell: Lambda.Unknown): every step retries these, each being safe to run
+# again (services/lifecycle.py).
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "Lambda.Unknown",
+    "Runtime.ExitError",
+    "Sandbox.Timedout",
 ]
 # The provider's transient failures (5xx, timeouts, 429), raised by the provider adapters.
 PROVIDER_TRANSIENT_ERRORS = ["ProviderUnavailable", "ProviderRateLimited", "States.Timeout"]

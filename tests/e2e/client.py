@@ -18,10 +18,28 @@ NORTHSIDE = "dana@northside.example"  # Northside Plumbing, Chicago
 BAYSIDE = "maria@bayside.example"  # Bayside Heating & Air, San Francisco
 
 
+class _FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from one loopback address: another device, to the stack."""
+
+    def __init__(self, address: str) -> None:
+        self._address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self._address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
 class Phone(requests.Session):
     """The customer's phone's browser: it keeps each link's cookie, and where a link no
     browser has opened yet shows its "Show my appointment" form, it submits it (as the
-    page's script does once a person sees it), then makes its request again."""
+    page's script does once a person sees it), then makes its request again. `address`:
+    another device's (a loopback address of its own), so what it tries is counted apart."""
+
+    def __init__(self, address: str | None = None) -> None:
+        super().__init__()
+        if address is not None:
+            self.mount("http://", _FromAddress(address))
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         response = super().request(method, url, *args, **kwargs)

@@ -10,7 +10,6 @@ import re
 
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
 
 from local.template import Template
 from reschedule_dispatch.domain.links import new_token
@@ -22,20 +21,8 @@ pytestmark = pytest.mark.e2e
 GUESSER, CUSTOMER = "127.0.0.23", "127.0.0.42"  # not 127.0.0.1: the other tests' address
 
 
-class _FromAddress(HTTPAdapter):
-    def __init__(self, address: str) -> None:
-        self._address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        kwargs["source_address"] = (self._address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
 def _client(address: str) -> requests.Session:
-    session = Phone()  # a browser: it opens a link no browser has opened yet
-    session.mount("http://", _FromAddress(address))
-    return session
+    return Phone(address)  # a browser: it opens a link no browser has opened yet
 
 
 def _portal_setting(name: str) -> int:

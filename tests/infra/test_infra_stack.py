@@ -384,6 +384,8 @@ def test_api_routes_and_their_authorization(synthesized):
         ("GET", "/r/{token}/calendar.ics"): ("NONE", "portal"),
         ("GET", "/r/invite/{token}"): ("NONE", "portal"),
         ("POST", "/r/{token}/confirm"): ("NONE", "portal"),
+        ("POST", "/r/{token}/open"): ("NONE", "portal"),
+        ("POST", "/r/{token}/unlock"): ("NONE", "portal"),
         ("POST", "/webhooks/twilio/status"): ("NONE", "webhooks"),
         ("POST", "/webhooks/twilio/inbound"): ("NONE", "webhooks"),
         ("POST", "/webhooks/providers/{provider}"): ("NONE", "provider_webhooks"),

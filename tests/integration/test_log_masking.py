@@ -222,13 +222,24 @@ def test_no_phone_token_or_body_in_any_log_line(world, handlers, log_lines, monk
     token = created["link"].rsplit("/", 1)[1]
     [text] = sms.sent
 
-    # And the customer opens the page, is seen, and confirms a time
+    # And the customer opens the page (bound to their browser first), is seen, and confirms
+    browser: dict[str, str] = {}
+
     def link_event(method: str, suffix: str = "", **kwargs: Any) -> dict[str, Any]:
         resource = "/r/{token}" + suffix
         return _event(
-            method, f"/r/{token}{suffix}", resource, path_parameters={"token": token}, **kwargs
+            method,
+            f"/r/{token}{suffix}",
+            resource,
+            path_parameters={"token": token},
+            headers=browser,
+            **kwargs,
         )
 
+    opened = portal(link_event("POST", "/open"), Context())
+    assert opened["statusCode"] == 303
+    [cookie] = opened["multiValueHeaders"]["Set-Cookie"]
+    browser["Cookie"] = cookie.split(";", 1)[0]
     page = portal(link_event("GET"), Context())
     assert page["statusCode"] == 200
     assert portal(link_event("POST", "/viewed"), Context())["statusCode"] == 204
