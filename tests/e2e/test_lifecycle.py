@@ -4,11 +4,13 @@ moto's Step Functions with the real handlers, under races and injected provider 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 
 from tests.e2e.client import PHONE, TIMEOUT, Console, inbox, slots
 from tests.e2e.conftest import wait_for
@@ -248,3 +250,38 @@ def test_provider_faults_end_completed_or_failed_never_stuck(
         assert found[0]["start"] == appointment["start"]
     else:
         assert "all set" in page
+
+
+@pytest.mark.parametrize(
+    ("function", "fault", "when"),
+    [
+        ("confirm.hold", "killed", "before"),
+        ("confirm.check", "timed_out", "after"),
+        ("confirm.move", "killed", "after"),  # moved, then died: retried on its key, once
+        ("confirm.finalize", "killed", "after"),
+    ],
+)
+def test_a_step_killed_or_timed_out_is_run_again_and_the_move_happens_once(
+    stack_url, console, function, fault, when
+):
+    customer, _, session = console.send_any()
+    slot = slots(PHONE.get(session["link"], timeout=TIMEOUT).text)[0]
+
+    def confirmations() -> int:
+        return sum("is now" in m["body"] for m in inbox(stack_url, customer["phone"]))
+
+    before = confirmations()
+    rule = {"function": function, "fault": fault, "when": when}
+    armed = requests.post(f"{stack_url}/dev/function-faults", json=rule, timeout=TIMEOUT)
+    assert armed.status_code == 201, armed.text
+    try:
+        assert _confirm(session["link"], slot) == 303
+        done = console.wait_status(session["id"], *FINAL, timeout=90)
+    finally:
+        requests.delete(f"{stack_url}/dev/function-faults", timeout=TIMEOUT)
+    assert done["status"] == "completed"
+    events = [e["type"] for e in done["timeline"]]
+    assert events.count("completed") == 1
+    wait_for(lambda: confirmations() > before)
+    time.sleep(1)  # a second confirmation would be sent by now
+    assert confirmations() == before + 1  # confirmed once
