@@ -14,7 +14,7 @@ from reschedule_dispatch.domain.errors import (
     OpeningTaken,
     Unprocessable,
 )
-from reschedule_dispatch.domain.session import LINK_RETENTION, SessionStatus
+from reschedule_dispatch.domain.session import LINK_RETENTION, SESSION_RETENTION, SessionStatus
 from reschedule_dispatch.services.closed_sessions import LinkClosed
 from reschedule_dispatch.services.lifecycle import (
     TAKEN_NOTICE,
@@ -374,3 +374,34 @@ def _token_of(world, session_id: str) -> str:
     link = re.search(r"/r/(\S+)", world.sms.sent[0]["body"])
     assert link is not None
     return link.group(1)
+
+
+def test_everything_a_session_wrote_is_swept_after_its_retention(world):
+    # Given a link sent, opened, confirmed and the appointment moved
+    session, token = _sent(world)
+    links = _links(world)
+    opening = links.page(token).openings[0]
+    links.confirm(token, opening.key)
+    world.run_steps(session.id)
+    world.finalize()(session.id)
+    assert world.sessions.get_by_id(session.id).status is SessionStatus.COMPLETED
+    # Then every item it wrote (the session, its timeline, its link, its message, its place
+    # in the appointment's history) carries the table's TTL, SESSION_RETENTION after it was
+    # written. Not counted: holds (their own TTL) and the customer's phone's pointer to
+    # their latest session (one per phone, overwritten by the next; where their replies go)
+    table = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"])
+    mine = [
+        item
+        for item in table.scan()["Items"]
+        if (item["pk"] == f"SESSION#{session.id}" or item.get("session_id") == session.id)
+        and item["sk"] != "LATEST_SESSION"
+    ]
+    kinds = {str(item["pk"]).split("#", 1)[0] for item in mine if item["sk"] != "HOLD"}
+    assert kinds == {"SESSION", "LINK", "MESSAGE", "APPOINTMENT"}
+    now = world.clock.now().timestamp()
+    retention = SESSION_RETENTION.total_seconds()
+    for item in mine:
+        if item["sk"] == "HOLD":
+            continue
+        assert "expires_at_epoch" in item, item["pk"]
+        assert now - 60 <= int(str(item["expires_at_epoch"])) - retention <= now + 60, item["pk"]

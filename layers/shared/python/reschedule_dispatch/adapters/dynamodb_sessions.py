@@ -21,7 +21,7 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -41,6 +41,7 @@ from reschedule_dispatch.domain.session import (
     FINAL_STATUSES,
     IN_PROGRESS_STATUSES,
     MAX_LINK_BROWSERS,
+    SESSION_RETENTION,
     RescheduleSession,
     SessionStatus,
     TimelineEvent,
@@ -126,6 +127,11 @@ def _utc(moment: Any) -> str:
     return str(moment.astimezone(UTC).isoformat())
 
 
+def _retained(written_at: datetime) -> int:
+    """The app table's TTL for a session's item written then (SESSION_RETENTION)."""
+    return int((written_at + SESSION_RETENTION).timestamp())
+
+
 def _event_item(session_id: str, event: TimelineEvent) -> dict[str, Any]:
     at = event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return to_item(
@@ -133,6 +139,7 @@ def _event_item(session_id: str, event: TimelineEvent) -> dict[str, Any]:
             "pk": f"SESSION#{session_id}",
             # wall clock: a tiebreak, so events of one instant keep the order they were written in
             "sk": f"EVENT#{at}#{time.time_ns():020d}{uuid.uuid4().hex[:6]}",
+            "expires_at_epoch": _retained(event.at),
             **event.model_dump(mode="json"),
         }
     )
@@ -168,6 +175,7 @@ class DynamoSessionRepository:
         item = to_item(
             {
                 **_session_key(session.id),
+                "expires_at_epoch": _retained(session.created_at),
                 "gsi1pk": _list_pk(session.business_id, session.status),
                 "gsi1sk": f"{_utc(session.created_at)}#{session.id}",
                 **session.model_dump(mode="json"),
@@ -190,6 +198,7 @@ class DynamoSessionRepository:
                 "Put": {
                     "Item": {
                         "pk": _appointment_pk(session.business_id, session.appointment_id),
+                        "expires_at_epoch": _retained(session.created_at),
                         # Sessions of the same instant keep the order they were made in.
                         # wall clock: a tiebreak in the key, never a time anyone reads
                         "sk": f"SESSION#{_utc(session.created_at)}#{time.time_ns():020d}"
@@ -200,7 +209,7 @@ class DynamoSessionRepository:
             },
         ]
         if token_hash is not None:  # a scheduled session gets its link when it is sent
-            writes.append(_link_put(session.id, token_hash))
+            writes.append(_link_put(session.id, token_hash, session.created_at))
         if replacing is not None:
             writes += _status_change(
                 replacing.session,
@@ -227,8 +236,8 @@ class DynamoSessionRepository:
                 raise SessionAlreadyOpen(str(holder["session_id"])) from None
             raise Conflict("The session could not be created; try again.") from None
 
-    def add_link(self, session_id: str, token_hash: str) -> None:
-        self._table.put_item(**_link_put(session_id, token_hash)["Put"])
+    def add_link(self, session_id: str, token_hash: str, *, at: datetime) -> None:
+        self._table.put_item(**_link_put(session_id, token_hash, at)["Put"])
 
     def transition(
         self,
@@ -263,7 +272,9 @@ class DynamoSessionRepository:
             raise
         return self.get_by_id(session_id)
 
-    def record_message(self, session_id: str, message_sid: str, delivery_status: str) -> None:
+    def record_message(
+        self, session_id: str, message_sid: str, delivery_status: str, *, at: datetime
+    ) -> None:
         self._transact(
             {
                 "Update": {
@@ -279,6 +290,7 @@ class DynamoSessionRepository:
                         "pk": f"MESSAGE#{message_sid}",
                         "sk": "MESSAGE",
                         "session_id": session_id,
+                        "expires_at_epoch": _retained(at),
                     }
                 }
             },
@@ -425,8 +437,13 @@ class DynamoSessionRepository:
         # In creation order (the sort key), whatever order the batch answered in.
         return [loaded[i] for i in ids if i in loaded and loaded[i].business_id == business_id]
 
-    def add_invitation(self, session_id: str, token_hash: str) -> None:
-        item = {"pk": f"INVITE#{token_hash}", "sk": "INVITE", "session_id": session_id}
+    def add_invitation(self, session_id: str, token_hash: str, *, at: datetime) -> None:
+        item = {
+            "pk": f"INVITE#{token_hash}",
+            "sk": "INVITE",
+            "session_id": session_id,
+            "expires_at_epoch": _retained(at),
+        }
         self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def find_by_invitation_hash(self, token_hash: str) -> RescheduleSession:
@@ -513,6 +530,11 @@ def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
     return key
 
 
-def _link_put(session_id: str, token_hash: str) -> dict[str, Any]:
-    link = {"pk": f"LINK#{token_hash}", "sk": "LINK", "session_id": session_id}
+def _link_put(session_id: str, token_hash: str, at: datetime) -> dict[str, Any]:
+    link = {
+        "pk": f"LINK#{token_hash}",
+        "sk": "LINK",
+        "session_id": session_id,
+        "expires_at_epoch": _retained(at),
+    }
     return {"Put": {"Item": link, "ConditionExpression": "attribute_not_exists(pk)"}}

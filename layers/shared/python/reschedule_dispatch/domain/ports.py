@@ -86,7 +86,7 @@ class SessionRepository(Protocol):
         """
         ...
 
-    def add_link(self, session_id: str, token_hash: str) -> None: ...
+    def add_link(self, session_id: str, token_hash: str, *, at: datetime) -> None: ...
 
     def list_sessions(
         self, business_id: str, in_progress: bool, limit: int, cursor: str | None
@@ -112,7 +112,7 @@ class SessionRepository(Protocol):
 
     def find_by_token_hash(self, token_hash: str) -> RescheduleSession: ...
 
-    def add_invitation(self, session_id: str, token_hash: str) -> None:
+    def add_invitation(self, session_id: str, token_hash: str, *, at: datetime) -> None:
         """Stores the hash of a move's invitation token (its .ics link)."""
         ...
 
@@ -137,7 +137,9 @@ class SessionRepository(Protocol):
         """
         ...
 
-    def record_message(self, session_id: str, message_sid: str, delivery_status: str) -> None: ...
+    def record_message(
+        self, session_id: str, message_sid: str, delivery_status: str, *, at: datetime
+    ) -> None: ...
 
     def record_delivery(
         self,

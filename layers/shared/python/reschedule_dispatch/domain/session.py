@@ -50,6 +50,10 @@ LINK_RETENTION = timedelta(days=3)
 # customer's with the last four digits of their phone. At most this many browsers in all
 # (a phone and a laptop, and a spare), and this many wrong tries on one link.
 MAX_LINK_BROWSERS = 3
+# A session, its timeline and what points at it (its link, its messages, its invitation)
+# are kept as the business's history this long after each was written, then the app
+# table's TTL removes them (a link is 404 after that, as one that never existed).
+SESSION_RETENTION = timedelta(days=400)
 MAX_UNLOCK_TRIES = 5
 # In progress (the console's tab): open, or a time is being confirmed. The rest is history.
 IN_PROGRESS_STATUSES = OPEN_STATUSES | {SessionStatus.CONFIRMING, SessionStatus.SCHEDULED}

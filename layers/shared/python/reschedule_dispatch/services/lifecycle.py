@@ -330,7 +330,7 @@ class FinalizeReschedule:
         if held is not None:
             return _not_invited(now, held)
         token = new_token()
-        self._sessions.add_invitation(session.id, token_hash(token))
+        self._sessions.add_invitation(session.id, token_hash(token), at=now)
         body = invitation_text(
             session.customer_name,
             business,

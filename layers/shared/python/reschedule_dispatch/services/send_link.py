@@ -225,7 +225,7 @@ class SendLink:
         token = new_token()
         link = link_url(public_base_url, token)
         body = with_link(session.message, link)
-        self._sessions.add_link(session.id, token_hash(token))
+        self._sessions.add_link(session.id, token_hash(token), at=self._clock.now())
         session = self._sessions.transition(
             session.id,
             SessionStatus.SCHEDULED,
@@ -341,7 +341,7 @@ class SendLink:
             body=body,
             status_callback=f"{public_base_url.rstrip('/')}/webhooks/twilio/status",
         )
-        self._sessions.record_message(session.id, message_sid, "queued")
+        self._sessions.record_message(session.id, message_sid, "queued", at=self._clock.now())
         self._contacts.remember_session(business.id, session.customer_phone, session.id)
         self._sessions.append_event(
             session.id,

@@ -108,7 +108,7 @@ class ResendLink:
             body,
             f"{public_base_url.rstrip('/')}/webhooks/twilio/status",
         )
-        self._sessions.record_message(session.id, sid, "queued")
+        self._sessions.record_message(session.id, sid, "queued", at=self._clock.now())
         event = TimelineEvent(
             type="resent", at=self._clock.now(), actor=Actor.DISPATCHER, detail=dispatcher
         )
