@@ -261,23 +261,11 @@ class ConfirmWorkflow(Construct):
             )
         # Past their retries, the watchdog settles the session at once (it asks the provider
         # where the appointment is), and the execution fails for the alarms to see.
-        settle = tasks.LambdaInvoke(
-            self,
+        settle = self._watchdog_step(
             "Settle",
-            lambda_function=self.watchdog_function,
-            payload=sfn.TaskInput.from_object(
-                {"session_id": sfn.JsonPath.string_at("$.session_id")}
-            ),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
+            {"session_id": sfn.JsonPath.string_at("$.session_id")},
             result_path="$.settled",
-        )
-        settle.add_retry(
-            errors=[*LAMBDA_TRANSIENT_ERRORS, sfn.Errors.TASKS_FAILED],
-            interval=Duration.seconds(2),
-            max_attempts=3,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
+            attempts=3,
         )
         unsettled = sfn.Fail(
             self,
@@ -294,27 +282,14 @@ class ConfirmWorkflow(Construct):
             undoable.add_catch(compensate, errors=[sfn.Errors.ALL], result_path="$.error")
         # Move may have moved it, or half (two provider calls for another technician): the
         # watchdog asks the provider and finalizes, puts it back, or compensates.
-        settle_move = tasks.LambdaInvoke(
-            self,
+        settle_move = self._watchdog_step(
             "SettleMove",
-            lambda_function=self.watchdog_function,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "session_id": sfn.JsonPath.string_at("$.session_id"),
-                    "error": sfn.JsonPath.string_at("$.error.Error"),
-                }
-            ),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
+            {
+                "session_id": sfn.JsonPath.string_at("$.session_id"),
+                "error": sfn.JsonPath.string_at("$.error.Error"),
+            },
             result_path="$.compensation",
-        )
-        settle_move.add_retry(
-            errors=[*LAMBDA_TRANSIENT_ERRORS, sfn.Errors.TASKS_FAILED],
-            interval=Duration.seconds(2),
-            max_attempts=FINISHING_ATTEMPTS,
-            backoff_rate=2,
-            max_delay=Duration.seconds(30),
-            jitter_strategy=sfn.JitterType.FULL,
+            attempts=FINISHING_ATTEMPTS,
         )
         move.add_catch(settle_move, errors=[sfn.Errors.ALL], result_path="$.error")
         # The provider could not be asked: the session stays confirming and the watchdog's
@@ -354,6 +329,30 @@ class ConfirmWorkflow(Construct):
             .otherwise(failed)
         )
         return hold.next(check).next(move).next(finalize).next(confirmed)
+
+    def _watchdog_step(
+        self, state_name: str, payload: dict[str, str], *, result_path: str, attempts: int
+    ) -> tasks.LambdaInvoke:
+        """The watchdog for this execution's session, retried (a throttle, a conflict, the
+        provider not answering) a few times, further apart."""
+        step = tasks.LambdaInvoke(
+            self,
+            state_name,
+            lambda_function=self.watchdog_function,
+            payload=sfn.TaskInput.from_object(payload),
+            payload_response_only=True,
+            retry_on_service_exceptions=False,
+            result_path=result_path,
+        )
+        step.add_retry(
+            errors=[*LAMBDA_TRANSIENT_ERRORS, sfn.Errors.TASKS_FAILED],
+            interval=Duration.seconds(2),
+            max_attempts=attempts,
+            backoff_rate=2,
+            max_delay=Duration.seconds(30),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        return step
 
     def _invoke(
         self, state_name: str, function: lambda_.IFunction, *, result_path: str | None = None
