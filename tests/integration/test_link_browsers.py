@@ -103,7 +103,7 @@ def test_wrong_digits_lock_the_link_to_its_browsers_after_a_few_tries(world):
     with pytest.raises(NotThisBrowser, match="can't be opened on another device"):
         links.unlock(token, RIGHT, client="192.0.2.99")
     assert links.page(token, client=CUSTOMER, browser=mine).openings
-    assert world.sessions.get_by_id(session_id).unlock_failures == MAX_UNLOCK_TRIES
+    assert world.sessions.get_by_id(session_id).unlock_tries == MAX_UNLOCK_TRIES
 
 
 def test_wrong_digits_count_toward_the_clients_guessing_limit(world):
@@ -126,3 +126,11 @@ def test_a_link_opens_in_a_few_browsers_at_most(world):
     with pytest.raises(NotThisBrowser) as full:
         links.unlock(token, RIGHT, client="192.0.2.200")
     assert full.value.locked
+
+
+def test_digits_of_another_script_are_a_wrong_try_not_an_error(world):
+    links = _links(world)
+    _, token = _sent(world)
+    links.open(token, client=CUSTOMER)
+    with pytest.raises(WrongDigits):
+        links.unlock(token, "٠١٤٢", client=FRIEND)  # Arabic-Indic digits

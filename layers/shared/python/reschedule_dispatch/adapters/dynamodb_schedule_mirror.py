@@ -317,9 +317,9 @@ class DynamoScheduleMirror:
             )
             home = self._homes(business_id).get(technician_id)
             new = _week_item(business_id, filed, home, drives=self._stop_drives is not None)
-            # (Only this week's own stops: a drive from the last stop of a week to the first
-            # of the next is asked by the page until the next sync writes either week.)
-            self._add_stop_drives(new, filed.busy, home, item)
+            # Only this week's own stops, not those a day either side: marked incomplete, so
+            # the next sync (which has the weeks around) writes it again with them.
+            self._add_stop_drives(new, filed.busy, home, item, complete=False)
             try:
                 self._table.put_item(Item=new, ConditionExpression=condition)
                 return
@@ -387,10 +387,13 @@ class DynamoScheduleMirror:
         stops: Sequence[Busy],
         home: Point | None,
         previous: dict[str, Any] | None,
+        *,
+        complete: bool = True,
     ) -> None:
         """The drives between `stops` (a week's, and those a day either side of it): those
-        the stored week had, the rest from the route service. One it cannot answer now
-        leaves the week marked as without drives, so the next sync asks again."""
+        the stored week had, the rest from the route service. One it cannot answer now, or
+        stops not `complete`, leave the week marked as without drives: the next sync asks
+        again."""
         if self._stop_drives is None:
             return
         from reschedule_dispatch.domain.openings import columns_of, stop_legs
@@ -401,7 +404,7 @@ class DynamoScheduleMirror:
         missing = [leg for leg in legs if leg not in found]
         if missing:
             found.update(self._stop_drives.drives(missing))
-        if len(found) < len(legs):
+        if len(found) < len(legs) or not complete:
             item["digest"] = _week_digest(item, home, drives=False)
         item["stop_drives"] = _pack(_drives_bytes(found))
 

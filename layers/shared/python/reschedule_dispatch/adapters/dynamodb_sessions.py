@@ -385,15 +385,23 @@ class DynamoSessionRepository:
             raise
         return True
 
-    def count_unlock_failure(self, session_id: str) -> int:
-        answer = self._table.update_item(
-            Key=_session_key(session_id),
-            UpdateExpression="ADD unlock_failures :one",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":one": 1},
-            ReturnValues="UPDATED_NEW",
-        )
-        return int(answer["Attributes"]["unlock_failures"])
+    def take_unlock_try(self, session_id: str, most: int) -> int | None:
+        try:
+            answer = self._table.update_item(
+                Key=_session_key(session_id),
+                UpdateExpression="ADD unlock_tries :one",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND "
+                    "(attribute_not_exists(unlock_tries) OR unlock_tries < :most)"
+                ),
+                ExpressionAttributeValues={":one": 1, ":most": most},
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return int(answer["Attributes"]["unlock_tries"])
 
     # Reading -------------------------------------------------------------------------------
 

@@ -162,8 +162,10 @@ class SessionRepository(Protocol):
         another (while it has fewer than MAX_LINK_BROWSERS). False if that no longer holds."""
         ...
 
-    def count_unlock_failure(self, session_id: str) -> int:
-        """One more wrong try at the phone's digits; answers how many there have been."""
+    def take_unlock_try(self, session_id: str, most: int) -> int | None:
+        """One more try at the phone's digits, taken before they are compared (so tries at
+        once cannot pass the limit): how many the link has had, this one included; None
+        when it has had `most` already."""
         ...
 
 

@@ -48,7 +48,7 @@ OPEN_STATUSES = frozenset({SessionStatus.LINK_SENT, SessionStatus.VIEWED})
 LINK_RETENTION = timedelta(days=3)
 # A link is bound to the browser that first opens it; another one proves it is the
 # customer's with the last four digits of their phone. At most this many browsers in all
-# (a phone and a laptop, and a spare), and this many wrong tries on one link.
+# (a phone and a laptop, and a spare), and this many tries at the digits on one link.
 MAX_LINK_BROWSERS = 3
 # A session, its timeline and what points at it (its link, its messages, its invitation)
 # are kept as the business's history this long after each was written, then the app
@@ -195,9 +195,9 @@ class RescheduleSession(BaseModel):
     invitation: Invitation | None = None
     invited: tuple[Channel, ...] = ()  # invitation channels already handled (sent or not)
     # The hashes of the browsers this link is bound to (the first to open it, then those
-    # unlocked with the phone's last four digits), and the wrong tries at those digits.
+    # unlocked with the phone's last four digits), and the tries at those digits.
     browsers: tuple[str, ...] = ()
-    unlock_failures: int = 0
+    unlock_tries: int = 0
 
     def opened_in(self, browser_hash: str | None) -> bool:
         """Whether this browser may see the link's appointment."""

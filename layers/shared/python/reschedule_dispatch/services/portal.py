@@ -32,6 +32,7 @@ from reschedule_dispatch.domain.ports import (
 )
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.session import (
+    MAX_LINK_BROWSERS,
     MAX_UNLOCK_TRIES,
     OPEN_STATUSES,
     Actor,
@@ -187,15 +188,18 @@ class CustomerLinks:
             return browser
         if not session.browsers:
             return self.open(token, client=client, browser=browser)
-        if session.unlock_failures >= MAX_UNLOCK_TRIES:
+        if len(session.browsers) >= MAX_LINK_BROWSERS:
             raise NotThisBrowser(LOCKED, business, session.language, locked=True)
         if self._guessing is not None and client is not None:
             self._guessing.check(client)
+        # The try is taken before the digits are compared: tries sent at once cannot pass it
+        tried = self._sessions.take_unlock_try(session.id, MAX_UNLOCK_TRIES)
+        if tried is None:
+            raise NotThisBrowser(LOCKED, business, session.language, locked=True)
         now = self._clock.now()
         if not hmac.compare_digest(_last_four(digits), _last_four(session.customer_phone)):
             if self._guessing is not None and client is not None:
                 self._guessing.unknown(client)
-            tried = self._sessions.count_unlock_failure(session.id)
             left = MAX_UNLOCK_TRIES - tried
             if left <= 0:
                 self._sessions.append_event(
@@ -328,10 +332,10 @@ class CustomerLinks:
 
     @staticmethod
     def _elsewhere(session: RescheduleSession, business: Business) -> NotThisBrowser:
-        if session.unlock_failures >= MAX_UNLOCK_TRIES:
+        if session.unlock_tries >= MAX_UNLOCK_TRIES or len(session.browsers) >= MAX_LINK_BROWSERS:
             return NotThisBrowser(LOCKED, business, session.language, locked=True)
         return NotThisBrowser(ANOTHER_BROWSER, business, session.language)
 
 
 def _last_four(phone: str) -> str:
-    return re.sub(r"\D", "", phone)[-4:]
+    return re.sub(r"[^0-9]", "", phone)[-4:]  # ASCII digits only: compare_digest needs them

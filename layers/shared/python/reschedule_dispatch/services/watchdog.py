@@ -18,9 +18,8 @@ A failed Move is settled here too (the state machine's Catch on Move, with its e
 is two provider calls when the technician changes (Google: the times, then `events.move`;
 ServiceTitan: the times, then the assignment), and a Move that failed or timed out may have
 made one, or both. Moved to the chosen time with the chosen technician: the move happened
-(its answer was lost), Finalize runs. Half moved (the new time with the old technician, or
-the new technician at the old time): the appointment is put back as it was, then the session
-fails. Never half moved and failed.
+(its answer was lost), Finalize runs. Half moved (the new time with the old technician): the
+appointment is put back as it was, then the session fails. Never half moved and failed.
 """
 
 from __future__ import annotations
@@ -94,7 +93,9 @@ class ResolveSession:
         chosen = session.new_opening
         if found is not None and chosen is not None and _at(found, chosen.technician_id, chosen):
             return self._finalize(session_id)
-        if found is not None and _half_moved(session, found):
+        # A Move refused as changed elsewhere made no call of ours that landed: what the
+        # provider shows is someone else's, never put back.
+        if found is not None and error_name != "AppointmentChanged" and _half_moved(session, found):
             return self._put_back(session, found, error_name)
         return self._compensate(session_id, error_name)
 
@@ -143,22 +144,18 @@ def _at(found: Appointment, technician_id: str, opening: Opening) -> bool:
 
 
 def _half_moved(session: RescheduleSession, found: Appointment) -> bool:
-    """Part of our move to another technician happened: the chosen time with the original
-    technician, or the chosen technician at the original time (and it changed since the
-    link went out, so it is not merely where it was)."""
+    """The first of our move's two calls to another technician happened: the chosen time,
+    still with the original technician (the adapters change the time first, then the
+    technician: Google's PATCH then events.move, ServiceTitan's reschedule then assignment),
+    and it changed since the link went out, so it is not merely where it was. Someone moving
+    it by hand to exactly the chosen time on the old technician is the one case this cannot
+    tell from ours."""
     chosen = session.new_opening
     if chosen is None or chosen.technician_id == session.original_technician_id:
         return False  # a move on one technician is one call: it happened or it did not
     if found.version == session.original_version:
         return False
-    original = Opening(
-        start=session.original_start,
-        end=session.original_end,
-        technician_id=session.original_technician_id,
-    )
-    return _at(found, session.original_technician_id, chosen) or _at(
-        found, chosen.technician_id, original
-    )
+    return _at(found, session.original_technician_id, chosen)
 
 
 @dataclass
