@@ -305,8 +305,12 @@ class Harness:
         outcome.seconds = time.monotonic() - started
         outcome.status = status
         outcome.final = status in FINAL
-        if status == "viewed":  # handed back to pick again: one more pick, nothing armed
-            self._confirm(phone, link, _open(phone, link), session["id"])
+        picks = 1
+        while status == "viewed" and picks < 4:
+            # Handed back to pick again (the time was taken meanwhile: another scenario's
+            # move, which the mirror had not seen): another time, as a customer would
+            self._confirm(phone, link, _open(phone, link), session["id"], choice=picks)
+            picks += 1
             outcome.status = status = self._settle(session["id"], started)
             outcome.final = status in FINAL
         if not outcome.final:
@@ -320,13 +324,19 @@ class Harness:
         outcome.lock_left = not self._lock_free(appointment_id)
         return outcome
 
-    def _confirm(self, phone: requests.Session, link: str, page: str, session_id: str) -> None:
-        """Confirms the first time the page offers, and waits until that was taken in."""
+    def _confirm(
+        self, phone: requests.Session, link: str, page: str, session_id: str, choice: int = 0
+    ) -> None:
+        """Confirms a time the page offers (the first; with `choice`, a later one), and waits
+        until that was taken in."""
         slots = page_slots(page)
         if not slots:
             raise RuntimeError("the page offers no time")
         answer = phone.post(
-            f"{link}/confirm", data={"slot": slots[0]}, timeout=TIMEOUT, allow_redirects=False
+            f"{link}/confirm",
+            data={"slot": slots[-1 - (choice - 1) if choice else 0]},
+            timeout=TIMEOUT,
+            allow_redirects=False,
         )
         if answer.status_code != 303:
             raise RuntimeError(f"confirm answered {answer.status_code}")
