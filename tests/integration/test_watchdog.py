@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from reschedule_dispatch.adapters.dynamodb_schedule_mirror import DynamoScheduleMirror
 from reschedule_dispatch.adapters.stepfunctions_workflow import (
     StepFunctionsConfirmWorkflow,
     execution_name,
@@ -29,6 +30,7 @@ from reschedule_dispatch.services.lifecycle import (
     MoveAppointment,
 )
 from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.schedule_mirror import SyncSchedule
 from reschedule_dispatch.services.watchdog import (
     GIVE_UP_AFTER,
     ProviderNotAsked,
@@ -380,3 +382,28 @@ def test_a_put_back_the_provider_refuses_leaves_the_session_for_the_next_round(w
     # The provider back, the next try puts it back
     assert _resolve(world)(session.id, "ProviderUnavailable") is SessionStatus.FAILED
     assert world.provider.get_appointment("acme", "appt-1").start == session.original_start
+
+
+def test_a_lost_answer_finalized_by_the_watchdog_reaches_the_schedule_mirror(world):
+    table = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"])
+    mirror = DynamoScheduleMirror(table)
+    SyncSchedule(mirror=mirror, live=world.provider, clock=world.clock).full("acme")
+    session, opening = _confirming_with_another_technician(world)
+    MoveAppointment(world.sessions, world.provider)(session.id)  # moved; the mirror not told
+    assert mirror.appointment("acme", "appt-1").start == session.original_start
+
+    resolve = ResolveSession(
+        sessions=world.sessions,
+        provider=world.provider,
+        finalize=world.finalize(),
+        compensate=Compensate(world.sessions, world.holds, world.clock),
+        mirror=mirror,
+    )
+    assert resolve(session.id, "States.Timeout") is SessionStatus.COMPLETED
+
+    mirrored = mirror.appointment("acme", "appt-1")
+    assert (mirrored.start, mirrored.technician_id) == (opening.start, "tech-2")
+    window = (opening.start - timedelta(hours=1), opening.end + timedelta(hours=1))
+    busy = mirror.busy("acme", ["tech-1", "tech-2"], *window)
+    assert [b.id for b in busy["tech-2"]] == ["appt-1"]
+    assert "appt-1" not in [b.id for b in busy["tech-1"]]

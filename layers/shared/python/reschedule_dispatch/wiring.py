@@ -541,6 +541,7 @@ def resolve_session(env: WatchdogEnv | None = None) -> ResolveSession:
         provider=_live_provider(env),  # where the appointment really is, never the mirror
         finalize=finalize_reschedule(env),
         compensate=compensate(env),
+        mirror=schedule_mirror(env),
     )
 
 

@@ -32,13 +32,14 @@ from reschedule_dispatch.domain.errors import AppointmentChanged, DomainError, N
 from reschedule_dispatch.domain.ports import (
     Clock,
     ConfirmWorkflow,
+    ScheduleMirror,
     SchedulingProvider,
     SessionRepository,
 )
 from reschedule_dispatch.domain.scheduling import Appointment
 from reschedule_dispatch.domain.session import Opening, RescheduleSession, SessionStatus
 from reschedule_dispatch.services.lifecycle import Compensate, FinalizeReschedule
-from reschedule_dispatch.services.schedule_mirror import EveryBusiness
+from reschedule_dispatch.services.schedule_mirror import EveryBusiness, note_in_mirror
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +73,13 @@ class ResolveSession:
         provider: SchedulingProvider,
         finalize: FinalizeReschedule,
         compensate: Compensate,
+        mirror: ScheduleMirror | None = None,
     ) -> None:
         self._sessions = sessions
         self._provider = provider
         self._finalize = finalize
         self._compensate = compensate
+        self._mirror = mirror  # told where the appointment now is, as Move tells it
 
     def __call__(self, session_id: str, error_name: str = WORKFLOW_STOPPED) -> SessionStatus:
         """`error_name`: why the workflow did not finish (a failed Move's error), recorded
@@ -92,6 +95,7 @@ class ResolveSession:
             raise ProviderNotAsked(str(error)) from error
         chosen = session.new_opening
         if found is not None and chosen is not None and _at(found, chosen.technician_id, chosen):
+            self._note(found, session)  # Move's answer was lost before it told the mirror
             return self._finalize(session_id)
         # A Move refused as changed elsewhere made no call of ours that landed: what the
         # provider shows is someone else's, never put back.
@@ -102,6 +106,18 @@ class ResolveSession:
     def give_up(self, session_id: str) -> SessionStatus:
         """Fails it without asking the provider (which could not be reached for hours)."""
         return self._compensate(session_id, UNCONFIRMED)
+
+    def _note(self, moved: Appointment, session: RescheduleSession) -> None:
+        if self._mirror is None:
+            return
+        before = moved.model_copy(
+            update={
+                "start": session.original_start,
+                "end": session.original_end,
+                "technician_id": session.original_technician_id,
+            }
+        )
+        note_in_mirror(self._mirror, moved, before)
 
     def _where(self, session: RescheduleSession) -> Appointment | None:
         """The appointment as the provider has it now (None: gone, nothing of ours)."""
@@ -126,7 +142,9 @@ class ResolveSession:
             technician_id=session.original_technician_id,
         )
         try:
-            self._provider.move_appointment(found, original, idempotency_key=f"{session.id}.undo")
+            back = self._provider.move_appointment(
+                found, original, idempotency_key=f"{session.id}.undo"
+            )
         except AppointmentChanged:
             return self._compensate(session.id, "AppointmentChanged")
         except DomainError as error:
@@ -134,6 +152,8 @@ class ResolveSession:
         logger.warning(
             "A half-done move was put back", extra={"session_id": session.id, "error": error_name}
         )
+        if self._mirror is not None:
+            note_in_mirror(self._mirror, back, found)
         return self._compensate(
             session.id, MOVE_UNDONE if error_name == WORKFLOW_STOPPED else error_name
         )
