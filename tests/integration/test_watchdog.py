@@ -390,7 +390,9 @@ def test_a_lost_answer_finalized_by_the_watchdog_reaches_the_schedule_mirror(wor
     SyncSchedule(mirror=mirror, live=world.provider, clock=world.clock).full("acme")
     session, opening = _confirming_with_another_technician(world)
     MoveAppointment(world.sessions, world.provider)(session.id)  # moved; the mirror not told
-    assert mirror.appointment("acme", "appt-1").start == session.original_start
+    stale = mirror.appointment("acme", "appt-1")
+    assert stale is not None
+    assert stale.start == session.original_start
 
     resolve = ResolveSession(
         sessions=world.sessions,
@@ -402,6 +404,7 @@ def test_a_lost_answer_finalized_by_the_watchdog_reaches_the_schedule_mirror(wor
     assert resolve(session.id, "States.Timeout") is SessionStatus.COMPLETED
 
     mirrored = mirror.appointment("acme", "appt-1")
+    assert mirrored is not None
     assert (mirrored.start, mirrored.technician_id) == (opening.start, "tech-2")
     window = (opening.start - timedelta(hours=1), opening.end + timedelta(hours=1))
     busy = mirror.busy("acme", ["tech-1", "tech-2"], *window)
