@@ -79,7 +79,7 @@ bench: synth ## Performance budgets: openings engine, cold starts, customer page
 load: synth ## Load test of the local stack: 220 customers at once, 20 racing for one time (~3 min)
 	$(PY) bench/load_test.py
 
-faults: synth ## Fault matrix on the local stack: every step of a reschedule under each fault (~15 min)
+faults: synth ## Fault matrix on the local stack: every step of a reschedule under each fault (~11 min)
 	$(PY) bench/fault_matrix.py
 
 openapi: install ## Regenerate docs/openapi.json from the API handlers (a unit test fails when it is stale)
