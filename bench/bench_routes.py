@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "shared"
 from bench.bench_openings import NOW, SETTINGS, ZONE, Case, make_case
 from local.route_matrix import RouteMatrixService
 from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime, RouteCache
-from reschedule_dispatch.adapters.dynamodb_schedule_mirror import _around
+from reschedule_dispatch.adapters.dynamodb_schedule_mirror import _around, legs_between
 from reschedule_dispatch.domain.business import Business, BusinessSettings
 from reschedule_dispatch.domain.mirror import by_week
-from reschedule_dispatch.domain.openings import columns_of, stop_legs, travel_legs
+from reschedule_dispatch.domain.openings import columns_of, travel_legs
 from reschedule_dispatch.domain.scheduling import Busy, BusyColumns, Leg, Technician
 from reschedule_dispatch.services.openings import FindOpenings
 
@@ -94,8 +94,7 @@ def sync_stop_drives(case: Case, routes: RouteMatrixService) -> dict[str, BusyCo
         filed = {(technician.id, week): filed for week, filed in weeks.items()}
         drives: dict[Leg, int] = {}
         for week in weeks.values():
-            around = sorted(_around(week, filed), key=lambda b: b.start.timestamp())
-            drives.update(travel.drives(stop_legs(point, columns_of(around))))
+            drives.update(travel.drives(legs_between(_around(week, filed), point)))
         theirs = columns_of(case.busy[technician.id])
         columns[technician.id] = BusyColumns(
             ids=theirs.ids,

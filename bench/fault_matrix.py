@@ -370,26 +370,13 @@ class Harness:
         moved = False
         while time.monotonic() - started < BOUND_SECONDS:
             status = str(self.session(session_id)["status"])
-            if status in FINAL or (status == "viewed" and not self._confirm_pending(session_id)):
+            if status in FINAL or status == "viewed":
                 return status
-            if status == "link_sent":
-                return status if status in FINAL else self._wait_open(session_id, started)
             if status == "confirming" and not moved and time.monotonic() - started > 45:
                 self.advance("PT3M")
                 moved = True
             time.sleep(0.5)
         return str(self.session(session_id)["status"])
-
-    def _wait_open(self, session_id: str, started: float) -> str:
-        while time.monotonic() - started < BOUND_SECONDS:
-            status = str(self.session(session_id)["status"])
-            if status != "link_sent":
-                return status
-            time.sleep(0.5)
-        return "link_sent"
-
-    def _confirm_pending(self, session_id: str) -> bool:
-        return False
 
     def _lock_free(self, appointment_id: str, keep: bool = False) -> bool:
         """A new link can be sent for the appointment (canceled again at once)."""

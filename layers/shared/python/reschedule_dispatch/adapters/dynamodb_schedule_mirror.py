@@ -396,9 +396,7 @@ class DynamoScheduleMirror:
         again."""
         if self._stop_drives is None:
             return
-        from reschedule_dispatch.domain.openings import columns_of, stop_legs
-
-        legs = stop_legs(home, columns_of(sorted(stops, key=lambda b: b.start.timestamp())))
+        legs = legs_between(stops, home)
         known = _unpack_drives(previous) if previous else {}
         found = {leg: known[leg] for leg in legs if leg in known}
         missing = [leg for leg in legs if leg not in found]
@@ -626,6 +624,13 @@ _SK = itemgetter("sk")
 # Americas) has stops in both weeks: each week keeps the drives among the stops a day
 # either side of it too.
 _EDGE = timedelta(days=1)
+
+
+def legs_between(stops: Sequence[Busy], home: Point | None) -> list[Leg]:
+    """The drives a week keeps: between `stops` (`_around` a week) and their home base."""
+    from reschedule_dispatch.domain.openings import columns_of, stop_legs  # with the engine
+
+    return stop_legs(home, columns_of(sorted(stops, key=lambda b: b.start.timestamp())))
 
 
 def _around(week: TechnicianWeek, filed: Mapping[tuple[str, date], TechnicianWeek]) -> list[Busy]:

@@ -188,8 +188,9 @@ class CustomerLinks:
             return browser
         if not session.browsers:
             return self.open(token, client=client, browser=browser)
-        if len(session.browsers) >= MAX_LINK_BROWSERS:
-            raise NotThisBrowser(LOCKED, business, session.language, locked=True)
+        refused = self._elsewhere(session, business)
+        if refused.locked:  # all its tries spent, or as many browsers as a link may have
+            raise refused
         if self._guessing is not None and client is not None:
             self._guessing.check(client)
         # The try is taken before the digits are compared: tries sent at once cannot pass it
