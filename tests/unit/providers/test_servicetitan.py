@@ -15,7 +15,6 @@ import pytest
 
 from local.fakes import servicetitan as fake_module
 from local.fakes.servicetitan import ServiceTitanFake, SignedWebhook, webhook_signature
-from reschedule_dispatch.adapters import servicetitan
 from reschedule_dispatch.adapters.provider_http import READ_ATTEMPTS
 from reschedule_dispatch.adapters.servicetitan import (
     DEFAULT_HOURS,
@@ -23,6 +22,7 @@ from reschedule_dispatch.adapters.servicetitan import (
     ServiceTitanProvider,
     webhook_tenant,
 )
+from reschedule_dispatch.adapters.servicetitan import provider as servicetitan_api
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -314,8 +314,8 @@ def test_lists_follow_every_page_and_ids_go_in_batches(
             tenant.casey, tenant.casey_home, tenant.tune_up, local(day, 9), local(day, 10)
         )
         fake.add_appointment(job, local(day, 11), local(day, 12), [tenant.ben])
-    monkeypatch.setattr(servicetitan, "PAGE_SIZE", 2)
-    monkeypatch.setattr(servicetitan, "MAX_IDS", 3)
+    monkeypatch.setattr(servicetitan_api, "PAGE_SIZE", 2)
+    monkeypatch.setattr(servicetitan_api, "MAX_IDS", 3)
     monkeypatch.setattr(fake_module, "MAX_IDS", 3)  # the fake refuses a longer id list
 
     found = provider.upcoming_appointments(BUSINESS, str(tenant.casey), NOW)

@@ -1,4 +1,4 @@
-"""ServiceTitan: jobs, appointments, assignments and shifts (adapters/servicetitan.py)."""
+"""ServiceTitan: jobs, appointments, assignments and shifts (adapters/servicetitan/)."""
 
 from __future__ import annotations
 
