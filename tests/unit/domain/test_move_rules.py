@@ -7,13 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 
 from reschedule_dispatch.domain.business import BusinessSettings
-from reschedule_dispatch.domain.openings import (
-    _make_block,
-    _Search,
-    _working_blocks,
-    broken_rules,
-    feasible_openings,
-)
+from reschedule_dispatch.domain.opening_rules import working_block, working_blocks
+from reschedule_dispatch.domain.openings import broken_rules, feasible_openings
+from reschedule_dispatch.domain.openings_search import Search
 from reschedule_dispatch.domain.scheduling import BlockedTime, Location, Technician
 from tests.builders import NOW, appointment, technician
 from tests.unit.domain.test_openings import (
@@ -95,13 +91,13 @@ def test_a_grid_start_breaks_no_rule_exactly_when_the_engine_offers_it(scenario)
     args = _args(scenario)
     moving, techs, busy, settings, zone, now, travel = args
     feasible = {(f.start, f.technician_id) for f in feasible_openings(*args)}
-    dates = _Search(*args).dates
+    dates = Search(*args).dates
     # When every grid start of every technician (allowed to take it or not) is checked
     for tech in techs:
-        weekly = _working_blocks(tech)
+        weekly = working_blocks(tech)
         for day in dates:
             for first, last in weekly.get(day.weekday(), ()):
-                for s in _make_block(day, first, last, zone, settings.slot_minutes).grid:
+                for s in working_block(day, first, last, zone, settings.slot_minutes).grid:
                     start = datetime.fromtimestamp(s, UTC)
                     if tech.id == moving.technician_id and start == moving.start:
                         continue  # the current time: not a move

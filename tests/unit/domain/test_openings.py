@@ -16,8 +16,6 @@ from reschedule_dispatch.domain.business import BusinessSettings
 from reschedule_dispatch.domain.openings import (
     FeasibleOpening,
     OpeningsResult,
-    _bulk_epochs_agree,
-    _whole_second_offsets,
     columns_of,
     feasible_openings,
     find_openings,
@@ -29,7 +27,11 @@ from reschedule_dispatch.domain.openings import (
     stop_legs,
     travel_legs,
 )
-from reschedule_dispatch.domain.openings import _epoch_seconds as _epoch_seconds
+from reschedule_dispatch.domain.openings_search import (
+    _bulk_epochs_agree,
+    _whole_second_offsets,
+    epoch_seconds,
+)
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
     BlockedTime,
@@ -1124,7 +1126,7 @@ def test_epoch_seconds_are_exactly_what_timestamp_gives(moments, whole_seconds):
     if whole_seconds:
         moments = [m.replace(microsecond=0) for m in moments]
     # When the engine turns them into epoch seconds
-    seconds = _epoch_seconds(moments)
+    seconds = epoch_seconds(moments)
     # Then each is exactly the float datetime.timestamp() gives, bit for bit
     assert seconds == [m.timestamp() for m in moments]
     assert all(type(s) is float for s in seconds)
