@@ -30,6 +30,7 @@ from reschedule_dispatch.adapters.json_http import (
 )
 from reschedule_dispatch.domain.errors import MessagingUnavailable, Unprocessable
 from reschedule_dispatch.domain.ports import SessionOutcome
+from reschedule_dispatch.texts import Text, text
 
 SLACK_API_ORIGIN = "https://slack.com"
 POST_MESSAGE_PATH = "/api/chat.postMessage"
@@ -207,20 +208,24 @@ def session_outcome_message(
     business, customer = slack_escape(_cut(business_name)), slack_escape(_cut(customer_name))
     status, when = slack_escape(_cut(status_label)), slack_escape(_cut(when_text))
     why = slack_escape(_cut(reason)) if reason and reason.strip() else None
-    link = slack_link(console_url, "Open in console") if console_url else None
+    language = "en"  # staff read English: a business has no staff language yet
+    label = text(Text.SLACK_OPEN_IN_CONSOLE, language)
+    link = slack_link(console_url, label) if console_url else None
 
-    text = f"{business}: {status}, reschedule for {customer} ({when})."
+    summary = text(
+        Text.SLACK_SUMMARY, language, business=business, status=status, customer=customer, when=when
+    )
     if why:
-        text += f" Reason: {why}"
-    fields = [{"type": "mrkdwn", "text": f"*When*\n{when}"}]
+        summary += " " + text(Text.SLACK_SUMMARY_REASON, language, reason=why)
+    fields = [{"type": "mrkdwn", "text": text(Text.SLACK_WHEN, language, when=when)}]
     if why:
-        fields.append({"type": "mrkdwn", "text": f"*Reason*\n{why}"})
+        fields.append({"type": "mrkdwn", "text": text(Text.SLACK_REASON, language, reason=why)})
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*{status}*: reschedule for *{customer}*",
+                "text": text(Text.SLACK_HEADLINE, language, status=status, customer=customer),
             },
             "fields": fields,
         },
@@ -229,4 +234,4 @@ def session_outcome_message(
             "elements": [{"type": "mrkdwn", "text": f"{business} · {link}" if link else business}],
         },
     ]
-    return text, blocks
+    return summary, blocks

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reschedule_dispatch import providers
+from reschedule_dispatch import providers, texts
 
-Language = Literal["en", "es"]
+# A customer's language: one with a catalogue in reschedule_dispatch/texts, so adding its
+# module is enough for the API and the settings to accept it (and document it as an enum).
+if TYPE_CHECKING:
+    Language = str
+else:
+    Language = Literal[texts.languages()]
 
+# A new business's link SMS per language; from then on its templates are its own data (its
+# settings, edited in the console), which later changes to the catalogue leave as they are.
 DEFAULT_TEMPLATES: dict[Language, str] = {
-    "en": (
-        "Hi {customer_first_name}, {business_name} here. Need a different time for your "
-        "{service} on {appointment_time}? Pick a new time:"
-    ),
-    "es": (
-        "Hola {customer_first_name}, le escribe {business_name}. ¿Necesita otro horario para "
-        "su {service} del {appointment_time}? Elija uno nuevo:"
-    ),
+    language: texts.template(texts.Text.LINK_SMS, language) for language in texts.languages()
 }
 
 

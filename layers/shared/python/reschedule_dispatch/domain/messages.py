@@ -1,5 +1,5 @@
-"""Text of the SMS (and email) a customer receives; the link is always appended, never
-templated away."""
+"""The SMS (and email) a customer receives, built from the words in reschedule_dispatch/texts;
+the link is always appended, never templated away."""
 
 from __future__ import annotations
 
@@ -14,68 +14,49 @@ from zoneinfo import ZoneInfo
 from reschedule_dispatch.domain.errors import QuietHours
 from reschedule_dispatch.domain.links import REDACTED, TOKEN_LENGTH
 from reschedule_dispatch.domain.scheduling import first_name
+from reschedule_dispatch.texts import Text, calendar_words, text
 
 if TYPE_CHECKING:
     from reschedule_dispatch.domain.business import Business
 
 
-# Names spelled out here rather than through the C locale, which Lambda does not localize.
-_WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
-}
-_WEEKDAYS_LONG = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-}
-_MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"),
-}
-_MONTHS_LONG = {
-    "en": (
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
-    ),
-    "es": (
-        "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-        "septiembre", "octubre", "noviembre", "diciembre",
-    ),
-}  # fmt: skip
-
-
-def _lang(language: str) -> str:
-    return language if language in _WEEKDAYS else "en"
-
-
 def format_clock(moment: datetime, zone: ZoneInfo, language: str = "en") -> str:
     """'9:00 AM' (English) or '9:00' (Spanish, 24-hour) in the business's time zone."""
     local = moment.astimezone(zone)
-    if _lang(language) == "es":
-        return f"{local.hour}:{local:%M}"
-    hour = local.hour % 12 or 12
-    return f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    return text(
+        Text.CLOCK,
+        language,
+        hour=local.hour,
+        hour12=local.hour % 12 or 12,
+        minute=f"{local:%M}",
+        day_period=calendar_words(language).day_periods[local.hour >= 12],
+    )
 
 
 def format_day(moment: datetime | date, language: str = "en") -> str:
-    """'Tuesday, December 2' / 'martes, 2 de diciembre'."""
-    lang = _lang(language)
-    weekday = _WEEKDAYS_LONG[lang][moment.weekday()]
-    month = _MONTHS_LONG[lang][moment.month - 1]
-    return (
-        f"{weekday} {moment.day} de {month}" if lang == "es" else f"{weekday}, {month} {moment.day}"
+    """'Tuesday, December 2' / 'martes 2 de diciembre'."""
+    words = calendar_words(language)
+    return text(
+        Text.DAY,
+        language,
+        weekday_long=words.weekdays_long[moment.weekday()],
+        month_long=words.months_long[moment.month - 1],
+        day=moment.day,
     )
 
 
 def format_time(moment: datetime, zone: ZoneInfo, language: str = "en") -> str:
     """'Tue, Dec 2 at 9:00 AM' / 'mar 2 dic a las 9:00', in the business's time zone."""
     local = moment.astimezone(zone)
-    lang = _lang(language)
-    weekday, month = _WEEKDAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
-    clock = format_clock(moment, zone, lang)
-    if lang == "es":
-        return f"{weekday} {local.day} {month} a las {clock}"
-    return f"{weekday}, {month} {local.day} at {clock}"
+    words = calendar_words(language)
+    return text(
+        Text.DATE_TIME,
+        language,
+        weekday=words.weekdays[local.weekday()],
+        month=words.months[local.month - 1],
+        day=local.day,
+        clock=format_clock(moment, zone, language),
+    )
 
 
 def render_template(template: str, values: dict[str, str]) -> str:
@@ -196,42 +177,27 @@ def confirmation_text(
     customer_name: str, business: Business, start: datetime, language: str
 ) -> str:
     """The SMS after a completed reschedule, in the customer's language."""
-    return _notice("confirmation", customer_name, business, start, language)
+    return text(
+        Text.CONFIRMATION_SMS, language, **_notice(customer_name, business, start, language)
+    )
 
 
 def cancel_notice_text(
     customer_name: str, business: Business, start: datetime, language: str
 ) -> str:
     """The optional SMS when a dispatcher cancels a link: it no longer works, nothing moved."""
-    return _notice("cancel", customer_name, business, start, language)
-
-
-# The texts the product sends on its own, by kind and language.
-_NOTICES = {
-    "confirmation": {
-        "en": "Hi {first_name}, your appointment with {business} is now {when}. "
-        "Questions? Call {phone}.",
-        "es": "Hola {first_name}, su cita con {business} ahora es el {when}. "
-        "¿Preguntas? Llame al {phone}.",
-    },
-    "cancel": {
-        "en": "Hi {first_name}, {business} here. The link to pick a new time no longer works; "
-        "your appointment stays {when}. Questions? Call {phone}.",
-        "es": "Hola {first_name}, le escribe {business}. El enlace para elegir otro horario "
-        "ya no funciona; su cita sigue el {when}. ¿Preguntas? Llame al {phone}.",
-    },
-}
+    return text(Text.CANCEL_SMS, language, **_notice(customer_name, business, start, language))
 
 
 def _notice(
-    kind: str, customer_name: str, business: Business, start: datetime, language: str
-) -> str:
-    return _NOTICES[kind][_lang(language)].format(
-        first_name=first_name(customer_name),
-        business=business.name,
-        when=format_time(start, business.zone, language),
-        phone=business.phone,
-    )
+    customer_name: str, business: Business, start: datetime, language: str
+) -> dict[str, str]:
+    return {
+        "first_name": first_name(customer_name),
+        "business": business.name,
+        "when": format_time(start, business.zone, language),
+        "phone": business.phone,
+    }
 
 
 @dataclass(frozen=True)
@@ -241,22 +207,16 @@ class Email:
     html: str
 
 
-_EMAIL_WORDS = {
-    "en": ("{business}: pick a new time for your {service}", "Pick a new time"),
-    "es": ("{business}: elija un nuevo horario para su {service}", "Elegir un nuevo horario"),
-}
-
-
-def link_email(business_name: str, service: str, text: str, link: str, language: str) -> Email:
-    """The link as an email: the same words as the SMS, and the link as a button too."""
-    subject, button = _EMAIL_WORDS[_lang(language)]
-    words = text.rstrip().removesuffix(link).rstrip()
+def link_email(business_name: str, service: str, sms: str, link: str, language: str) -> Email:
+    """The link as an email: the same words as the SMS (`sms`), and the link as a button too."""
+    button = text(Text.LINK_EMAIL_BUTTON, language)
+    words = sms.rstrip().removesuffix(link).rstrip()
     paragraphs = "".join(
         f"<p>{html.escape(line)}</p>" for line in words.splitlines() if line.strip()
     )
     return Email(
-        subject=subject.format(business=business_name, service=service),
-        text=with_link(text, link),
+        subject=text(Text.LINK_EMAIL_SUBJECT, language, business=business_name, service=service),
+        text=with_link(sms, link),
         html=(
             f'{paragraphs}<p><a href="{html.escape(link)}" style="display:inline-block;'
             "padding:12px 20px;background:#1d4ed8;color:#fff;border-radius:6px;"
@@ -267,28 +227,6 @@ def link_email(business_name: str, service: str, text: str, link: str, language:
 
 
 # A dispatcher's move, told to the customer: the new time, the technician, the calendar file.
-_INVITATION_WORDS = {
-    "en": {
-        "sms": "Hi {first_name}, {business} here. Your {service} is now {when} with "
-        "{technician}. Add it to your calendar: {link} Questions? Call {phone}.",
-        "subject": "{business}: your {service} is now {when}",
-        "body": "Hi {first_name},\n\nYour {service} with {business} is now {when}, with "
-        "{technician}.{address}\n\nThe calendar invitation is attached.\n\n"
-        "Questions? Call {phone}.",
-        "address": "\nAddress: {address}",
-    },
-    "es": {
-        "sms": "Hola {first_name}, le escribe {business}. Su {service} ahora es el {when} con "
-        "{technician}. Agréguelo a su calendario: {link} ¿Preguntas? Llame al {phone}.",
-        "subject": "{business}: su {service} ahora es el {when}",
-        "body": "Hola {first_name}:\n\nSu {service} con {business} ahora es el {when}, con "
-        "{technician}.{address}\n\nAdjuntamos la invitación para su calendario.\n\n"
-        "¿Preguntas? Llame al {phone}.",
-        "address": "\nDirección: {address}",
-    },
-}
-
-
 def _invitation_values(
     customer_name: str,
     business: Business,
@@ -317,9 +255,8 @@ def invitation_text(
     language: str,
 ) -> str:
     """The SMS after a dispatcher's move, with the link to its .ics."""
-    words = _INVITATION_WORDS[_lang(language)]
     values = _invitation_values(customer_name, business, service, start, technician, language)
-    return words["sms"].format(**values, link=link)
+    return text(Text.INVITATION_SMS, language, **values, link=link)
 
 
 def invitation_email(
@@ -332,12 +269,11 @@ def invitation_email(
     language: str,
 ) -> Email:
     """The email after a dispatcher's move; the .ics goes with it as an attachment."""
-    words = _INVITATION_WORDS[_lang(language)]
     values = _invitation_values(customer_name, business, service, start, technician, language)
-    where = words["address"].format(address=address) if address else ""
-    text = words["body"].format(**values, address=where)
+    where = text(Text.INVITATION_EMAIL_ADDRESS, language, address=address) if address else ""
+    body = text(Text.INVITATION_EMAIL_BODY, language, **values, address=where)
     return Email(
-        subject=words["subject"].format(**values),
-        text=text,
-        html="".join(f"<p>{html.escape(p)}</p>".replace("\n", "<br>") for p in text.split("\n\n")),
+        subject=text(Text.INVITATION_EMAIL_SUBJECT, language, **values),
+        text=body,
+        html="".join(f"<p>{html.escape(p)}</p>".replace("\n", "<br>") for p in body.split("\n\n")),
     )

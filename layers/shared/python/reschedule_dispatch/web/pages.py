@@ -24,94 +24,10 @@ from reschedule_dispatch.domain.business import Business
 from reschedule_dispatch.domain.calendar import appointment_calendar
 from reschedule_dispatch.domain.messages import format_clock, format_day, format_time
 from reschedule_dispatch.domain.session import Opening, SessionStatus
+from reschedule_dispatch.texts import Text, english, spoken, text, translate
 
 if TYPE_CHECKING:  # api.http reads this module's CSP: no portal service or openings engine with it
     from reschedule_dispatch.services.portal import CustomerPage, NotThisBrowser
-
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "pick_title": "Pick a new time",
-        "your_appointment": "Your appointment",
-        "with": "with",
-        "no_openings": "No other times are open right now.",
-        "confirm_title": "Confirm your new time",
-        "confirm": "Confirm",
-        "pick_another": "Pick another time",
-        "confirming_title": "Confirming your new time…",
-        "confirming_body": "This takes a few seconds. This page refreshes by itself.",
-        "done_title": "You're all set",
-        "done_body": "Your appointment is now:",
-        "add_to_calendar": "Add to calendar",
-        "failed_title": "We couldn't move your appointment",
-        "still": "Your appointment is still",
-        "call": "Call {name} at",
-        "contact": "Please contact the business that sent you this link.",
-        "times_for": "Open times",
-        "open_title": "Your appointment",
-        "open": "Show my appointment",
-        "digits_label": "Last four digits of the phone number",
-        "unlock": "Show the appointment",
-    },
-    "es": {
-        "pick_title": "Elija un nuevo horario",
-        "your_appointment": "Su cita",
-        "with": "con",
-        "no_openings": "No hay otros horarios disponibles en este momento.",
-        "confirm_title": "Confirme su nuevo horario",
-        "confirm": "Confirmar",
-        "pick_another": "Elegir otro horario",
-        "confirming_title": "Confirmando su nuevo horario…",
-        "confirming_body": "Esto tarda unos segundos. La página se actualiza sola.",
-        "done_title": "¡Listo!",
-        "done_body": "Su cita ahora es:",
-        "add_to_calendar": "Agregar al calendario",
-        "failed_title": "No pudimos cambiar su cita",
-        "still": "Su cita sigue siendo el",
-        "call": "Llame a {name} al",
-        "contact": "Comuníquese con la empresa que le envió este enlace.",
-        "times_for": "Horarios disponibles",
-        "open_title": "Su cita",
-        "open": "Ver mi cita",
-        "digits_label": "Últimos cuatro dígitos del número de teléfono",
-        "unlock": "Ver la cita",
-    },
-}
-
-# What the page says when a notice or closed-link reason comes from the service (English).
-TRANSLATIONS_ES = {
-    "That time was just taken. Please pick another one.": (
-        "Alguien acaba de tomar ese horario. Elija otro, por favor."
-    ),
-    "We couldn't confirm that time just now. Please try again.": (
-        "No pudimos confirmar ese horario. Inténtelo de nuevo."
-    ),
-    "That time is no longer available. Please pick another one.": (
-        "Ese horario ya no está disponible. Elija otro, por favor."
-    ),
-    "Please pick one of the times below.": "Elija uno de los horarios, por favor.",
-    "This link has expired.": "Este enlace ha vencido.",
-    "This link was canceled.": "Este enlace fue cancelado.",
-    "This link can no longer be used.": "Este enlace ya no se puede usar.",
-    "This link is no longer available.": "Este enlace ya no está disponible.",
-    "The appointment changed elsewhere.": "La cita cambió por otro medio.",
-    "The appointment was canceled.": "La cita fue cancelada.",
-    "The time is no longer available.": "El horario ya no está disponible.",
-    "The scheduling provider was unavailable.": "El sistema de citas no estaba disponible.",
-    "The appointment could not be moved.": "No se pudo mover la cita.",
-    "Open your appointment to see the times you can move it to.": (
-        "Abra su cita para ver los horarios a los que puede cambiarla."
-    ),
-    "This link was opened on another device. To see the appointment here, enter the last "
-    "four digits of the phone number the text was sent to.": (
-        "Este enlace se abrió en otro dispositivo. Para ver la cita aquí, escriba los últimos "
-        "cuatro dígitos del número de teléfono al que se envió el mensaje."
-    ),
-    "This link can't be opened on another device. Open it on the phone it was sent to, or "
-    "call us for a new one.": (
-        "Este enlace no se puede abrir en otro dispositivo. Ábralo en el teléfono al que se "
-        "envió, o llámenos para recibir uno nuevo."
-    ),
-}
 
 STYLE = """
 *{box-sizing:border-box}body{margin:0;font:17px/1.5 system-ui,-apple-system,"Segoe UI",
@@ -159,12 +75,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def _t(language: str, key: str) -> str:
-    return TEXT.get(language, TEXT["en"])[key]
-
-
-def translate(message: str, language: str) -> str:
-    return TRANSLATIONS_ES.get(message, message) if language == "es" else message
+def _words(id: Text, language: str) -> str:
+    """A text of the page in `language`, escaped for HTML."""
+    return escape(text(id, language))
 
 
 def _layout(
@@ -176,7 +89,7 @@ def _layout(
     script: str = "",
 ) -> str:
     refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
-    lang = language if language in TEXT else "en"
+    lang = spoken(language)
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -191,8 +104,8 @@ def _layout(
 
 def _call_us(business: Business | None, language: str) -> str:
     if business is None:
-        return f'<p class="muted">{escape(_t(language, "contact"))}</p>'
-    call = _t(language, "call").format(name=escape(business.name))
+        return f'<p class="muted">{_words(Text.PAGE_CONTACT, language)}</p>'
+    call = text(Text.PAGE_CALL, language, business=escape(business.name))
     phone = escape(business.phone)
     return f'<p>{call} <a href="tel:{phone}">{phone}</a>.</p>'
 
@@ -201,7 +114,7 @@ def _when(start: datetime, technician: str, page: CustomerPage) -> str:
     language = page.session.language
     return (
         f"{escape(format_time(start, page.business.zone, language))} "
-        f"{escape(_t(language, 'with'))} {escape(technician)}"
+        f"{_words(Text.PAGE_WITH, language)} {escape(technician)}"
     )
 
 
@@ -219,28 +132,28 @@ def customer_page(page: CustomerPage, page_url: str, notice: str = "") -> str:
 
     if session.status is SessionStatus.COMPLETED:
         return _layout(
-            _t(lang, "done_title"),
-            f"{header}<h1>{escape(_t(lang, 'done_title'))}</h1><div class='card ok'>"
-            f"<p>{escape(_t(lang, 'done_body'))}</p><p><strong>{escape(appointment.service)}"
+            text(Text.PAGE_DONE_TITLE, lang),
+            f"{header}<h1>{_words(Text.PAGE_DONE_TITLE, lang)}</h1><div class='card ok'>"
+            f"<p>{_words(Text.PAGE_DONE_BODY, lang)}</p><p><strong>{escape(appointment.service)}"
             f"</strong></p><p>{_when(appointment.start, tech, page)}</p>"
             f"<a class='button secondary' href='{escape(page_url)}/calendar.ics' download>"
-            f"{escape(_t(lang, 'add_to_calendar'))}</a></div>{_call_us(business, lang)}",
+            f"{_words(Text.PAGE_ADD_TO_CALENDAR, lang)}</a></div>{_call_us(business, lang)}",
             lang,
         )
     if session.status is SessionStatus.CONFIRMING:
         return _layout(
-            _t(lang, "confirming_title"),
-            f"{header}<h1 aria-live='polite'>{escape(_t(lang, 'confirming_title'))}</h1>"
-            f"<div class='card'><p>{escape(_t(lang, 'confirming_body'))}</p></div>",
+            text(Text.PAGE_CONFIRMING_TITLE, lang),
+            f"{header}<h1 aria-live='polite'>{_words(Text.PAGE_CONFIRMING_TITLE, lang)}</h1>"
+            f"<div class='card'><p>{_words(Text.PAGE_CONFIRMING_BODY, lang)}</p></div>",
             lang,
             refresh_seconds=2,
         )
     if session.status is SessionStatus.FAILED:
-        reason = translate(session.failure_reason or "The appointment could not be moved.", lang)
+        reason = translate(session.failure_reason or english(Text.REASON_NOT_MOVED), lang)
         return _layout(
-            _t(lang, "failed_title"),
-            f"{header}<h1>{escape(_t(lang, 'failed_title'))}</h1><div class='card warn'>"
-            f"<p>{escape(reason)}</p><p>{escape(_t(lang, 'still'))} "
+            text(Text.PAGE_FAILED_TITLE, lang),
+            f"{header}<h1>{_words(Text.PAGE_FAILED_TITLE, lang)}</h1><div class='card warn'>"
+            f"<p>{escape(reason)}</p><p>{_words(Text.PAGE_STILL, lang)} "
             f"{_when(appointment.start, tech, page)}.</p></div>{_call_us(business, lang)}",
             lang,
         )
@@ -250,7 +163,7 @@ def customer_page(page: CustomerPage, page_url: str, notice: str = "") -> str:
         f"<div class='card warn' role='alert'><p>{escape(notice)}</p></div>" if notice else ""
     )
     current = (
-        f"<div class='card'><p class='muted'>{escape(_t(lang, 'your_appointment'))}</p>"
+        f"<div class='card'><p class='muted'>{_words(Text.PAGE_YOUR_APPOINTMENT, lang)}</p>"
         f"<p><strong>{escape(appointment.service)}</strong></p>"
         f"<p>{_when(appointment.start, tech, page)}</p></div>"
     )
@@ -258,30 +171,30 @@ def customer_page(page: CustomerPage, page_url: str, notice: str = "") -> str:
     chosen = page.chosen
     if chosen is not None:
         return _layout(
-            _t(lang, "confirm_title"),
-            f"{header}<h1>{escape(_t(lang, 'confirm_title'))}</h1>{current}"
+            text(Text.PAGE_CONFIRM_TITLE, lang),
+            f"{header}<h1>{_words(Text.PAGE_CONFIRM_TITLE, lang)}</h1>{current}"
             f"<form method='post' action='{escape(page_url)}/confirm' class='card ok'>"
             f"<p><strong>{_when(chosen.start, _tech_name(page, chosen.technician_id), page)}"
             f"</strong></p><input type='hidden' name='slot' value='{escape(chosen.key)}'>"
-            f"<button type='submit'>{escape(_t(lang, 'confirm'))}</button>"
+            f"<button type='submit'>{_words(Text.PAGE_CONFIRM, lang)}</button>"
             f"<a class='button secondary' href='{escape(page_url)}'>"
-            f"{escape(_t(lang, 'pick_another'))}</a></form>",
+            f"{_words(Text.PAGE_PICK_ANOTHER, lang)}</a></form>",
             lang,
             report_view=report_view,
         )
-    title = _t(lang, "pick_title")
+    title = text(Text.PAGE_PICK_TITLE, lang)
     if not page.openings:
         return _layout(
             title,
             f"{header}<h1>{escape(title)}</h1>{notice_html}{current}<div class='card'><p>"
-            f"{escape(_t(lang, 'no_openings'))}</p>{_call_us(business, lang)}</div>",
+            f"{_words(Text.PAGE_NO_OPENINGS, lang)}</p>{_call_us(business, lang)}</div>",
             lang,
             report_view=report_view,
         )
     return _layout(
         title,
         f"{header}<h1>{escape(title)}</h1>{notice_html}{current}"
-        f"<nav aria-label='{escape(_t(lang, 'times_for'))}'>"
+        f"<nav aria-label='{_words(Text.PAGE_OPEN_TIMES, lang)}'>"
         f"{_days(page, page_url)}</nav>",
         lang,
         report_view=report_view,
@@ -304,7 +217,7 @@ def _slot(opening: Opening, page: CustomerPage, page_url: str) -> str:
     href = f"{page_url}?slot={quote(opening.key)}"
     return (
         f"<li><a class='slot' href='{escape(href)}'>{escape(clock)}"
-        f"<small>{escape(_t(lang, 'with'))} {escape(tech)}</small></a></li>"
+        f"<small>{_words(Text.PAGE_WITH, lang)} {escape(tech)}</small></a></li>"
     )
 
 
@@ -321,14 +234,14 @@ def browser_page(refused: NotThisBrowser, page_url: str, notice: str = "") -> st
     """What a browser the link is not bound to sees: the business's name, and how to go on
     (open it, the first time; give the phone's last four digits; or call the business)."""
     business, lang = refused.business, refused.language
-    title = _t(lang, "open_title")
+    title = text(Text.PAGE_OPEN_TITLE, lang)
     header = f"<p class='biz'>{escape(business.name)}</p><h1>{escape(title)}</h1>"
     message = f"<p>{escape(translate(str(refused), lang))}</p>"
     if refused.first:
         return _layout(
             title,
             f"{header}<form id='open' method='post' action='{escape(page_url)}/open' "
-            f"class='card'>{message}<button type='submit'>{escape(_t(lang, 'open'))}</button>"
+            f"class='card'>{message}<button type='submit'>{_words(Text.PAGE_OPEN, lang)}</button>"
             "</form>",
             lang,
             script=OPEN_SCRIPT,
@@ -347,12 +260,12 @@ def browser_page(refused: NotThisBrowser, page_url: str, notice: str = "") -> st
     return _layout(
         title,
         f"{header}{notice_html}<form method='post' action='{escape(page_url)}/unlock' "
-        f"class='card'>{message}<label for='digits'>{escape(_t(lang, 'digits_label'))}</label>"
+        f"class='card'>{message}<label for='digits'>{_words(Text.PAGE_DIGITS_LABEL, lang)}</label>"
         "<input id='digits' name='digits' inputmode='numeric' pattern='[0-9]{4}' "
         "maxlength='4' autocomplete='off' required style='display:block;width:100%;"
         "font:inherit;font-size:1.3rem;letter-spacing:.3em;padding:.6rem;margin:.4rem 0;"
         "border:1.5px solid #b9c6d8;border-radius:10px'>"
-        f"<button type='submit'>{escape(_t(lang, 'unlock'))}</button></form>"
+        f"<button type='submit'>{_words(Text.PAGE_UNLOCK, lang)}</button></form>"
         f"{_call_us(business, lang)}",
         lang,
     )
