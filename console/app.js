@@ -69,7 +69,7 @@ async function showSignIn(message = "") {
   document.getElementById("tabs").hidden = true;
   document.getElementById("account").hidden = true;
   document.getElementById("business").hidden = true;
-  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  for (const dialog of document.querySelectorAll("dialog")) if (dialog.open) dialog.close();
   const { renderSignIn } = await import("./views/signin.js");
   document.title = "Sign in · Reschedule Dispatch";
   renderSignIn(clear(main), { message, onSignedIn: () => startSession() });
@@ -154,7 +154,7 @@ async function route(event) {
     return;
   }
   const ticket = ++navigation;
-  for (const link of document.querySelectorAll("#tabs a")) {
+  for (const link of document.getElementById("tabs").querySelectorAll("a")) {
     if (link.dataset.route === name) {
       link.setAttribute("aria-current", "page");
       link.scrollIntoView({ block: "nearest", inline: "nearest" }); // a phone's tab bar scrolls

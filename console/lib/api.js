@@ -16,6 +16,11 @@ export class ApiError extends Error {
 export function createApi({ baseUrl, token, onUnauthorized }) {
   const base = (baseUrl || "").replace(/\/+$/, "");
 
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {{ body?: any, query?: object, signal?: AbortSignal }} [options]
+   */
   async function request(method, path, { body, query, signal } = {}) {
     const url = new URL(base + path, window.location.href);
     for (const [key, value] of Object.entries(query || {})) {

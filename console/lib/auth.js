@@ -119,7 +119,7 @@ export function createAuth(config) {
     if (mode === "cognito" && domain) {
       // Ends the Hosted UI session too, so the next sign-in asks for the password again.
       const url = new URL(`${domain}/logout`);
-      url.search = new URLSearchParams({ client_id: config.clientId, logout_uri: redirectUri });
+      url.search = new URLSearchParams({ client_id: config.clientId, logout_uri: redirectUri }).toString();
       window.location.assign(url.href);
     } else {
       window.location.hash = "";

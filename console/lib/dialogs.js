@@ -53,15 +53,16 @@ function restoreFocus(opener) {
   }
   // The opener was redrawn (a poll re-rendered the list): find its twin by its focus key.
   const key = opener?.dataset?.focusKey;
+  /** @type {HTMLElement | null} */
   const twin = key && document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
   if (twin) twin.focus();
-  else document.querySelector("main h1")?.focus();
+  else /** @type {HTMLElement | null} */ (document.querySelector("main h1"))?.focus();
 }
 
 /** A yes/no question; resolves true when confirmed. The safe choice has focus first. */
 export function confirmDialog({ title, message, confirmLabel, cancelLabel = "Keep it", danger = false, extra = null }) {
-  const dialog = document.getElementById("confirm-dialog");
-  const opener = document.activeElement;
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById("confirm-dialog"));
+  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
   const keep = h("button", { type: "button", class: "button secondary", value: "cancel" }, cancelLabel);
   const confirm = h("button", { type: "button", class: `button ${danger ? "danger" : "primary"}`, value: "confirm" }, confirmLabel);
   clear(dialog).append(

@@ -134,7 +134,7 @@ function renderEmpty(results, initial) {
 
 function renderResults(results, { query, customers }) {
   // Keep keyboard focus on the same button when the list is redrawn by a poll.
-  const focusKey = document.activeElement?.dataset?.focusKey;
+  const focusKey = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.focusKey;
   clear(results);
   if (!customers.length) {
     results.append(

@@ -24,7 +24,7 @@ export function render(view) {
   });
   const span = h("fieldset", { class: "segmented" },
     h("legend", { class: "visually-hidden" }, "Show"),
-    [[1, "Day"], [7, "Week"]].map(([days, label]) =>
+    /** @type {[number, string][]} */ ([[1, "Day"], [7, "Week"]]).map(([days, label]) =>
       h("label", {},
         h("input", {
           type: "radio",
@@ -156,7 +156,7 @@ function rangeLabel(schedule) {
 }
 
 function renderGrid(grid, schedule) {
-  const focusKey = document.activeElement?.dataset?.focusKey;
+  const focusKey = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.focusKey;
   clear(grid);
   if (!schedule.technicians.length) {
     grid.append(h("p", { class: "muted" }, "No technicians."));

@@ -105,7 +105,7 @@ export function render(view, { route }) {
 }
 
 function renderTable(body, sessions, route, copy) {
-  const focusKey = document.activeElement?.dataset?.focusKey;
+  const focusKey = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.focusKey;
   clear(body);
   if (!sessions.length) {
     body.append(h("div", { class: "empty-state" },

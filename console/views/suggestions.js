@@ -50,7 +50,7 @@ export function render(view) {
 function renderList(body, suggestions, actions) {
   // Keep keyboard focus on the same button when a poll redraws the list; when its row is
   // gone (sent or dismissed), on the next row's, so the keyboard does not start over.
-  const active = document.activeElement;
+  const active = /** @type {HTMLElement | null} */ (document.activeElement);
   const focusKey = body.contains(active) ? active.dataset.focusKey : null;
   const rowsBefore = [...body.querySelectorAll("tr[data-appointment-id]")].map((tr) => tr.dataset.appointmentId);
   clear(body);
@@ -92,7 +92,7 @@ function focusAfterRemoval(body, rowsBefore, focusKey) {
   }
   const last = body.querySelectorAll("[data-focus-key^='review-']");
   if (last.length) last[last.length - 1].focus();
-  else document.querySelector("main h1")?.focus();
+  else /** @type {HTMLElement | null} */ (document.querySelector("main h1"))?.focus();
 }
 
 function row(suggestion, actions) {

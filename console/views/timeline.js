@@ -65,7 +65,7 @@ export function eventLabel(type) {
 }
 
 export function openSession(sessionId, { returnFocus = null } = {}) {
-  const dialog = document.getElementById("session-drawer");
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById("session-drawer"));
   let stopPolling = () => {};
   const drawer = openDrawer(dialog, {
     title: "Session",
@@ -248,7 +248,8 @@ function renderFacts(facts, session) {
       onclick: () => copyPhone(session.customer_phone),
     }, icon("copy", { size: 14 }), "Copy phone"),
   );
-  const hadFocus = facts.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
+  const active = /** @type {HTMLElement | null} */ (document.activeElement);
+  const hadFocus = facts.contains(active) ? active.dataset.focusKey : null;
   const rows = [
     fact("Customer", session.customer_name),
     fact("Phone", phone),
