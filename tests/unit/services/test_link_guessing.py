@@ -73,12 +73,12 @@ def world() -> tuple[CustomerLinks, FakeSessions, FakeGuesses, Clock, str]:
     sessions = FakeSessions({token_hash(token): reschedule_session(appointment(NOW))})
     guesses, clock = FakeGuesses(), Clock()
     links = CustomerLinks(
-        sessions,  # type: ignore[arg-type]
+        sessions=sessions,  # type: ignore[arg-type]
         provider=None,  # type: ignore[arg-type]
         businesses=Businesses(),  # type: ignore[arg-type]
         workflow=None,  # type: ignore[arg-type]
         clock=clock,
-        guessing=LinkGuessing(guesses, clock, LIMIT),
+        guessing=LinkGuessing(counts=guesses, clock=clock, limit=LIMIT),
     )
     return links, sessions, guesses, clock, token
 
@@ -170,9 +170,9 @@ def test_invitation_tokens_count_against_the_same_limit_as_links(world):
     links, _, guesses, _, token = world
     invitations = FakeInvitations()
     calendars = InvitationCalendars(
-        invitations,  # type: ignore[arg-type]
-        Businesses(),  # type: ignore[arg-type]
-        LinkGuessing(guesses, Clock(), LIMIT),
+        sessions=invitations,  # type: ignore[arg-type]
+        businesses=Businesses(),  # type: ignore[arg-type]
+        guessing=LinkGuessing(counts=guesses, clock=Clock(), limit=LIMIT),
     )
     # Given a client that guessed invitation files and links, up to the limit between them
     for _ in range(LIMIT.unknown_links - 1):

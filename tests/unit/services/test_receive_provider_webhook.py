@@ -64,7 +64,12 @@ def seen():
     ],
 )
 def test_everything_unverified_gets_one_answer(seen, business, answer):
-    receive = ReceiveProviderWebhook(Receivers(answer), _Apply(), seen, Clock())  # type: ignore[arg-type]
+    receive = ReceiveProviderWebhook(
+        receivers=Receivers(answer),
+        apply=_Apply(),  # type: ignore[arg-type]
+        seen=seen,
+        clock=Clock(),
+    )
     with pytest.raises(WebhookRejected) as refused:
         receive(business, "servicetitan", REQUEST)
     assert (refused.value.status, str(refused.value)) == (403, NOT_VERIFIED)
@@ -74,10 +79,10 @@ def test_an_event_delivered_again_is_applied_once(seen):
     event = ProviderEvent("acme", "a-1", ProviderChange.NO_SHOW, event_id="st:evt-42")
     applied = _Apply()
     receive = ReceiveProviderWebhook(
-        Receivers(WebhookOutcome(events=(event,))),
-        applied,  # type: ignore[arg-type]
-        seen,
-        Clock(),
+        receivers=Receivers(WebhookOutcome(events=(event,))),
+        apply=applied,  # type: ignore[arg-type]
+        seen=seen,
+        clock=Clock(),
     )
     for _ in range(3):  # a redelivery, then a captured request replayed
         receive("acme", "servicetitan", REQUEST)
@@ -108,10 +113,10 @@ def test_an_event_that_failed_to_apply_is_applied_when_redelivered(seen):
 
     applied = Failing()
     receive = ReceiveProviderWebhook(
-        Receivers(WebhookOutcome(events=(event,))),
-        applied,  # type: ignore[arg-type]
-        seen,
-        Clock(),
+        receivers=Receivers(WebhookOutcome(events=(event,))),
+        apply=applied,  # type: ignore[arg-type]
+        seen=seen,
+        clock=Clock(),
     )
     with pytest.raises(RuntimeError):
         receive("acme", "microsoft_graph", REQUEST)  # the webhook answers 5xx: redelivered
