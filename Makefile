@@ -17,7 +17,7 @@ TEST_ARGS ?=
 export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install dev test lint format synth cfn-lint test-unit bench load faults clean chromium screenshots openapi
+.PHONY: help install dev test lint format synth cfn-lint test-unit test-services bench load faults clean chromium screenshots openapi
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -43,10 +43,11 @@ synth: install ## Build the Lambda layers and synthesize the CDK app (cdk-nag ru
 cfn-lint: synth ## Lint the synthesized template
 	$(VENV)/bin/cfn-lint cdk.out/RescheduleDispatch.template.json
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy, and tsc on the console's JavaScript
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	npx --no-install tsc --project tsconfig.json
 
 format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -66,6 +67,9 @@ screenshots: install synth chromium ## Retake docs/screenshots/*.png (the browse
 
 test-unit: install ## Unit tests only (no synth needed)
 	$(VENV)/bin/pytest tests/unit $(TEST_ARGS)
+
+test-services: install ## The services' rules on in-memory fakes (no synth), with their coverage
+	$(VENV)/bin/pytest tests/unit/services -n 0 --cov=reschedule_dispatch.services --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95 $(TEST_ARGS)
 
 bench: synth ## Performance budgets: openings engine, cold starts, customer page, schedule mirror, billed routes (fails when one is missed)
 	@status=0; \

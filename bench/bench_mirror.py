@@ -162,7 +162,7 @@ def _seed(
 def _page(
     reads: Any, businesses: DynamoBusinessDirectory, business_id: str, appointment_id: str
 ) -> float:
-    find = FindOpenings(reads, Clock())
+    find = FindOpenings(provider=reads, clock=Clock())
     started = time.perf_counter()
     appointment = reads.get_appointment(business_id, appointment_id)
     found = find(businesses.get(business_id, fresh=True), appointment)

@@ -111,8 +111,8 @@ def sync_stop_drives(case: Case, routes: RouteMatrixService) -> dict[str, BusyCo
 def page_view(provider: object, case: Case, routes: RouteMatrixService) -> list[str]:
     """One page's openings, its route cache empty; the routes it bills are counted."""
     find = FindOpenings(
-        provider,  # type: ignore[arg-type]
-        PinnedClock(),
+        provider=provider,  # type: ignore[arg-type]
+        clock=PinnedClock(),
         travel_for=lambda _: AmazonLocationTravelTime(
             routes.client, CALCULATOR, cache=RouteCache()
         ),

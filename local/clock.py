@@ -1,6 +1,6 @@
 """The local stack's clock: real time, shifted to whatever moment a developer or a test set.
 
-Stripe's test clocks are the model. Every function (through `wiring.use_clock`), the
+Stripe's test clocks are the model. Every function (through `composition.start`), the
 scheduler pump, the sandboxes' timestamps and the provider fakes read this one clock, so
 "13 hours later" is later everywhere at once: a link expires, a held opening lapses, a text
 sent with "send when allowed" goes out at 08:00 (`/dev/clock`: local/dev_clock.py).

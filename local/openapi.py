@@ -66,7 +66,7 @@ class ComponentClash(Exception):
 
 
 def resolvers() -> dict[str, APIGatewayRestResolver]:
-    """Each JSON function's resolver (importing a handler builds no clients: see wiring)."""
+    """Each JSON function's resolver (importing a handler builds no clients: see composition/family.py)."""
     return {name: importlib.import_module(name).app for name in JSON_FUNCTIONS}
 
 

@@ -35,7 +35,8 @@ from local.sendgrid_sandbox import SendGridSandbox
 from local.slack_sandbox import SlackSandbox
 from local.template import Template
 from local.twilio_sandbox import TwilioSandbox
-from reschedule_dispatch import wiring
+from reschedule_dispatch import composition
+from reschedule_dispatch.composition.providers import ProviderWebhooks
 
 logger = logging.getLogger("local")
 
@@ -120,8 +121,6 @@ class LocalStack:
         )
         seed = self.seed_and_clock()
         clock = self.clock
-        # Every function reads this clock: set before their cold starts build the services.
-        wiring.use_clock(clock)
         dynamodb = boto3.resource("dynamodb")
         # Google Calendar, Outlook and ServiceTitan fakes keep the businesses seeded on them.
         self.providers = ProviderFakes(base, clock.now)
@@ -132,7 +131,11 @@ class LocalStack:
             self.providers.keep,
         )
         self.faults = FaultPlan()
-        wiring.use_provider_wrapper(lambda provider: FaultyProvider(provider, self.faults))
+        # Every function reads this clock and calls providers through the fault plan: set
+        # before their cold starts build the services.
+        composition.start(
+            clock=clock, wrap_provider=lambda provider: FaultyProvider(provider, self.faults)
+        )
         runtime.cold_start_all()
         # After the cold starts, which set each function's template environment: the console
         # the notifications link to is this one, not CloudFront's.
@@ -156,7 +159,7 @@ class LocalStack:
             *self.providers.fakes(),
         ]
         # What a verified provider webhook does, on demand (the demo provider sends none).
-        provider_events = wiring.apply_provider_event(wiring.ProviderWebhooksEnv(), base)
+        provider_events = ProviderWebhooks().apply_event(base)
         self.gateway = LocalGateway(
             template.routes(),
             runtime,

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch.composition.confirm import CompensateStep
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.logs import SESSION_ID, function_logger
-from reschedule_dispatch.services.lifecycle import Compensate
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
-
-
-@cache
-def _compensate() -> Compensate:
-    return wiring.compensate()
+services = CompensateStep()  # built on first use (composition/family.py)
 
 
 @logger.inject_lambda_context(correlation_id_path=SESSION_ID)
@@ -33,7 +27,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.warning(
         "confirm failed", extra={"error": error.get("Error"), "cause": error.get("Cause")}
     )
-    status = _compensate()(str(event["session_id"]), str(error.get("Error", "")))
+    status = services.compensate(str(event["session_id"]), str(error.get("Error", "")))
     metrics.add_metric(name="ConfirmsCompensated", unit=MetricUnit.Count, value=1)
     # The same, by why (OpeningTaken, AppointmentChanged, States.Timeout...), each reason its
     # own series: a metric of its own, so the others keep their dimensions.

@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch.composition.confirm import FinalizeStep
 from reschedule_dispatch.logs import SESSION_ID, function_logger
-from reschedule_dispatch.services.lifecycle import FinalizeReschedule
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
-
-
-@cache
-def _finalize() -> FinalizeReschedule:
-    return wiring.finalize_reschedule()
+services = FinalizeStep()  # built on first use (composition/family.py)
 
 
 @logger.inject_lambda_context(correlation_id_path=SESSION_ID)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    status = _finalize()(str(event["session_id"]))
+    status = services.finalize_reschedule(str(event["session_id"]))
     metrics.add_metric(name="ReschedulesCompleted", unit=MetricUnit.Count, value=1)
     return {"session_id": event["session_id"], "status": status.value}

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch.composition.confirm import MoveStep
 from reschedule_dispatch.logs import SESSION_ID, function_logger
-from reschedule_dispatch.services.lifecycle import MoveAppointment
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
-
-
-@cache
-def _move() -> MoveAppointment:
-    return wiring.move_appointment()
+services = MoveStep()  # built on first use (composition/family.py)
 
 
 @logger.inject_lambda_context(correlation_id_path=SESSION_ID)
@@ -29,6 +23,6 @@ def _move() -> MoveAppointment:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A raised error's class name (AppointmentChanged, OpeningTaken...) is the state's Error.
-    moved = _move()(str(event["session_id"]))
+    moved = services.move_appointment(str(event["session_id"]))
     metrics.add_metric(name="AppointmentsMoved", unit=MetricUnit.Count, value=1)
     return {"appointment_id": moved.id, "start": moved.start.isoformat(), "version": moved.version}

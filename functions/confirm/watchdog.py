@@ -10,31 +10,20 @@ sessions with no execution running).
 from __future__ import annotations
 
 from dataclasses import asdict
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch.composition.confirm import Watchdog
 from reschedule_dispatch.logs import SESSION_ID, function_logger
-from reschedule_dispatch.services.watchdog import ResolveSession, WatchStuckSessions
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
-
-
-@cache
-def _resolve() -> ResolveSession:
-    return wiring.resolve_session()
-
-
-@cache
-def _watch(state_machine_arn: str) -> WatchStuckSessions:
-    return wiring.watch_stuck_sessions(state_machine_arn)
+services = Watchdog()  # built on first use (composition/family.py)
 
 
 @logger.inject_lambda_context(correlation_id_path=SESSION_ID)
@@ -44,16 +33,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if "session_id" in event:  # the workflow's Catch: its own session
         error = event.get("error")
         if error:  # Move failed: where did the appointment end up?
-            status = _resolve()(str(event["session_id"]), str(error))
+            status = services.resolve_session(str(event["session_id"]), str(error))
         else:
-            status = _resolve()(str(event["session_id"]))
+            status = services.resolve_session(str(event["session_id"]))
         logger.warning(
             "the watchdog settled the session",
             extra={"status": status.value, "error": error or "finishing failed"},
         )
         metrics.add_metric(name="SessionsSettledByWatchdog", unit=MetricUnit.Count, value=1)
         return {"session_id": event["session_id"], "status": status.value}
-    report = _watch(str(event["state_machine_arn"]))()
+    report = services.watch_stuck_sessions(str(event["state_machine_arn"]))()
     if report.settled:
         logger.warning("stuck sessions settled", extra={"settled": report.settled})
     metrics.add_metric(

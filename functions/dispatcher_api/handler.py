@@ -5,16 +5,14 @@ suggestions and connection. Read-only (a move is functions/dispatcher_move)."""
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import (
     current_dispatcher,
     dispatcher_route,
@@ -40,70 +38,25 @@ from reschedule_dispatch.api.models import (
     SuggestionOut,
     TechnicianOut,
 )
+from reschedule_dispatch.composition.console import ConsoleReads
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.services.schedule import MAX_DAYS
 from reschedule_dispatch.tracing import function_tracer
-
-if TYPE_CHECKING:  # each route's service loads with its first request (the openings engine...)
-    from reschedule_dispatch.services.business_settings import (
-        CheckProviderConnection,
-        GetBusiness,
-    )
-    from reschedule_dispatch.services.dispatcher_move import CheckMove
-    from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
-    from reschedule_dispatch.services.provider_events import ListSuggestions
-    from reschedule_dispatch.services.queries import (
-        AppointmentTimeline,
-        GetSession,
-        PreviewMessage,
-        SearchCustomers,
-    )
-    from reschedule_dispatch.services.schedule import ScheduleQuery
-    from reschedule_dispatch.services.session_actions import ListSessions
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
+services = ConsoleReads()  # built on first use (composition/family.py)
 
 # What a route that asks the scheduling provider may also answer.
 PROVIDER_ERRORS = (HTTPStatus.NOT_FOUND, HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE)
 
 
-@cache
-def _search_customers() -> SearchCustomers:
-    return wiring.search_customers()
-
-
-@cache
-def _get_session() -> GetSession:
-    return wiring.get_session()
-
-
-@cache
-def _list_sessions() -> ListSessions:
-    return wiring.list_sessions()
-
-
-@cache
-def _env() -> wiring.DispatcherEnv:
-    return wiring.DispatcherEnv()
-
-
-@cache
-def _get_business() -> GetBusiness:
-    return wiring.get_business(_env())
-
-
-@cache
-def _preview_message() -> PreviewMessage:
-    return wiring.preview_message(_env())
-
-
 @app.get("/api/me", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def me() -> MeOut:
     dispatcher = current_dispatcher(app.current_event)
-    business = _get_business()(dispatcher.business_id)
+    business = services.get_business(dispatcher.business_id)
     return MeOut(
         email=dispatcher.email,
         business=BusinessOut(
@@ -115,19 +68,14 @@ def me() -> MeOut:
 @app.post("/api/messages/preview", **dispatcher_route(*PROVIDER_ERRORS))
 def preview_message(request: Annotated[PreviewRequest, Body()]) -> PreviewOut:
     dispatcher = current_dispatcher(app.current_event)
-    preview = _preview_message()(
+    preview = services.preview_message(
         dispatcher.business_id,
         request.appointment_id,
         request.message,
         request.language,
-        public_base_url(app.current_event, _env().public_base_url),
+        public_base_url(app.current_event, services.env.public_base_url),
     )
     return PreviewOut(**vars(preview))
-
-
-@cache
-def _appointment_openings() -> AppointmentOpeningsQuery:
-    return wiring.appointment_openings()
 
 
 @app.get("/api/appointments/<appointment_id>/openings", **dispatcher_route(*PROVIDER_ERRORS))
@@ -138,7 +86,7 @@ def appointment_openings(
     ] = False,
 ) -> OpeningsOut:
     dispatcher = current_dispatcher(app.current_event)
-    business, found = _appointment_openings()(
+    business, found = services.appointment_openings(
         dispatcher.business_id, appointment_id, explain=explain
     )
     return OpeningsOut.of(business, found, explain)
@@ -149,38 +97,28 @@ def search_customers(
     q: Annotated[str, Query(min_length=1, max_length=100, description="Name or phone")],
 ) -> list[CustomerOut]:
     dispatcher = current_dispatcher(app.current_event)
-    return [CustomerOut.of(found) for found in _search_customers()(dispatcher.business_id, q)]
+    return [CustomerOut.of(found) for found in services.search_customers(dispatcher.business_id, q)]
 
 
 @app.get("/api/sessions/<session_id>", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def get_session(session_id: Annotated[str, Path(min_length=1, max_length=64)]) -> SessionOut:
     dispatcher = current_dispatcher(app.current_event)
-    session, timeline = _get_session()(dispatcher.business_id, session_id)
+    session, timeline = services.get_session(dispatcher.business_id, session_id)
     return SessionOut.of(session, timeline)
-
-
-@cache
-def _list_suggestions() -> ListSuggestions:
-    return wiring.list_suggestions()
 
 
 @app.get("/api/suggestions", **dispatcher_route())
 def list_suggestions() -> SuggestionList:
     """Appointments the scheduling provider says need a new time, newest first."""
     business_id = current_dispatcher(app.current_event).business_id
-    found = _list_suggestions()(business_id)
+    found = services.list_suggestions(business_id)
     return SuggestionList(suggestions=[SuggestionOut.of(s) for s in found])
-
-
-@cache
-def _check_provider() -> CheckProviderConnection:
-    return wiring.check_provider_connection(_env())
 
 
 @app.get("/api/provider", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def provider_status() -> ProviderStatusOut:
     """The business's scheduling provider, and whether it answers right now."""
-    status = _check_provider()(current_dispatcher(app.current_event).business_id)
+    status = services.check_provider_connection(current_dispatcher(app.current_event).business_id)
     return ProviderStatusOut.model_validate(status, from_attributes=True)
 
 
@@ -191,21 +129,11 @@ def list_sessions(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> SessionList:
     dispatcher = current_dispatcher(app.current_event)
-    page = _list_sessions()(dispatcher.business_id, view == "in_progress", limit, cursor)
+    page = services.list_sessions(dispatcher.business_id, view == "in_progress", limit, cursor)
     return SessionList(sessions=[SessionSummary.of(s) for s in page.sessions], cursor=page.cursor)
 
 
 AppointmentId = Annotated[str, Path(min_length=1, max_length=128)]
-
-
-@cache
-def _check_move() -> CheckMove:
-    return wiring.check_move(_env())
-
-
-@cache
-def _appointment_timeline() -> AppointmentTimeline:
-    return wiring.appointment_timeline(_env())
 
 
 @app.post(
@@ -217,7 +145,7 @@ def check_move(
     appointment_id: AppointmentId, request: Annotated[MoveCheckBody, Body()]
 ) -> MoveCheckOut:
     dispatcher = current_dispatcher(app.current_event)
-    checked = _check_move()(
+    checked = services.check_move(
         dispatcher.business_id, appointment_id, request.start, request.technician_id
     )
     zone = checked.business.zone
@@ -230,11 +158,6 @@ def check_move(
     )
 
 
-@cache
-def _schedule() -> ScheduleQuery:
-    return wiring.schedule(_env())
-
-
 @app.get("/api/schedule", **dispatcher_route(*PROVIDER_ERRORS))
 def schedule(
     start: Annotated[date, Query(description="The first day, in the business's time zone")],
@@ -244,13 +167,13 @@ def schedule(
     ] = None,
 ) -> ScheduleOut:
     dispatcher = current_dispatcher(app.current_event)
-    return ScheduleOut.of(_schedule()(dispatcher.business_id, start, days, technician_id))
+    return ScheduleOut.of(services.schedule(dispatcher.business_id, start, days, technician_id))
 
 
 @app.get("/api/appointments/<appointment_id>/timeline", **dispatcher_route(*PROVIDER_ERRORS))
 def appointment_timeline(appointment_id: AppointmentId) -> AppointmentTimelineOut:
     dispatcher = current_dispatcher(app.current_event)
-    found = _appointment_timeline()(dispatcher.business_id, appointment_id)
+    found = services.appointment_timeline(dispatcher.business_id, appointment_id)
     return AppointmentTimelineOut(
         appointment_id=appointment_id,
         sessions=[SessionOut.of(session, timeline) for session, timeline in found],

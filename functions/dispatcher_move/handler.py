@@ -6,7 +6,6 @@ workflow; answers 202 with the session to follow.
 
 from __future__ import annotations
 
-from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -17,7 +16,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import (
     current_dispatcher,
     dispatcher_route,
@@ -25,14 +23,16 @@ from reschedule_dispatch.api.http import (
     public_base_url,
 )
 from reschedule_dispatch.api.models import MoveAccepted, MoveBody, TechnicianOut
+from reschedule_dispatch.composition.console import DispatcherMoves
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.dispatcher_move import MoveByDispatcher, MoveRequest
+from reschedule_dispatch.services.dispatcher_move import MoveRequest
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
+services = DispatcherMoves()  # built on first use (composition/family.py)
 
 # Not this business's appointment or technician; a clash (rules, a session in progress);
 # the provider refusing us or unreachable.
@@ -45,16 +45,6 @@ MOVE_ERRORS = (
 AppointmentId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-@cache
-def _env() -> wiring.MoveEnv:
-    return wiring.MoveEnv()
-
-
-@cache
-def _move() -> MoveByDispatcher:
-    return wiring.move_by_dispatcher(_env())
-
-
 @app.post(
     "/api/appointments/<appointment_id>/move",
     summary="Move the appointment now, through the confirm workflow",
@@ -65,7 +55,7 @@ def move(
 ) -> Response[MoveAccepted]:
     dispatcher = current_dispatcher(app.current_event)
     notify = request.notify
-    started = _move()(
+    started = services.move_by_dispatcher(
         dispatcher.business_id,
         dispatcher.email,
         appointment_id,
@@ -79,7 +69,7 @@ def move(
             phone=notify.phone,
             email_address=notify.email_address,
         ),
-        public_base_url(app.current_event, _env().public_base_url),
+        public_base_url(app.current_event, services.env.public_base_url),
     )
     metrics.add_metric(name="DispatcherMovesStarted", unit=MetricUnit.Count, value=1)
     session = started.session

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
-from functools import cache, wraps
+from functools import wraps
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -20,77 +20,50 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import (
+    error_page,
     html_response,
     page_resolver,
     private_response,
     public_base_url,
 )
+from reschedule_dispatch.composition.customer import CustomerPages
 from reschedule_dispatch.domain import openings
 from reschedule_dispatch.domain.errors import (
-    Conflict,
-    DomainError,
-    NotFound,
     TooManyGuesses,
     Unprocessable,
 )
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.closed_sessions import LinkClosed
-from reschedule_dispatch.services.invitation import INVITATION_FILENAME, InvitationCalendars
+from reschedule_dispatch.services.invitation import INVITATION_FILENAME
 from reschedule_dispatch.services.portal import (
     ANOTHER_BROWSER,
-    CustomerLinks,
     NotThisBrowser,
     WrongDigits,
 )
+from reschedule_dispatch.texts import Text, english
 from reschedule_dispatch.tracing import function_tracer
 from reschedule_dispatch.web.pages import (
     browser_page,
     calendar_event,
-    closed_page,
     customer_page,
 )
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
+services = CustomerPages()  # built on first use (composition/family.py)
 
 
-def error_page(error: DomainError | None) -> tuple[HTTPStatus, str]:
-    if isinstance(error, LinkClosed):
-        title = (
-            "Este enlace no se puede usar" if error.language == "es" else "This link can't be used"
-        )
-        return HTTPStatus.GONE, closed_page(title, str(error), error.business, error.language)
-    if isinstance(error, NotFound):
-        return HTTPStatus.NOT_FOUND, closed_page(
-            "Link not found",
-            "This link is not valid. Open the whole link from the text message you received.",
-            None,
-        )
-    if isinstance(error, Conflict):
-        return HTTPStatus.CONFLICT, closed_page("Already done", str(error), None)
-    return HTTPStatus.INTERNAL_SERVER_ERROR, closed_page(
-        "Something went wrong", "We couldn't load this page. Please try again in a minute.", None
-    )
-
-
-app = page_resolver(error_page, logger)
+app = page_resolver(logger)
 
 
 @app.exception_handler(TooManyGuesses)
 def too_many_guesses(error: TooManyGuesses) -> Response[str]:
     """429 for the rest of the client's window, whatever the token: no lookup, no stack trace."""
     metrics.add_metric(name="LinkGuessesRefused", unit=MetricUnit.Count, value=1)
-    html = closed_page(
-        "Too many tries",
-        "Too many links that don't exist were opened from here. Wait a few minutes, then open "
-        "the whole link from the text message you received.",
-        None,
-    )
+    status, html = error_page(error)
     retry_after = {"Retry-After": str(error.retry_after_seconds)}
-    return html_response(HTTPStatus.TOO_MANY_REQUESTS, html, headers=retry_after)
+    return html_response(status, html, headers=retry_after)
 
 
 # The browser a link is bound to keeps its secret in this cookie, scoped to the link's path.
@@ -148,11 +121,6 @@ def _form_field(name: str) -> str:
     return (form.get(name) or [""])[0].strip()
 
 
-@cache
-def _links() -> CustomerLinks:
-    return wiring.customer_links()
-
-
 def _client() -> str | None:
     """The caller's address as API Gateway saw the connection (REST API: identity.sourceIp)."""
     identity = app.current_event.request_context.get("identity") or {}
@@ -168,10 +136,10 @@ def _page_url(token: str) -> str:
 @for_this_browser
 def show(token: str) -> Response[str]:
     slot = app.current_event.get_query_string_value("slot")
-    page = _links().page(token, slot, client=_client(), browser=_browser())
+    page = services.links.page(token, slot, client=_client(), browser=_browser())
     notice = ""
     if slot and page.chosen is None:
-        notice = "That time is no longer available. Please pick another one."
+        notice = english(Text.NOTICE_TIME_GONE)
     html = customer_page(page, _page_url(token), notice=notice)
     return html_response(HTTPStatus.OK, html)
 
@@ -179,7 +147,7 @@ def show(token: str) -> Response[str]:
 @app.get("/r/<token>/calendar.ics")
 @for_this_browser
 def calendar(token: str) -> Response[str]:
-    page = _links().page(token, client=_client(), browser=_browser())
+    page = services.links.page(token, client=_client(), browser=_browser())
     return private_response(
         HTTPStatus.OK,
         calendar_event(page),
@@ -188,17 +156,12 @@ def calendar(token: str) -> Response[str]:
     )
 
 
-@cache
-def _invitations() -> InvitationCalendars:
-    return wiring.invitation_calendars()
-
-
 @app.get("/r/invite/<token>")
 def invitation(token: str) -> Response[str]:
     # The path ends in .ics, so a phone opens it as a calendar file; the token is the rest.
     return private_response(
         HTTPStatus.OK,
-        _invitations()(token, client=_client()),
+        services.invitations(token, client=_client()),
         "text/calendar; charset=utf-8",
         {"Content-Disposition": f'attachment; filename="{INVITATION_FILENAME}"'},
     )
@@ -207,7 +170,7 @@ def invitation(token: str) -> Response[str]:
 @app.post("/r/<token>/viewed")
 @for_this_browser
 def viewed(token: str) -> Response[str]:
-    if _links().mark_viewed(
+    if services.links.mark_viewed(
         token, client=_client(), browser=_browser()
     ):  # a link's first view, not every reload
         metrics.add_metric(name="LinksViewed", unit=MetricUnit.Count, value=1)
@@ -217,7 +180,7 @@ def viewed(token: str) -> Response[str]:
 @app.post("/r/<token>/open")
 @for_this_browser
 def open_link(token: str) -> Response[str]:
-    secret = _links().open(token, client=_client(), browser=_browser())
+    secret = services.links.open(token, client=_client(), browser=_browser())
     return _bound(token, secret)
 
 
@@ -225,7 +188,9 @@ def open_link(token: str) -> Response[str]:
 @for_this_browser
 def unlock(token: str) -> Response[str]:
     try:
-        secret = _links().unlock(token, _form_field("digits"), client=_client(), browser=_browser())
+        secret = services.links.unlock(
+            token, _form_field("digits"), client=_client(), browser=_browser()
+        )
     except WrongDigits as wrong:
         refused = NotThisBrowser(ANOTHER_BROWSER, wrong.business, wrong.language)
         html = browser_page(refused, _page_url(token), notice=str(wrong))
@@ -240,11 +205,11 @@ def confirm(token: str) -> Response[str]:
     browser = _browser()
     try:
         if not slot:
-            raise Unprocessable("Please pick one of the times below.")
-        _links().confirm(token, slot, client=_client(), browser=browser)
+            raise Unprocessable(english(Text.NOTICE_PICK_ONE))
+        services.links.confirm(token, slot, client=_client(), browser=browser)
     except Unprocessable as problem:
         # Show the openings again, fresh, with what went wrong.
-        page = _links().page(token, client=_client(), browser=browser)
+        page = services.links.page(token, client=_client(), browser=browser)
         html = customer_page(page, _page_url(token), notice=str(problem))
         return html_response(HTTPStatus.UNPROCESSABLE_ENTITY, html)
     metrics.add_metric(name="ConfirmsStarted", unit=MetricUnit.Count, value=1)
@@ -257,8 +222,7 @@ def prepare_snapshot() -> None:
     services and their AWS clients built (boto3 opens no connection before a call) and the
     openings engine's first-use checks run. No secret is read and no connection opened:
     provider credentials are read when a business's provider is first called."""
-    _links()
-    _invitations()
+    services.build_now("links", "invitations")
     openings.warm_up()
     after_restore(reseed_random)
 

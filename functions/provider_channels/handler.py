@@ -3,7 +3,6 @@ has push channels (subscriptions) to the provider-webhook route, none about to e
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
@@ -11,26 +10,21 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch.composition.providers import ProviderChannels
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.provider_events import KeepProvidersNotified
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
-
-
-@cache
-def _keep_providers_notified() -> KeepProvidersNotified:
-    return wiring.keep_providers_notified()
+services = ProviderChannels()  # built on first use (composition/family.py)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    kept = _keep_providers_notified()()
+    kept = services.keep_providers_notified()
     metrics.add_metric(
         name="ProviderChannelsOpened", unit=MetricUnit.Count, value=sum(kept.opened.values())
     )

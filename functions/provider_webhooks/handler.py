@@ -9,7 +9,6 @@ handshake (`validationToken`) is answered with the token, as text.
 
 from __future__ import annotations
 
-from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -21,11 +20,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import providers, wiring
+from reschedule_dispatch import providers
 from reschedule_dispatch.api.http import ErrorBody, error_answers, json_resolver, public_base_url
+from reschedule_dispatch.composition.providers import ProviderWebhooks
 from reschedule_dispatch.domain.provider_events import WebhookRequest
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.provider_events import ReceiveProviderWebhook
 from reschedule_dispatch.tracing import function_tracer
 
 if TYPE_CHECKING:
@@ -35,21 +34,12 @@ logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
+services = ProviderWebhooks()  # built on first use (composition/family.py)
 
 if TYPE_CHECKING:
     ConnectedProvider = str
 else:  # the registered providers that send webhooks, as the route's enum (OpenAPI, 422)
     ConnectedProvider = Literal[providers.kinds(webhooks=True)]
-
-
-@cache
-def _env() -> wiring.ProviderWebhooksEnv:
-    return wiring.ProviderWebhooksEnv()
-
-
-@cache
-def _receive(origin: str) -> ReceiveProviderWebhook:
-    return wiring.receive_provider_webhook(_env(), origin)
 
 
 def _json_error(description: str) -> OpenAPIResponse:
@@ -85,7 +75,7 @@ def provider_webhook(
 ) -> Response[str]:
     event = app.current_event
     query = event.query_string_parameters or {}
-    origin = public_base_url(event, _env().public_base_url)
+    origin = public_base_url(event, services.env.public_base_url)
     request = WebhookRequest(
         method="POST",
         url=f"{origin}{event.path}" + (f"?{urlencode(query)}" if query else ""),
@@ -93,7 +83,7 @@ def provider_webhook(
         query=query,
         body=(event.decoded_body or "").encode(),
     )
-    reply = _receive(origin)(business, provider, request)
+    reply = services.receive(origin)(business, provider, request)
     metrics.add_metric(name="ProviderWebhooks", unit=MetricUnit.Count, value=1)
     return Response(status_code=reply.status, content_type=reply.content_type, body=reply.body)
 

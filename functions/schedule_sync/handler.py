@@ -6,7 +6,6 @@ businesses could not be read (MirrorSyncsFailed)."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
@@ -14,26 +13,21 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch.composition.providers import ScheduleSync
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.schedule_mirror import ReconcileMirrors
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
-
-
-@cache
-def _reconcile() -> ReconcileMirrors:
-    return wiring.reconcile_mirrors()
+services = ScheduleSync()  # built on first use (composition/family.py)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    done = _reconcile()(reread_customers=bool(event.get("reread_customers")))
+    done = services.reconcile_mirrors(reread_customers=bool(event.get("reread_customers")))
     metrics.add_metric(
         name="MirrorLagSeconds", unit=MetricUnit.Seconds, value=done.worst_lag_seconds
     )

@@ -8,7 +8,6 @@ when the business sends those automatically.
 
 from __future__ import annotations
 
-from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -20,7 +19,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from reschedule_dispatch import wiring
 from reschedule_dispatch.adapters.lambda_suggested_sends import SuggestedSend
 from reschedule_dispatch.api.http import (
     current_dispatcher,
@@ -29,25 +27,16 @@ from reschedule_dispatch.api.http import (
     public_base_url,
 )
 from reschedule_dispatch.api.models import CreateSessionRequest, SessionCreated
+from reschedule_dispatch.composition.messaging import LinkSending
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
-
-
-@cache
-def _env() -> wiring.SendLinkEnv:
-    return wiring.SendLinkEnv()
-
-
-@cache
-def _send_link(own_arn: str) -> SendLink:
-    return wiring.send_link(_env(), own_arn)
+services = LinkSending()  # built on first use (composition/family.py)
 
 
 @app.post(
@@ -64,12 +53,12 @@ def create_session(
     request: Annotated[CreateSessionRequest, Body()],
 ) -> Response[SessionCreated]:
     dispatcher = current_dispatcher(app.current_event)
-    sent = _send_link(app.lambda_context.invoked_function_arn)(
+    sent = services.send_link(app.lambda_context.invoked_function_arn)(
         business_id=dispatcher.business_id,
         dispatcher=dispatcher.email,
         appointment_id=request.appointment_id,
         message=request.message,
-        public_base_url=public_base_url(app.current_event, _env().public_base_url),
+        public_base_url=public_base_url(app.current_event, services.env.public_base_url),
         language=request.language,
         channels=request.channels,
         send_when_allowed=request.send_when_allowed,
@@ -104,7 +93,7 @@ class ScheduledSend(BaseModel):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "scheduled_send" in event:
         scheduled = ScheduledSend.model_validate(event["scheduled_send"])
-        status = _send_link(context.invoked_function_arn).send_scheduled(
+        status = services.send_link(context.invoked_function_arn).send_scheduled(
             scheduled.session_id, scheduled.public_base_url
         )
         if status is SessionStatus.LINK_SENT:
@@ -112,7 +101,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"session_id": scheduled.session_id, "status": status.value}
     if "suggested_send" in event:
         suggested = SuggestedSend.model_validate(event["suggested_send"])
-        sent = _send_link(context.invoked_function_arn).send_suggested(
+        sent = services.send_link(context.invoked_function_arn).send_suggested(
             suggested.suggestion(), suggested.public_base_url
         )
         if sent and sent.link:

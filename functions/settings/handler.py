@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -11,39 +10,29 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import current_dispatcher, dispatcher_route, json_resolver
 from reschedule_dispatch.api.models import SettingsBody
+from reschedule_dispatch.composition.console import SettingsServices
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.business_settings import GetBusiness, UpdateSettings
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
-
-
-@cache
-def _get_business() -> GetBusiness:
-    return wiring.get_business()
-
-
-@cache
-def _update_settings() -> UpdateSettings:
-    return wiring.update_settings()
+services = SettingsServices()  # built on first use (composition/family.py)
 
 
 @app.get("/api/settings", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def get_settings() -> SettingsBody:
     dispatcher = current_dispatcher(app.current_event)
-    return SettingsBody.of(_get_business()(dispatcher.business_id).settings)
+    return SettingsBody.of(services.get_business(dispatcher.business_id).settings)
 
 
 @app.put("/api/settings", **dispatcher_route(HTTPStatus.NOT_FOUND))
 def put_settings(body: Annotated[SettingsBody, Body()]) -> SettingsBody:
     dispatcher = current_dispatcher(app.current_event)
-    saved = _update_settings()(dispatcher.business_id, body.model_dump(exclude_unset=True))
+    saved = services.update_settings(dispatcher.business_id, body.model_dump(exclude_unset=True))
     logger.info("settings changed", extra={"business_id": dispatcher.business_id})
     return SettingsBody.of(saved)
 

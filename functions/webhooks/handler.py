@@ -6,7 +6,6 @@ POST /webhooks/twilio/inbound: a text to the business number (keywords, replies)
 
 from __future__ import annotations
 
-from functools import cache
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -20,34 +19,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from reschedule_dispatch import wiring
 from reschedule_dispatch.api.http import error_answers, json_resolver, public_base_url
+from reschedule_dispatch.composition.messaging import TwilioWebhooks
 from reschedule_dispatch.domain.errors import Unprocessable
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.lifecycle import RecordDelivery
-from reschedule_dispatch.services.messaging import InboundMessage
 from reschedule_dispatch.tracing import function_tracer
 
 logger = function_logger()
 tracer = function_tracer()
 metrics = Metrics()
 app = json_resolver(logger)
+services = TwilioWebhooks()  # built on first use (composition/family.py)
 WEBHOOKS = ["Webhooks"]
-
-
-@cache
-def _env() -> wiring.WebhooksEnv:
-    return wiring.WebhooksEnv()
-
-
-@cache
-def _record_delivery() -> RecordDelivery:
-    return wiring.record_delivery(_env())
-
-
-@cache
-def _inbound_message() -> InboundMessage:
-    return wiring.inbound_message(_env())
 
 
 def _verified_form() -> dict[str, str]:
@@ -55,13 +38,13 @@ def _verified_form() -> dict[str, str]:
     event = app.current_event
     params = dict(parse_qsl(event.decoded_body or "", keep_blank_values=True))
     # Twilio signs the URL it called, which is the one we gave it: our public URL + path.
-    url = public_base_url(event, _env().public_base_url) + event.path
+    url = public_base_url(event, services.env.public_base_url) + event.path
     if event.query_string_parameters:
         url += "?" + "&".join(f"{k}={v}" for k, v in event.query_string_parameters.items())
     signature = event.headers.get("X-Twilio-Signature") or event.headers.get(
         "x-twilio-signature", ""
     )
-    auth_token = wiring.twilio_credentials(_env())["auth_token"]
+    auth_token = services.auth_token
     if not signature or not RequestValidator(auth_token).validate(url, params, signature):
         raise ForbiddenError("The request is not signed by Twilio.")
     return params
@@ -85,7 +68,7 @@ def delivery_status() -> Response[str]:
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
     if not sid or not status:
         raise Unprocessable("MessageSid and MessageStatus are required.")
-    if _record_delivery()(sid, status, form.get("ErrorCode") or None):
+    if services.record_delivery(sid, status, form.get("ErrorCode") or None):
         metrics.add_metric(name="DeliveryReports", unit=MetricUnit.Count, value=1)
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
@@ -107,7 +90,7 @@ def inbound() -> Response[str]:
     sender, to = form.get("From", ""), form.get("To", "")
     if not sender or not to:
         raise Unprocessable("From and To are required.")
-    reply = _inbound_message()(sender, to, form.get("Body", ""))
+    reply = services.inbound_message(sender, to, form.get("Body", ""))
     twiml = MessagingResponse()
     if reply:
         twiml.message(reply)

@@ -81,34 +81,34 @@ class World:
         self, email: EmailSender | None = None, sends: ScheduledSends | None = None
     ) -> SendLink:
         return SendLink(
-            self.sessions,
-            self.provider,
-            self.businesses,
-            self.sms,
-            self.expiry,
-            self.clock,
-            self.contacts,
-            email,
-            sends,
+            sessions=self.sessions,
+            provider=self.provider,
+            businesses=self.businesses,
+            sms=self.sms,
+            expiry=self.expiry,
+            clock=self.clock,
+            contacts=self.contacts,
+            email=email,
+            sends=sends,
         )
 
     def finalize(self, email: EmailSender | None = None) -> FinalizeReschedule:
         return FinalizeReschedule(
-            self.sessions,
-            self.businesses,
-            self.expiry,
-            self.sms,
-            self.clock,
-            self.contacts,
-            self.holds,
+            sessions=self.sessions,
+            businesses=self.businesses,
+            expiry=self.expiry,
+            sms=self.sms,
+            clock=self.clock,
+            contacts=self.contacts,
+            holds=self.holds,
             email=email,
         )
 
     def run_steps(self, session_id: str) -> None:
         """The confirm workflow's hold, re-check and move, as its tasks run them."""
-        HoldOpening(self.sessions, self.holds, self.clock)(session_id)
-        CheckAppointment(self.sessions, self.provider)(session_id)
-        MoveAppointment(self.sessions, self.provider)(session_id)
+        HoldOpening(sessions=self.sessions, holds=self.holds, clock=self.clock)(session_id)
+        CheckAppointment(sessions=self.sessions, provider=self.provider)(session_id)
+        MoveAppointment(sessions=self.sessions, provider=self.provider)(session_id)
 
     def executions(self) -> list[Any]:
         """The confirm state machine's executions started so far."""

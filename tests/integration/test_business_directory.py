@@ -33,7 +33,7 @@ class WriteDuringRead:
 def test_a_read_that_straddles_a_save_does_not_cache_the_old_settings(world: World) -> None:
     table = world.businesses._table
     directory = DynamoBusinessDirectory(table)
-    save = UpdateSettings(directory)
+    save = UpdateSettings(businesses=directory)
     directory._table = WriteDuringRead(table, lambda: save(BUSINESS, {"max_drive_minutes": 45}))
 
     # The poll read the old settings, the save landed while it finished
@@ -48,9 +48,9 @@ def test_the_settings_page_sees_a_save_made_by_another_container(world: World) -
     here, there = DynamoBusinessDirectory(table), DynamoBusinessDirectory(table)
     assert here.get(BUSINESS).settings.allow_technician_change is False  # cached here
 
-    UpdateSettings(there)(BUSINESS, {"allow_technician_change": True})
+    UpdateSettings(businesses=there)(BUSINESS, {"allow_technician_change": True})
 
-    assert GetBusiness(here)(BUSINESS).settings.allow_technician_change is True
+    assert GetBusiness(businesses=here)(BUSINESS).settings.allow_technician_change is True
     # Customer-facing reads may use the cached copy for a while; a fresh one refreshes it
     assert here.get(BUSINESS).settings.allow_technician_change is True
 
@@ -60,8 +60,8 @@ def test_an_update_merges_onto_what_is_stored_not_onto_a_stale_copy(world: World
     here, there = DynamoBusinessDirectory(table), DynamoBusinessDirectory(table)
     here.get(BUSINESS)  # cached with the seeded settings
 
-    UpdateSettings(there)(BUSINESS, {"link_ttl_hours": 6})
-    UpdateSettings(here)(BUSINESS, {"max_drive_minutes": 60})
+    UpdateSettings(businesses=there)(BUSINESS, {"link_ttl_hours": 6})
+    UpdateSettings(businesses=here)(BUSINESS, {"max_drive_minutes": 60})
 
     stored = DynamoBusinessDirectory(table).get(BUSINESS).settings
     assert (stored.link_ttl_hours, stored.max_drive_minutes) == (6, 60)
@@ -80,7 +80,7 @@ def test_a_save_that_loses_the_race_rereads_and_reapplies_its_changes(world: Wor
         nonlocal saved_second
         if not saved_second:  # the other save lands between this read and this write
             saved_second = True
-            UpdateSettings(second)(BUSINESS, {"max_drive_minutes": 60})
+            UpdateSettings(businesses=second)(BUSINESS, {"max_drive_minutes": 60})
         return business.model_copy(
             update={"settings": business.settings.model_copy(update={"link_ttl_hours": 6})}
         )

@@ -100,7 +100,11 @@ def test_an_email_only_link_texts_nothing_and_cannot_be_resent(emailable, mail):
     assert emailable.sms.sent == []
     assert len(sandbox.messages(OLIVIA_EMAIL)) == 1
     resend = ResendLink(
-        emailable.sessions, emailable.businesses, emailable.sms, emailable.clock, emailable.contacts
+        sessions=emailable.sessions,
+        businesses=emailable.businesses,
+        sms=emailable.sms,
+        clock=emailable.clock,
+        contacts=emailable.contacts,
     )
     with pytest.raises(Conflict, match="emailed"):
         resend("acme", "d@acme.example", sent.session.id, BASE)
@@ -164,7 +168,11 @@ def test_when_no_channel_carries_the_link_the_session_is_withdrawn(emailable, ma
 
 def _tell_staff(world: World, notifier: SlackNotifier) -> TellStaff:
     return TellStaff(
-        notifier, world.businesses, world.sessions, world.clock, "https://console.example/"
+        notifier=notifier,
+        businesses=world.businesses,
+        sessions=world.sessions,
+        clock=world.clock,
+        console_url="https://console.example/",
     )
 
 
@@ -173,7 +181,11 @@ def _confirm(world: World, email: SendGridEmailSender | None = None):
     assert sent.link
     token = sent.link.rsplit("/", 1)[1]
     links = CustomerLinks(
-        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=world.workflow,
+        clock=world.clock,
     )
     links.confirm(token, links.page(token).openings[0].key)
     return sent.session
@@ -182,18 +194,20 @@ def _confirm(world: World, email: SendGridEmailSender | None = None):
 def test_staff_hear_of_a_completed_reschedule_once(emailable, slack):
     sandbox, notifier = slack
     session = _confirm(emailable)
-    HoldOpening(emailable.sessions, emailable.holds, emailable.clock)(session.id)
-    CheckAppointment(emailable.sessions, emailable.provider)(session.id)
-    MoveAppointment(emailable.sessions, emailable.provider)(session.id)
+    HoldOpening(sessions=emailable.sessions, holds=emailable.holds, clock=emailable.clock)(
+        session.id
+    )
+    CheckAppointment(sessions=emailable.sessions, provider=emailable.provider)(session.id)
+    MoveAppointment(sessions=emailable.sessions, provider=emailable.provider)(session.id)
     finalize = FinalizeReschedule(
-        emailable.sessions,
-        emailable.businesses,
-        emailable.expiry,
-        emailable.sms,
-        emailable.clock,
-        emailable.contacts,
-        emailable.holds,
-        _tell_staff(emailable, notifier),
+        sessions=emailable.sessions,
+        businesses=emailable.businesses,
+        expiry=emailable.expiry,
+        sms=emailable.sms,
+        clock=emailable.clock,
+        contacts=emailable.contacts,
+        holds=emailable.holds,
+        tell_staff=_tell_staff(emailable, notifier),
     )
 
     finalize(session.id)
@@ -211,7 +225,10 @@ def test_staff_hear_of_a_failure_with_its_reason_unless_the_business_opted_out(e
     session = _confirm(emailable)
 
     Compensate(
-        emailable.sessions, emailable.holds, emailable.clock, _tell_staff(emailable, notifier)
+        sessions=emailable.sessions,
+        holds=emailable.holds,
+        clock=emailable.clock,
+        tell_staff=_tell_staff(emailable, notifier),
     )(session.id, "AppointmentChanged")
 
     [post] = sandbox.posts(CHANNEL)
@@ -229,7 +246,10 @@ def test_staff_hear_of_a_failure_with_its_reason_unless_the_business_opted_out(e
     )
     again = _confirm(emailable)
     Compensate(
-        emailable.sessions, emailable.holds, emailable.clock, _tell_staff(emailable, notifier)
+        sessions=emailable.sessions,
+        holds=emailable.holds,
+        clock=emailable.clock,
+        tell_staff=_tell_staff(emailable, notifier),
     )(again.id, "AppointmentChanged")
     assert len(sandbox.posts(CHANNEL)) == 1
 
@@ -240,7 +260,10 @@ def test_a_slack_failure_leaves_the_outcome_and_says_so_on_the_timeline(emailabl
     session = _confirm(emailable)
 
     status = Compensate(
-        emailable.sessions, emailable.holds, emailable.clock, _tell_staff(emailable, notifier)
+        sessions=emailable.sessions,
+        holds=emailable.holds,
+        clock=emailable.clock,
+        tell_staff=_tell_staff(emailable, notifier),
     )(session.id, "ProviderUnavailable")
 
     assert status is SessionStatus.FAILED
@@ -254,13 +277,13 @@ def _cancel(world: World) -> CancelSession:
         boto3.client("scheduler"), world.env["SCHEDULE_GROUP_NAME"], "", "", ""
     )
     return CancelSession(
-        world.sessions,
-        world.expiry,
-        world.clock,
-        world.businesses,
-        world.sms,
-        world.contacts,
-        sends,
+        sessions=world.sessions,
+        expiry=world.expiry,
+        clock=world.clock,
+        businesses=world.businesses,
+        sms=world.sms,
+        contacts=world.contacts,
+        sends=sends,
     )
 
 

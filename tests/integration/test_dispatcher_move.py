@@ -52,7 +52,7 @@ WEDNESDAY_9PM = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 def _mover(world) -> MoveByDispatcher:
     group = world.env["SCHEDULE_GROUP_NAME"]
     return MoveByDispatcher(
-        check=CheckMove(world.provider, world.businesses, world.clock),
+        check=CheckMove(provider=world.provider, businesses=world.businesses, clock=world.clock),
         sessions=world.sessions,
         provider=world.provider,
         workflow=world.workflow,
@@ -101,7 +101,10 @@ def test_a_time_that_breaks_a_rule_is_refused_and_nothing_is_written(world):
         _move(world, start=WEDNESDAY_9PM)
     assert refused.value.rules == ["outside working hours"]
     assert world.executions() == []
-    assert AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1") == []
+    assert (
+        AppointmentTimeline(sessions=world.sessions, provider=world.provider)("acme", "appt-1")
+        == []
+    )
 
 
 def test_an_override_moves_it_and_the_broken_rules_are_on_the_timeline(world):
@@ -122,14 +125,16 @@ def test_an_overridden_overlap_is_let_be_but_a_new_one_is_a_clash(world):
     world.provider.put_appointment(build_appointment(WEDNESDAY_2PM, id="appt-known"))
     started = _move(world, override=True)
     assert started.rules_overridden == ["overlaps appointment appt-known"]
-    HoldOpening(world.sessions, world.holds, world.clock)(started.session.id)
-    CheckAppointment(world.sessions, world.provider)(started.session.id)  # known: let be
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(started.session.id)
+    CheckAppointment(sessions=world.sessions, provider=world.provider)(
+        started.session.id
+    )  # known: let be
     # When one more lands there before the move
     world.provider.put_appointment(build_appointment(WEDNESDAY_2PM, id="appt-new"))
     # Then the re-check refuses it, and the move fails without touching the appointment
     with pytest.raises(OpeningTaken):
-        CheckAppointment(world.sessions, world.provider)(started.session.id)
-    status = Compensate(world.sessions, world.holds, world.clock)(
+        CheckAppointment(sessions=world.sessions, provider=world.provider)(started.session.id)
+    status = Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock)(
         started.session.id, "OpeningTaken"
     )
     assert status is SessionStatus.FAILED  # no link to pick again with
@@ -153,8 +158,10 @@ def test_an_overridden_blocked_time_is_let_be_by_the_re_check(world):
     started = _move(world, override=True)
     assert started.rules_overridden
     assert started.session.accepted_overlaps == ("lunch",)
-    HoldOpening(world.sessions, world.holds, world.clock)(started.session.id)
-    CheckAppointment(world.sessions, world.provider)(started.session.id)  # accepted: let be
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(started.session.id)
+    CheckAppointment(sessions=world.sessions, provider=world.provider)(
+        started.session.id
+    )  # accepted: let be
 
 
 def test_an_appointment_changed_meanwhile_fails_the_move(world):
@@ -162,8 +169,8 @@ def test_an_appointment_changed_meanwhile_fails_the_move(world):
     current = world.provider.get_appointment("acme", "appt-1")
     world.provider.put_appointment(current.model_copy(update={"version": 5}))
     with pytest.raises(AppointmentChanged):
-        CheckAppointment(world.sessions, world.provider)(started.session.id)
-    compensate = Compensate(world.sessions, world.holds, world.clock)
+        CheckAppointment(sessions=world.sessions, provider=world.provider)(started.session.id)
+    compensate = Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock)
     assert compensate(started.session.id, "AppointmentChanged") is SessionStatus.FAILED
     assert world.sessions.get("acme", started.session.id).failure_reason == (
         "The appointment changed elsewhere."
@@ -172,8 +179,8 @@ def test_an_appointment_changed_meanwhile_fails_the_move(world):
 
 def test_the_provider_down_fails_the_move_with_its_reason_and_frees_the_appointment(world):
     started = _move(world)
-    HoldOpening(world.sessions, world.holds, world.clock)(started.session.id)
-    compensate = Compensate(world.sessions, world.holds, world.clock)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(started.session.id)
+    compensate = Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock)
     assert compensate(started.session.id, "ProviderUnavailable") is SessionStatus.FAILED
     assert world.sessions.get("acme", started.session.id).failure_reason == (
         "The scheduling provider was unavailable."
@@ -218,7 +225,9 @@ def test_a_link_that_moves_on_while_the_move_is_made_is_not_canceled_and_nothing
         mover("acme", DISPATCHER, "appt-1", request, BASE)
     # And nothing was written: the link is as the customer left it, no move session exists
     assert world.sessions.get("acme", link.id).status is SessionStatus.CONFIRMING
-    timeline = AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1")
+    timeline = AppointmentTimeline(sessions=world.sessions, provider=world.provider)(
+        "acme", "appt-1"
+    )
     assert [session.id for session, _ in timeline] == [link.id]
     assert world.executions() == []
 
@@ -236,7 +245,7 @@ def test_a_move_cancels_the_customers_open_link(world):
     assert started.canceled_session_id == link.id
     assert boto3.client("scheduler").list_schedules()["Schedules"] == []
     # And the appointment's timeline holds both, oldest first
-    found = AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1")
+    found = AppointmentTimeline(sessions=world.sessions, provider=world.provider)("acme", "appt-1")
     assert [(s.kind, s.status) for s, _ in found] == [
         ("link", SessionStatus.CANCELED),
         ("dispatcher_move", SessionStatus.CONFIRMING),
@@ -257,7 +266,10 @@ def test_a_customer_confirming_or_a_move_in_progress_is_not_overtaken(world):
     )  # fmt: skip
     with pytest.raises(Conflict, match="confirming"):
         _move(world)
-    assert len(AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1")) == 1
+    assert (
+        len(AppointmentTimeline(sessions=world.sessions, provider=world.provider)("acme", "appt-1"))
+        == 1
+    )
 
 
 def test_a_second_move_while_one_runs_is_refused(world):
@@ -282,7 +294,10 @@ def test_bad_choices_are_refused_before_anything_is_written(world):
     with pytest.raises(Unprocessable, match="within a year"):
         _move(world, start=world.clock.now() + timedelta(days=400), override=True)
     assert world.executions() == []
-    assert AppointmentTimeline(world.sessions, world.provider)("acme", "appt-1") == []
+    assert (
+        AppointmentTimeline(sessions=world.sessions, provider=world.provider)("acme", "appt-1")
+        == []
+    )
 
 
 def test_another_technician_is_a_rule_unless_the_business_allows_changes(world):
@@ -355,9 +370,9 @@ def test_the_invitation_goes_by_text_and_email_in_spanish_with_the_ics(world):
     assert "DTEND:20261125T210000Z\r\n" in calendar
     assert "UID:appt-1@acme.reschedule-dispatch\r\n" in calendar
     # And the link serves that file, while the token itself is never stored
-    assert InvitationCalendars(world.sessions, world.businesses)(link.group(1) + ".ics") == (
-        calendar
-    )
+    assert InvitationCalendars(sessions=world.sessions, businesses=world.businesses)(
+        link.group(1) + ".ics"
+    ) == (calendar)
     types = _types(world, session_id)
     assert types == ["move_requested", "completed", "invitation_sent", "invitation_emailed"]
     assert link.group(1) not in world.sessions.timeline(session_id)[2].detail
@@ -369,7 +384,9 @@ def test_an_invitation_stops_showing_the_appointment_some_days_after_it(world):
     assert link is not None
     session = world.sessions.get("acme", session_id)
     assert session.new_opening is not None
-    calendars = InvitationCalendars(world.sessions, world.businesses, clock=world.clock)
+    calendars = InvitationCalendars(
+        sessions=world.sessions, businesses=world.businesses, clock=world.clock
+    )
     world.clock.at = session.new_opening.end + LINK_RETENTION - timedelta(minutes=1)
     assert "BEGIN:VCALENDAR" in calendars(link.group(1) + ".ics")
     world.clock.at = session.new_opening.end + LINK_RETENTION
@@ -378,7 +395,7 @@ def test_an_invitation_stops_showing_the_appointment_some_days_after_it(world):
 
 
 def test_an_unknown_or_unfinished_invitation_is_not_found(world):
-    calendars = InvitationCalendars(world.sessions, world.businesses)
+    calendars = InvitationCalendars(sessions=world.sessions, businesses=world.businesses)
     with pytest.raises(NotFound):
         calendars("A" * 43 + ".ics")
     with pytest.raises(NotFound):

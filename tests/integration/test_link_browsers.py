@@ -27,13 +27,15 @@ RIGHT = "0142"  # the seeded customer's phone: +13125550142
 def _links(world, limit: int = 50) -> CustomerLinks:
     table = boto3.resource("dynamodb").Table(world.env["APP_TABLE_NAME"])
     return CustomerLinks(
-        world.sessions,
-        world.provider,
-        world.businesses,
-        world.workflow,
-        world.clock,
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=world.workflow,
+        clock=world.clock,
         guessing=LinkGuessing(
-            DynamoGuessThrottle(table), world.clock, GuessLimit(unknown_links=limit)
+            counts=DynamoGuessThrottle(table),
+            clock=world.clock,
+            limit=GuessLimit(unknown_links=limit),
         ),
         private_to_browser=True,
     )

@@ -59,13 +59,15 @@ def _ttl_attribute() -> str:
 
 
 def _links(world, limit: GuessLimit) -> CustomerLinks:
-    guessing = LinkGuessing(DynamoGuessThrottle(_table(world)), world.clock, limit)
+    guessing = LinkGuessing(
+        counts=DynamoGuessThrottle(_table(world)), clock=world.clock, limit=limit
+    )
     return CustomerLinks(
-        world.sessions,
-        world.provider,
-        world.businesses,
-        world.workflow,
-        world.clock,
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=world.workflow,
+        clock=world.clock,
         guessing=guessing,
     )
 

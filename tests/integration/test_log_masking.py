@@ -13,7 +13,7 @@ import importlib
 import io
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -27,8 +27,8 @@ from local.clock import LocalClock
 from local.demo_data import demo_seed
 from local.seed import Seed, load
 from local.twilio_sandbox import twilio_signature
-from reschedule_dispatch import wiring
-from reschedule_dispatch.adapters.clock import SystemClock
+from reschedule_dispatch.composition import Dependencies
+from reschedule_dispatch.composition.settings import EmailEnv, SlackEnv, TwilioEnv
 from reschedule_dispatch.domain.links import new_token
 from reschedule_dispatch.logs import MaskingFormatter
 from tests.integration.conftest import TWILIO, RecordingSms
@@ -109,27 +109,38 @@ def _twilio(path: str, params: dict[str, str]) -> dict[str, Any]:
     )
 
 
-def _clear_caches(modules: Iterable[ModuleType]) -> None:
-    for module in modules:
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
+class PinnedMorning(Dependencies):
+    """This test's dependencies: a clock pinned to a working morning (PINNED), Twilio that
+    fails the first send, no email or Slack (texts only)."""
+
+    def __init__(self) -> None:
+        super().__init__(clock=LocalClock(PINNED))
+        self.sms = FailingOnceSms()
+
+    def sms_sender(self, env: TwilioEnv) -> FailingOnceSms:
+        return self.sms
+
+    def email_sender(self, env: EmailEnv) -> None:
+        return None
+
+    def staff_notifier(self, env: SlackEnv) -> None:
+        return None
 
 
 @pytest.fixture
-def handlers(world, monkeypatch) -> Iterator[dict[str, ModuleType]]:
-    """The handler modules, their services built afresh on this test's moto, on a clock
-    pinned to a working morning (PINNED)."""
-    wiring.use_clock(LocalClock(PINNED))
+def deps() -> PinnedMorning:
+    return PinnedMorning()
+
+
+@pytest.fixture
+def handlers(world, deps, monkeypatch) -> dict[str, ModuleType]:
+    """The handler modules, their services built afresh on this test's moto from its own
+    dependencies (nothing built on them outlives the test)."""
     modules = {name.rsplit(".", 2)[-2]: importlib.import_module(name) for name in HANDLERS}
     modules["compensate"] = modules.pop("confirm")
-    _clear_caches(modules.values())
-    monkeypatch.setattr(wiring, "_directories", {})
-    yield modules
-    # Nothing built on the pinned clock outlives the test: the clock back, the services
-    # the handlers cached on it dropped.
-    wiring.use_clock(SystemClock())
-    _clear_caches(modules.values())
+    for module in modules.values():
+        monkeypatch.setattr(module, "services", type(module.services)(deps))
+    return modules
 
 
 @pytest.fixture
@@ -181,7 +192,7 @@ class FailingOnceSms(RecordingSms):
         return super().send(to, from_, body, status_callback)
 
 
-def test_no_phone_token_or_body_in_any_log_line(world, handlers, log_lines, monkeypatch):
+def test_no_phone_token_or_body_in_any_log_line(world, deps, handlers, log_lines):
     # Given today's demo data on the demo provider (quiet hours off) and Twilio that fails
     # the first send
     seed = demo_seed(PINNED.date())
@@ -199,10 +210,7 @@ def test_no_phone_token_or_body_in_any_log_line(world, handlers, log_lines, monk
         dynamodb.Table(world.env["PROVIDER_TABLE_NAME"]),
     )
     business, customer, appointment = _movable(seed)
-    sms = FailingOnceSms()
-    monkeypatch.setattr(wiring, "sms_sender", lambda env: sms)
-    monkeypatch.setattr(wiring, "email_sender", lambda env: None)  # texts only
-    monkeypatch.setattr(wiring, "staff_notifier", lambda env: None)
+    sms = deps.sms
     claims = {"custom:business_id": business["id"], "email": business["dispatchers"][0]["email"]}
     send = handlers["send_link"].lambda_handler
     portal = handlers["portal"].lambda_handler

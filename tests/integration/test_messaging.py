@@ -78,7 +78,9 @@ def test_an_opted_out_number_gets_nothing(world):
 def test_delivery_errors_are_explained_on_the_timeline(world):
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, "https://x")
     sid = world.sessions.get("acme", sent.session.id).message_sid
-    assert RecordDelivery(world.sessions, world.clock, world.contacts)(sid, "undelivered", "30003")
+    assert RecordDelivery(sessions=world.sessions, clock=world.clock, contacts=world.contacts)(
+        sid, "undelivered", "30003"
+    )
     [event] = [e for e in world.sessions.timeline(sent.session.id) if e.type == "undelivered"]
     assert event.detail.startswith("Unreachable")
     assert "Resend" in event.detail
@@ -88,7 +90,9 @@ def test_delivery_errors_are_explained_on_the_timeline(world):
 def test_a_21610_report_marks_the_number_opted_out(world):
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, "https://x")
     sid = world.sessions.get("acme", sent.session.id).message_sid
-    RecordDelivery(world.sessions, world.clock, world.contacts)(sid, "failed", "21610")
+    RecordDelivery(sessions=world.sessions, clock=world.clock, contacts=world.contacts)(
+        sid, "failed", "21610"
+    )
     assert world.contacts.is_opted_out("acme", "+13125550142")
     [event] = [e for e in world.sessions.timeline(sent.session.id) if e.type == "failed"]
     assert "unsubscribed" in event.detail
@@ -96,7 +100,12 @@ def test_a_21610_report_marks_the_number_opted_out(world):
 
 def test_inbound_keywords_and_replies(world):
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, "https://x")
-    inbound = InboundMessage(world.contacts, world.sessions, world.businesses, world.clock)
+    inbound = InboundMessage(
+        contacts=world.contacts,
+        sessions=world.sessions,
+        businesses=world.businesses,
+        clock=world.clock,
+    )
     assert inbound("+13125550142", "+13125550100", " stop\n") is None
     assert world.contacts.is_opted_out("acme", "+13125550142")
     assert "subscribed again" in str(inbound("+13125550142", "+13125550100", "Yes"))
@@ -120,7 +129,12 @@ def test_phone_numbers_never_reach_the_logs_unmasked(world, caplog, monkeypatch)
     )
     with pytest.raises(MessagingUnavailable):
         world.send_link()("acme", "d@acme.example", "appt-1", None, "https://x")
-    inbound = InboundMessage(world.contacts, world.sessions, world.businesses, world.clock)
+    inbound = InboundMessage(
+        contacts=world.contacts,
+        sessions=world.sessions,
+        businesses=world.businesses,
+        clock=world.clock,
+    )
     inbound("+13125550142", "+19995550000", "hello")
     inbound("+13125559999", "+13125550100", "hello")
     assert any(r.name.startswith("reschedule_dispatch.") for r in caplog.records)
@@ -144,7 +158,12 @@ def test_a_late_reply_is_shown_but_leaves_a_finished_session_closed(world):
         SessionStatus.CANCELED,
         world.sessions.timeline(sent.session.id)[0],
     )
-    inbound = InboundMessage(world.contacts, world.sessions, world.businesses, world.clock)
+    inbound = InboundMessage(
+        contacts=world.contacts,
+        sessions=world.sessions,
+        businesses=world.businesses,
+        clock=world.clock,
+    )
     inbound("+13125550142", "+13125550100", "ok thanks")
     assert world.sessions.get("acme", sent.session.id).status is SessionStatus.CANCELED
     replies = [e for e in world.sessions.timeline(sent.session.id) if e.type == "customer_replied"]

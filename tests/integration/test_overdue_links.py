@@ -52,8 +52,8 @@ def test_a_new_link_expires_the_overdue_one_and_is_sent(world):
 def test_a_cancel_finds_it_expired_and_frees_the_appointment(world):
     old = _overdue(world)
     cancel = CancelSession(
-        world.sessions, world.expiry, world.clock, world.businesses, world.sms,
-        world.contacts, _sends(world),
+        sessions=world.sessions, expiry=world.expiry, clock=world.clock, businesses=world.businesses, sms=world.sms,
+        contacts=world.contacts, sends=_sends(world),
     )  # fmt: skip
     with pytest.raises(Conflict, match="expired"):
         cancel("acme", "d@acme.example", old.id)
@@ -65,8 +65,8 @@ def test_a_provider_trigger_is_suggested_past_an_overdue_link(world):
     old = _overdue(world)
     suggestions = _Suggestions()
     apply = ApplyProviderEvent(
-        world.sessions, world.provider, world.businesses, suggestions,
-        world.expiry, _sends(world), world.clock,
+        sessions=world.sessions, provider=world.provider, businesses=world.businesses, suggestions=suggestions,
+        expiry=world.expiry, sends=_sends(world), clock=world.clock,
     )  # fmt: skip
     apply(ProviderEvent("acme", "appt-1", ProviderChange.NO_SHOW, "evt-1"))
     assert world.sessions.get("acme", old.id).status is SessionStatus.EXPIRED

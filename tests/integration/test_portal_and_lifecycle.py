@@ -33,7 +33,11 @@ BASE = "https://api.example"
 
 def _links(world) -> CustomerLinks:
     return CustomerLinks(
-        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=world.workflow,
+        clock=world.clock,
     )
 
 
@@ -123,7 +127,9 @@ def test_the_workflow_steps_move_the_appointment_and_complete_the_session(world)
         2,
     )
     # A retried move step is harmless: the idempotency key returns the same move
-    assert MoveAppointment(world.sessions, world.provider)(session.id).version == 2
+    assert (
+        MoveAppointment(sessions=world.sessions, provider=world.provider)(session.id).version == 2
+    )
     assert world.finalize()(session.id) is SessionStatus.COMPLETED
     assert world.finalize()(session.id) is SessionStatus.COMPLETED  # idempotent
     assert boto3.client("scheduler").list_schedules()["Schedules"] == []
@@ -142,10 +148,10 @@ def test_an_appointment_changed_elsewhere_fails_the_session_with_the_reason(worl
     session, _ = _confirming(world)
     current = world.provider.get_appointment("acme", "appt-1")
     world.provider.put_appointment(current.model_copy(update={"version": int(current.version) + 1}))
-    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(session.id)
     with pytest.raises(AppointmentChanged):
-        CheckAppointment(world.sessions, world.provider)(session.id)
-    compensate = Compensate(world.sessions, world.holds, world.clock)
+        CheckAppointment(sessions=world.sessions, provider=world.provider)(session.id)
+    compensate = Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock)
     assert compensate(session.id, "AppointmentChanged") is SessionStatus.FAILED
     failed = world.sessions.get("acme", session.id)
     assert failed.failure_reason == "The appointment changed elsewhere."
@@ -166,10 +172,12 @@ def test_a_taken_opening_is_not_double_booked_and_the_customer_picks_again(world
     world.provider.put_appointment(
         build_appointment(opening.start, id="intruder", customer_id="cust-1")
     )
-    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(session.id)
     with pytest.raises(OpeningTaken):
-        CheckAppointment(world.sessions, world.provider)(session.id)
-    status = Compensate(world.sessions, world.holds, world.clock)(session.id, "OpeningTaken")
+        CheckAppointment(sessions=world.sessions, provider=world.provider)(session.id)
+    status = Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock)(
+        session.id, "OpeningTaken"
+    )
     # The session is open again, its page tells the customer why, and nothing moved
     assert status is SessionStatus.VIEWED
     reopened = world.sessions.get("acme", session.id)
@@ -196,12 +204,12 @@ def test_two_sessions_holding_the_same_technician_time_one_wins(world):
                                                "end": opening.end + timedelta(minutes=30)}),
     )  # fmt: skip
     # When both hold: the first wins; the overlapping second is refused
-    HoldOpening(world.sessions, world.holds, world.clock)(first.id)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(first.id)
     with pytest.raises(OpeningTaken):
-        HoldOpening(world.sessions, world.holds, world.clock)(second.id)
+        HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(second.id)
     # And once the first's lease runs out, the time can be held again
     world.clock.advance(minutes=11)
-    HoldOpening(world.sessions, world.holds, world.clock)(second.id)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(second.id)
 
 
 def test_a_stale_version_never_overwrites_a_newer_appointment(world):
@@ -214,7 +222,7 @@ def test_a_stale_version_never_overwrites_a_newer_appointment(world):
 
 def test_expiry_is_idempotent_and_only_for_open_due_sessions(world):
     session, _ = _sent(world)
-    expire = ExpireSession(world.sessions, world.clock)
+    expire = ExpireSession(sessions=world.sessions, clock=world.clock)
     assert expire(session.id) is SessionStatus.LINK_SENT  # fired early: nothing happens
     world.clock.advance(hours=12)
     assert expire(session.id) is SessionStatus.EXPIRED
@@ -244,7 +252,7 @@ def test_illegal_transitions_change_nothing(world):
 
 def test_delivery_statuses_only_move_forward(world):
     session, _ = _sent(world)
-    record = RecordDelivery(world.sessions, world.clock, world.contacts)
+    record = RecordDelivery(sessions=world.sessions, clock=world.clock, contacts=world.contacts)
     sid = world.sessions.get("acme", session.id).message_sid
     assert record(sid, "sent", None)
     assert record(sid, "delivered", None)
@@ -281,7 +289,7 @@ def test_a_finished_sessions_hold_never_blocks_its_own_appointment(world):
         new_opening=overlapping,
     )
     # Then its hold goes through: moving within its own slot is allowed
-    HoldOpening(world.sessions, world.holds, world.clock)(again.id)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(again.id)
     # But the time still holds against any other appointment's session
     with pytest.raises(OpeningTaken):
         world.holds.hold("acme", overlapping, "someone", "appt-other", world.clock.now(),
@@ -292,7 +300,7 @@ def test_settings_the_domain_refuses_are_unprocessable_and_not_saved(world):
     from reschedule_dispatch.services.business_settings import UpdateSettings
 
     with pytest.raises(Unprocessable, match="English template"):
-        UpdateSettings(world.businesses)("acme", {"templates": {"es": "hola"}})
+        UpdateSettings(businesses=world.businesses)("acme", {"templates": {"es": "hola"}})
     assert "en" in world.businesses.get("acme").settings.templates
 
 

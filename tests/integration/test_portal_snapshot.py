@@ -14,15 +14,14 @@ from typing import Any
 import botocore.client
 import pytest
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch.composition import Dependencies
 
 
 @pytest.fixture
 def portal(world: Any, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     module = importlib.import_module("functions.portal.handler")
-    for builder in (module._links, module._invitations):
-        builder.cache_clear()
-    monkeypatch.setattr(wiring, "_directories", {})
+    # This test's own dependencies, on its moto
+    monkeypatch.setattr(module, "services", type(module.services)(Dependencies()))
     return module
 
 
@@ -41,8 +40,9 @@ def test_the_snapshot_holds_the_page_services_and_no_connection_was_opened(porta
 
     portal.prepare_snapshot()
 
-    assert portal._links.cache_info().currsize == 1
-    assert portal._invitations.cache_info().currsize == 1
+    built = vars(portal.services)
+    assert "links" in built
+    assert "invitations" in built
     assert restored == [portal.reseed_random]
 
 

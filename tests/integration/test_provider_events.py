@@ -47,13 +47,13 @@ def _apply(world, sent: list[Suggestion] | None = None) -> ApplyProviderEvent:
 
 def _send_link(world) -> SendLink:
     return SendLink(
-        world.sessions,
-        world.provider,
-        world.businesses,
-        world.sms,
-        world.expiry,
-        world.clock,
-        world.contacts,
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        sms=world.sms,
+        expiry=world.expiry,
+        clock=world.clock,
+        contacts=world.contacts,
         suggestions=_suggestions(world),
     )
 
@@ -102,7 +102,11 @@ def test_an_appointment_moved_elsewhere_fails_its_open_link(world, open_link):
     # And the customer's page says so, with the appointment's time as it is now
     token = open_link.link.rsplit("/", 1)[-1]
     page = CustomerLinks(
-        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=world.workflow,
+        clock=world.clock,
     ).page(token)
     assert page.session.status is SessionStatus.FAILED
     assert page.appointment.start == moved.start + timedelta(hours=1)
@@ -130,7 +134,11 @@ def test_a_canceled_appointment_cancels_its_link_and_the_page_says_why(world, op
     assert world.sessions.timeline(session.id)[-1].type == "appointment_canceled"
     token = open_link.link.rsplit("/", 1)[-1]
     links = CustomerLinks(
-        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=world.workflow,
+        clock=world.clock,
     )
     with pytest.raises(LinkClosed, match=APPOINTMENT_CANCELED):
         links.page(token)
@@ -243,7 +251,7 @@ def test_an_automatic_send_that_cannot_go_becomes_a_suggestion_with_the_reason(w
 
 def test_dismissing_a_suggestion_removes_it_once(world):
     _apply(world)(_event(ProviderChange.MANUAL_OVERRIDE))
-    dismiss = DismissSuggestion(_suggestions(world))
+    dismiss = DismissSuggestion(suggestions=_suggestions(world))
     # Another business cannot dismiss it (and learns nothing: not found)
     with pytest.raises(NotFound):
         dismiss("other", "appt-1")

@@ -14,7 +14,9 @@ import boto3
 import pytest
 
 from local.fakes.google_calendar import GoogleCalendarFake
-from reschedule_dispatch import wiring
+from reschedule_dispatch import composition
+from reschedule_dispatch.composition import Dependencies
+from reschedule_dispatch.composition.settings import ProviderWebhooksEnv
 from reschedule_dispatch.domain.business import ProviderConnection
 from reschedule_dispatch.domain.session import SessionStatus
 from reschedule_dispatch.services.provider_events import CHANGED_ELSEWHERE
@@ -54,10 +56,9 @@ def _event_body(start: datetime) -> dict[str, Any]:
 
 
 def _forget_connections() -> None:
-    # The wiring keeps one directory and one set of connections per process: a test that
-    # reconnects a business must not leave its connection to the next test.
-    wiring._directories.clear()
-    wiring._connected.clear()
+    # A process keeps one directory and one set of connections: a test that reconnects a
+    # business starts the process's set afresh, and leaves a fresh one to the next test.
+    composition.start()
 
 
 @pytest.fixture
@@ -98,10 +99,10 @@ def google(world) -> Iterator[GoogleCalendarFake]:
 
 
 @pytest.fixture
-def handler(world):
+def handler(world, monkeypatch):
     module = importlib.import_module("functions.provider_webhooks.handler")
-    module._env.cache_clear()
-    module._receive.cache_clear()
+    # on this test's moto, built on first use
+    monkeypatch.setattr(module, "services", type(module.services)(Dependencies()))
     return module.lambda_handler
 
 
@@ -154,17 +155,19 @@ def _google_headers(token: str | None = CREDENTIALS["channel_token"]) -> dict[st
 @pytest.fixture
 def open_link(world, google):
     """A link out for the Google Calendar appointment, and our watch channel on its calendar."""
-    env = wiring.ProviderWebhooksEnv()
-    calendar = wiring.business_providers(env).of("acme")
-    calendar.watch("tech-1", "https://abc123.example/webhooks/providers/google_calendar", CHANNEL)  # type: ignore[attr-defined]
+    env = ProviderWebhooksEnv()
+    calendar = composition.dependencies().business_providers(env).of("acme")
+    calendar.watch(  # type: ignore[attr-defined]
+        "tech-1", "https://abc123.example/webhooks/providers/google_calendar", CHANNEL
+    )
     sent = SendLink(
-        world.sessions,
-        wiring._provider(env),
-        world.businesses,
-        world.sms,
-        world.expiry,
-        world.clock,
-        world.contacts,
+        sessions=world.sessions,
+        provider=composition.dependencies().people_schedule(env),
+        businesses=world.businesses,
+        sms=world.sms,
+        expiry=world.expiry,
+        clock=world.clock,
+        contacts=world.contacts,
     )("acme", "d@acme.example", "g-1", None, "https://abc123.example")
     return sent.session
 
@@ -233,7 +236,7 @@ def test_the_renewal_job_opens_channels_to_the_webhook_route(world, google, monk
     monkeypatch.setenv("WEBHOOK_BASE_URL", "https://api.example/prod/")
     _forget_connections()
     module = importlib.import_module("functions.provider_channels.handler")
-    module._keep_providers_notified.cache_clear()
+    monkeypatch.setattr(module, "services", type(module.services)(Dependencies()))
     # When the twice-daily job runs
     result = module.lambda_handler({"source": "aws.events"}, Context())
     # Then acme's calendar pushes to the webhook route, and other's refusal is reported

@@ -12,7 +12,13 @@ BASE = "https://api.example"
 
 def test_a_link_is_resent_at_most_three_times_and_then_refused_with_nothing_sent(world):
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
-    resend = ResendLink(world.sessions, world.businesses, world.sms, world.clock, world.contacts)
+    resend = ResendLink(
+        sessions=world.sessions,
+        businesses=world.businesses,
+        sms=world.sms,
+        clock=world.clock,
+        contacts=world.contacts,
+    )
     for _ in range(MAX_RESENDS):
         resend("acme", "d@acme.example", sent.session.id, BASE)
     texts = len(world.sms.sent)

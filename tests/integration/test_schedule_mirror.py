@@ -72,12 +72,12 @@ class Mirrored:
     def links(self) -> CustomerLinks:
         w = self.world
         return CustomerLinks(
-            w.sessions,
-            self.reads,
-            w.businesses,
-            w.workflow,
-            w.clock,
-            openings=FindOpenings(self.reads, w.clock),
+            sessions=w.sessions,
+            provider=self.reads,
+            businesses=w.businesses,
+            workflow=w.workflow,
+            clock=w.clock,
+            openings=FindOpenings(provider=self.reads, clock=w.clock),
         )
 
     def send(self, appointment_id: str = "appt-1") -> tuple[Any, str]:
@@ -119,7 +119,11 @@ def test_a_customer_page_reads_the_mirror_and_calls_no_provider(mirrored):
     assert chosen.chosen == page.openings[0]
     # The same openings the provider itself would give
     live_links = CustomerLinks(
-        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=world.workflow,
+        clock=world.clock,
     )
     assert live_links.page(token).openings == page.openings
 
@@ -144,7 +148,9 @@ def test_the_search_reads_customers_and_their_appointments_from_the_mirror(mirro
     world = mirrored.world
     mirrored.sync.full("acme")
     mirrored.live.calls.clear()
-    found = SearchCustomers(mirrored.reads, world.sessions, world.clock)("acme", "olivia")
+    found = SearchCustomers(provider=mirrored.reads, sessions=world.sessions, clock=world.clock)(
+        "acme", "olivia"
+    )
     assert mirrored.live.calls == Counter()
     assert [c.customer.id for c in found] == ["cust-1"]
     assert {a.id for a, _ in found[0].appointments} == {"appt-1", "appt-soon"}
@@ -223,8 +229,10 @@ def test_a_stale_mirror_costs_a_re_pick_never_a_double_booking(mirrored):
     )
     mirrored.links().confirm(token, picked.key)
 
-    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
-    check = CheckAppointment(world.sessions, mirrored.live, resync=mirrored.sync.technicians)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(session.id)
+    check = CheckAppointment(
+        sessions=world.sessions, provider=mirrored.live, resync=mirrored.sync.technicians
+    )
     with pytest.raises(OpeningTaken):
         check(session.id)
     # The mirror now has the rival there, so the next page cannot offer that time again
@@ -233,7 +241,9 @@ def test_a_stale_mirror_costs_a_re_pick_never_a_double_booking(mirrored):
     )
     assert [b.id for b in busy] == ["appt-rival"]
     appointment = mirrored.reads.get_appointment("acme", "appt-1")
-    found = FindOpenings(mirrored.reads, world.clock)(world.businesses.get("acme"), appointment)
+    found = FindOpenings(provider=mirrored.reads, clock=world.clock)(
+        world.businesses.get("acme"), appointment
+    )
     assert picked.key not in {o.key for o in found.result.openings}
     assert world.sessions.get("acme", session.id).status is SessionStatus.CONFIRMING
 
@@ -244,10 +254,12 @@ def test_a_move_is_in_the_mirror_before_any_sync(mirrored):
     session, token = mirrored.send()
     picked = mirrored.links().page(token).openings[0]
     mirrored.links().confirm(token, picked.key)
-    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
-    CheckAppointment(world.sessions, mirrored.live)(session.id)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(session.id)
+    CheckAppointment(sessions=world.sessions, provider=mirrored.live)(session.id)
     mirrored.live.calls.clear()
-    MoveAppointment(world.sessions, mirrored.live, mirror=mirrored.store)(session.id)
+    MoveAppointment(sessions=world.sessions, provider=mirrored.live, mirror=mirrored.store)(
+        session.id
+    )
     assert sum(mirrored.live.calls.values()) == 2  # the re-read and the move
 
     moved = mirrored.reads.get_appointment("acme", "appt-1")
@@ -310,11 +322,11 @@ def test_time_blocked_in_the_provider_since_the_page_was_shown_is_refused(mirror
         )
     )
     mirrored.links().confirm(token, picked.key)
-    HoldOpening(world.sessions, world.holds, world.clock)(session.id)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(session.id)
     with pytest.raises(OpeningTaken):
-        CheckAppointment(world.sessions, mirrored.live, resync=mirrored.sync.technicians)(
-            session.id
-        )
+        CheckAppointment(
+            sessions=world.sessions, provider=mirrored.live, resync=mirrored.sync.technicians
+        )(session.id)
     busy = mirrored.reads.technician_schedule(
         "acme", picked.technician_id, picked.start, picked.end
     )
@@ -464,8 +476,8 @@ def test_a_page_pays_for_no_drive_between_stops_the_sync_knew(world):
     )
     # A container that starts cold: its own route cache, nothing known but the mirror
     page = FindOpenings(
-        mirrored.reads,
-        world.clock,
+        provider=mirrored.reads,
+        clock=world.clock,
         travel_for=lambda settings: AmazonLocationTravelTime(
             page_routes.client, CALCULATOR, cache=RouteCache()
         ),
@@ -480,7 +492,7 @@ def test_a_page_pays_for_no_drive_between_stops_the_sync_knew(world):
     assert all(customer in pair for pair in asked), "a drive between two stops was billed"
     assert page_routes.routes == len(set(asked))  # each route billed once
     # And the same openings as the offline model gives (the service answers with it)
-    offline = FindOpenings(mirrored.reads, world.clock)(business, appointment)
+    offline = FindOpenings(provider=mirrored.reads, clock=world.clock)(business, appointment)
     assert shown == offline.result.openings
 
 

@@ -111,13 +111,13 @@ def test_without_asking_for_it_quiet_hours_refuse_and_nothing_is_written(world):
 def test_a_scheduled_link_can_be_canceled_and_then_never_goes_out(world):
     sent = _scheduled(world)
     cancel = CancelSession(
-        world.sessions,
-        world.expiry,
-        world.clock,
-        world.businesses,
-        world.sms,
-        world.contacts,
-        _sends(world),
+        sessions=world.sessions,
+        expiry=world.expiry,
+        clock=world.clock,
+        businesses=world.businesses,
+        sms=world.sms,
+        contacts=world.contacts,
+        sends=_sends(world),
     )
 
     canceled, _ = cancel("acme", "d@acme.example", sent.session.id, notify_customer=True)
@@ -135,7 +135,13 @@ def test_a_scheduled_link_can_be_canceled_and_then_never_goes_out(world):
 
 def test_a_scheduled_link_is_not_resent(world):
     sent = _scheduled(world)
-    resend = ResendLink(world.sessions, world.businesses, world.sms, world.clock, world.contacts)
+    resend = ResendLink(
+        sessions=world.sessions,
+        businesses=world.businesses,
+        sms=world.sms,
+        clock=world.clock,
+        contacts=world.contacts,
+    )
     with pytest.raises(Conflict, match="hasn't been sent"):
         resend("acme", "d@acme.example", sent.session.id, BASE)
 

@@ -69,7 +69,11 @@ def _confirming(world, workflow=None) -> tuple[RescheduleSession, Opening]:
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
     token = sent.link.rsplit("/", 1)[1]
     links = CustomerLinks(
-        world.sessions, world.provider, world.businesses, workflow or world.workflow, world.clock
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=workflow or world.workflow,
+        clock=world.clock,
     )
     opening = links.page(token).openings[0]
     links.confirm(token, opening.key)
@@ -88,7 +92,7 @@ def _watchdog(world, provider=None, workflows=None) -> WatchStuckSessions:
         sessions=world.sessions,
         provider=provider or world.provider,
         finalize=world.finalize(),
-        compensate=Compensate(world.sessions, world.holds, world.clock),
+        compensate=Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock),
     )
     return WatchStuckSessions(
         businesses=world.businesses,
@@ -214,13 +218,15 @@ def test_resolving_a_settled_session_changes_nothing(world, status):
         world.run_steps(session.id)
         world.finalize()(session.id)
     else:
-        Compensate(world.sessions, world.holds, world.clock)(session.id, "AppointmentChanged")
+        Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock)(
+            session.id, "AppointmentChanged"
+        )
     before = world.sessions.timeline(session.id)
     resolve = ResolveSession(
         sessions=world.sessions,
         provider=world.provider,
         finalize=world.finalize(),
-        compensate=Compensate(world.sessions, world.holds, world.clock),
+        compensate=Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock),
     )
     assert resolve(session.id) is status
     assert world.sessions.timeline(session.id) == before
@@ -264,14 +270,18 @@ def _confirming_with_another_technician(world) -> tuple[RescheduleSession, Openi
     sent = world.send_link()("acme", "d@acme.example", "appt-1", None, BASE)
     token = sent.link.rsplit("/", 1)[1]
     links = CustomerLinks(
-        world.sessions, world.provider, world.businesses, world.workflow, world.clock
+        sessions=world.sessions,
+        provider=world.provider,
+        businesses=world.businesses,
+        workflow=world.workflow,
+        clock=world.clock,
     )
     # A time shown with tech-1 is free with tech-2 too (same hours, same base, no jobs)
     shown = links.page(token).openings[0]
     opening = links.page(token, slot=opening_key(shown.start, "tech-2")).chosen
     assert opening is not None
     links.confirm(token, opening.key)
-    HoldOpening(world.sessions, world.holds, world.clock)(sent.session.id)
+    HoldOpening(sessions=world.sessions, holds=world.holds, clock=world.clock)(sent.session.id)
     return sent.session, opening
 
 
@@ -280,7 +290,7 @@ def _resolve(world, provider=None) -> ResolveSession:
         sessions=world.sessions,
         provider=provider or world.provider,
         finalize=world.finalize(),
-        compensate=Compensate(world.sessions, world.holds, world.clock),
+        compensate=Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock),
     )
 
 
@@ -335,7 +345,7 @@ def test_the_watchdogs_round_puts_a_half_done_move_back_and_says_so(world):
 def test_a_move_whose_answer_was_lost_is_finalized(world):
     # Given Move went through in the provider, and its answer never came back
     session, opening = _confirming_with_another_technician(world)
-    MoveAppointment(world.sessions, world.provider)(session.id)
+    MoveAppointment(sessions=world.sessions, provider=world.provider)(session.id)
 
     status = _resolve(world)(session.id, "States.Timeout")
 
@@ -389,7 +399,9 @@ def test_a_lost_answer_finalized_by_the_watchdog_reaches_the_schedule_mirror(wor
     mirror = DynamoScheduleMirror(table)
     SyncSchedule(mirror=mirror, live=world.provider, clock=world.clock).full("acme")
     session, opening = _confirming_with_another_technician(world)
-    MoveAppointment(world.sessions, world.provider)(session.id)  # moved; the mirror not told
+    MoveAppointment(sessions=world.sessions, provider=world.provider)(
+        session.id
+    )  # moved; the mirror not told
     stale = mirror.appointment("acme", "appt-1")
     assert stale is not None
     assert stale.start == session.original_start
@@ -398,7 +410,7 @@ def test_a_lost_answer_finalized_by_the_watchdog_reaches_the_schedule_mirror(wor
         sessions=world.sessions,
         provider=world.provider,
         finalize=world.finalize(),
-        compensate=Compensate(world.sessions, world.holds, world.clock),
+        compensate=Compensate(sessions=world.sessions, holds=world.holds, clock=world.clock),
         mirror=mirror,
     )
     assert resolve(session.id, "States.Timeout") is SessionStatus.COMPLETED

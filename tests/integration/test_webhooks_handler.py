@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import pytest
 
 from local.twilio_sandbox import twilio_signature
+from reschedule_dispatch.composition import Dependencies
 from tests.integration.conftest import TWILIO
 
 URL = "https://abc123.execute-api.us-east-1.amazonaws.com/prod/webhooks/twilio/status"
@@ -56,10 +57,10 @@ class Context:
 
 
 @pytest.fixture
-def handler(world):
+def handler(world, monkeypatch):
     module = importlib.import_module("functions.webhooks.handler")
-    module._env.cache_clear()
-    module._record_delivery.cache_clear()
+    # on this test's moto, built on first use
+    monkeypatch.setattr(module, "services", type(module.services)(Dependencies()))
     return module.lambda_handler
 
 

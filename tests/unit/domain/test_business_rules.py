@@ -58,22 +58,22 @@ class Directory:
 def test_turning_technician_change_on_for_outlook_is_refused_and_nothing_written():
     directory = Directory(_on("microsoft_graph", False))
     with pytest.raises(Unprocessable, match="Microsoft Outlook cannot move an appointment"):
-        UpdateSettings(directory)("acme", {"allow_technician_change": True})
+        UpdateSettings(businesses=directory)("acme", {"allow_technician_change": True})
     assert directory.puts == 0
     # other settings still save
-    UpdateSettings(directory)("acme", {"max_openings": 6})
+    UpdateSettings(businesses=directory)("acme", {"max_openings": 6})
     assert (directory.puts, directory.stored.settings.max_openings) == (1, 6)
 
 
 def test_turning_it_on_for_google_saves():
     directory = Directory(_on("google_calendar", False))
-    UpdateSettings(directory)("acme", {"allow_technician_change": True})
+    UpdateSettings(businesses=directory)("acme", {"allow_technician_change": True})
     assert directory.stored.settings.allow_technician_change is True
 
 
 def test_an_outlook_business_that_had_it_on_can_still_save_other_settings():
     directory = Directory(_on("microsoft_graph", True))  # stored before the rule existed
-    saved = UpdateSettings(directory)(
+    saved = UpdateSettings(businesses=directory)(
         "acme",
         {"allow_technician_change": True, "max_openings": 8},  # the whole form, as sent
     )

@@ -1,6 +1,6 @@
 """The confirm workflow's steps and the expiry: metrics, and the session id as correlation id.
 
-The services are replaced by stand-ins (each handler's cached builder), so what is checked is
+The services are replaced by stand-ins (each handler's `services`), so what is checked is
 what the handlers themselves write: Powertools' EMF metrics and JSON log lines on stdout.
 """
 
@@ -10,7 +10,7 @@ import importlib
 import json
 import sys
 from datetime import UTC, datetime
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -45,10 +45,10 @@ def metrics_on(monkeypatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # the tests' default is off
 
 
-def _handler(name: str, builder: str, service: Any, monkeypatch) -> ModuleType:
+def _handler(name: str, service_name: str, service: Any, monkeypatch) -> ModuleType:
     """The handler module, its service a stand-in, its log lines written to stdout now."""
     module = importlib.import_module(f"functions.{name}")
-    monkeypatch.setattr(module, builder, lambda: service)
+    monkeypatch.setattr(module, "services", SimpleNamespace(**{service_name: service}))
     handler = module.logger.registered_handler
     monkeypatch.setattr(handler, "stream", sys.stdout)  # capsys's, not the one at import
     return module
@@ -70,19 +70,24 @@ def _metric_names(documents: list[dict[str, Any]]) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("name", "builder", "result", "metric"),
+    ("name", "service_name", "result", "metric"),
     [
-        ("confirm.hold", "_step", None, "OpeningsHeld"),
-        ("confirm.check", "_step", None, "AppointmentsRechecked"),
-        ("confirm.move", "_move", MOVED, "AppointmentsMoved"),
-        ("confirm.finalize", "_finalize", SessionStatus.COMPLETED, "ReschedulesCompleted"),
-        ("expire.handler", "_expire", SessionStatus.EXPIRED, "LinksExpired"),
+        ("confirm.hold", "hold_opening", None, "OpeningsHeld"),
+        ("confirm.check", "check_appointment", None, "AppointmentsRechecked"),
+        ("confirm.move", "move_appointment", MOVED, "AppointmentsMoved"),
+        (
+            "confirm.finalize",
+            "finalize_reschedule",
+            SessionStatus.COMPLETED,
+            "ReschedulesCompleted",
+        ),
+        ("expire.handler", "expire_session", SessionStatus.EXPIRED, "LinksExpired"),
     ],
 )
 def test_each_step_counts_what_it_did_and_logs_under_the_session_id(
-    name, builder, result, metric, monkeypatch, capsys
+    name, service_name, result, metric, monkeypatch, capsys
 ):
-    module = _handler(name, builder, lambda session_id: result, monkeypatch)
+    module = _handler(name, service_name, lambda session_id: result, monkeypatch)
     # its own session: the functions' loggers share one handler in this process, so an id
     # an earlier case set would otherwise still be there
     session_id = f"s-{name}"
@@ -102,7 +107,7 @@ def test_a_refused_confirm_is_counted_by_its_reason_apart_from_the_failures(monk
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "confirm_compensate")
     module = _handler(
         "confirm.compensate",
-        "_compensate",
+        "compensate",
         lambda session_id, error: SessionStatus.VIEWED,
         monkeypatch,
     )

@@ -351,7 +351,12 @@ class DynamoSessionRepository:
         }
         if names:
             update["ExpressionAttributeNames"] = names
-        self._transact({"Update": update}, {"Put": {"Item": _event_item(session_id, event)}})
+        try:
+            self._transact({"Update": update}, {"Put": {"Item": _event_item(session_id, event)}})
+        except ClientError as error:
+            if is_condition_failure(error):  # the only condition: the session exists
+                raise NotFound("Session not found.") from None
+            raise
 
     def add_browser(
         self, session_id: str, browser_hash: str, event: TimelineEvent, *, first: bool

@@ -10,7 +10,6 @@ The JSON error bodies are pydantic models, so the answers below and the OpenAPI 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -44,37 +43,96 @@ from reschedule_dispatch.domain.errors import (
     QuietHours,
     RulesBroken,
     SessionAlreadyOpen,
+    TooManyGuesses,
     Unprocessable,
     WebhookRejected,
 )
-from reschedule_dispatch.web.pages import CONTENT_SECURITY_POLICY
+from reschedule_dispatch.texts import Text, text
+from reschedule_dispatch.web.pages import CONTENT_SECURITY_POLICY, closed_page
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-STATUS_BY_ERROR: list[tuple[type[DomainError], HTTPStatus]] = [
-    (NotFound, HTTPStatus.NOT_FOUND),
-    (AppointmentChanged, HTTPStatus.CONFLICT),
-    (Conflict, HTTPStatus.CONFLICT),
-    (LinkGone, HTTPStatus.GONE),
-    (Unprocessable, HTTPStatus.UNPROCESSABLE_ENTITY),
-    (MessagingUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
-    (ProviderUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
-    (ProviderRateLimited, HTTPStatus.SERVICE_UNAVAILABLE),
-    (ProviderUnauthorized, HTTPStatus.BAD_GATEWAY),
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What one kind of domain error answers: its status, and on a customer's page its
+    heading and words (none: the error's own message, which is written to be shown)."""
+
+    status: HTTPStatus
+    title: Text
+    words: Text | None = None
+
+
+# The one table of answers. JSON routes send `status` with the error's message; customer
+# pages send `status` with a page of `title` and `words`. The first kind that matches wins,
+# so a subclass comes before its base.
+ANSWERS: tuple[tuple[type[DomainError], ErrorAnswer], ...] = (
+    (NotFound, ErrorAnswer(HTTPStatus.NOT_FOUND, Text.PAGE_NOT_FOUND_TITLE, Text.PAGE_NOT_FOUND)),
+    # A provider's message, raised by moves: a customer's page says only that it failed.
+    (
+        AppointmentChanged,
+        ErrorAnswer(HTTPStatus.CONFLICT, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR),
+    ),
+    (Conflict, ErrorAnswer(HTTPStatus.CONFLICT, Text.PAGE_ALREADY_DONE_TITLE)),
+    (LinkGone, ErrorAnswer(HTTPStatus.GONE, Text.PAGE_CLOSED_TITLE)),
+    (Unprocessable, ErrorAnswer(HTTPStatus.UNPROCESSABLE_ENTITY, Text.PAGE_ERROR_TITLE)),
+    (
+        TooManyGuesses,
+        ErrorAnswer(
+            HTTPStatus.TOO_MANY_REQUESTS, Text.PAGE_TOO_MANY_TRIES_TITLE, Text.PAGE_TOO_MANY_TRIES
+        ),
+    ),
+    (
+        MessagingUnavailable,
+        ErrorAnswer(HTTPStatus.SERVICE_UNAVAILABLE, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR),
+    ),
+    (
+        ProviderUnavailable,
+        ErrorAnswer(HTTPStatus.SERVICE_UNAVAILABLE, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR),
+    ),
+    (
+        ProviderRateLimited,
+        ErrorAnswer(HTTPStatus.SERVICE_UNAVAILABLE, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR),
+    ),
+    (
+        ProviderUnauthorized,
+        ErrorAnswer(HTTPStatus.BAD_GATEWAY, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR),
+    ),
     # Any other provider failure (an answer we cannot read, a refusal it gave no reason
     # for) is the provider's, not the caller's: never a 400.
-    (ProviderError, HTTPStatus.BAD_GATEWAY),
-]
+    (ProviderError, ErrorAnswer(HTTPStatus.BAD_GATEWAY, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR)),
+)
+# A domain error no row names: the caller's request, refused (JSON: with its message; a
+# customer's page: the plain words, as no row said its message was written for them).
+REFUSED = ErrorAnswer(HTTPStatus.BAD_REQUEST, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR)
+# Anything that is not a domain error: ours, logged, never shown.
+UNEXPECTED = ErrorAnswer(HTTPStatus.INTERNAL_SERVER_ERROR, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR)
+
+
+def answer_for(error: DomainError) -> ErrorAnswer:
+    if isinstance(error, WebhookRejected):  # 401 without credentials, 403 with wrong ones
+        return ErrorAnswer(HTTPStatus(error.status), Text.PAGE_ERROR_TITLE)
+    for kind, answer in ANSWERS:
+        if isinstance(error, kind):
+            return answer
+    return REFUSED
 
 
 def status_for(error: DomainError) -> HTTPStatus:
-    if isinstance(error, WebhookRejected):  # 401 without credentials, 403 with wrong ones
-        return HTTPStatus(error.status)
-    for kind, status in STATUS_BY_ERROR:
-        if isinstance(error, kind):
-            return status
-    return HTTPStatus.BAD_REQUEST
+    return answer_for(error).status
+
+
+def error_page(error: DomainError | None) -> tuple[HTTPStatus, str]:
+    """A customer's page for an error, from the table. Errors raised about a customer's
+    link (LinkClosed, WrongDigits...) carry its business and language: the page says it in
+    the customer's language, with the business's phone number."""
+    answer = UNEXPECTED if error is None else answer_for(error)
+    business = getattr(error, "business", None)
+    language = str(getattr(error, "language", "en"))
+    title = text(answer.title, language)
+    words = text(answer.words, language) if answer.words else str(error)
+    return answer.status, closed_page(title, words, business, language)
 
 
 class ErrorBody(BaseModel):
@@ -261,10 +319,7 @@ def json_resolver(logger: Logger) -> APIGatewayRestResolver:
     return app
 
 
-def page_resolver(
-    error_page: Callable[[DomainError | None], tuple[HTTPStatus, str]],
-    logger: Logger,
-) -> APIGatewayRestResolver:
+def page_resolver(logger: Logger) -> APIGatewayRestResolver:
     """HTML routes for customers: every error is a page, never a stack trace."""
     app = APIGatewayRestResolver()
 

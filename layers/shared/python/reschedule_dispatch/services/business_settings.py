@@ -13,7 +13,7 @@ from reschedule_dispatch.domain.ports import BusinessDirectory, SchedulingProvid
 
 
 class GetBusiness:
-    def __init__(self, businesses: BusinessDirectory) -> None:
+    def __init__(self, *, businesses: BusinessDirectory) -> None:
         self._businesses = businesses
 
     def __call__(self, business_id: str) -> Business:
@@ -24,7 +24,7 @@ class GetBusiness:
 class UpdateSettings:
     """Changes the given settings, keeps the rest. Validation is the settings model's."""
 
-    def __init__(self, businesses: BusinessDirectory) -> None:
+    def __init__(self, *, businesses: BusinessDirectory) -> None:
         self._businesses = businesses
 
     def __call__(self, business_id: str, changes: dict[str, Any]) -> BusinessSettings:
@@ -63,7 +63,7 @@ class CheckProviderConnection:
     """The settings page's "Scheduling provider" card: which provider, and whether it
     answers with the business's credentials right now (a technicians read)."""
 
-    def __init__(self, businesses: BusinessDirectory, provider: SchedulingProvider) -> None:
+    def __init__(self, *, businesses: BusinessDirectory, provider: SchedulingProvider) -> None:
         self._businesses = businesses
         self._provider = provider
 

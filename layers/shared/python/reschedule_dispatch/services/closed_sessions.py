@@ -15,9 +15,10 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.texts import Text, english
 
 CUSTOMER_CONFIRMING = "The customer is confirming a new time right now."
-NO_LONGER_SHOWN = "This link is no longer available."
+NO_LONGER_SHOWN = english(Text.LINK_NO_LONGER_SHOWN)
 
 
 class LinkClosed(LinkGone):

@@ -54,6 +54,7 @@ from reschedule_dispatch.services.closed_sessions import (
     expire_if_overdue,
 )
 from reschedule_dispatch.services.invitation import text_held_back
+from reschedule_dispatch.texts import Text, english
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ SCHEDULE_MARGIN = timedelta(days=2)
 # A move has no link to expire; its session is void once the workflow's own time limit is.
 MOVE_TIME_LIMIT = timedelta(minutes=10)
 FARTHEST_MOVE = timedelta(days=366)
-MOVED_BY_DISPATCHER = "Moved by dispatcher."
+MOVED_BY_DISPATCHER = english(Text.REASON_MOVED_BY_DISPATCHER)
 NO_PHONE = "The customer has no phone number on file: type one, or turn the text off."
 NO_EMAIL = "The customer has no email address on file: type one, or turn email off."
 NO_EMAIL_SENDER = "Email is not set up for this business: turn email off."
@@ -85,6 +86,7 @@ class CheckMove:
 
     def __init__(
         self,
+        *,
         provider: SchedulingProvider,
         businesses: BusinessDirectory,
         clock: Clock,
@@ -159,6 +161,7 @@ class MoveStarted:
 class MoveByDispatcher:
     def __init__(
         self,
+        *,
         check: CheckMove,
         sessions: SessionRepository,
         provider: SchedulingProvider,

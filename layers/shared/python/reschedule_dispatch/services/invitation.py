@@ -64,6 +64,7 @@ class InvitationCalendars:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         businesses: BusinessDirectory,
         guessing: LinkGuessing | None = None,

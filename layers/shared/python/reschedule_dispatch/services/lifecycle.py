@@ -59,6 +59,7 @@ from reschedule_dispatch.services.invitation import (
 from reschedule_dispatch.services.messaging import UNSUBSCRIBED, explain_delivery_error
 from reschedule_dispatch.services.schedule_mirror import note_in_mirror
 from reschedule_dispatch.services.staff_notifications import TellStaff
+from reschedule_dispatch.texts import Text, english
 
 logger = logging.getLogger(__name__)
 
@@ -70,23 +71,23 @@ HOLD_LEASE = timedelta(minutes=10)
 HOLD_AFTER_MOVE = timedelta(seconds=30)
 
 # Why a confirm failed, in words a dispatcher can act on, by the workflow's error name.
+# (Stored in English on the session; the customer's page says them in the customer's language.)
 FAILURE_REASONS = {
-    "AppointmentChanged": "The appointment changed elsewhere.",
-    "OpeningTaken": "The time is no longer available.",
-    "ProviderUnavailable": "The scheduling provider was unavailable.",
-    "ProviderRateLimited": "The scheduling provider was unavailable.",
-    "ProviderUnauthorized": "The scheduling provider refused our connection; reconnect it in Settings.",
-    "States.Timeout": "The scheduling provider was unavailable.",
+    "AppointmentChanged": english(Text.REASON_CHANGED_ELSEWHERE),
+    "OpeningTaken": english(Text.REASON_TIME_TAKEN),
+    "ProviderUnavailable": english(Text.REASON_PROVIDER_UNAVAILABLE),
+    "ProviderRateLimited": english(Text.REASON_PROVIDER_UNAVAILABLE),
+    "ProviderUnauthorized": english(Text.REASON_PROVIDER_REFUSED),
+    "States.Timeout": english(Text.REASON_PROVIDER_UNAVAILABLE),
     # The watchdog (services/watchdog.py): the workflow stopped and the provider shows no move.
-    "WorkflowStopped": "The reschedule did not finish, and nothing was moved.",
+    "WorkflowStopped": english(Text.REASON_DID_NOT_FINISH),
     # ...or only part of a move to another technician happened, and it was put back.
-    "MoveUndone": "The appointment could not be moved, and was put back as it was.",
+    "MoveUndone": english(Text.REASON_MOVE_UNDONE),
     # ...and the provider could not be asked for hours: the dispatcher must look there.
-    "Unconfirmed": "The scheduling provider could not be reached to confirm the move: "
-    "check the appointment there.",
+    "Unconfirmed": english(Text.REASON_UNCONFIRMED),
 }
-DEFAULT_FAILURE_REASON = "The appointment could not be moved."
-TAKEN_NOTICE = "That time was just taken. Please pick another one."
+DEFAULT_FAILURE_REASON = english(Text.REASON_NOT_MOVED)
+TAKEN_NOTICE = english(Text.NOTICE_TAKEN)
 
 
 class NotConfirming(Conflict):
@@ -103,7 +104,7 @@ def _confirming(sessions: SessionRepository, session_id: str) -> tuple[Reschedul
 class HoldOpening:
     """Step 1: reserve the technician's time, so no other session can take it meanwhile."""
 
-    def __init__(self, sessions: SessionRepository, holds: OpeningHolds, clock: Clock) -> None:
+    def __init__(self, *, sessions: SessionRepository, holds: OpeningHolds, clock: Clock) -> None:
         self._sessions = sessions
         self._holds = holds
         self._clock = clock
@@ -121,6 +122,7 @@ class CheckAppointment:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         provider: SchedulingProvider,
         resync: Callable[[str, Collection[str]], object] | None = None,
@@ -164,6 +166,7 @@ class MoveAppointment:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         provider: SchedulingProvider,
         mirror: ScheduleMirror | None = None,
@@ -201,6 +204,7 @@ class FinalizeReschedule:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         businesses: BusinessDirectory,
         expiry: ExpiryScheduler,
@@ -398,6 +402,7 @@ class Compensate:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         holds: OpeningHolds,
         clock: Clock,
@@ -445,7 +450,7 @@ class Compensate:
 class ExpireSession:
     """Target of the one-time expiry schedule. Idempotent: only an open, due session expires."""
 
-    def __init__(self, sessions: SessionRepository, clock: Clock) -> None:
+    def __init__(self, *, sessions: SessionRepository, clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
 
@@ -477,7 +482,7 @@ DELIVERY_ORDER = {
 class RecordDelivery:
     """A status callback for a message: record it on the session if it moves forward."""
 
-    def __init__(self, sessions: SessionRepository, clock: Clock, contacts: Contacts) -> None:
+    def __init__(self, *, sessions: SessionRepository, clock: Clock, contacts: Contacts) -> None:
         self._sessions = sessions
         self._clock = clock
         self._contacts = contacts

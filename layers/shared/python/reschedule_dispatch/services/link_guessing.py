@@ -42,7 +42,7 @@ class LinkGuessing:
     closed links, are never counted.
     """
 
-    def __init__(self, counts: GuessThrottle, clock: Clock, limit: GuessLimit | None = None):
+    def __init__(self, *, counts: GuessThrottle, clock: Clock, limit: GuessLimit | None = None):
         self._counts = counts
         self._clock = clock
         self._limit = limit or GuessLimit()

@@ -8,6 +8,7 @@ from reschedule_dispatch.domain.errors import NotFound
 from reschedule_dispatch.domain.messages import mask_phones
 from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, Contacts, SessionRepository
 from reschedule_dispatch.domain.session import Actor, TimelineEvent
+from reschedule_dispatch.texts import Text, text
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class InboundMessage:
 
     def __init__(
         self,
+        *,
         contacts: Contacts,
         sessions: SessionRepository,
         businesses: BusinessDirectory,
@@ -68,22 +70,34 @@ class InboundMessage:
         if keyword in OPT_IN:
             self._contacts.opt_in(business.id, from_)
             self._note(session_id, "opted_in", f"Customer replied {keyword}.")
-            return f"{business.name}: you're subscribed again. Reply STOP to opt out."
+            language = self._language(session_id)
+            return text(Text.REPLY_SUBSCRIBED, language, business=business.name)
         if keyword in HELP:
-            return (
-                f"{business.name}: for help with your appointment call {business.phone}. "
-                "Reply STOP to opt out."
-            )
-        text = body.strip()[:MAX_REPLY_STORED]
+            language = self._language(session_id)
+            return text(Text.REPLY_HELP, language, business=business.name, phone=business.phone)
+        reply = body.strip()[:MAX_REPLY_STORED]
         if session_id is None:
             logger.info("reply from %s with no session", mask_phones(from_))
             return None
-        self._note(session_id, "customer_replied", f"Customer replied: {text}")
+        self._note(session_id, "customer_replied", f"Customer replied: {reply}")
         return None
 
+    def _language(self, session_id: str | None) -> str:
+        """The customer's language: their latest link's; English when there is none."""
+        if session_id is None:
+            return "en"
+        try:
+            return self._sessions.get_by_id(session_id).language
+        except NotFound:  # gone with its retention
+            return "en"
+
     def _note(self, session_id: str | None, kind: str, detail: str) -> None:
-        if session_id is not None:
+        if session_id is None:
+            return
+        try:
             self._sessions.append_event(
                 session_id,
                 TimelineEvent(type=kind, at=self._clock.now(), actor=Actor.CUSTOMER, detail=detail),
             )
+        except NotFound:  # the phone's latest link is gone with its retention: nothing to note
+            logger.info("text about session %s, which no longer exists", session_id)

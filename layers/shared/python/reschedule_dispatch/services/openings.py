@@ -52,6 +52,7 @@ class AppointmentOpenings:
 class FindOpenings:
     def __init__(
         self,
+        *,
         provider: SchedulingProvider,
         clock: Clock,
         travel_for: Callable[[BusinessSettings], TravelTime] = travel_from_settings,
@@ -169,7 +170,7 @@ class AppointmentOpeningsQuery:
     """The dispatcher's view: the same openings the customer would see, for any appointment."""
 
     def __init__(
-        self, provider: SchedulingProvider, businesses: BusinessDirectory, find: FindOpenings
+        self, *, provider: SchedulingProvider, businesses: BusinessDirectory, find: FindOpenings
     ) -> None:
         self._provider = provider
         self._businesses = businesses

@@ -44,15 +44,16 @@ from reschedule_dispatch.domain.session import (
 from reschedule_dispatch.services.closed_sessions import NO_LONGER_SHOWN, LinkClosed
 from reschedule_dispatch.services.link_guessing import LinkGuessing, find_by_token
 from reschedule_dispatch.services.openings import FindOpenings
+from reschedule_dispatch.texts import Text, english, text
 
-RETRY_NOTICE = "We couldn't confirm that time just now. Please try again."
+RETRY_NOTICE = english(Text.NOTICE_RETRY)
 
 # A finished link shows its appointment until shown_until, then only says it is over.
 FINISHED = frozenset({SessionStatus.COMPLETED, SessionStatus.FAILED})
 
 GONE_REASONS = {
-    SessionStatus.EXPIRED: "This link has expired.",
-    SessionStatus.CANCELED: "This link was canceled.",
+    SessionStatus.EXPIRED: english(Text.LINK_EXPIRED),
+    SessionStatus.CANCELED: english(Text.LINK_CANCELED),
 }
 
 
@@ -88,15 +89,9 @@ class WrongDigits(Unprocessable):
         self.language = language
 
 
-OPEN_IT = "Open your appointment to see the times you can move it to."
-ANOTHER_BROWSER = (
-    "This link was opened on another device. To see the appointment here, enter the last "
-    "four digits of the phone number the text was sent to."
-)
-LOCKED = (
-    "This link can't be opened on another device. Open it on the phone it was sent to, or "
-    "call us for a new one."
-)
+OPEN_IT = english(Text.BROWSER_OPEN_IT)
+ANOTHER_BROWSER = english(Text.BROWSER_ANOTHER)
+LOCKED = english(Text.BROWSER_LOCKED)
 
 
 @dataclass(frozen=True)
@@ -119,6 +114,7 @@ class CustomerLinks:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         provider: SchedulingProvider,
         businesses: BusinessDirectory,
@@ -133,7 +129,7 @@ class CustomerLinks:
         self._businesses = businesses
         self._workflow = workflow
         self._clock = clock
-        self._find_openings = openings or FindOpenings(provider, clock)
+        self._find_openings = openings or FindOpenings(provider=provider, clock=clock)
         self._guessing = guessing
         self._private = private_to_browser
 
@@ -208,11 +204,10 @@ class CustomerLinks:
                     TimelineEvent(type="unlock_refused", at=now, actor=Actor.CUSTOMER),
                 )
                 raise NotThisBrowser(LOCKED, business, session.language, locked=True)
+            # Said in the customer's language here: the page cannot recognise a filled count.
+            wrong = Text.WRONG_DIGITS_LAST_TRY if left == 1 else Text.WRONG_DIGITS
             raise WrongDigits(
-                "Those aren't the last four digits of the phone number the text was sent to. "
-                f"{left} {'try' if left == 1 else 'tries'} left.",
-                business,
-                session.language,
+                text(wrong, session.language, tries_left=left), business, session.language
             )
         secret = secrets.token_urlsafe(32)
         event = TimelineEvent(type="opened_elsewhere", at=now, actor=Actor.CUSTOMER)
@@ -258,14 +253,14 @@ class CustomerLinks:
                     # recovers a confirm whose first start was lost.
                     self._workflow.start(session, session.new_opening)
                 return session
-            raise Conflict("A new time was already chosen with this link.")
+            raise Conflict(english(Text.NEW_TIME_ALREADY_CHOSEN))
         if session.status not in OPEN_STATUSES:
-            raise LinkClosed("This link can no longer be used.", business, session.language)
+            raise LinkClosed(english(Text.LINK_UNUSABLE), business, session.language)
 
         appointment = self._provider.get_appointment(session.business_id, session.appointment_id)
         chosen = self._find_openings.feasible(business, appointment, slot)
         if chosen is None:
-            raise Unprocessable("That time is no longer available. Please pick another one.")
+            raise Unprocessable(english(Text.NOTICE_TIME_GONE))
         try:
             confirming = self._confirming(session, chosen)
         except Conflict:

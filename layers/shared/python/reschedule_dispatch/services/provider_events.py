@@ -49,11 +49,12 @@ from reschedule_dispatch.domain.session import (
     TimelineEvent,
 )
 from reschedule_dispatch.services.closed_sessions import drop_schedule, expire_if_overdue
+from reschedule_dispatch.texts import Text, english
 
 logger = logging.getLogger(__name__)
 
-CHANGED_ELSEWHERE = "The appointment changed elsewhere."
-APPOINTMENT_CANCELED = "The appointment was canceled."
+CHANGED_ELSEWHERE = english(Text.REASON_CHANGED_ELSEWHERE)
+APPOINTMENT_CANCELED = english(Text.REASON_APPOINTMENT_CANCELED)
 
 
 class WebhookReceivers(Protocol):
@@ -65,6 +66,7 @@ class WebhookReceivers(Protocol):
 class ApplyProviderEvent:
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         provider: SchedulingProvider,
         businesses: BusinessDirectory,
@@ -194,6 +196,7 @@ class ReceiveProviderWebhook:
 
     def __init__(
         self,
+        *,
         receivers: WebhookReceivers,
         apply: ApplyProviderEvent,
         seen: SeenEvents | None = None,
@@ -233,7 +236,7 @@ class ReceiveProviderWebhook:
 
 
 class ListSuggestions:
-    def __init__(self, suggestions: Suggestions) -> None:
+    def __init__(self, *, suggestions: Suggestions) -> None:
         self._suggestions = suggestions
 
     def __call__(self, business_id: str) -> list[Suggestion]:
@@ -241,7 +244,7 @@ class ListSuggestions:
 
 
 class DismissSuggestion:
-    def __init__(self, suggestions: Suggestions) -> None:
+    def __init__(self, *, suggestions: Suggestions) -> None:
         self._suggestions = suggestions
 
     def __call__(self, business_id: str, appointment_id: str) -> None:
@@ -275,6 +278,7 @@ class KeepProvidersNotified:
 
     def __init__(
         self,
+        *,
         businesses: ConnectedBusinesses,
         providers: ProviderSource,
         public_base_url: str,

@@ -32,7 +32,7 @@ class CustomerWithAppointments:
 
 class SearchCustomers:
     def __init__(
-        self, provider: SchedulingProvider, sessions: SessionRepository, clock: Clock
+        self, *, provider: SchedulingProvider, sessions: SessionRepository, clock: Clock
     ) -> None:
         self._provider = provider
         self._sessions = sessions
@@ -84,7 +84,7 @@ class MessagePreview:
 class PreviewMessage:
     """What the customer will receive, before sending: text, length, SMS segments."""
 
-    def __init__(self, provider: SchedulingProvider, businesses: BusinessDirectory) -> None:
+    def __init__(self, *, provider: SchedulingProvider, businesses: BusinessDirectory) -> None:
         self._provider = provider
         self._businesses = businesses
 
@@ -114,7 +114,7 @@ class PreviewMessage:
 
 
 class GetSession:
-    def __init__(self, sessions: SessionRepository) -> None:
+    def __init__(self, *, sessions: SessionRepository) -> None:
         self._sessions = sessions
 
     def __call__(
@@ -128,7 +128,7 @@ class AppointmentTimeline:
     """An appointment's history: its sessions (links and dispatcher moves), oldest first,
     each with its own timeline."""
 
-    def __init__(self, sessions: SessionRepository, provider: SchedulingProvider) -> None:
+    def __init__(self, *, sessions: SessionRepository, provider: SchedulingProvider) -> None:
         self._sessions = sessions
         self._provider = provider
 

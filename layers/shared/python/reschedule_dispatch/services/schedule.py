@@ -45,6 +45,7 @@ class Schedule:
 class ScheduleQuery:
     def __init__(
         self,
+        *,
         provider: SchedulingProvider,
         businesses: BusinessDirectory,
         sessions: SessionRepository,

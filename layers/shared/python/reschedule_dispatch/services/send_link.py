@@ -69,7 +69,7 @@ def link_message(
     template = message if message and message.strip() else business.settings.template_for(language)
     return render_template(
         template,
-        {
+        {  # what Text.LINK_SMS declares (texts/ids.py); tests/unit/texts holds them equal
             "customer_first_name": customer.first_name,
             "business_name": business.name,
             "appointment_time": format_time(appointment.start, business.zone, language),
@@ -93,6 +93,7 @@ class SendLink:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         provider: SchedulingProvider,
         businesses: BusinessDirectory,

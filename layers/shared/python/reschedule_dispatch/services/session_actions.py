@@ -33,7 +33,7 @@ MAX_PAGE = 100
 
 
 class ListSessions:
-    def __init__(self, sessions: SessionRepository) -> None:
+    def __init__(self, *, sessions: SessionRepository) -> None:
         self._sessions = sessions
 
     def __call__(
@@ -69,6 +69,7 @@ class ResendLink:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         businesses: BusinessDirectory,
         sms: SmsSender,
@@ -126,6 +127,7 @@ class CancelSession:
 
     def __init__(
         self,
+        *,
         sessions: SessionRepository,
         expiry: ExpiryScheduler,
         clock: Clock,

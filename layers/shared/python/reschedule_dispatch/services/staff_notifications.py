@@ -30,6 +30,7 @@ class TellStaff:
 
     def __init__(
         self,
+        *,
         notifier: StaffNotifier | None,
         businesses: BusinessDirectory,
         sessions: SessionRepository,
@@ -49,7 +50,11 @@ class TellStaff:
         channel = business.settings.slack_channel
         if not channel or _EVENTS.get(session.status) not in business.settings.slack_events:
             return
-        start = session.new_opening.start if session.new_opening else session.original_start
+        # Completed: the time it moved to; otherwise the one it kept (a failed session's
+        # chosen time was never booked).
+        start = session.original_start
+        if session.status is SessionStatus.COMPLETED and session.new_opening:
+            start = session.new_opening.start
         outcome = SessionOutcome(
             business_name=business.name,
             customer_name=session.customer_name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reschedule_dispatch import wiring
+from reschedule_dispatch.composition import settings as function_settings
 from reschedule_dispatch.environment import EnvSettings, MissingSettings
 
 
@@ -82,22 +82,12 @@ def test_a_whole_number_is_read_as_one_and_a_bad_one_is_named(
 
 @pytest.mark.parametrize(
     "settings",
-    [
-        wiring.AppEnv,
-        wiring.ProviderEnv,
-        wiring.TwilioEnv,
-        wiring.EmailEnv,
-        wiring.SlackEnv,
-        wiring.CompensateEnv,
-        wiring.SendLinkEnv,
-        wiring.DispatcherEnv,
-        wiring.PortalEnv,
-        wiring.FinalizeEnv,
-        wiring.SessionActionsEnv,
-        wiring.WebhooksEnv,
-        wiring.ProviderWebhooksEnv,
-        wiring.ProviderChannelsEnv,
-        wiring.MoveEnv,
+    [  # every function's settings model, so a new one is covered when it is written
+        value
+        for value in vars(function_settings).values()
+        if isinstance(value, type)
+        and issubclass(value, EnvSettings)
+        and value.__module__ == function_settings.__name__
     ],
 )
 def test_every_handler_settings_class_reads_its_variables(
