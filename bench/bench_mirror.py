@@ -54,7 +54,7 @@ from reschedule_dispatch.domain.scheduling import (  # noqa: E402
     WorkingHours,
 )
 from reschedule_dispatch.domain.session import Opening  # noqa: E402
-from reschedule_dispatch.services.openings import FindOpenings  # noqa: E402
+from reschedule_dispatch.services.openings import OpeningsForAppointment  # noqa: E402
 from reschedule_dispatch.services.schedule_mirror import MirroredSchedule, SyncSchedule  # noqa: E402
 
 PROVIDER_LATENCY = 0.150
@@ -162,7 +162,7 @@ def _seed(
 def _page(
     reads: Any, businesses: DynamoBusinessDirectory, business_id: str, appointment_id: str
 ) -> float:
-    find = FindOpenings(provider=reads, clock=Clock())
+    find = OpeningsForAppointment(provider=reads, clock=Clock())
     started = time.perf_counter()
     appointment = reads.get_appointment(business_id, appointment_id)
     found = find(businesses.get(business_id, fresh=True), appointment)

@@ -34,7 +34,7 @@ from reschedule_dispatch.domain.business import Business, BusinessSettings
 from reschedule_dispatch.domain.mirror import by_week
 from reschedule_dispatch.domain.openings import columns_of, travel_legs
 from reschedule_dispatch.domain.scheduling import Busy, BusyColumns, Leg, Technician
-from reschedule_dispatch.services.openings import FindOpenings
+from reschedule_dispatch.services.openings import OpeningsForAppointment
 
 CALCULATOR = "bench-routes"
 BUDGET_ROUTES_PER_LEG = 1.2
@@ -110,7 +110,7 @@ def sync_stop_drives(case: Case, routes: RouteMatrixService) -> dict[str, BusyCo
 
 def page_view(provider: object, case: Case, routes: RouteMatrixService) -> list[str]:
     """One page's openings, its route cache empty; the routes it bills are counted."""
-    find = FindOpenings(
+    find = OpeningsForAppointment(
         provider=provider,  # type: ignore[arg-type]
         clock=PinnedClock(),
         travel_for=lambda _: AmazonLocationTravelTime(

@@ -1,6 +1,6 @@
 """The customer's page: GET /r/{token} (and its confirm step), POST /r/{token}/viewed and
 /confirm, GET /r/{token}/calendar.ics; POST /r/{token}/open and /unlock, which bind the link
-to a browser (services/portal.py); and a dispatcher's move's GET /r/invite/{token}.ics."""
+to a browser (services/customer_links.py); and a dispatcher's move's GET /r/invite/{token}.ics."""
 
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
 )
 from reschedule_dispatch.logs import function_logger
-from reschedule_dispatch.services.invitation import INVITATION_FILENAME
-from reschedule_dispatch.services.portal import (
+from reschedule_dispatch.services.customer_links import (
     ANOTHER_BROWSER,
     NotThisBrowser,
     WrongDigits,
 )
+from reschedule_dispatch.services.invitation import INVITATION_FILENAME
 from reschedule_dispatch.texts import Text, english
 from reschedule_dispatch.tracing import function_tracer
 from reschedule_dispatch.web.pages import (

@@ -15,6 +15,7 @@ from reschedule_dispatch.adapters.sendgrid_email import SendGridEmailSender
 from reschedule_dispatch.adapters.slack_notifier import SlackNotifier
 from reschedule_dispatch.domain.errors import Conflict, MessagingUnavailable, Unprocessable
 from reschedule_dispatch.domain.session import SessionStatus
+from reschedule_dispatch.services.customer_links import CustomerLinks
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -22,7 +23,6 @@ from reschedule_dispatch.services.lifecycle import (
     HoldOpening,
     MoveAppointment,
 )
-from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.session_actions import CancelSession, ResendLink
 from reschedule_dispatch.services.staff_notifications import TellStaff
 from tests.integration.conftest import World

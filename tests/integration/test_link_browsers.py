@@ -1,4 +1,4 @@
-"""A link is private to its customer's browser (services/portal.py), on moto."""
+"""A link is private to its customer's browser (services/customer_links.py), on moto."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from reschedule_dispatch.adapters.dynamodb_guesses import DynamoGuessThrottle
 from reschedule_dispatch.domain.errors import TooManyGuesses
 from reschedule_dispatch.domain.guessing import GuessLimit
 from reschedule_dispatch.domain.session import MAX_LINK_BROWSERS, MAX_UNLOCK_TRIES
-from reschedule_dispatch.services.link_guessing import LinkGuessing
-from reschedule_dispatch.services.portal import (
+from reschedule_dispatch.services.customer_links import (
     ANOTHER_BROWSER,
     LOCKED,
     OPEN_IT,
@@ -18,6 +17,7 @@ from reschedule_dispatch.services.portal import (
     NotThisBrowser,
     WrongDigits,
 )
+from reschedule_dispatch.services.link_guessing import LinkGuessing
 
 BASE = "https://api.example"
 CUSTOMER, FRIEND = "198.51.100.20", "203.0.113.7"

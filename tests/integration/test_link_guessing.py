@@ -10,8 +10,8 @@ from reschedule_dispatch.adapters.dynamodb_guesses import DynamoGuessThrottle
 from reschedule_dispatch.domain.errors import NotFound, TooManyGuesses
 from reschedule_dispatch.domain.guessing import GuessLimit
 from reschedule_dispatch.domain.links import new_token
+from reschedule_dispatch.services.customer_links import CustomerLinks
 from reschedule_dispatch.services.link_guessing import LinkGuessing
-from reschedule_dispatch.services.portal import CustomerLinks
 from tests.integration.conftest import ROOT
 
 GUESSER, CUSTOMER = "203.0.113.7", "198.51.100.20"

@@ -9,8 +9,7 @@ import pytest
 from reschedule_dispatch.domain.errors import Conflict, MessagingUnavailable, QuietHours
 from reschedule_dispatch.domain.messages import mask_phones, next_allowed_time
 from reschedule_dispatch.domain.session import SessionStatus
-from reschedule_dispatch.services.lifecycle import RecordDelivery
-from reschedule_dispatch.services.messaging import InboundMessage
+from reschedule_dispatch.services.messaging import InboundMessage, RecordDelivery
 from tests.builders import business
 
 CHICAGO = ZoneInfo("America/Chicago")

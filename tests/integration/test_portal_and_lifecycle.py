@@ -16,6 +16,7 @@ from reschedule_dispatch.domain.errors import (
 )
 from reschedule_dispatch.domain.session import LINK_RETENTION, SESSION_RETENTION, SessionStatus
 from reschedule_dispatch.services.closed_sessions import LinkClosed
+from reschedule_dispatch.services.customer_links import CustomerLinks
 from reschedule_dispatch.services.lifecycle import (
     TAKEN_NOTICE,
     CheckAppointment,
@@ -23,9 +24,8 @@ from reschedule_dispatch.services.lifecycle import (
     ExpireSession,
     HoldOpening,
     MoveAppointment,
-    RecordDelivery,
 )
-from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.messaging import RecordDelivery
 from tests.builders import appointment as build_appointment
 
 BASE = "https://api.example"

@@ -14,7 +14,7 @@ from reschedule_dispatch.domain.errors import NotFound
 from reschedule_dispatch.domain.provider_events import ProviderChange, ProviderEvent, Suggestion
 from reschedule_dispatch.domain.session import Actor, Opening, SessionStatus
 from reschedule_dispatch.services.closed_sessions import LinkClosed
-from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.customer_links import CustomerLinks
 from reschedule_dispatch.services.provider_events import (
     APPOINTMENT_CANCELED,
     CHANGED_ELSEWHERE,

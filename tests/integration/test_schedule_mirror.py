@@ -22,9 +22,9 @@ from reschedule_dispatch.domain.openings import columns_of
 from reschedule_dispatch.domain.ports import SchedulingProvider
 from reschedule_dispatch.domain.scheduling import BlockedTime, Location
 from reschedule_dispatch.domain.session import Opening, SessionStatus
+from reschedule_dispatch.services.customer_links import CustomerLinks
 from reschedule_dispatch.services.lifecycle import CheckAppointment, HoldOpening, MoveAppointment
-from reschedule_dispatch.services.openings import FindOpenings
-from reschedule_dispatch.services.portal import CustomerLinks
+from reschedule_dispatch.services.openings import OpeningsForAppointment
 from reschedule_dispatch.services.queries import SearchCustomers
 from reschedule_dispatch.services.schedule_mirror import (
     MirroredSchedule,
@@ -77,7 +77,7 @@ class Mirrored:
             businesses=w.businesses,
             workflow=w.workflow,
             clock=w.clock,
-            openings=FindOpenings(provider=self.reads, clock=w.clock),
+            openings=OpeningsForAppointment(provider=self.reads, clock=w.clock),
         )
 
     def send(self, appointment_id: str = "appt-1") -> tuple[Any, str]:
@@ -241,7 +241,7 @@ def test_a_stale_mirror_costs_a_re_pick_never_a_double_booking(mirrored):
     )
     assert [b.id for b in busy] == ["appt-rival"]
     appointment = mirrored.reads.get_appointment("acme", "appt-1")
-    found = FindOpenings(provider=mirrored.reads, clock=world.clock)(
+    found = OpeningsForAppointment(provider=mirrored.reads, clock=world.clock)(
         world.businesses.get("acme"), appointment
     )
     assert picked.key not in {o.key for o in found.result.openings}
@@ -475,7 +475,7 @@ def test_a_page_pays_for_no_drive_between_stops_the_sync_knew(world):
         ),
     )
     # A container that starts cold: its own route cache, nothing known but the mirror
-    page = FindOpenings(
+    page = OpeningsForAppointment(
         provider=mirrored.reads,
         clock=world.clock,
         travel_for=lambda settings: AmazonLocationTravelTime(
@@ -492,7 +492,9 @@ def test_a_page_pays_for_no_drive_between_stops_the_sync_knew(world):
     assert all(customer in pair for pair in asked), "a drive between two stops was billed"
     assert page_routes.routes == len(set(asked))  # each route billed once
     # And the same openings as the offline model gives (the service answers with it)
-    offline = FindOpenings(provider=mirrored.reads, clock=world.clock)(business, appointment)
+    offline = OpeningsForAppointment(provider=mirrored.reads, clock=world.clock)(
+        business, appointment
+    )
     assert shown == offline.result.openings
 
 

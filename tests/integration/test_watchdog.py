@@ -23,13 +23,13 @@ from reschedule_dispatch.domain.session import (
     TimelineEvent,
     opening_key,
 )
+from reschedule_dispatch.services.customer_links import CustomerLinks
 from reschedule_dispatch.services.lifecycle import (
     FAILURE_REASONS,
     Compensate,
     HoldOpening,
     MoveAppointment,
 )
-from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.schedule_mirror import SyncSchedule
 from reschedule_dispatch.services.watchdog import (
     GIVE_UP_AFTER,

@@ -9,7 +9,7 @@ import pytest
 
 from bench.load_test import Booking, SlotClaims, is_confirming, overlapping, page_slots, parse_slot
 from reschedule_dispatch.domain.session import Opening, SessionStatus
-from reschedule_dispatch.services.portal import CustomerPage
+from reschedule_dispatch.services.customer_links import CustomerPage
 from reschedule_dispatch.web.pages import customer_page
 from tests.builders import NOW, appointment, business, reschedule_session, technician
 

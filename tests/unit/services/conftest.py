@@ -23,6 +23,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.services.customer_links import CustomerLinks
 from reschedule_dispatch.services.lifecycle import (
     CheckAppointment,
     Compensate,
@@ -30,7 +31,6 @@ from reschedule_dispatch.services.lifecycle import (
     HoldOpening,
     MoveAppointment,
 )
-from reschedule_dispatch.services.portal import CustomerLinks
 from reschedule_dispatch.services.send_link import SendLink
 from reschedule_dispatch.services.staff_notifications import TellStaff
 from tests.builders import appointment, business, customer, technician

@@ -1,4 +1,4 @@
-"""CustomerLinks (services/portal.py): the customer's page, its confirm, and a link private to
+"""CustomerLinks (services/customer_links.py): the customer's page, its confirm, and a link private to
 the customer's browser."""
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
 )
 from reschedule_dispatch.services.closed_sessions import NO_LONGER_SHOWN, LinkClosed
-from reschedule_dispatch.services.link_guessing import LinkGuessing
-from reschedule_dispatch.services.portal import (
+from reschedule_dispatch.services.customer_links import (
     ANOTHER_BROWSER,
     GONE_REASONS,
     LOCKED,
@@ -35,6 +34,7 @@ from reschedule_dispatch.services.portal import (
     NotThisBrowser,
     WrongDigits,
 )
+from reschedule_dispatch.services.link_guessing import LinkGuessing
 from tests.builders import NOW
 from tests.fakes import FakeGuessThrottle
 from tests.unit.services.conftest import ACME_NUMBER, WEDNESDAY_10AM

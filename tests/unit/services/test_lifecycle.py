@@ -30,9 +30,8 @@ from reschedule_dispatch.services.lifecycle import (
     HoldOpening,
     MoveAppointment,
     NotConfirming,
-    RecordDelivery,
 )
-from reschedule_dispatch.services.messaging import DELIVERY_ERRORS
+from reschedule_dispatch.services.messaging import DELIVERY_ERRORS, RecordDelivery
 from reschedule_dispatch.services.staff_notifications import TellStaff
 from tests.builders import NOW, appointment
 from tests.fakes import FakeScheduleMirror, FakeStaffNotifier

@@ -12,9 +12,9 @@ from reschedule_dispatch.domain.errors import NotFound, TooManyGuesses
 from reschedule_dispatch.domain.guessing import GuessLimit, client_key
 from reschedule_dispatch.domain.links import new_token, token_hash
 from reschedule_dispatch.domain.session import RescheduleSession, SessionStatus
+from reschedule_dispatch.services.customer_links import CustomerLinks
 from reschedule_dispatch.services.invitation import InvitationCalendars
 from reschedule_dispatch.services.link_guessing import LinkGuessing
-from reschedule_dispatch.services.portal import CustomerLinks
 from tests.builders import NOW, appointment, business, reschedule_session
 
 GUESSER, CUSTOMER = "203.0.113.7", "198.51.100.20"

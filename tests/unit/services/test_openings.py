@@ -1,4 +1,4 @@
-"""FindOpenings and AppointmentOpeningsQuery (services/openings.py): the engine's inputs
+"""OpeningsForAppointment and DispatcherOpenings (services/openings.py): the engine's inputs
 gathered from the provider (or, in one read, the mirror) and the business's rules."""
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from reschedule_dispatch.domain.mirror import ScheduleSnapshot, mirror_window
 from reschedule_dispatch.domain.scheduling import Location
 from reschedule_dispatch.domain.session import opening_key
 from reschedule_dispatch.domain.travel import Coordinates, travel_from_settings
-from reschedule_dispatch.services.openings import AppointmentOpeningsQuery, FindOpenings
+from reschedule_dispatch.services.openings import DispatcherOpenings, OpeningsForAppointment
 from reschedule_dispatch.services.schedule_mirror import MirroredSchedule
 from tests.builders import NOW, appointment, technician
 from tests.fakes import FakeScheduleMirror
 from tests.unit.services.conftest import WEDNESDAY_10AM
 
 
-def _find(world, provider: Any = None, **options: Any) -> FindOpenings:
-    return FindOpenings(provider=provider or world.provider, clock=world.clock, **options)
+def _find(world, provider: Any = None, **options: Any) -> OpeningsForAppointment:
+    return OpeningsForAppointment(provider=provider or world.provider, clock=world.clock, **options)
 
 
 def _openings(world, provider: Any = None, **options: Any):
@@ -162,7 +162,7 @@ def test_from_the_mirror_the_crews_busy_time_is_one_read(world):
 
 
 def test_the_dispatchers_view_is_the_openings_the_customer_would_see(world):
-    query = AppointmentOpeningsQuery(
+    query = DispatcherOpenings(
         provider=world.provider, businesses=world.businesses, find=_find(world)
     )
     business, found = query("acme", "appt-1")

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from reschedule_dispatch.domain.scheduling import Location
 from reschedule_dispatch.domain.session import Opening, SessionStatus
-from reschedule_dispatch.services.portal import CustomerPage
+from reschedule_dispatch.services.customer_links import CustomerPage
 from reschedule_dispatch.web.pages import calendar_event, customer_page
 from tests.builders import NOW, appointment, business, reschedule_session, technician
 

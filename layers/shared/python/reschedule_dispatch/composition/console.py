@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # each route's service loads with its first request (the open
         UpdateSettings,
     )
     from reschedule_dispatch.services.dispatcher_move import CheckMove, MoveByDispatcher
-    from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
+    from reschedule_dispatch.services.openings import DispatcherOpenings
     from reschedule_dispatch.services.provider_events import DismissSuggestion, ListSuggestions
     from reschedule_dispatch.services.queries import (
         AppointmentTimeline,
@@ -77,11 +77,11 @@ class ConsoleReads(FunctionServices[DispatcherEnv]):
         )
 
     @cached_property
-    def appointment_openings(self) -> AppointmentOpeningsQuery:
-        from reschedule_dispatch.services.openings import AppointmentOpeningsQuery
+    def appointment_openings(self) -> DispatcherOpenings:
+        from reschedule_dispatch.services.openings import DispatcherOpenings
 
         schedule = self.deps.people_schedule(self.env)
-        return AppointmentOpeningsQuery(
+        return DispatcherOpenings(
             provider=schedule,
             businesses=self.deps.businesses(self.env.app_table_name),
             find=parts.find_openings(self.deps, self.env, schedule),

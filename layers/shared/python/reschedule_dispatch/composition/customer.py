@@ -11,8 +11,8 @@ from reschedule_dispatch.composition.family import FunctionServices
 from reschedule_dispatch.composition.settings import PortalEnv
 
 if TYPE_CHECKING:
+    from reschedule_dispatch.services.customer_links import CustomerLinks
     from reschedule_dispatch.services.invitation import InvitationCalendars
-    from reschedule_dispatch.services.portal import CustomerLinks
 
 
 class CustomerPages(FunctionServices[PortalEnv]):
@@ -20,7 +20,7 @@ class CustomerPages(FunctionServices[PortalEnv]):
 
     @cached_property
     def links(self) -> CustomerLinks:
-        from reschedule_dispatch.services.portal import CustomerLinks
+        from reschedule_dispatch.services.customer_links import CustomerLinks
 
         schedule = self.deps.people_schedule(self.env)
         return CustomerLinks(

@@ -15,8 +15,7 @@ from reschedule_dispatch.composition.family import FunctionServices
 from reschedule_dispatch.composition.settings import SendLinkEnv, WebhooksEnv
 
 if TYPE_CHECKING:
-    from reschedule_dispatch.services.lifecycle import RecordDelivery
-    from reschedule_dispatch.services.messaging import InboundMessage
+    from reschedule_dispatch.services.messaging import InboundMessage, RecordDelivery
     from reschedule_dispatch.services.send_link import SendLink
 
 
@@ -71,7 +70,7 @@ class TwilioWebhooks(FunctionServices[WebhooksEnv]):
 
     @cached_property
     def record_delivery(self) -> RecordDelivery:
-        from reschedule_dispatch.services.lifecycle import RecordDelivery
+        from reschedule_dispatch.services.messaging import RecordDelivery
 
         return RecordDelivery(
             sessions=parts.sessions(self.deps, self.env),

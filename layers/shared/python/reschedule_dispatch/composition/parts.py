@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from reschedule_dispatch.services.dispatcher_move import CheckMove
     from reschedule_dispatch.services.lifecycle import Compensate, FinalizeReschedule
     from reschedule_dispatch.services.link_guessing import LinkGuessing
-    from reschedule_dispatch.services.openings import FindOpenings
+    from reschedule_dispatch.services.openings import OpeningsForAppointment
     from reschedule_dispatch.services.schedule_mirror import SyncSchedule
     from reschedule_dispatch.services.staff_notifications import TellStaff
 
@@ -79,10 +79,12 @@ def get_business(deps: Dependencies, env: AppEnv) -> GetBusiness:
 
 def find_openings(
     deps: Dependencies, env: ProviderEnv, provider: SchedulingProvider
-) -> FindOpenings:
-    from reschedule_dispatch.services.openings import FindOpenings
+) -> OpeningsForAppointment:
+    from reschedule_dispatch.services.openings import OpeningsForAppointment
 
-    return FindOpenings(provider=provider, clock=deps.clock, travel_for=deps.travel_for(env))
+    return OpeningsForAppointment(
+        provider=provider, clock=deps.clock, travel_for=deps.travel_for(env)
+    )
 
 
 def check_move(deps: Dependencies, env: ProviderEnv) -> CheckMove:

@@ -1,6 +1,6 @@
 """Throttling link guessing: the customer's page and a move's invitation share one limit.
 
-Kept apart from services/portal.py so the invitation's route (services/invitation.py, which
+Kept apart from services/customer_links.py so the invitation's route (services/invitation.py, which
 finalize also loads) does not load the portal's openings engine with it.
 """
 

@@ -1,10 +1,11 @@
-"""SMS compliance: replies and keywords, opt-outs, quiet hours, delivery errors explained."""
+"""Twilio's two webhooks' use cases: a text a customer sent (replies, keywords, opt-outs) and
+a delivery report on one we sent (recorded if it moves forward; its error explained)."""
 
 from __future__ import annotations
 
 import logging
 
-from reschedule_dispatch.domain.errors import NotFound
+from reschedule_dispatch.domain.errors import Conflict, NotFound
 from reschedule_dispatch.domain.messages import mask_phones
 from reschedule_dispatch.domain.ports import BusinessDirectory, Clock, Contacts, SessionRepository
 from reschedule_dispatch.domain.session import Actor, TimelineEvent
@@ -101,3 +102,55 @@ class InboundMessage:
             )
         except NotFound:  # the phone's latest link is gone with its retention: nothing to note
             logger.info("text about session %s, which no longer exists", session_id)
+
+
+# Delivery statuses in the order Twilio reports them; a callback never moves one backwards.
+DELIVERY_ORDER = {
+    "accepted": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "read": 4,
+}
+
+
+class RecordDelivery:
+    """A status callback for a message: record it on the session if it moves forward."""
+
+    def __init__(self, *, sessions: SessionRepository, clock: Clock, contacts: Contacts) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._contacts = contacts
+
+    def __call__(self, message_sid: str, status: str, error_code: str | None) -> bool:
+        try:
+            return self._record(message_sid, status, error_code)
+        except Conflict:
+            # Another callback for the same message landed first: decide again on fresh state.
+            return self._record(message_sid, status, error_code)
+
+    def _record(self, message_sid: str, status: str, error_code: str | None) -> bool:
+        session = self._sessions.find_by_message_sid(message_sid)
+        if session.message_sid != message_sid:
+            return False  # a report on an earlier send of a resent link
+        current = DELIVERY_ORDER.get(session.delivery_status or "queued", 0)
+        new = DELIVERY_ORDER.get(status)
+        if new is None or new <= current:
+            return False  # unknown, duplicate or late callback
+        detail = explain_delivery_error(error_code)
+        if error_code == UNSUBSCRIBED:
+            self._contacts.opt_out(
+                session.business_id, session.customer_phone, self._clock.now(), "Twilio 21610"
+            )
+        event = None
+        if status in ("delivered", "undelivered", "failed"):
+            event = TimelineEvent(
+                type=status, at=self._clock.now(), actor=Actor.SYSTEM, detail=detail
+            )
+        self._sessions.record_delivery(
+            session.id, message_sid, session.delivery_status, status, event
+        )
+        return True

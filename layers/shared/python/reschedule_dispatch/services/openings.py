@@ -49,7 +49,7 @@ class AppointmentOpenings:
     chosen: Opening | None = None  # the opening a `slot` key names, if the rules allow it
 
 
-class FindOpenings:
+class OpeningsForAppointment:
     def __init__(
         self,
         *,
@@ -166,11 +166,15 @@ class _Inputs:
     travel: TravelTime
 
 
-class AppointmentOpeningsQuery:
+class DispatcherOpenings:
     """The dispatcher's view: the same openings the customer would see, for any appointment."""
 
     def __init__(
-        self, *, provider: SchedulingProvider, businesses: BusinessDirectory, find: FindOpenings
+        self,
+        *,
+        provider: SchedulingProvider,
+        businesses: BusinessDirectory,
+        find: OpeningsForAppointment,
     ) -> None:
         self._provider = provider
         self._businesses = businesses

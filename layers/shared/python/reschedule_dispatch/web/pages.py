@@ -27,7 +27,7 @@ from reschedule_dispatch.domain.session import Opening, SessionStatus
 from reschedule_dispatch.texts import Text, english, spoken, text, translate
 
 if TYPE_CHECKING:  # api.http reads this module's CSP: no portal service or openings engine with it
-    from reschedule_dispatch.services.portal import CustomerPage, NotThisBrowser
+    from reschedule_dispatch.services.customer_links import CustomerPage, NotThisBrowser
 
 STYLE = """
 *{box-sizing:border-box}body{margin:0;font:17px/1.5 system-ui,-apple-system,"Segoe UI",

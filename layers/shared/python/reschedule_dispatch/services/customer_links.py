@@ -43,7 +43,7 @@ from reschedule_dispatch.domain.session import (
 )
 from reschedule_dispatch.services.closed_sessions import NO_LONGER_SHOWN, LinkClosed
 from reschedule_dispatch.services.link_guessing import LinkGuessing, find_by_token
-from reschedule_dispatch.services.openings import FindOpenings
+from reschedule_dispatch.services.openings import OpeningsForAppointment
 from reschedule_dispatch.texts import Text, english, text
 
 RETRY_NOTICE = english(Text.NOTICE_RETRY)
@@ -120,7 +120,7 @@ class CustomerLinks:
         businesses: BusinessDirectory,
         workflow: ConfirmWorkflow,
         clock: Clock,
-        openings: FindOpenings | None = None,
+        openings: OpeningsForAppointment | None = None,
         guessing: LinkGuessing | None = None,
         private_to_browser: bool = False,
     ) -> None:
@@ -129,7 +129,7 @@ class CustomerLinks:
         self._businesses = businesses
         self._workflow = workflow
         self._clock = clock
-        self._find_openings = openings or FindOpenings(provider=provider, clock=clock)
+        self._find_openings = openings or OpeningsForAppointment(provider=provider, clock=clock)
         self._guessing = guessing
         self._private = private_to_browser
 
