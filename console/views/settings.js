@@ -1,5 +1,5 @@
-// Settings: the scheduling provider's connection, the rules customers' openings follow, link
-// expiry, and the SMS templates. Checked here for quick feedback; the API checks again and its
+// Settings: the scheduling provider's connection, every rule customers' openings follow, link
+// expiry, quiet hours, staff notifications, and the SMS templates. Checked here for quick feedback; the API checks again and its
 // 422 details land on the fields.
 
 import { fieldErrors } from "../lib/api.js";
@@ -23,10 +23,25 @@ const TRIGGER_CHOICES = [
   ["suggest", "Suggest it to a dispatcher (the Suggested tab)"],
   ["send", "Send the customer a link automatically"],
 ];
+// Each number a business sets: the API's range (api/models.py SettingsBody), its unit.
 const NUMBERS = {
-  link_ttl_hours: { min: 1, max: 72, label: "Link expires after" },
-  min_notice_hours: { min: 0, max: 168, label: "Minimum notice" },
+  link_ttl_hours: { min: 1, max: 72, step: 1, unit: "hours", label: "Link expires after" },
+  min_notice_hours: { min: 0, max: 168, step: 1, unit: "hours", label: "Minimum notice" },
+  slot_minutes: { min: 5, max: 240, step: 5, unit: "minutes", label: "Openings start every" },
+  buffer_minutes: { min: 0, max: 120, step: 1, unit: "minutes", label: "Free time next to other jobs" },
+  horizon_days: { min: 1, max: 60, step: 1, unit: "days", label: "Openings up to" },
+  max_openings: { min: 1, max: 50, step: 1, unit: "openings", label: "Openings shown" },
+  drive_speed_kmh: { min: 5, max: 150, step: 1, unit: "km/h", label: "Average driving speed" },
+  drive_detour_factor: { min: 1, max: 3, step: 0.1, unit: "×", label: "Roads vs. straight line" },
 };
+const SLACK_EVENTS = [
+  ["completed", "Completed reschedules"],
+  ["failed", "Failed reschedules"],
+];
+// US law (the TCPA) lets texts reach consumers from 8 am to 9 pm their time: quiet hours
+// cover at least the rest (domain/business.py quiet_hours_problem says the same).
+const LAWFUL_FROM = "08:00";
+const LAWFUL_UNTIL = "21:00";
 
 export function render(view) {
   view.append(
@@ -161,16 +176,17 @@ function form(settings) {
     const spec = NUMBERS[key];
     const id = `setting-${key.replace(/_/g, "-")}`;
     const input = h("input", {
-      id, name: key, type: "number", inputmode: "numeric", min: spec.min, max: spec.max, step: 1,
-      required: true, value: String(settings[key]), class: "number-input",
+      id, name: key, type: "number", inputmode: spec.step < 1 ? "decimal" : "numeric",
+      min: spec.min, max: spec.max, step: spec.step,
+      required: true, value: String(settings[key] ?? ""), class: "number-input",
     });
     const error = errorSlot(key, fields, input, spec.label);
     const hintId = `${id}-hint`;
     input.setAttribute("aria-describedby", `${hintId} ${error.id}`);
     return h("div", { class: "field" },
       h("label", { for: id }, spec.label),
-      h("div", { class: "input-suffix" }, input, h("span", { "aria-hidden": "true" }, "hours")),
-      h("p", { class: "hint", id: hintId }, `${hint} ${spec.min}–${spec.max} hours.`),
+      h("div", { class: "input-suffix" }, input, h("span", { "aria-hidden": "true" }, spec.unit)),
+      h("p", { class: "hint", id: hintId }, `${hint} ${spec.min}–${spec.max} ${spec.unit}.`),
       error,
     );
   };
@@ -180,6 +196,84 @@ function form(settings) {
       numberField("link_ttl_hours", "A link stops working this long after it is sent."),
       numberField("min_notice_hours", "Links close this long before the appointment starts, and customers can't pick a time sooner than this."),
     ),
+  );
+
+  const searchSection = h("section", { class: "card settings-section", "aria-labelledby": "search-title" },
+    h("h2", { id: "search-title" }, "How openings are found"),
+    h("div", { class: "grid-2" },
+      numberField("slot_minutes", "Openings start on this grid from the start of a technician's hours."),
+      numberField("buffer_minutes", "Kept free before and after other jobs."),
+      numberField("horizon_days", "How far ahead customers may move to."),
+      numberField("max_openings", "The best ones, ranked by added driving and distance from the original day."),
+      numberField("drive_speed_kmh", "Drive times without a route service: distance at this speed."),
+      numberField("drive_detour_factor", "How much longer roads are than a straight line."),
+    ),
+  );
+
+  // --- quiet hours and who may be texted ------------------------------------------------------
+  const quietOn = h("input", { type: "checkbox", id: "quiet-hours-on", name: "quiet_hours_on", checked: Boolean(settings.quiet_hours_start), "aria-describedby": "quiet-hint" });
+  const quietStart = h("input", { type: "time", id: "quiet-hours-start", name: "quiet_hours_start", value: (settings.quiet_hours_start || "21:00").slice(0, 5), class: "time-input" });
+  const quietEnd = h("input", { type: "time", id: "quiet-hours-end", name: "quiet_hours_end", value: (settings.quiet_hours_end || "08:00").slice(0, 5), class: "time-input" });
+  const quietStartError = errorSlot("quiet_hours_start", fields, quietStart, "Quiet hours start");
+  const quietEndError = errorSlot("quiet_hours_end", fields, quietEnd, "Quiet hours end");
+  quietStart.setAttribute("aria-describedby", `quiet-hint ${quietStartError.id}`);
+  quietEnd.setAttribute("aria-describedby", `quiet-hint ${quietEndError.id}`);
+  const quietTimes = h("div", { class: "grid-2" },
+    h("div", { class: "field" }, h("label", { for: "quiet-hours-start" }, "No texts from"), quietStart, quietStartError),
+    h("div", { class: "field" }, h("label", { for: "quiet-hours-end" }, "Until the next morning at"), quietEnd, quietEndError),
+  );
+  const showQuietTimes = () => {
+    quietTimes.hidden = !quietOn.checked;
+  };
+  quietOn.addEventListener("change", showQuietTimes);
+  showQuietTimes();
+  const abroad = h("input", { type: "checkbox", id: "text-other-countries", name: "text_other_countries", checked: Boolean(settings.text_other_countries), "aria-describedby": "abroad-hint" });
+  errorSlot("text_other_countries", fields, abroad, "Text numbers in other countries");
+  const messagesSection = h("section", { class: "card settings-section", "aria-labelledby": "texts-title" },
+    h("h2", { id: "texts-title" }, "When and where texts go"),
+    h("div", { class: "field checkbox-field" },
+      quietOn,
+      h("div", {},
+        h("label", { for: "quiet-hours-on" }, "Quiet hours"),
+        h("p", { class: "hint", id: "quiet-hint" },
+          "No texts in these hours of the customer's time zone; a link asked for then goes when they end. US law (the TCPA) lets texts reach consumers only from 8 am to 9 pm their time, so quiet hours cover at least 9 pm to 8 am; they may be longer."),
+      ),
+    ),
+    quietTimes,
+    h("div", { class: "field checkbox-field" },
+      abroad,
+      h("div", {},
+        h("label", { for: "text-other-countries" }, "Text numbers in other countries"),
+        h("p", { class: "hint", id: "abroad-hint" }, "A number a dispatcher types for an invitation may be outside your country (carriers bill international texts more)."),
+        fields.text_other_countries.error,
+      ),
+    ),
+  );
+
+  // --- staff notifications ----------------------------------------------------------------------
+  const slackChannel = h("input", { type: "text", id: "slack-channel", name: "slack_channel", value: settings.slack_channel || "", placeholder: "#dispatch", maxlength: 81, autocomplete: "off", spellcheck: "false" });
+  const slackError = errorSlot("slack_channel", fields, slackChannel, "Slack channel");
+  slackChannel.setAttribute("aria-describedby", `slack-hint ${slackError.id}`);
+  const slackEventsError = errorSlot("slack_events", fields, null, "What staff hear about");
+  const slackEvents = h("fieldset", { class: "choices", "aria-describedby": slackEventsError.id },
+    h("legend", {}, "What staff hear about"),
+    SLACK_EVENTS.map(([value, label]) =>
+      h("label", { class: "choice" },
+        h("input", { type: "checkbox", name: "slack_events", value, checked: (settings.slack_events || []).includes(value) }),
+        h("span", {}, label),
+      ),
+    ),
+  );
+  fields.slack_events.focus = () => slackEvents.querySelector("input")?.focus();
+  const slackSection = h("section", { class: "card settings-section", "aria-labelledby": "slack-title" },
+    h("h2", { id: "slack-title" }, "Staff notifications"),
+    h("div", { class: "field" },
+      h("label", { for: "slack-channel" }, "Slack channel"),
+      slackChannel,
+      h("p", { class: "hint", id: "slack-hint" }, "A channel id or #name the app is in; empty: no notifications."),
+      slackError,
+    ),
+    h("div", { class: "field" }, slackEvents, slackEventsError),
   );
 
   // --- scheduling provider's reasons to reschedule --------------------------------------------
@@ -240,6 +334,9 @@ function form(settings) {
     summary,
     openingsSection,
     linksSection,
+    searchSection,
+    messagesSection,
+    slackSection,
     triggersSection,
     templatesSection,
     h("div", { class: "form-actions" }, save, status),
@@ -280,14 +377,41 @@ function read(form) {
     max_drive_minutes: Number(data.get("max_drive_minutes")),
     allow_technician_change: data.get("allow_technician_change") === "on",
     provider_triggers: data.get("provider_triggers") || "suggest",
+    text_other_countries: data.get("text_other_countries") === "on",
+    slack_channel: String(data.get("slack_channel") || "").trim() || null,
+    slack_events: data.getAll("slack_events").map(String),
     templates: {},
   };
+  if (data.get("quiet_hours_on") === "on") {
+    const start = String(data.get("quiet_hours_start") || "");
+    const end = String(data.get("quiet_hours_end") || "");
+    body.quiet_hours_start = start || null;
+    body.quiet_hours_end = end || null;
+    if (!start) errors.quiet_hours_start = "Set when quiet hours start.";
+    if (!end) errors.quiet_hours_end = "Set when quiet hours end.";
+    // "HH:MM" strings compare as times do
+    else if (start && !(start > end && start <= LAWFUL_UNTIL && end >= LAWFUL_FROM)) {
+      errors.quiet_hours_end = "Quiet hours must cover at least 9:00 pm to 8:00 am (US law lets texts reach consumers only from 8 am to 9 pm their time).";
+    }
+  } else {
+    body.quiet_hours_start = null;
+    body.quiet_hours_end = null;
+  }
+  if (body.slack_channel && !/^#?[A-Za-z0-9._-]{1,80}$/.test(body.slack_channel)) {
+    errors.slack_channel = "A channel id or #name: letters, digits, dots, dashes and underscores.";
+  }
   if (!DRIVE_CHOICES.includes(body.max_drive_minutes)) errors.max_drive_minutes = "Choose a maximum drive time.";
   for (const [key, spec] of Object.entries(NUMBERS)) {
     const raw = String(data.get(key) ?? "").trim();
     const value = Number(raw);
-    if (!raw || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-      errors[key] = `Enter a whole number of hours from ${spec.min} to ${spec.max}.`;
+    // On the step's grid, within a rounding error (0.1 steps are not exact in binary)
+    const steps = (value - spec.min) / spec.step;
+    const onGrid = Math.abs(steps - Math.round(steps)) < 1e-9;
+    if (!raw || !Number.isFinite(value) || !onGrid || value < spec.min || value > spec.max) {
+      const range = `from ${spec.min} to ${spec.max}`;
+      errors[key] = spec.step < 1 ? `Enter a number ${range}.`
+        : spec.step > 1 ? `Enter a multiple of ${spec.step} ${spec.unit} ${range}.`
+        : `Enter a whole number of ${spec.unit} ${range}.`;
     }
     body[key] = raw && Number.isFinite(value) ? value : raw;
   }

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from reschedule_dispatch import providers
-from reschedule_dispatch.domain.business import Business, BusinessSettings, Language
+from reschedule_dispatch.domain.business import (
+    Business,
+    BusinessSettings,
+    Language,
+    SlackEvent,
+    quiet_hours_problem,
+)
 from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 from reschedule_dispatch.domain.scheduling import Appointment, Technician
 from reschedule_dispatch.domain.session import (
@@ -91,7 +105,7 @@ class MeOut(BaseModel):
 
 
 class SettingsBody(BaseModel):
-    """The settings a dispatcher edits; the rest keep their values."""
+    """Every rule a business sets. On PUT, a field left out keeps its value."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -105,6 +119,39 @@ class SettingsBody(BaseModel):
         description="When the scheduling provider reports a reason to reschedule: suggest it "
         "to a dispatcher, or send the link automatically. Left out: unchanged.",
     )
+    slot_minutes: int = Field(
+        default=30, ge=5, le=240, multiple_of=5, description="Openings start on this grid."
+    )
+    buffer_minutes: int = Field(
+        default=0, ge=0, le=120, description="Free time kept next to other jobs."
+    )
+    horizon_days: int = Field(default=14, ge=1, le=60, description="How far ahead openings go.")
+    max_openings: int = Field(default=12, ge=1, le=50, description="Openings a customer sees.")
+    drive_speed_kmh: float = Field(
+        default=40.0, gt=0, le=150, description="Average driving speed, for drive times."
+    )
+    drive_detour_factor: float = Field(
+        default=1.3, ge=1.0, le=3.0, description="Road distance ÷ straight-line distance."
+    )
+    quiet_hours_start: time | None = Field(
+        default=time(21, 0),
+        description="No texts from this time (the customer's zone); null with the end: off.",
+    )
+    quiet_hours_end: time | None = Field(
+        default=time(8, 0), description="…until this time the next morning."
+    )
+    slack_channel: str | None = Field(
+        default=None,
+        pattern=r"^#?[A-Za-z0-9._-]{1,80}$",
+        description="Where staff hear of outcomes (a channel id or #name); null: off.",
+    )
+    slack_events: tuple[SlackEvent, ...] = Field(
+        default=("completed", "failed"), max_length=2, description="What staff hear about."
+    )
+    text_other_countries: bool = Field(
+        default=False,
+        description="A number typed for an invitation may be in another country.",
+    )
 
     @field_validator("templates")
     @classmethod
@@ -113,9 +160,27 @@ class SettingsBody(BaseModel):
             raise ValueError("an English template is required")
         return value
 
+    @field_validator("quiet_hours_end")
+    @classmethod
+    def _lawful_quiet_hours(cls, end: time | None, info: ValidationInfo) -> time | None:
+        start = info.data.get("quiet_hours_start")
+        if "quiet_hours_start" in info.data and (problem := quiet_hours_problem(start, end)):
+            raise ValueError(problem)
+        return end
+
+    @model_validator(mode="after")
+    def _both_quiet_hours_or_neither(self) -> SettingsBody:
+        # One of the two sent alone is checked against the other's stored value by the
+        # settings model; here both must be sent together to change them.
+        sent = {"quiet_hours_start", "quiet_hours_end"} & self.model_fields_set
+        if len(sent) == 1:
+            raise ValueError("send quiet_hours_start and quiet_hours_end together")
+        return self
+
     @classmethod
     def of(cls, settings: BusinessSettings) -> SettingsBody:
-        return cls.model_validate(settings.model_dump(include=set(cls.model_fields)))
+        # Stored settings are valid already: shown as they are, even from before a rule here.
+        return cls.model_construct(**settings.model_dump(include=set(cls.model_fields)))
 
 
 class SessionCreated(BaseModel):

@@ -30,6 +30,27 @@ MAX_TEMPLATE_LENGTH = 1000
 SlackEvent = Literal["completed", "failed"]
 
 
+# The hours US law lets calls and texts reach a consumer (the TCPA's 8 am to 9 pm, their
+# local time): quiet hours a dispatcher sets must cover at least the rest of the day.
+LAWFUL_FROM, LAWFUL_UNTIL = time(8, 0), time(21, 0)
+
+
+def quiet_hours_problem(start: time | None, end: time | None) -> str | None:
+    """Why these quiet hours cannot be set (None: they can). Off is both None; on, they
+    must run overnight and cover 9 pm to 8 am at least (they may be longer)."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        return "set both the start and the end of quiet hours, or turn them off"
+    if not (start > end and start <= LAWFUL_UNTIL and end >= LAWFUL_FROM):
+        return (
+            "quiet hours must cover at least 9:00 pm to 8:00 am in the customer's time zone "
+            "(US law allows texts to consumers only from 8 am to 9 pm their time); they may "
+            "be longer"
+        )
+    return None
+
+
 class BusinessSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
