@@ -65,10 +65,60 @@ class FunctionError(Exception):
         self.payload = payload
 
 
+class _PerThread:
+    """A data descriptor whose value is the current thread's own."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._values = threading.local()
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        try:
+            return self._values.value
+        except AttributeError:
+            raise AttributeError(self._name) from None
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self._values.value = value
+
+
+def isolate_powertools_events() -> None:
+    """Gives each thread its own Powertools event, as each Lambda process has its own.
+
+    Powertools' REST resolvers keep the event being handled, and the Lambda context, on their
+    base class (`BaseRouter.current_event = ...` in `resolve`): one per process. In Lambda a
+    process handles one event at a time; here every function shares this process and the
+    gateway's threads run different functions at once (invocations are serialized per
+    function only), so a request could read another function's event mid-way: a dispatcher's
+    call answered 401 because it saw a Twilio status webhook's event, which has no claims
+    (the console's "Your session has ended" in a browser test), or routed by another's path.
+    Each invocation runs on its caller's thread, so per-thread values are per-invocation.
+    Idempotent; done before any handler is imported.
+    """
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    if isinstance(BaseRouter.__dict__.get("current_event"), _PerThread):
+        return
+    event, context = _PerThread("current_event"), _PerThread("lambda_context")
+    # Read through an instance (app.current_event): the descriptors on the class itself.
+    BaseRouter.current_event = event  # type: ignore[assignment]
+    BaseRouter.lambda_context = context  # type: ignore[assignment]
+    # Set and read on the class (BaseRouter.current_event = ...): the same descriptors on
+    # its metaclass, which Python consults first for a class's own attributes.
+    metaclass = type(BaseRouter)
+    per_thread = type(
+        f"PerThread{metaclass.__name__}",
+        (metaclass,),
+        {"current_event": event, "lambda_context": context},
+    )
+    BaseRouter.__class__ = per_thread  # type: ignore[method-assign]
+
+
 class LocalLambdaRuntime:
     def __init__(
         self, functions: Iterable[FunctionSpec], faults: FunctionFaults | None = None
     ) -> None:
+        isolate_powertools_events()
         self._specs = {spec.name: spec for spec in functions}
         self.faults = faults or FunctionFaults()
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
