@@ -7,13 +7,21 @@ Point the adapter at it with `api_base_url = {url}{prefix}/calendar/v3` and
   a wrong client is 401 invalid_client, a wrong or revoked refresh token 400 invalid_grant.
 * `GET  /calendars/{calendarId}/events` — timeMin/timeMax (overlap), singleEvents,
   orderBy=startTime (needs singleEvents), privateExtendedProperty (name=value, repeatable),
-  q, showDeleted, maxResults/pageToken paging, syncToken (changes since, cancelled ones
-  included; 410 fullSyncRequired once `expire_sync_tokens()` ran; 400 with the filters
-  Google refuses alongside it); nextSyncToken on the last page of a sync-able list.
+  q (summary, description, location and attendees), showDeleted, maxResults/pageToken
+  paging, syncToken (changes since, cancelled ones included; 410 fullSyncRequired once
+  `expire_sync_tokens()` ran; 400 with the filters Google refuses alongside it);
+  nextSyncToken on the last page of a sync-able list.
 * `GET/PATCH /calendars/{calendarId}/events/{eventId}` — PATCH merges nested objects,
   replaces arrays and honours If-Match (412 conditionNotMet).
 * `POST /calendars/{calendarId}/events/{eventId}/move?destination=` — the source keeps a
-  cancelled copy, as a sync of it then reports.
+  cancelled copy, as a sync of it then reports; an instance of a recurring event cannot
+  move (400 cannotChangeOrganizerOfInstance).
+
+Recurring events: an event with `recurrence` (an RRULE with FREQ=DAILY or WEEKLY,
+INTERVAL, COUNT, UNTIL, BYDAY) is the series; `singleEvents=true` lists its instances,
+each with its own id (`{seriesId}_{start as 20260105T150000Z}`, `_20260105` all-day),
+`recurringEventId` and `originalStartTime`. An instance is read, patched (it becomes an
+exception, stored under its id) and cancelled (`cancel_event`) by its id.
 * `POST /calendars/{calendarId}/events/watch`, `POST /channels/stop`.
 
 Every write gives the event a new ETag. Errors are `{"error": {"code", "message",
@@ -34,7 +42,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from functools import partial
 from typing import Any
@@ -51,6 +59,10 @@ API = "/calendar/v3"
 NOT_WITH_SYNC_TOKEN = ("iCalUID", "orderBy", "privateExtendedProperty", "q", "timeMin", "timeMax")
 # A nextSyncToken comes only with lists whose results a later sync can continue.
 NOT_SYNCABLE = ("iCalUID", "orderBy", "privateExtendedProperty", "q", "timeMax", "updatedMin")
+# How far a series without an end is expanded (Google limits instances too).
+SERIES_HORIZON = timedelta(days=730)
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+RULE_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST"})
 FAULT_ERRORS = {
     403: ("rateLimitExceeded", "Rate Limit Exceeded"),  # Google's other way to say 429
     429: ("rateLimitExceeded", "Rate Limit Exceeded"),
@@ -295,7 +307,10 @@ class GoogleCalendarFake(Sandbox):
         args = request.args
         if args.get("orderBy") == "startTime" and args.get("singleEvents") != "true":
             raise _bad_request("The requested ordering is not available for the particular query.")
-        events = self._since(calendar, args) if "syncToken" in args else _filtered(calendar, args)
+        if "syncToken" in args:
+            events = self._since(calendar, args)
+        else:
+            events = _filtered(calendar, _listed(calendar, args), args)
         if args.get("orderBy") == "startTime":
             events.sort(key=lambda e: _start(e, calendar.time_zone))
         offset = _offset(args.get("pageToken"))
@@ -323,10 +338,18 @@ class GoogleCalendarFake(Sandbox):
             raise GoogleError(
                 410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required."
             )
-        return [
-            event
+        changed = {
+            event_id: event
             for event_id, event in calendar.events.items()
             if calendar.changed_at[event_id] > change
+        }
+        if args.get("singleEvents") != "true":
+            return list(changed.values())
+        # A changed series is reported as its instances (a sync of it with singleEvents).
+        return [
+            item
+            for event in changed.values()
+            for item in (_instances(calendar, event) if event.get("recurrence") else [event])
         ]
 
     def _get(self, request: Request, match: re.Match[str]) -> Response:
@@ -348,6 +371,12 @@ class GoogleCalendarFake(Sandbox):
     def _move(self, request: Request, match: re.Match[str]) -> Response:
         source = self._calendar(match.group(1))
         event = self._event(source, match.group(2))
+        if event.get("recurringEventId"):
+            raise GoogleError(
+                400,
+                "cannotChangeOrganizerOfInstance",
+                "Cannot change the organizer of an instance.",
+            )
         destination = self._calendar(request.args.get("destination", ""))
         if destination is source:
             raise _bad_request("Cannot move an event to the calendar it is in.")
@@ -402,10 +431,17 @@ class GoogleCalendarFake(Sandbox):
 
     @staticmethod
     def _event(calendar: _Calendar, event_id: str) -> Event:
+        """The stored event, or the instance of a series this id names (not stored until
+        it is written: then it is the series' exception)."""
         event = calendar.events.get(event_id)
-        if event is None:
-            raise _not_found()
-        return event
+        if event is not None:
+            return event
+        series = calendar.events.get(event_id.rpartition("_")[0])
+        if series is not None and series.get("recurrence"):
+            for instance in _instances(calendar, series, every=True):
+                if instance["id"] == event_id:
+                    return instance
+        raise _not_found()
 
     def _write(self, calendar: _Calendar, event: Event) -> None:
         """Stores the event as a new version: a new ETag and change number."""
@@ -421,13 +457,113 @@ class GoogleCalendarFake(Sandbox):
                     push_later(partial(self.notify, channel_id))
 
 
-def _filtered(calendar: _Calendar, args: Any) -> list[Event]:
+def _listed(calendar: _Calendar, args: Any) -> list[Event]:
+    """The calendar's events as a list has them: with singleEvents, each series as its
+    instances (its exceptions in their place) and never the series itself."""
+    if args.get("singleEvents") != "true":
+        return list(calendar.events.values())
+    listed = []
+    for event in calendar.events.values():
+        if event.get("recurrence"):
+            listed.extend(_instances(calendar, event))
+        elif not event.get("recurringEventId"):  # an exception comes with its series
+            listed.append(event)
+    return listed
+
+
+def _instances(calendar: _Calendar, series: Event, *, every: bool = False) -> list[Event]:
+    """The series' instances in start order: an instance written since is its stored
+    exception (a cancelled one only with `every`, as showDeleted would show it)."""
+    zone = series["start"].get("timeZone") or calendar.time_zone
+    first, end = _when(series["start"], zone), _when(series["end"], zone)
+    all_day = "dateTime" not in series["start"]
+    found = []
+    for start in _occurrences(series.get("recurrence", []), first.astimezone(ZoneInfo(zone))):
+        key = (
+            start.strftime("%Y%m%d")
+            if all_day
+            else start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        )
+        instance_id = f"{series['id']}_{key}"
+        stored = calendar.events.get(instance_id)
+        if stored is not None:
+            if every or stored.get("status") != "cancelled":
+                found.append(stored)
+            continue
+        found.append(
+            {
+                **{k: v for k, v in series.items() if k not in ("recurrence", "id")},
+                "id": instance_id,
+                "recurringEventId": series["id"],
+                "originalStartTime": _moment(start, all_day, series["start"]),
+                "start": _moment(start, all_day, series["start"]),
+                "end": _moment(start + (end - first), all_day, series["end"]),
+            }
+        )
+    return found
+
+
+def _occurrences(recurrence: list[str], first: datetime) -> list[datetime]:
+    """The starts an RRULE gives (FREQ=DAILY/WEEKLY, INTERVAL, COUNT, UNTIL, BYDAY), as
+    wall-clock times of the first one's zone; 400 for any other rule."""
+    rule: dict[str, str] = {}
+    for line in recurrence:
+        if line.startswith("RRULE:"):
+            rule = dict(part.partition("=")[::2] for part in line[6:].split(";"))
+    frequency = rule.get("FREQ")
+    if frequency not in ("DAILY", "WEEKLY") or not set(rule) <= RULE_PARTS:
+        raise _bad_request(f"Unsupported recurrence: {recurrence}")
+    interval = int(rule.get("INTERVAL", "1"))
+    count = int(rule["COUNT"]) if "COUNT" in rule else None
+    until = _until(rule["UNTIL"], first) if "UNTIL" in rule else first + SERIES_HORIZON
+    days = [WEEKDAYS.index(d[-2:]) for d in rule.get("BYDAY", "").split(",") if d]
+    starts: list[datetime] = []
+    period = 0
+    while count is None or len(starts) < count:
+        if frequency == "DAILY":
+            candidates = [first + timedelta(days=period * interval)]
+        else:
+            week = first + timedelta(weeks=period * interval)
+            monday = week - timedelta(days=week.weekday())
+            weekdays = sorted(days) if days else [first.weekday()]
+            candidates = [monday + timedelta(days=d) for d in weekdays]
+        # Aware datetimes in one zone add and compare by wall clock: 9:00 stays 9:00
+        # across a change of offset, as a recurring event's instances do.
+        for candidate in candidates:
+            if candidate < first:
+                continue
+            if candidate > until or (count is not None and len(starts) >= count):
+                return starts
+            starts.append(candidate)
+        period += 1
+    return starts
+
+
+def _until(text: str, first: datetime) -> datetime:
+    if len(text) == 8:  # a date: the whole day
+        return datetime.combine(
+            date.fromisoformat(f"{text[:4]}-{text[4:6]}-{text[6:]}"), time.max, first.tzinfo
+        )
+    return datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+
+
+def _moment(moment: datetime, all_day: bool, like: dict[str, str]) -> dict[str, str]:
+    """A start or end in the shape of the series' own (`like`)."""
+    if all_day:
+        return {"date": moment.date().isoformat()}
+    shaped = {"dateTime": moment.isoformat()}
+    if like.get("timeZone"):
+        shaped["timeZone"] = like["timeZone"]
+    return shaped
+
+
+def _filtered(calendar: _Calendar, events: list[Event], args: Any) -> list[Event]:
     time_min = _query_time(args["timeMin"]) if "timeMin" in args else None
     time_max = _query_time(args["timeMax"]) if "timeMax" in args else None
     wanted = [p.partition("=") for p in args.getlist("privateExtendedProperty")]
     words = args.get("q", "").lower().split()
     found = []
-    for event in calendar.events.values():
+    for event in events:
         if event.get("status") == "cancelled" and args.get("showDeleted") != "true":
             continue
         if "start" not in event:  # what a move leaves behind: not placed in time any more
@@ -435,8 +571,11 @@ def _filtered(calendar: _Calendar, args: Any) -> list[Event]:
         private = event.get("extendedProperties", {}).get("private", {})
         if any(private.get(name) != value for name, _, value in wanted):
             continue
+        guests = " ".join(
+            f"{a.get('email', '')} {a.get('displayName', '')}" for a in event.get("attendees", [])
+        )
         text = " ".join(str(event.get(k, "")) for k in ("summary", "description", "location"))
-        if any(word not in text.lower() for word in words):
+        if any(word not in f"{text} {guests}".lower() for word in words):
             continue
         start, end = _start(event, calendar.time_zone), _end(event, calendar.time_zone)
         if (time_min and end <= time_min) or (time_max and start >= time_max):

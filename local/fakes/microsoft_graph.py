@@ -14,8 +14,17 @@ Point the adapter at it with `api_base_url = {url}{prefix}/v1.0` and
 * `GET /users/{user}/mailboxSettings`; `POST /subscriptions` (validates the notification
   URL with a validationToken handshake first), `DELETE /subscriptions/{id}`.
 
-Times are kept and answered in UTC (`"timeZone": "UTC"`). Every write gives the event a new
-changeKey and @odata.etag. Errors are `{"error": {"code", "message"}}`. Tests change events
+Recurring meetings: an event of `type: seriesMaster` with a `recurrence` (pattern `daily`
+or `weekly` with `interval` and `daysOfWeek`; range `endDate`, `numbered` or `noEnd`) is
+the series; calendarView answers its occurrences in the window, never the series, each
+with its own id (`{seriesId}_{date as 20260105}`), `type: occurrence`, `seriesMasterId`
+and `originalStart`. An occurrence is read, patched (it becomes `type: exception`, stored
+under its id) and deleted by its id. Events are answered with what was stored (`body`,
+`bodyPreview`, `attendees`, `organizer`, `location`, `isAllDay`...), `type` being
+`singleInstance` unless given.
+
+Times are kept and answered in UTC (`"timeZone": "UTC"`), a series' pattern too. Every
+write gives the event a new changeKey and @odata.etag. Errors are `{"error": {"code", "message"}}`. Tests change events
 "elsewhere" (`change_event`, `delete_event`), arm failures (`fail_next`), expire tokens
 (`expire_tokens`, `rotate_secret`) and send change notifications (`notify`, `deliver_to`).
 """
@@ -32,8 +41,8 @@ import threading
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +60,9 @@ FAULT_ERRORS = {
     503: ("ServiceNotAvailable", "The service is temporarily unavailable."),
 }
 VALIDATION_TIMEOUT_SECONDS = 10.0  # Graph's limit on the handshake's answer
+# How far a series without an end is expanded.
+SERIES_HORIZON = timedelta(days=730)
+DAYS_OF_WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 Event = dict[str, Any]
 
@@ -93,6 +105,7 @@ class _Mailbox:
     working_hours: dict[str, Any]
     time_zone: str
     events: dict[str, Event]
+    deleted: set[str] = field(default_factory=set)  # occurrences of a series deleted alone
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,7 @@ class MicrosoftGraphFake(Sandbox):
                 "isCancelled": False,
                 "showAs": "busy",
                 "subject": "",
+                "type": "singleInstance",
                 **event,
             }
             self._write(self._mailbox(user_id), stored)
@@ -179,14 +193,18 @@ class MicrosoftGraphFake(Sandbox):
         with self._lock:
             mailbox = self._mailbox(user_id)
             event = {**self._event(mailbox, event_id), **changes}
+            if event.get("type") == "occurrence":  # an occurrence changed alone
+                event["type"] = "exception"
             self._write(mailbox, event)
             return copy.deepcopy(event)
 
     def delete_event(self, user_id: str, event_id: str) -> None:
         with self._lock:
             mailbox = self._mailbox(user_id)
-            self._event(mailbox, event_id)
-            del mailbox.events[event_id]
+            event = self._event(mailbox, event_id)
+            mailbox.events.pop(event_id, None)
+            if event.get("seriesMasterId"):  # one occurrence: the series goes on without it
+                mailbox.deleted.add(event_id)
             self._push(mailbox, "deleted", event_id)
 
     def event(self, user_id: str, event_id: str) -> Event:
@@ -321,7 +339,7 @@ class MicrosoftGraphFake(Sandbox):
             )
         start, end = _query_time(args["startDateTime"]), _query_time(args["endDateTime"])
         events = sorted(
-            (e for e in mailbox.events.values() if _start(e) < end and _end(e) > start),
+            (e for e in _viewed(mailbox) if _start(e) < end and _end(e) > start),
             key=_start,
         )
         offset = _offset(args.get("$skiptoken"))
@@ -422,10 +440,17 @@ class MicrosoftGraphFake(Sandbox):
 
     @staticmethod
     def _event(mailbox: _Mailbox, event_id: str) -> Event:
+        """The stored event, or the occurrence of a series this id names (not stored until
+        it is written: then it is the series' exception)."""
         event = mailbox.events.get(event_id)
-        if event is None:
-            raise _not_found()
-        return event
+        if event is not None:
+            return event
+        series = mailbox.events.get(event_id.rpartition("_")[0])
+        if series is not None and series.get("type") == "seriesMaster":
+            for occurrence in _occurrences(mailbox, series):
+                if occurrence["id"] == event_id:
+                    return occurrence
+        raise _not_found()
 
     def _write(self, mailbox: _Mailbox, event: Event) -> None:
         self._writes += 1
@@ -471,8 +496,83 @@ def _validate_endpoint(url: str) -> None:
         )
 
 
+def _viewed(mailbox: _Mailbox) -> list[Event]:
+    """What a calendarView can show: single events, and each series as its occurrences
+    (its exceptions in their place), never the series itself."""
+    viewed = []
+    for event in mailbox.events.values():
+        if event.get("type") == "seriesMaster":
+            viewed.extend(_occurrences(mailbox, event))
+        elif not event.get("seriesMasterId"):  # an exception comes with its series
+            viewed.append(event)
+    return viewed
+
+
+def _occurrences(mailbox: _Mailbox, series: Event) -> list[Event]:
+    """The series' occurrences in start order (one written alone is its stored exception),
+    the deleted ones left out."""
+    first, length = _start(series), _end(series) - _start(series)
+    found = []
+    for day in _pattern_days(series.get("recurrence") or {}, first.date()):
+        start = datetime.combine(day, first.timetz())
+        occurrence_id = f"{series['id']}_{day:%Y%m%d}"
+        if occurrence_id in mailbox.deleted:
+            continue
+        stored = mailbox.events.get(occurrence_id)
+        if stored is not None:
+            found.append(stored)
+            continue
+        found.append(
+            {
+                **{k: v for k, v in series.items() if k not in ("recurrence", "id", "type")},
+                "id": occurrence_id,
+                "type": "occurrence",
+                "seriesMasterId": series["id"],
+                "originalStart": _stamp(start),
+                "start": {"dateTime": _graph_format(start), "timeZone": "UTC"},
+                "end": {"dateTime": _graph_format(start + length), "timeZone": "UTC"},
+            }
+        )
+    return found
+
+
+def _pattern_days(recurrence: dict[str, Any], first: date) -> list[date]:
+    """The days a patternedRecurrence gives (daily or weekly; endDate, numbered, noEnd)."""
+    pattern, range_ = recurrence.get("pattern") or {}, recurrence.get("range") or {}
+    kind, interval = pattern.get("type"), int(pattern.get("interval") or 1)
+    if kind not in ("daily", "weekly") or interval < 1:
+        raise GraphError(400, "ErrorInvalidRequest", f"Unsupported recurrence pattern: {kind}")
+    begin = date.fromisoformat(str(range_.get("startDate") or first.isoformat()))
+    count = int(range_["numberOfOccurrences"]) if range_.get("type") == "numbered" else None
+    last = (
+        date.fromisoformat(str(range_["endDate"]))
+        if range_.get("type") == "endDate"
+        else begin + SERIES_HORIZON
+    )
+    weekdays = sorted(DAYS_OF_WEEK.index(d.lower()) for d in pattern.get("daysOfWeek") or [])
+    days: list[date] = []
+    period = 0
+    while count is None or len(days) < count:
+        if kind == "daily":
+            candidates = [begin + timedelta(days=period * interval)]
+        else:
+            week = begin + timedelta(weeks=period * interval)
+            monday = week - timedelta(days=week.weekday())
+            candidates = [monday + timedelta(days=d) for d in weekdays or [begin.weekday()]]
+        for day in candidates:
+            if day < begin:
+                continue
+            if day > last or (count is not None and len(days) >= count):
+                return days
+            days.append(day)
+        period += 1
+    return days
+
+
 def _patched(event: Event, changes: Event) -> Event:
     patched = {**event, **{k: v for k, v in changes.items() if k not in ("id", "@odata.etag")}}
+    if event.get("type") == "occurrence":  # an occurrence written alone
+        patched["type"] = "exception"
     for key in ("start", "end"):
         if key in changes:
             patched[key] = _utc_time(changes[key])

@@ -15,6 +15,7 @@ from reschedule_dispatch.adapters.google_calendar import (
     GoogleCalendarProvider,
 )
 from reschedule_dispatch.adapters.provider_http import READ_ATTEMPTS
+from reschedule_dispatch.domain.calendar_events import is_derived
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -22,10 +23,11 @@ from reschedule_dispatch.domain.errors import (
     ProviderRateLimited,
     ProviderUnauthorized,
     ProviderUnavailable,
+    Unprocessable,
 )
 from reschedule_dispatch.domain.ports import ProviderWebhooks, SchedulingProvider
 from reschedule_dispatch.domain.provider_events import ProviderChange
-from reschedule_dispatch.domain.scheduling import BlockedTime
+from reschedule_dispatch.domain.scheduling import Appointment, BlockedTime
 from reschedule_dispatch.domain.session import Opening
 from reschedule_dispatch.services.watchdog import _half_moved
 from tests.builders import NOW, reschedule_session
@@ -38,6 +40,7 @@ REFRESH_TOKEN = "1//refresh-token"
 CHANNEL_TOKEN = "channel-token-0123456789"
 BUSINESS = "northside"
 ALEX, SAM = "alex@northside.example", "sam@northside.example"
+BUSINESS_PHONE = "+13125550100"
 CHICAGO = ZoneInfo("America/Chicago")
 TOMORROW = (NOW + timedelta(days=1)).replace(hour=15, minute=0)  # 9:00 in Chicago
 
@@ -148,7 +151,14 @@ def make_provider(url: str, state: MemoryState) -> GoogleCalendarProvider:
         refresh_token=REFRESH_TOKEN,
         channel_token=CHANNEL_TOKEN,
     )
-    return GoogleCalendarProvider(config, credentials, state, clock=FixedClock(NOW), timeout=5)
+    return GoogleCalendarProvider(
+        config,
+        credentials,
+        state,
+        clock=FixedClock(NOW),
+        timeout=5,
+        business_phone=BUSINESS_PHONE,
+    )
 
 
 @pytest.fixture
@@ -194,6 +204,7 @@ def test_get_appointment_reads_the_event_with_its_etag_as_version(provider, fake
     assert (appointment.location.address, appointment.location.lat) == ("12 Elm St", 41.9)
     assert appointment.status == "scheduled"
     assert appointment.version == fake.event(ALEX, "appt1")["etag"]
+    assert appointment.inferred_from is None  # the product's fields said so
 
 
 def test_an_appointment_is_found_in_whichever_calendar_has_it(provider):
@@ -584,3 +595,251 @@ def test_a_new_address_gets_new_channels(provider, fake, hook_url):
     moved = hook_url.replace("/webhooks/providers", "/webhooks/providers/google_calendar")
     assert provider.keep_notified(moved, NOW + timedelta(hours=1)) == 2
     assert {c["address"] for c in fake.channels()} == {moved}
+
+
+# -- Events people made ----------------------------------------------------------------------
+
+# Hand-made in Google Calendar (no private properties), in the documented shapes: Alex the
+# organizer and an attendee of their own event, the customer invited without a name, the
+# customer's number in an HTML description (Google's editor writes some), the address.
+HAND_MADE = {
+    "id": "handmade1",
+    "summary": "Furnace tune-up - Jane Smith",
+    "location": "45 Oak Ave, Chicago, IL 60614",
+    "description": 'Gate code 4417<br>Cell: <a href="tel:3125550177">(312) 555-0177</a>',
+    "organizer": {"email": ALEX, "self": True},
+    "attendees": [
+        {"email": ALEX, "organizer": True, "self": True, "responseStatus": "accepted"},
+        {"email": "jane.smith@example.com", "responseStatus": "needsAction"},
+    ],
+}
+
+
+def hand_made(start: datetime, **changes: object) -> dict[str, object]:
+    return {
+        **HAND_MADE,
+        "start": at(start),
+        "end": at(start + timedelta(hours=1)),
+        **changes,
+    }
+
+
+@pytest.fixture
+def handmade(fake: GoogleCalendarFake) -> dict[str, object]:
+    return fake.add_event(ALEX, hand_made(TOMORROW + timedelta(hours=5)))
+
+
+def test_an_event_people_made_with_a_customer_is_an_appointment(provider, handmade):
+    appointment = provider.get_appointment(BUSINESS, "handmade1")
+
+    assert is_derived(appointment.customer_id)
+    assert appointment.technician_id == "tech-alex"
+    assert appointment.service == "Furnace tune-up"
+    assert appointment.start == TOMORROW + timedelta(hours=5)
+    assert appointment.version == handmade["etag"]
+    assert appointment.location is None  # an address without coordinates
+    assert appointment.inferred_from == (
+        "attendee jane.smith@example.com; phone in description; address in location"
+    )
+    customer = provider.get_customer(BUSINESS, appointment.customer_id)
+    assert (customer.name, customer.phone, customer.email) == (
+        "Jane Smith",
+        "+13125550177",
+        "jane.smith@example.com",
+    )
+
+
+def test_the_schedule_reads_events_people_made_and_keeps_the_rest_blocked(provider, fake):
+    day = TOMORROW.astimezone(CHICAGO).date()
+    start = TOMORROW + timedelta(days=3)
+    fake.add_event(SAM, hand_made(start, id="job1"))
+    fake.add_event(SAM, other_event("call1", "Call supplier", start + timedelta(hours=2)))
+    fake.add_event(
+        SAM,
+        hand_made(
+            start + timedelta(hours=4),
+            id="ooo1",
+            eventType="outOfOffice",  # never a job, whatever it carries
+        ),
+    )
+    fake.add_event(
+        SAM,
+        {
+            **HAND_MADE,
+            "id": "allday1",
+            "start": {"date": (day + timedelta(days=3)).isoformat()},
+            "end": {"date": (day + timedelta(days=4)).isoformat()},
+        },
+    )
+
+    busy, customers = provider.schedule_with_customers(
+        BUSINESS, "tech-sam", start - timedelta(hours=1), start + timedelta(hours=6)
+    )
+
+    assert [(type(b).__name__, b.id) for b in busy] == [
+        ("BlockedTime", "allday1"),
+        ("Appointment", "job1"),
+        ("BlockedTime", "call1"),
+        ("BlockedTime", "ooo1"),
+    ]
+    job = busy[1]
+    assert isinstance(job, Appointment)
+    assert [(c.id, c.name, c.phone) for c in customers] == [
+        (job.customer_id, "Jane Smith", "+13125550177")
+    ]
+
+
+def test_customers_from_events_people_made_are_searched_and_looked_up(provider, handmade):
+    by_name = provider.search_customers(BUSINESS, "jane smi")
+    by_phone = provider.search_customers(BUSINESS, "555-0177")
+
+    assert [c.name for c in by_name] == ["Jane Smith"]
+    assert [c.id for c in by_phone] == [by_name[0].id]
+    assert provider.search_customers(BUSINESS, "casey")[0].id == "c-1"  # ours still found
+    upcoming = provider.upcoming_appointments(BUSINESS, by_name[0].id, NOW)
+    assert [a.id for a in upcoming] == ["handmade1"]
+    assert (
+        provider.upcoming_appointments(BUSINESS, by_name[0].id, TOMORROW + timedelta(days=1)) == []
+    )
+
+
+def test_the_same_customer_in_two_events_is_one_customer_as_the_latest_describes(provider, fake):
+    fake.add_event(ALEX, hand_made(TOMORROW + timedelta(hours=5), id="early"))
+    fake.add_event(
+        SAM,
+        hand_made(
+            TOMORROW + timedelta(days=2),
+            id="late",
+            attendees=[{"email": "jane.smith@example.com", "displayName": "Jane Q. Smith"}],
+        ),
+    )
+
+    found = provider.search_customers(BUSINESS, "jane")
+
+    assert len(found) == 1  # one number, one customer
+    # the later event names her so
+    assert provider.get_customer(BUSINESS, found[0].id).name == "Jane Q. Smith"
+    upcoming = provider.upcoming_appointments(BUSINESS, found[0].id, NOW)
+    assert [(a.id, a.technician_id) for a in upcoming] == [
+        ("early", "tech-alex"),
+        ("late", "tech-sam"),
+    ]
+
+
+def test_an_event_people_made_moves_and_keeps_what_they_wrote(provider, fake, handmade):
+    current = provider.get_appointment(BUSINESS, "handmade1")
+    new_start = TOMORROW + timedelta(days=1, hours=6)
+
+    moved = provider.move_appointment(current, opening(new_start, hours=1), "session-1")
+
+    stored = fake.event(ALEX, "handmade1")
+    assert (moved.start, moved.customer_id, moved.inferred_from) == (
+        new_start,
+        current.customer_id,
+        current.inferred_from,
+    )
+    assert moved.version == stored["etag"] != current.version
+    for kept in ("summary", "location", "description", "attendees", "organizer"):
+        assert stored[kept] == handmade[kept], kept
+    assert stored["extendedProperties"] == {"private": {"move_key": "session-1"}}
+    # Still read as people wrote it (a move key is none of the product's fields)
+    assert provider.get_appointment(BUSINESS, "handmade1") == moved
+    assert provider.move_appointment(current, opening(new_start, hours=1), "session-1") == moved
+
+
+def test_an_event_people_made_moves_to_another_technicians_calendar(provider, fake, handmade):
+    current = provider.get_appointment(BUSINESS, "handmade1")
+    target = opening(TOMORROW + timedelta(days=4), "tech-sam", hours=1)
+
+    moved = provider.move_appointment(current, target, "session-1")
+
+    assert (moved.technician_id, moved.customer_id) == ("tech-sam", current.customer_id)
+    assert fake.event(SAM, "handmade1")["attendees"] == handmade["attendees"]
+
+
+def test_a_change_to_an_event_people_made_is_pushed_as_an_update(
+    provider, fake, receiver, hook_url, handmade
+):
+    provider.watch("tech-alex", hook_url, "channel-1")
+    fake.change_event(ALEX, "handmade1", {"start": at(TOMORROW + timedelta(hours=6))})
+    fake.change_event(ALEX, "lunch1", {"summary": "Long lunch"})
+
+    fake.notify("channel-1")
+
+    assert [(e.appointment_id, e.change) for e in receiver.events()] == [
+        ("handmade1", ProviderChange.UPDATED)
+    ]
+
+
+# Recurring: a weekly job (every Tuesday, four times) at the customer's, by its phone.
+SERIES_START = TOMORROW + timedelta(hours=2)  # Tuesday 11:00 in Chicago
+WEEKLY = {
+    "id": "weekly1",
+    "summary": "Pool pump check",
+    "location": "Robin 312-555-0188",
+    "start": {
+        "dateTime": SERIES_START.astimezone(CHICAGO).isoformat(),
+        "timeZone": "America/Chicago",
+    },
+    "end": {
+        "dateTime": (SERIES_START + timedelta(hours=1)).astimezone(CHICAGO).isoformat(),
+        "timeZone": "America/Chicago",
+    },
+    "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4"],
+}
+
+
+def instance_id(start: datetime) -> str:
+    return f"weekly1_{start.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%SZ}"
+
+
+def test_a_recurring_event_is_read_instance_by_instance(provider, fake):
+    fake.add_event(ALEX, WEEKLY)
+    weeks = [SERIES_START + timedelta(weeks=n) for n in range(4)]
+
+    schedule = provider.technician_appointments(
+        BUSINESS, "tech-alex", SERIES_START - timedelta(hours=1), SERIES_START + timedelta(weeks=5)
+    )
+
+    mine = [a for a in schedule if a.id.startswith("weekly1")]
+    assert [(a.id, a.start) for a in mine] == [(instance_id(w), w) for w in weeks]
+    assert len({a.customer_id for a in mine}) == 1
+    assert mine[0].inferred_from == "phone in location"
+    # the series itself is no appointment: only its instances are
+    with pytest.raises(NotFound):
+        provider.get_appointment(BUSINESS, "weekly1")
+    assert provider.get_appointment(BUSINESS, instance_id(weeks[1])) == mine[1]
+
+
+def test_one_instance_moves_alone_and_a_cancelled_one_is_free(provider, fake):
+    fake.add_event(ALEX, WEEKLY)
+    second, third = SERIES_START + timedelta(weeks=1), SERIES_START + timedelta(weeks=2)
+    current = provider.get_appointment(BUSINESS, instance_id(second))
+    fake.cancel_event(ALEX, instance_id(third))
+
+    moved = provider.move_appointment(
+        current, opening(second + timedelta(days=1), hours=1), "session-1"
+    )
+
+    window = (SERIES_START - timedelta(hours=1), SERIES_START + timedelta(weeks=5))
+    schedule = provider.technician_schedule(BUSINESS, "tech-alex", *window)
+    mine = [(b.id, b.start) for b in schedule if b.id.startswith("weekly1")]
+    assert mine == [
+        (instance_id(SERIES_START), SERIES_START),
+        (instance_id(second), second + timedelta(days=1)),  # the one moved
+        (instance_id(SERIES_START + timedelta(weeks=3)), SERIES_START + timedelta(weeks=3)),
+    ]
+    assert moved.id == instance_id(second)
+    assert fake.event(ALEX, instance_id(second))["recurringEventId"] == "weekly1"
+
+
+def test_an_instance_cannot_move_to_another_technician_and_nothing_changes(provider, fake):
+    fake.add_event(ALEX, WEEKLY)
+    current = provider.get_appointment(BUSINESS, instance_id(SERIES_START))
+
+    with pytest.raises(Unprocessable, match="recurring"):
+        provider.move_appointment(
+            current, opening(SERIES_START + timedelta(days=4), "tech-sam", hours=1), "session-1"
+        )
+
+    assert provider.get_appointment(BUSINESS, instance_id(SERIES_START)) == current

@@ -17,6 +17,7 @@ from reschedule_dispatch.adapters.microsoft_graph import (
     property_id,
 )
 from reschedule_dispatch.adapters.provider_http import READ_ATTEMPTS
+from reschedule_dispatch.domain.calendar_events import is_derived
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -27,7 +28,7 @@ from reschedule_dispatch.domain.errors import (
 )
 from reschedule_dispatch.domain.ports import ProviderWebhooks, SchedulingProvider
 from reschedule_dispatch.domain.provider_events import ProviderChange
-from reschedule_dispatch.domain.scheduling import WorkingHours
+from reschedule_dispatch.domain.scheduling import Appointment, WorkingHours
 from reschedule_dispatch.domain.session import Opening
 from tests.builders import NOW
 from tests.serving import free_port, serve
@@ -39,6 +40,7 @@ CLIENT_SECRET = "graph-client-secret"
 CLIENT_STATE = "client-state-0123456789"
 BUSINESS = "northside"
 ALEX, SAM = "alex@northside.example", "sam@northside.example"
+BUSINESS_PHONE = "+13125550100"
 TOMORROW = (NOW + timedelta(days=1)).replace(hour=15, minute=0)
 
 
@@ -77,7 +79,7 @@ def appointment_event(
     }
 
 
-def other_event(event_id: str, subject: str, start: datetime, **extra: str) -> dict[str, object]:
+def other_event(event_id: str, subject: str, start: datetime, **extra: object) -> dict[str, object]:
     """An hour-long event without the product's fields."""
     return {
         "id": event_id,
@@ -150,7 +152,14 @@ def make_provider(url: str, state: MemoryState | None = None) -> MicrosoftGraphP
     credentials = MicrosoftGraphCredentials.model_validate(
         {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "client_state": CLIENT_STATE}
     )
-    return MicrosoftGraphProvider(config, credentials, state, clock=FixedClock(NOW), timeout=5)
+    return MicrosoftGraphProvider(
+        config,
+        credentials,
+        state,
+        clock=FixedClock(NOW),
+        timeout=5,
+        business_phone=BUSINESS_PHONE,
+    )
 
 
 @pytest.fixture
@@ -194,6 +203,7 @@ def test_get_appointment_reads_the_extended_properties_and_the_etag(provider, fa
     assert appointment.location is not None
     assert (appointment.location.address, appointment.location.lon) == ("12 Elm St", -87.7)
     assert appointment.version == fake.event(ALEX, "appt1")["@odata.etag"]
+    assert appointment.inferred_from is None  # the product's fields said so
     assert provider.get_appointment(BUSINESS, "appt3").technician_id == "tech-sam"
 
 
@@ -489,3 +499,221 @@ def test_a_subscription_graph_dropped_is_created_again(url, fake, receiver, hook
 def test_keeping_notified_needs_somewhere_to_remember_subscriptions(provider, hook_url):
     with pytest.raises(ValueError, match="ProviderState"):
         provider.keep_notified(hook_url, NOW)
+
+
+# -- Events people made ----------------------------------------------------------------------
+
+# Hand-made in Outlook (no extended properties), in Graph's documented shapes: Alex organizes
+# and invited the customer (a name, and an address), the place picked from Outlook's address
+# suggestions (with coordinates), the customer's number in the HTML body.
+BODY = (
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+    '<style type="text/css" style="display:none">P {margin-top:0;margin-bottom:0;}</style>'
+    '</head><body dir="ltr"><div class="elementToProof">Back door.</div>'
+    "<div>Mobile&nbsp;312&#8209;555&#8209;0177</div></body></html>"
+)
+HAND_MADE = {
+    "id": "handmade1",
+    "subject": "Dryer repair",
+    "body": {"contentType": "html", "content": BODY},
+    "bodyPreview": "Back door. Mobile 312-555-0177",
+    "location": {
+        "displayName": "45 Oak Ave, Chicago, IL 60614",
+        "locationType": "streetAddress",
+        "address": {
+            "street": "45 Oak Ave",
+            "city": "Chicago",
+            "state": "IL",
+            "postalCode": "60614",
+            "countryOrRegion": "United States",
+        },
+        "coordinates": {"latitude": 41.92, "longitude": -87.65},
+    },
+    "organizer": {"emailAddress": {"name": "Alex Rivera", "address": ALEX}},
+    "attendees": [
+        {
+            "type": "required",
+            "status": {"response": "none", "time": "0001-01-01T00:00:00Z"},
+            "emailAddress": {"name": "Jane Smith", "address": "jane.smith@example.com"},
+        },
+        {
+            "type": "resource",
+            "status": {"response": "accepted", "time": "0001-01-01T00:00:00Z"},
+            "emailAddress": {"name": "Van 3", "address": "van3@northside.example"},
+        },
+    ],
+}
+
+
+def hand_made(start: datetime, **changes: object) -> dict[str, object]:
+    return {
+        **HAND_MADE,
+        "start": graph_time(start),
+        "end": graph_time(start + timedelta(hours=1)),
+        **changes,
+    }
+
+
+@pytest.fixture
+def handmade(fake: MicrosoftGraphFake) -> dict[str, object]:
+    return fake.add_event(ALEX, hand_made(TOMORROW + timedelta(hours=5)))
+
+
+def test_an_event_people_made_with_a_customer_is_an_appointment(provider, handmade):
+    appointment = provider.get_appointment(BUSINESS, "handmade1")
+
+    assert is_derived(appointment.customer_id)
+    assert (appointment.technician_id, appointment.service) == ("tech-alex", "Dryer repair")
+    assert appointment.start == TOMORROW + timedelta(hours=5)
+    assert appointment.location is not None  # Outlook located the address
+    assert (appointment.location.lat, appointment.location.lon) == (41.92, -87.65)
+    assert appointment.location.address == "45 Oak Ave, Chicago, IL 60614"
+    assert appointment.inferred_from == (
+        "attendee jane.smith@example.com; phone in description; address in location"
+    )
+    customer = provider.get_customer(BUSINESS, appointment.customer_id)
+    assert (customer.name, customer.phone, customer.email) == (
+        "Jane Smith",
+        "+13125550177",
+        "jane.smith@example.com",
+    )
+    assert customer.location == appointment.location
+
+
+def test_the_schedule_reads_events_people_made_and_keeps_the_rest_blocked(provider, fake):
+    start = TOMORROW + timedelta(days=3)
+    fake.add_event(SAM, hand_made(start, id="job1"))
+    fake.add_event(SAM, other_event("call1", "Call supplier", start + timedelta(hours=2)))
+    # only the preview, without HTML: still the customer's number
+    fake.add_event(
+        SAM,
+        other_event(
+            "preview1", "Drain", start + timedelta(hours=3), bodyPreview="Call 312-555-0166"
+        ),
+    )
+    fake.add_event(
+        SAM,
+        hand_made(start - timedelta(hours=15), id="allday1", isAllDay=True),
+    )
+    fake.add_event(SAM, hand_made(start + timedelta(hours=5), id="free1", showAs="free"))
+    # a Teams meeting: the number in its body is its dial-in
+    fake.add_event(
+        SAM,
+        other_event(
+            "teams1",
+            "Weekly sync",
+            start + timedelta(hours=4),
+            isOnlineMeeting=True,
+            bodyPreview="Call 312-555-0155",
+        ),
+    )
+
+    busy, customers = provider.schedule_with_customers(
+        BUSINESS, "tech-sam", start - timedelta(hours=16), start + timedelta(hours=6)
+    )
+
+    assert [(type(b).__name__, b.id) for b in busy] == [
+        ("BlockedTime", "allday1"),
+        ("Appointment", "job1"),
+        ("BlockedTime", "call1"),
+        ("Appointment", "preview1"),
+        ("BlockedTime", "teams1"),
+    ]
+    assert sorted((c.name, c.phone) for c in customers) == [
+        ("", "+13125550166"),
+        ("Jane Smith", "+13125550177"),
+    ]
+
+
+def test_customers_from_events_people_made_are_searched_and_looked_up(provider, handmade):
+    by_name = provider.search_customers(BUSINESS, "jane smi")
+    by_phone = provider.search_customers(BUSINESS, "(312) 555-0177")
+
+    assert [c.name for c in by_name] == ["Jane Smith"]
+    assert [c.id for c in by_phone] == [by_name[0].id]
+    assert [c.id for c in provider.search_customers(BUSINESS, "casey")] == ["c-1"]
+    upcoming = provider.upcoming_appointments(BUSINESS, by_name[0].id, NOW)
+    assert [a.id for a in upcoming] == ["handmade1"]
+
+
+def test_an_event_people_made_moves_and_keeps_what_they_wrote(provider, fake, handmade):
+    current = provider.get_appointment(BUSINESS, "handmade1")
+    new_start = TOMORROW + timedelta(days=1, hours=6)
+
+    moved = provider.move_appointment(current, opening(new_start), "session-1")
+
+    stored = fake.event(ALEX, "handmade1")
+    assert (moved.start, moved.customer_id, moved.inferred_from) == (
+        new_start,
+        current.customer_id,
+        current.inferred_from,
+    )
+    assert moved.version == stored["@odata.etag"] != current.version
+    for kept in ("subject", "body", "bodyPreview", "location", "attendees", "organizer"):
+        assert stored[kept] == handmade[kept], kept
+    assert stored["singleValueExtendedProperties"] == [
+        {"id": property_id("move_key"), "value": "session-1"}
+    ]
+    assert provider.get_appointment(BUSINESS, "handmade1") == moved
+    assert provider.move_appointment(current, opening(new_start), "session-1") == moved
+
+
+# Recurring: a weekly meeting at the customer's (every Tuesday, four times), by its phone.
+SERIES_START = TOMORROW + timedelta(hours=2)
+WEEKLY = {
+    "id": "weekly1",
+    "type": "seriesMaster",
+    "subject": "Pool pump check",
+    "bodyPreview": "Robin 312-555-0188",
+    "start": graph_time(SERIES_START),
+    "end": graph_time(SERIES_START + timedelta(hours=1)),
+    "recurrence": {
+        "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday"]},
+        "range": {
+            "type": "numbered",
+            "startDate": SERIES_START.date().isoformat(),
+            "numberOfOccurrences": 4,
+        },
+    },
+}
+
+
+def occurrence_id(start: datetime) -> str:
+    return f"weekly1_{start:%Y%m%d}"
+
+
+def test_a_recurring_meeting_is_read_occurrence_by_occurrence(provider, fake):
+    fake.add_event(ALEX, WEEKLY)
+    weeks = [SERIES_START + timedelta(weeks=n) for n in range(4)]
+
+    appointments = provider.technician_appointments(
+        BUSINESS, "tech-alex", SERIES_START - timedelta(hours=1), SERIES_START + timedelta(weeks=5)
+    )
+
+    mine = [a for a in appointments if a.id.startswith("weekly1")]
+    assert [(a.id, a.start) for a in mine] == [(occurrence_id(w), w) for w in weeks]
+    assert len({a.customer_id for a in mine}) == 1
+    assert mine[0].inferred_from == "phone in description"
+    with pytest.raises(NotFound):  # the series itself is none
+        provider.get_appointment(BUSINESS, "weekly1")
+    assert provider.get_appointment(BUSINESS, occurrence_id(weeks[1])) == mine[1]
+
+
+def test_one_occurrence_moves_alone_and_a_deleted_one_is_free(provider, fake):
+    fake.add_event(ALEX, WEEKLY)
+    second, third = SERIES_START + timedelta(weeks=1), SERIES_START + timedelta(weeks=2)
+    current = provider.get_appointment(BUSINESS, occurrence_id(second))
+    fake.delete_event(ALEX, occurrence_id(third))
+
+    moved = provider.move_appointment(current, opening(second + timedelta(days=1)), "session-1")
+
+    window = (SERIES_START - timedelta(hours=1), SERIES_START + timedelta(weeks=5))
+    schedule = provider.technician_schedule(BUSINESS, "tech-alex", *window)
+    mine = [(b.id, b.start) for b in schedule if b.id.startswith("weekly1")]
+    assert mine == [
+        (occurrence_id(SERIES_START), SERIES_START),
+        (occurrence_id(second), second + timedelta(days=1)),
+        (occurrence_id(SERIES_START + timedelta(weeks=3)), SERIES_START + timedelta(weeks=3)),
+    ]
+    assert isinstance(moved, Appointment)
+    assert fake.event(ALEX, occurrence_id(second))["type"] == "exception"

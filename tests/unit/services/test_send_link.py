@@ -18,7 +18,12 @@ from reschedule_dispatch.domain.errors import (
 from reschedule_dispatch.domain.links import token_hash
 from reschedule_dispatch.domain.provider_events import ProviderChange, Suggestion
 from reschedule_dispatch.domain.session import SessionStatus
-from reschedule_dispatch.services.send_link import NO_EMAIL_ADDRESS, NO_EMAIL_SENDER, OPTED_OUT
+from reschedule_dispatch.services.send_link import (
+    NO_EMAIL_ADDRESS,
+    NO_EMAIL_SENDER,
+    NO_PHONE_NUMBER,
+    OPTED_OUT,
+)
 from tests.builders import NOW
 from tests.unit.services.conftest import (
     ACME_NUMBER,
@@ -423,3 +428,24 @@ def test_a_provider_trigger_that_cannot_go_waits_for_a_dispatcher_with_the_reaso
     [waiting] = world.suggestions.list("acme")
     assert waiting.appointment_id == "appt-1"
     assert waiting.detail == f"Not sent automatically: {OPTED_OUT}"
+
+
+def test_a_customer_with_no_number_is_not_texted_but_may_be_emailed(world):
+    # Given a customer read from a calendar event by an attendee: an email, no number
+    _emailable(world)
+    olivia = world.provider.get_customer("acme", "cust-1")
+    world.provider.put_customer(olivia.model_copy(update={"phone": ""}))
+
+    # When a dispatcher would text them, it is refused with what to do, and nothing is written
+    with pytest.raises(Unprocessable, match=NO_PHONE_NUMBER):
+        world.send_link(email=world.email)(
+            "acme", DISPATCHER, "appt-1", None, BASE, channels=["sms", "email"]
+        )
+    _nothing_written(world)
+
+    # When they email it, it goes
+    sent = world.send_link(email=world.email)(
+        "acme", DISPATCHER, "appt-1", None, BASE, channels=["email"]
+    )
+    assert sent.session.status is SessionStatus.LINK_SENT
+    assert world.sms.sent == []

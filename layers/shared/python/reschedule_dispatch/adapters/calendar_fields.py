@@ -7,21 +7,25 @@ single-value extended properties), under these names:
     customer_id, customer_name, customer_phone (E.164), customer_email (optional),
     service, lat, lon (optional, decimal degrees; both or neither)
 
-An event with a customer_id and a service is an appointment; any other busy event is
-blocked time. `move_key` holds the idempotency key of the last move we made.
+An event with a customer_id and a service is an appointment. Any other event is read as
+people wrote it (domain/calendar_events.py): an appointment when it carries a customer (an
+attendee, a phone number, a street address), else blocked time; the product's fields, when
+present, win. `move_key` holds the idempotency key of the last move we made, on either kind.
 Technicians are configured (a calendar has no working hours, home base or skills).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reschedule_dispatch.adapters.provider_reads import matches
+from reschedule_dispatch.domain.calendar_events import EventAppointment, EventCustomer, Ours
 from reschedule_dispatch.domain.errors import NotFound, ProviderError
+from reschedule_dispatch.domain.phones import region_of
 from reschedule_dispatch.domain.scheduling import (
     Appointment,
     Customer,
@@ -65,7 +69,24 @@ class CalendarTechnician(BaseModel):
 
 
 T = TypeVar("T", bound=CalendarTechnician)
-E = TypeVar("E", bound=Mapping[str, Any])  # an event as the provider's JSON has it
+
+
+def ours(
+    technicians: Iterable[CalendarTechnician],
+    own_emails: Iterable[str],
+    business_phone: str | None,
+    phone_region: str | None,
+) -> Ours:
+    """What an event's reader must never take for a customer's: the business's number, the
+    technicians' calendars (and so their mail domain) and home bases. A number written
+    without its country code is read in `phone_region`, else the business number's region."""
+    region = phone_region or (region_of(business_phone) if business_phone else "US")
+    return Ours.of(
+        region=region,
+        phones=[business_phone] if business_phone else [],
+        emails=own_emails,
+        addresses=[t.home_base.address for t in technicians if t.home_base],
+    )
 
 
 def unique_technicians(technicians: Sequence[T]) -> Sequence[T]:
@@ -125,19 +146,18 @@ class AppointmentFields(BaseModel):
             raise ProviderError(f"{where} has a lat without a lon (or the other way round).")
         return fields
 
-    def location(self, address: str) -> Location | None:
-        if self.lat is None or self.lon is None:
-            return None
-        return Location(address=address, lat=self.lat, lon=self.lon)
-
-    def customer(self, business_id: str, address: str) -> Customer:
-        return Customer(
-            id=self.customer_id,
-            business_id=business_id,
-            name=self.customer_name,
-            phone=self.customer_phone,
-            email=self.customer_email,
-            location=self.location(address),
+    def reading(self, address: str) -> EventAppointment:
+        """The appointment these fields describe, the event's location text as its address."""
+        return EventAppointment(
+            customer=EventCustomer(
+                id=self.customer_id,
+                name=self.customer_name,
+                phone=self.customer_phone,
+                email=self.customer_email,
+            ),
+            service=self.service,
+            address=address,
+            coordinates=None if self.lat is None or self.lon is None else (self.lat, self.lon),
         )
 
 
@@ -169,25 +189,45 @@ def upcoming(bookings: Iterable[Booking], customer_id: str, after: datetime) -> 
 
 
 def customers_on(
-    events: Sequence[E],
-    busy: Sequence[Appointment | object],
-    business_id: str,
-    fields_of: Callable[[E], AppointmentFields | None],
-    address_of: Callable[[E], str],
+    booked: Iterable[tuple[Appointment, EventAppointment]], business_id: str
 ) -> list[Customer]:
-    """The customers named by the events that became appointments in `busy`, once each, as
-    their latest appointment describes them."""
-    booked = {a.id: a for a in busy if isinstance(a, Appointment)}
+    """The customers the events of a listing name (each appointment with what its event
+    says), once each, as their latest appointment describes them."""
     found: dict[str, tuple[float, Customer]] = {}
-    for event in events:
-        appointment = booked.get(str(event.get("id")))
-        fields = fields_of(event) if appointment else None
-        if appointment is None or fields is None:
-            continue
+    for appointment, reading in booked:
         at = appointment.start.timestamp()
-        if fields.customer_id not in found or found[fields.customer_id][0] <= at:
-            found[fields.customer_id] = (at, fields.customer(business_id, address_of(event)))
+        customer_id = reading.customer.id
+        if customer_id not in found or found[customer_id][0] <= at:
+            found[customer_id] = (at, reading.customer_in(business_id))
     return [customer for _, customer in found.values()]
+
+
+def appointment_of(
+    reading: EventAppointment,
+    *,
+    event_id: str,
+    business_id: str,
+    technician_id: str,
+    start: datetime,
+    end: datetime,
+    canceled: bool,
+    version: str,
+) -> Appointment:
+    """The appointment an event is, read either way (the product's fields, or as people
+    wrote it: then `inferred_from` says why)."""
+    return Appointment(
+        id=event_id,
+        business_id=business_id,
+        customer_id=reading.customer.id,
+        technician_id=technician_id,
+        service=reading.service,
+        start=start,
+        end=end,
+        location=reading.location(),
+        status="canceled" if canceled else "scheduled",
+        version=version,
+        inferred_from=reading.reason,
+    )
 
 
 def rfc3339(moment: datetime) -> str:

@@ -2,9 +2,11 @@
 
 Each technician is a calendar (configured with the hours, home base and services Google
 does not know). Appointments are events whose private extended properties carry the
-product's fields (see calendar_fields); other busy events are blocked time. An
-appointment's id is its event id, which events.move keeps, and its version is the
-event's ETag, sent as If-Match on the move.
+product's fields (see calendar_fields), and the events people made that carry a customer
+(an attendee, a phone number, a street address: domain/calendar_events.py); other busy
+events are blocked time. An appointment's id is its event id (a recurring event's
+instance id), which events.move keeps, and its version is the event's ETag, sent as
+If-Match on the move.
 
 Calls: events.list (timeMin/timeMax, singleEvents, orderBy=startTime, pageToken,
 privateExtendedProperty, q, syncToken), events.get, events.patch (If-Match), events.move
@@ -35,10 +37,12 @@ from reschedule_dispatch.adapters.calendar_fields import (
     AppointmentFields,
     Booking,
     CalendarTechnician,
+    appointment_of,
     customers_on,
     expected_first,
     find_technician,
     latest_customer,
+    ours,
     rfc3339,
     same_business,
     search,
@@ -48,10 +52,18 @@ from reschedule_dispatch.adapters.calendar_fields import (
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.provider_http import OAuthTokens, ProviderHttp
 from reschedule_dispatch.adapters.provider_reads import AppointmentsFromSchedule
+from reschedule_dispatch.domain.calendar_events import (
+    Attendee,
+    CalendarEntry,
+    EventAppointment,
+    is_derived,
+    read_event,
+)
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
     ProviderError,
+    Unprocessable,
     WebhookRejected,
 )
 from reschedule_dispatch.domain.ports import Clock, ProviderState
@@ -82,6 +94,9 @@ Event = dict[str, Any]
 # replaced when less than two days are left; the renewal job runs twice a day.
 CHANNEL_LIFETIME = timedelta(days=7)
 RENEW_BEFORE = timedelta(days=2)
+# Event types people make that may be a job; the others (out of office, focus time, working
+# location, birthdays, events Gmail made from mail) are never read as appointments.
+JOB_EVENT_TYPES = frozenset({"default"})
 
 
 class GoogleTechnician(CalendarTechnician):
@@ -93,8 +108,12 @@ class GoogleCalendarConfig(BaseModel):
 
     business_id: str = Field(min_length=1)
     technicians: tuple[GoogleTechnician, ...] = Field(min_length=1)
-    # How far ahead customer search looks (a calendar has no customer list).
+    # How far ahead customer search looks (a calendar has no customer list); a customer
+    # read from events people made is looked up this far either side of today.
     search_days: int = Field(default=90, ge=1, le=366)
+    # The region of numbers written without a country code in events people made; None:
+    # the business number's.
+    phone_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     api_base_url: str = GOOGLE_CALENDAR_API
     token_url: str = GOOGLE_TOKEN_URL
 
@@ -122,6 +141,7 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         *,
         clock: Clock | None = None,
         timeout: float = 10.0,
+        business_phone: str | None = None,
     ) -> None:
         tokens = OAuthTokens(
             config.token_url,
@@ -138,6 +158,12 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         self._channel_token = credentials.channel_token.get_secret_value()
         self._state = state
         self._clock = clock or SystemClock()
+        self._ours = ours(
+            config.technicians,
+            [t.calendar_id for t in config.technicians],
+            business_phone,
+            config.phone_region,
+        )
 
     # Technicians ---------------------------------------------------------------------------
 
@@ -170,7 +196,7 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
 
     def get_customer(self, business_id: str, customer_id: str) -> Customer:
         same_business(self._config.business_id, business_id)
-        return latest_customer(self._bookings(_customer_filter(customer_id)), customer_id)
+        return latest_customer(self._bookings(self._customer_query(customer_id)), customer_id)
 
     # Appointments --------------------------------------------------------------------------
 
@@ -178,15 +204,25 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         self, business_id: str, customer_id: str, after: datetime
     ) -> Sequence[Appointment]:
         same_business(self._config.business_id, business_id)
-        query = {**_customer_filter(customer_id), "timeMin": rfc3339(after)}
+        query = {**self._customer_query(customer_id, after), "timeMin": rfc3339(after)}
         return upcoming(self._bookings(query), customer_id, after)
+
+    def _customer_query(self, customer_id: str, after: datetime | None = None) -> dict[str, str]:
+        """A customer's events: by the product's property, or, for a customer read from
+        events people made (no property to filter on), every event within `search_days`
+        of today (after `after`, when given)."""
+        if not is_derived(customer_id):
+            return _customer_filter(customer_id)
+        now, days = self._clock.now(), timedelta(days=self._config.search_days)
+        start = after if after is not None else now - days
+        return {"timeMin": rfc3339(start), "timeMax": rfc3339(max(start, now) + days)}
 
     def get_appointment(
         self, business_id: str, appointment_id: str, expected_on: str | None = None
     ) -> Appointment:
         same_business(self._config.business_id, business_id)
         technician, event = self._locate(appointment_id, expected_on)
-        appointment = self._appointment(event, technician)
+        appointment = self._appointment(event, technician, self._reading(event))
         if appointment is None:
             raise NotFound("Appointment not found.")
         return appointment
@@ -206,9 +242,17 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         window = {"timeMin": rfc3339(start), "timeMax": rfc3339(end)}
         events, last_page = self._list(technician, _ordered(window))
         zone = _zone(last_page.get("timeZone"))
-        schedule = [self._busy(event, technician, zone) for event in events]
-        busy = [b for b in schedule if b is not None and b.overlaps(start, end)]
-        return busy, customers_on(events, busy, self._config.business_id, _fields, _address)
+        busy: list[Busy] = []
+        booked: list[tuple[Appointment, EventAppointment]] = []
+        for event in events:
+            reading = self._reading(event)  # once per event: the parsing is the cost
+            item = self._busy(event, technician, zone, reading)
+            if item is None or not item.overlaps(start, end):
+                continue
+            busy.append(item)
+            if isinstance(item, Appointment) and reading is not None:
+                booked.append((item, reading))
+        return busy, customers_on(booked, self._config.business_id)
 
     def move_appointment(
         self, appointment: Appointment, opening: Opening, idempotency_key: str
@@ -222,6 +266,8 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         same_business(self._config.business_id, appointment.business_id)
         source = self._technician(appointment.technician_id)
         target = self._technician(opening.technician_id)
+        if target.id != source.id:
+            self._check_movable(source, appointment.id)
         try:
             event = self._patch(source, appointment, opening, idempotency_key)
             where = source
@@ -230,10 +276,23 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         if where.id != target.id:
             event = self._move_to(where, target, appointment.id)
             where = target
-        moved = self._appointment(event, where)
+        moved = self._appointment(event, where, self._reading(event))
         if moved is None:
             raise ProviderError("Google Calendar returned the moved event without its fields.")
         return moved
+
+    def _check_movable(self, source: GoogleTechnician, event_id: str) -> None:
+        """Google moves no single instance of a recurring event to another calendar: refused
+        before the PATCH, so the appointment is not left at its new time in the old one."""
+        try:
+            event = self._get(source, event_id)
+        except NotFound:
+            return  # moved already, or gone: the move's own reads say which
+        if event.get("recurringEventId"):
+            raise Unprocessable(
+                "One occurrence of a recurring Google Calendar event cannot move to another "
+                "technician."
+            )
 
     # Push notifications --------------------------------------------------------------------
 
@@ -354,7 +413,7 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
             # (by us or by hand), which changed the appointment but did not cancel it.
             moved = self._booked_elsewhere(event_id, technician)
             change = ProviderChange.UPDATED if moved else ProviderChange.CANCELED
-        elif _fields(event) is not None:
+        elif self._reading(event) is not None:
             change = ProviderChange.UPDATED
         else:
             return None  # blocked time
@@ -388,11 +447,10 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         bookings = []
         for technician in self._config.technicians:
             for event in self._list(technician, _ordered(query))[0]:
-                appointment = self._appointment(event, technician)
-                fields = _fields(event)
-                if appointment and fields and appointment.status == "scheduled":
-                    customer = fields.customer(self._config.business_id, _address(event))
-                    bookings.append((appointment, customer))
+                reading = self._reading(event)
+                appointment = self._appointment(event, technician, reading)
+                if appointment and reading and appointment.status == "scheduled":
+                    bookings.append((appointment, reading.customer_in(self._config.business_id)))
         return bookings
 
     def _list(
@@ -465,34 +523,53 @@ class GoogleCalendarProvider(AppointmentsFromSchedule):
         event, _ = self._http.request("POST", path, query={"destination": target.calendar_id})
         return _object(event)
 
-    def _appointment(self, event: Event, technician: GoogleTechnician) -> Appointment | None:
-        """The event as an appointment, or None when it is not one (blocked or all-day)."""
+    def _reading(self, event: Event) -> EventAppointment | None:
+        """What the event says of an appointment: the product's fields when it has them (a
+        malformed one is a ProviderError, not blocked time), else what people wrote in it."""
         fields = _fields(event)
-        if fields is None or "dateTime" not in event.get("start", {}):
+        if fields is not None:
+            return fields.reading(_address(event))
+        if event.get("eventType", "default") not in JOB_EVENT_TYPES:
+            return None
+        return read_event(_entry(event), self._ours)
+
+    def _appointment(
+        self,
+        event: Event,
+        technician: GoogleTechnician,
+        reading: EventAppointment | None,
+    ) -> Appointment | None:
+        """The event as an appointment (`reading`: what it says of one), or None when it is
+        not one (blocked or all-day)."""
+        if reading is None or "dateTime" not in event.get("start", {}):
             return None
         event_id = _text(event, "id")
         try:
-            return Appointment(
-                id=event_id,
+            return appointment_of(
+                reading,
+                event_id=event_id,
                 business_id=self._config.business_id,
-                customer_id=fields.customer_id,
                 technician_id=technician.id,
-                service=fields.service,
                 start=_time(event["start"], UTC),
                 end=_time(event["end"], UTC),
-                location=fields.location(_address(event)),
-                status="canceled" if event.get("status") == "cancelled" else "scheduled",
+                canceled=event.get("status") == "cancelled",
                 version=_text(event, "etag"),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ProviderError(f"Google Calendar event {event_id} cannot be read.") from error
 
-    def _busy(self, event: Event, technician: GoogleTechnician, zone: tzinfo) -> Busy | None:
+    def _busy(
+        self,
+        event: Event,
+        technician: GoogleTechnician,
+        zone: tzinfo,
+        reading: EventAppointment | None,
+    ) -> Busy | None:
         """What the event makes of the technician's time: an appointment, blocked time, or
         nothing (cancelled, or marked free)."""
         if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
             return None
-        appointment = self._appointment(event, technician)
+        appointment = self._appointment(event, technician, reading)
         if appointment is not None:
             return appointment
         event_id = _text(event, "id")
@@ -529,6 +606,39 @@ def _address(event: Event) -> str:
 
 def _fields(event: Event) -> AppointmentFields | None:
     return AppointmentFields.read(_private(event), f"Google Calendar event {event.get('id')}")
+
+
+def _entry(event: Event) -> CalendarEntry:
+    """An event people made, as the reader of such events takes it (Calendar API v3's
+    `attendees`, `organizer`, `location`, `description`; `start.date` for all-day; the
+    series itself carries `recurrence`, its instances `recurringEventId`; a Meet or other
+    conference, `conferenceData` or `hangoutLink`)."""
+    organizer = event.get("organizer")
+    start = event.get("start")
+    return CalendarEntry(
+        summary=_string(event.get("summary")),
+        location=_string(event.get("location")),
+        description=_string(event.get("description")),
+        attendees=tuple(
+            Attendee(
+                email=_string(a.get("email")),
+                name=_string(a.get("displayName")),
+                is_self=a.get("self") is True,
+                organizer=a.get("organizer") is True,
+                resource=a.get("resource") is True,
+            )
+            for a in event.get("attendees") or []
+            if isinstance(a, Mapping)
+        ),
+        organizer=_string(organizer.get("email")) if isinstance(organizer, Mapping) else "",
+        all_day=isinstance(start, Mapping) and "dateTime" not in start,
+        series=bool(event.get("recurrence")),
+        online_meeting=bool(event.get("conferenceData") or event.get("hangoutLink")),
+    )
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _time(value: Mapping[str, str], zone: tzinfo) -> datetime:

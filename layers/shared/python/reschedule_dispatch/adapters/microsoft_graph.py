@@ -2,8 +2,10 @@
 
 Each technician is a user's (mailbox's) default calendar. Appointments are events whose
 single-value extended properties carry the product's fields (see calendar_fields), each
-named `String {PROPERTY_SET} Name <field>`; other busy events are blocked time. An
-appointment's id is its event's immutable id; its version is the event's @odata.etag,
+named `String {PROPERTY_SET} Name <field>`, and the events people made that carry a
+customer (an attendee, a phone number, a street address: domain/calendar_events.py);
+other busy events are blocked time. An appointment's id is its event's immutable id (an
+occurrence's own id, for a recurring meeting); its version is the event's @odata.etag,
 sent as If-Match on the move.
 
 Calls: calendarView (startDateTime/endDateTime, @odata.nextLink paging), GET and PATCH
@@ -35,10 +37,12 @@ from reschedule_dispatch.adapters.calendar_fields import (
     AppointmentFields,
     Booking,
     CalendarTechnician,
+    appointment_of,
     customers_on,
     expected_first,
     find_technician,
     latest_customer,
+    ours,
     rfc3339,
     same_business,
     search,
@@ -48,6 +52,12 @@ from reschedule_dispatch.adapters.calendar_fields import (
 from reschedule_dispatch.adapters.clock import SystemClock
 from reschedule_dispatch.adapters.provider_http import OAuthTokens, ProviderHttp
 from reschedule_dispatch.adapters.provider_reads import AppointmentsFromSchedule
+from reschedule_dispatch.domain.calendar_events import (
+    Attendee,
+    CalendarEntry,
+    EventAppointment,
+    read_event,
+)
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     NotFound,
@@ -84,6 +94,11 @@ PREFER = 'outlook.timezone="UTC", IdType="ImmutableId"'
 CHANGES = {"updated": ProviderChange.UPDATED, "deleted": ProviderChange.CANCELED}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 NOT_BLOCKING = frozenset({"free", "workingElsewhere"})
+# Outlook's kinds of location that are a place to drive to (picked from its address
+# suggestions), as opposed to text, a room or a meeting link.
+STREET_LOCATIONS = frozenset(
+    {"homeAddress", "businessAddress", "streetAddress", "postalAddress", "geoCoordinates"}
+)
 # Subscriptions to Outlook events: 4,230 minutes, the longest Graph has granted them (the
 # current limit is longer); renewed when less than a day is left, by a job twice a day.
 SUBSCRIPTION_LIFETIME = timedelta(minutes=4230)
@@ -113,6 +128,9 @@ class MicrosoftGraphConfig(BaseModel):
     technicians: tuple[GraphTechnician, ...] = Field(min_length=1)
     # How far around today customer lookups look (a calendar has no customer list).
     search_days: int = Field(default=90, ge=1, le=366)
+    # The region of numbers written without a country code in events people made; None:
+    # the business number's.
+    phone_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     api_base_url: str = GRAPH_API
     login_base_url: str = LOGIN_BASE_URL
 
@@ -139,6 +157,7 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         *,
         clock: Clock | None = None,
         timeout: float = 10.0,
+        business_phone: str | None = None,
     ) -> None:
         login = config.login_base_url.rstrip("/")
         tokens = OAuthTokens(
@@ -165,6 +184,12 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         # Mailbox working hours, read once per technician for the life of this adapter.
         self._hours: dict[str, tuple[WorkingHours, ...]] = {}
         self._hours_lock = threading.Lock()
+        self._ours = ours(
+            config.technicians,
+            [t.user_id for t in config.technicians],
+            business_phone,
+            config.phone_region,
+        )
 
     # Technicians ---------------------------------------------------------------------------
 
@@ -229,7 +254,7 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
                 event = self._get(technician, appointment_id)
             except NotFound:
                 continue
-            appointment = self._appointment(event, technician)
+            appointment = self._appointment(event, technician, self._reading(event))
             if appointment is not None:
                 return appointment
         raise NotFound("Appointment not found.")
@@ -246,10 +271,17 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         """The technician's schedule and the customers its appointments name: one read."""
         same_business(self._config.business_id, business_id)
         technician = self._technician(technician_id)
-        events = self._calendar_view(technician, start, end)
-        schedule = [self._busy(e, technician) for e in events]
-        busy = [b for b in schedule if b is not None and b.overlaps(start, end)]
-        return busy, customers_on(events, busy, self._config.business_id, _fields, _address)
+        busy: list[Busy] = []
+        booked: list[tuple[Appointment, EventAppointment]] = []
+        for event in self._calendar_view(technician, start, end):
+            reading = self._reading(event)  # once per event: the parsing is the cost
+            item = self._busy(event, technician, reading)
+            if item is None or not item.overlaps(start, end):
+                continue
+            busy.append(item)
+            if isinstance(item, Appointment) and reading is not None:
+                booked.append((item, reading))
+        return busy, customers_on(booked, self._config.business_id)
 
     def move_appointment(
         self, appointment: Appointment, opening: Opening, idempotency_key: str
@@ -292,7 +324,7 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
             event = self._get(technician, event_id)
         except NotFound:
             raise AppointmentChanged("The appointment is no longer in Outlook.") from None
-        appointment = self._appointment(event, technician)
+        appointment = self._appointment(event, technician, self._reading(event))
         if appointment is None or _properties(event).get(MOVE_KEY) != idempotency_key:
             raise AppointmentChanged("The appointment changed elsewhere.")
         return appointment
@@ -401,11 +433,10 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         bookings = []
         for technician in self._config.technicians:
             for event in self._calendar_view(technician, start, end):
-                appointment = self._appointment(event, technician)
-                fields = _fields(event)
-                if appointment and fields and appointment.status == "scheduled":
-                    customer = fields.customer(self._config.business_id, _address(event))
-                    bookings.append((appointment, customer))
+                reading = self._reading(event)
+                appointment = self._appointment(event, technician, reading)
+                if appointment and reading and appointment.status == "scheduled":
+                    bookings.append((appointment, reading.customer_in(self._config.business_id)))
         return bookings
 
     def _calendar_view(
@@ -436,33 +467,43 @@ class MicrosoftGraphProvider(AppointmentsFromSchedule):
         path = _event_path(technician, event_id)
         return _object(self._http.request("GET", path, query={"$expand": EXPAND})[0])
 
-    def _appointment(self, event: Event, technician: GraphTechnician) -> Appointment | None:
-        """The event as an appointment, or None when it is not one (no product fields)."""
+    def _reading(self, event: Event) -> EventAppointment | None:
+        """What the event says of an appointment: the product's fields when it has them (a
+        malformed one is a ProviderError, not blocked time), else what people wrote in it."""
         fields = _fields(event)
-        if fields is None:
+        if fields is not None:
+            return fields.reading(_address(event))
+        return read_event(_entry(event), self._ours)
+
+    def _appointment(
+        self, event: Event, technician: GraphTechnician, reading: EventAppointment | None
+    ) -> Appointment | None:
+        """The event as an appointment (`reading`: what it says of one), or None when it is
+        not one."""
+        if reading is None:
             return None
         event_id = str(event.get("id"))
         try:
-            return Appointment(
-                id=event_id,
+            return appointment_of(
+                reading,
+                event_id=event_id,
                 business_id=self._config.business_id,
-                customer_id=fields.customer_id,
                 technician_id=technician.id,
-                service=fields.service,
                 start=_time(event["start"]),
                 end=_time(event["end"]),
-                location=fields.location(_address(event)),
-                status="canceled" if event.get("isCancelled") else "scheduled",
+                canceled=bool(event.get("isCancelled")),
                 version=_etag(event),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ProviderError(f"Outlook event {event_id} cannot be read.") from error
 
-    def _busy(self, event: Event, technician: GraphTechnician) -> Busy | None:
+    def _busy(
+        self, event: Event, technician: GraphTechnician, reading: EventAppointment | None
+    ) -> Busy | None:
         """An appointment, blocked time, or nothing (cancelled, or shown as free)."""
         if event.get("isCancelled") or event.get("showAs") in NOT_BLOCKING:
             return None
-        appointment = self._appointment(event, technician)
+        appointment = self._appointment(event, technician, reading)
         if appointment is not None:
             return appointment
         event_id = str(event.get("id"))
@@ -509,8 +550,81 @@ def _fields(event: Event) -> AppointmentFields | None:
 
 
 def _address(event: Event) -> str:
+    """The location's text; for a place picked from Outlook's suggestions without one, its
+    street address's parts."""
     location = event.get("location")
-    return str(location.get("displayName") or "") if isinstance(location, Mapping) else ""
+    if not isinstance(location, Mapping):
+        return ""
+    shown = location.get("displayName")
+    if isinstance(shown, str) and shown.strip():
+        return shown
+    address = location.get("address")
+    if not isinstance(address, Mapping):
+        return ""
+    parts = ("street", "city", "state", "postalCode", "countryOrRegion")
+    return ", ".join(
+        str(address[p]) for p in parts if isinstance(address.get(p), str) and address[p]
+    )
+
+
+def _entry(event: Event) -> CalendarEntry:
+    """An event people made, as the reader of such events takes it (Graph v1.0's
+    `attendees[].emailAddress`, `organizer`, `location`, `body` (HTML, or text), `isAllDay`;
+    a series itself is `type: seriesMaster`, its occurrences carry `seriesMasterId`; a
+    Teams or other online meeting, `isOnlineMeeting`)."""
+    location = event.get("location")
+    location = location if isinstance(location, Mapping) else {}
+    body = event.get("body")
+    content = body.get("content") if isinstance(body, Mapping) else None
+    organizer = event.get("organizer")
+    return CalendarEntry(
+        summary=_string(event.get("subject")),
+        location=_address(event),
+        description=_string(content) or _string(event.get("bodyPreview")),
+        attendees=tuple(
+            _attendee(a) for a in event.get("attendees") or [] if isinstance(a, Mapping)
+        ),
+        organizer=_email_of(organizer.get("emailAddress"))
+        if isinstance(organizer, Mapping)
+        else "",
+        all_day=event.get("isAllDay") is True,
+        series=event.get("type") == "seriesMaster",
+        coordinates=_coordinates(location.get("coordinates")),
+        street_address=location.get("locationType") in STREET_LOCATIONS,
+        online_meeting=event.get("isOnlineMeeting") is True or bool(event.get("onlineMeeting")),
+    )
+
+
+def _attendee(attendee: Mapping[str, Any]) -> Attendee:
+    address = attendee.get("emailAddress")
+    name = address.get("name") if isinstance(address, Mapping) else None
+    return Attendee(
+        email=_email_of(address),
+        name=_string(name),
+        resource=attendee.get("type") == "resource",
+    )
+
+
+def _email_of(address: object) -> str:
+    return _string(address.get("address")) if isinstance(address, Mapping) else ""
+
+
+def _coordinates(value: object) -> tuple[float, float] | None:
+    """outlookGeoCoordinates' latitude and longitude, when both are numbers on Earth (0, 0
+    is what a place never located carries)."""
+    if not isinstance(value, Mapping):
+        return None
+    point = (value.get("latitude"), value.get("longitude"))
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point):
+        return None
+    lat, lon = float(point[0]), float(point[1])  # type: ignore[arg-type]
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat, lon) == (0.0, 0.0):
+        return None
+    return lat, lon
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _time(value: Mapping[str, str]) -> datetime:

@@ -95,6 +95,10 @@ class Appointment(BaseModel):
     # The provider's concurrency token: a counter (demo provider) or an ETag (calendars),
     # sent back as the If-Match of a move.
     version: int | str = Field(default=1, description="Optimistic concurrency version or ETag.")
+    # Why a calendar event the product did not create was read as this appointment
+    # ("attendee jane@example.com; phone in description": domain/calendar_events.py), for a
+    # dispatcher to see; None when the provider itself says it is an appointment.
+    inferred_from: str | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Appointment:

@@ -20,7 +20,12 @@ def connect(connecting: Connecting) -> SchedulingProvider:
         (google.GoogleCalendarCredentials, connecting.credentials),
     )
     return google.GoogleCalendarProvider(
-        config, credentials, connecting.state, clock=connecting.clock
+        config,
+        credentials,
+        connecting.state,
+        clock=connecting.clock,
+        # Its number is never a customer's, and its region reads numbers people typed.
+        business_phone=connecting.business.phone,
     )
 
 

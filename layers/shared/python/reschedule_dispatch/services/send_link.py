@@ -55,6 +55,11 @@ OPTED_OUT = (
 )
 NO_EMAIL_ADDRESS = "The customer has no email address. Text the link instead."
 NO_EMAIL_SENDER = "Email is not set up for this business. Text the link instead."
+# A customer read from a calendar event by an attendee or an address has no number.
+NO_PHONE_NUMBER = (
+    "The customer has no phone number to text. Email the link, or add their number in the "
+    "scheduling provider."
+)
 
 
 def link_message(
@@ -329,6 +334,8 @@ class SendLink:
             if self._email is None or not business.email_from:
                 raise Unprocessable(NO_EMAIL_SENDER)
         if "sms" in channels:
+            if not customer.phone:
+                raise Unprocessable(NO_PHONE_NUMBER)
             if self._contacts.is_opted_out(business.id, customer.phone):
                 raise Conflict(OPTED_OUT)
             check_quiet_hours(business, now)  # texts only: an email waits in the inbox
