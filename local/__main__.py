@@ -3,7 +3,8 @@
 Environment: PORT, SEED (a seed file), CDK_OUT; LOCAL_CLOCK ("business-hours", the default;
 "real"; or an ISO 8601 moment with its offset: where the clock starts); SMS_STEP_SECONDS and
 SCHEDULER_TICK_SECONDS (the Twilio sandbox's delivery steps and the scheduler pump's tick:
-tests shorten them).
+tests shorten them); DEV_ID_TOKEN_SECONDS and DEV_REFRESH_TOKEN_SECONDS (the dev sign-in's
+token lifetimes, 1 h and 12 h as Cognito's: a test shortens them to see renewals).
 """
 
 from __future__ import annotations

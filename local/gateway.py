@@ -27,7 +27,7 @@ from werkzeug.utils import redirect, send_file
 from werkzeug.wrappers import Request, Response
 
 from local.clock import real_now
-from local.dev_auth import DevTokens
+from local.dev_auth import DEV_CLIENT_ID, DevTokens, RefreshRefused
 from local.function_faults import FunctionFaultRule
 from local.lambda_runtime import FunctionError, LocalLambdaRuntime
 from local.openapi import openapi_json
@@ -115,6 +115,18 @@ def _json(status: int, body: Any) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
+def _token_response(status: int, body: dict[str, Any]) -> Response:
+    """Tokens are never cached (RFC 6749 5.1)."""
+    response = _json(status, body)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _oauth_error(error: str, description: str) -> Response:
+    return _token_response(400, {"error": error, "error_description": description})
+
+
 class LocalGateway:
     def __init__(
         self,
@@ -152,6 +164,10 @@ class LocalGateway:
             return _json(503, {"status": "starting"})
         if request.path == "/dev/token":
             return self._dev_token(request)
+        if request.path == "/oauth2/token":
+            return self._oauth2_token(request)
+        if request.path == "/oauth2/revoke":
+            return self._oauth2_revoke(request)
         if request.path == "/dev/provider-faults":
             return self._provider_faults(request)
         if request.path == "/dev/function-faults":
@@ -178,13 +194,50 @@ class LocalGateway:
         return _json(403, {"message": "Missing Authentication Token"})
 
     def _dev_token(self, request: Request) -> Response:
+        """The dev sign-in: `token` (the ID token, for scripts) and what Cognito's token
+        endpoint answers a sign-in (the console keeps the refresh token and checks `nonce`)."""
         email = request.args.get("dispatcher", "").strip()
         if not email:
             return _json(400, {"message": "Add ?dispatcher=<email of a seeded dispatcher>."})
-        token = self._tokens.issue(email)
-        if token is None:
+        tokens = self._tokens.sign_in(email, request.args.get("nonce") or None)
+        if tokens is None:
             return _json(404, {"message": f"No seeded dispatcher has the email {email!r}."})
-        return _json(200, {"token": token})
+        return _token_response(200, {"token": tokens.id_token, **tokens.response()})
+
+    def _oauth2_token(self, request: Request) -> Response:
+        """Cognito's token endpoint, for the refresh grant the console uses: a form-encoded
+        POST of grant_type=refresh_token, client_id (the console's, a public client: no
+        secret) and refresh_token; the OAuth errors Cognito answers (400 invalid_grant when
+        the sign-in has ended: expired, replayed past the grace, revoked or unknown)."""
+        if request.method != "POST":
+            return Response("Method Not Allowed", status=405, headers={"Allow": "POST"})
+        if request.mimetype != "application/x-www-form-urlencoded":
+            return _oauth_error("invalid_request", "Send the form as x-www-form-urlencoded.")
+        if request.form.get("client_id") != DEV_CLIENT_ID:
+            return _oauth_error("invalid_client", f"Locally the client_id is {DEV_CLIENT_ID!r}.")
+        grant_type = request.form.get("grant_type", "")
+        if grant_type != "refresh_token":
+            return _oauth_error(
+                "unsupported_grant_type", "Locally only grant_type=refresh_token is served."
+            )
+        refresh_token = request.form.get("refresh_token", "")
+        if not refresh_token:
+            return _oauth_error("invalid_request", "refresh_token is missing.")
+        try:
+            tokens = self._tokens.refresh(refresh_token)
+        except RefreshRefused as refused:
+            return _oauth_error("invalid_grant", str(refused))
+        return _token_response(200, tokens.response())
+
+    def _oauth2_revoke(self, request: Request) -> Response:
+        """Cognito's revocation endpoint: ends the sign-in of the refresh token (sign-out)."""
+        if request.method != "POST":
+            return Response("Method Not Allowed", status=405, headers={"Allow": "POST"})
+        token = request.form.get("token", "")
+        if not token:
+            return _oauth_error("invalid_request", "token is missing.")
+        self._tokens.revoke(token)
+        return _token_response(200, {})
 
     def _provider_faults(self, request: Request) -> Response:
         return _armed_faults(request, self._faults, FaultRule)

@@ -9,13 +9,20 @@ from constructs import Construct
 from infra import nag
 
 BUSINESS_ID_ATTRIBUTE = "business_id"
+ROLE_ATTRIBUTE = "role"  # admin or dispatcher: only admins change settings and the team
+# The console's session (add_console_client): an hour's ID token, renewed with a rotating
+# refresh token for a 12-hour shift; a used refresh token works for 30 s more (a retry).
+ID_TOKEN_HOURS = 1
+SESSION_HOURS = 12
+ROTATION_GRACE_SECONDS = 30
 
 
 class Auth(Construct):
     """Dispatchers sign in to the console; each user carries ``custom:business_id``.
 
-    Accounts are created by an administrator (self sign-up is off) with the business id set
-    once: the attribute is immutable and the console client cannot write it.
+    Accounts are created by the team function (sign-up, an admin's invitation; Cognito's own
+    self sign-up is off) with the business id set once: the attribute is immutable, and the
+    console client can write neither it nor the role.
     """
 
     console_client: cognito.UserPoolClient  # set by add_console_client
@@ -32,7 +39,10 @@ class Auth(Construct):
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
             custom_attributes={
-                BUSINESS_ID_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=64, mutable=False)
+                BUSINESS_ID_ATTRIBUTE: cognito.StringAttribute(
+                    min_len=1, max_len=64, mutable=False
+                ),
+                ROLE_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=16, mutable=True),
             },
             password_policy=cognito.PasswordPolicy(
                 min_length=12,
@@ -90,15 +100,23 @@ class Auth(Construct):
             ),
             supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
-            access_token_validity=Duration.hours(1),
-            id_token_validity=Duration.hours(1),
-            # The console keeps only the ID token (sessionStorage) and signs in again through
-            # the Hosted UI when it expires; it never uses a refresh token, so the one Cognito
-            # must issue lives as short as Cognito allows.
-            refresh_token_validity=Duration.minutes(60),
+            # A console session lasts a shift. The ID token the API checks lives an hour; the
+            # console renews it before then with the refresh token at the token endpoint
+            # (console/lib/auth.js), so a dispatcher is not sent to sign in mid-call. The
+            # refresh token lives 12 hours from the sign-in (password and TOTP): the longest
+            # shift, breaks included, in one sign-in, and no longer, so a token left in a
+            # shared dispatcher PC's tab is dead by the next shift. Rotation hands out a new
+            # refresh token on every renewal and never extends that end; a used one is
+            # refused after the grace (a retry when the answer was lost). Sign-out revokes
+            # it (/oauth2/revoke). local/dev_auth.py mirrors these numbers.
+            access_token_validity=Duration.hours(ID_TOKEN_HOURS),
+            id_token_validity=Duration.hours(ID_TOKEN_HOURS),
+            refresh_token_validity=Duration.hours(SESSION_HOURS),
+            refresh_token_rotation_grace_period=Duration.seconds(ROTATION_GRACE_SECONDS),
+            enable_token_revocation=True,
             read_attributes=cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True, fullname=True)
-            .with_custom_attributes(BUSINESS_ID_ATTRIBUTE),
+            .with_custom_attributes(BUSINESS_ID_ATTRIBUTE, ROLE_ATTRIBUTE),
             write_attributes=cognito.ClientAttributes().with_standard_attributes(
                 email=True, fullname=True
             ),
