@@ -13,11 +13,23 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 SEED ?=
 TEST_ARGS ?=
+# Deploying (README, "Deploy to AWS"): the stack, where `cdk deploy` writes its outputs, extra
+# context (`CONTEXT='-c linkDomainName=book.example.com -c …'`), whether a change that
+# widens IAM or security groups waits for a yes (CI, with no terminal: never), and how
+# `cdk diff` reads the deployed stack (`template`: with the read-only lookup role, as CI's
+# pull requests do; `auto`: a change set, with the deploy role, which shows replacements).
+STACK := RescheduleDispatch
+CDK := npx --no-install cdk
+OUTPUTS_FILE ?= cdk-outputs.json
+CONTEXT ?=
+REQUIRE_APPROVAL ?= broadening
+DIFF_METHOD ?= auto
+URL ?=
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install dev test lint format synth cfn-lint test-unit test-services bench load faults clean chromium screenshots openapi
+.PHONY: help install dev test lint format synth cfn-lint test-unit test-services bench load faults clean chromium screenshots openapi bootstrap diff deploy smoke
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -91,6 +103,24 @@ openapi: install ## Regenerate docs/openapi.json from the API handlers (a unit t
 
 dev: synth ## Run the whole product locally on http://127.0.0.1:$(PORT) (SEED=file.json for other data)
 	PORT=$(PORT) SEED=$(SEED) $(PY) -m local
+
+bootstrap: install ## Prepare the AWS account and region for CDK (once; make deploy runs it when missing)
+	$(PY) infra/build_assets.py
+	$(CDK) bootstrap $(CONTEXT)
+
+diff: install ## What make deploy would change in the AWS account (cdk diff; cdk-nag runs)
+	$(PY) infra/build_assets.py
+	$(CDK) diff $(STACK) $(CONTEXT) --method $(DIFF_METHOD)
+
+deploy: install ## Deploy to the AWS account and region of your credentials; outputs into cdk-outputs.json
+	$(PY) infra/build_assets.py
+	@# 3: not bootstrapped (or too old); 2: cannot tell (credentials, region), which stops here
+	@$(PY) -m ops.bootstrap_status || { [ $$? -eq 3 ] && $(CDK) bootstrap $(CONTEXT); }
+	$(CDK) deploy $(STACK) $(CONTEXT) --require-approval $(REQUIRE_APPROVAL) --outputs-file $(OUTPUTS_FILE)
+
+smoke: ## Check a deployed stack: make smoke URL=<ConsoleUrl> (without URL: from cdk-outputs.json)
+	@# The standard library only: no install, so it runs from any machine with Python 3.11+.
+	$(PYTHON) -m ops.smoke $(if $(URL),"$(URL)") --outputs $(OUTPUTS_FILE)
 
 clean: ## Remove build outputs
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from typing import Any
 from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from infra.capabilities.domain import LinkDomainSettings
 from infra.stack import STACK_NAME, RescheduleDispatchStack
 
 
@@ -30,6 +31,8 @@ def build_app(context: Mapping[str, Any] | None = None) -> tuple[App, Reschedule
         log_level=str(log_level),
         travel_model=str(travel_model),
         alarm_email=str(alarm_email),
+        # Optional: the API (customers' links) on the business's own domain.
+        link_domain=LinkDomainSettings.from_context(app.node),
         analytics_reporting=False,
     )
     Tags.of(stack).add("Project", "RescheduleDispatch")

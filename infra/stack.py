@@ -12,6 +12,7 @@ from infra.capabilities.auth import Auth
 from infra.capabilities.confirm_workflow import ConfirmWorkflow
 from infra.capabilities.console import ConsoleHosting
 from infra.capabilities.data import Data
+from infra.capabilities.domain import LinkDomain, LinkDomainSettings, resolve_public_base_url
 from infra.capabilities.expiry import Expiry
 from infra.capabilities.messaging import Messaging
 from infra.capabilities.observability import Observability
@@ -34,9 +35,12 @@ class RescheduleDispatchStack(Stack):
         log_level: str = "INFO",
         travel_model: str = "haversine",
         alarm_email: str = "",
+        link_domain: LinkDomainSettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Links, Twilio's callbacks and the providers' channels use the link domain if any.
+        public_base_url = resolve_public_base_url(public_base_url, link_domain)
         functions = LambdaFactory(self, "Functions", log_level=log_level)
 
         data = Data(self, "Data")
@@ -97,6 +101,10 @@ class RescheduleDispatchStack(Stack):
             "ExpireFunctionName": expiry.expire_function.function_name,
             "SendLinkFunctionName": api.send_link_function.function_name,
         }
+        if link_domain is not None:
+            domain = LinkDomain(self, "LinkDomain", rest_api=api.rest_api, settings=link_domain)
+            outputs["LinkBaseUrl"] = domain.url
+            outputs["LinkDomainTarget"] = domain.target
         # Google's and Graph's push channels reach the API's public origin.
         channels = ProviderChannels(
             self,
