@@ -2,7 +2,7 @@
 // Plain ES modules, no build step: what is in this folder is what the browser runs.
 
 import { createApi } from "./lib/api.js";
-import { createAuth } from "./lib/auth.js";
+import { createAuth, SESSION_ENDED, withSession } from "./lib/auth.js";
 import { clear, h } from "./lib/dom.js";
 import { formatDateTime, setClockOffset, setTimeZone, zoneName } from "./lib/format.js";
 import { on, poll, refreshInProgress, refreshSuggestions, store } from "./lib/store.js";
@@ -14,6 +14,7 @@ const ROUTES = {
   "in-progress": { title: "In progress", load: () => import("./views/sessions.js") },
   history: { title: "History", load: () => import("./views/sessions.js") },
   settings: { title: "Settings", load: () => import("./views/settings.js") },
+  team: { title: "Team", load: () => import("./views/team.js") },
 };
 const DEFAULT_ROUTE = "reschedule";
 
@@ -39,14 +40,12 @@ async function boot() {
   store.config = config;
   const auth = createAuth(config);
   store.auth = auth;
-  store.api = createApi({
-    baseUrl: config.apiBaseUrl,
-    token: () => auth.token(),
-    onUnauthorized: () => {
-      auth.forget();
-      showSignIn("Your session has ended. Sign in again to continue.");
-    },
-  });
+  // The ID token is renewed before it expires and once on a 401 (lib/auth.js): a dispatcher
+  // is asked to sign in again only when the sign-in itself has ended (after a shift), and
+  // comes back to this screen: the route stays in the address (the Hosted UI keeps it too).
+  const api = createApi({ baseUrl: config.apiBaseUrl, token: () => auth.token(), onUnauthorized: null });
+  store.api = withSession(api, auth);
+  auth.onEnded(() => showSignIn(SESSION_ENDED));
 
   try {
     await auth.completeRedirect();
@@ -54,10 +53,9 @@ async function boot() {
     showSignIn(error.message);
     return;
   }
-  if (!auth.token()) {
-    showSignIn();
-    return;
-  }
+  const resumed = await auth.resume();
+  if (resumed === "none") showSignIn();
+  if (resumed !== "signed-in") return; // "ended": onEnded shows the sign-in, saying so
   await startSession();
 }
 
@@ -84,7 +82,7 @@ async function startSession() {
   const claims = auth.claims() || {};
   // /api/me names the business; the token's claims are the fallback for the email.
   const [me, settings] = await Promise.allSettled([api.get("/api/me"), api.get("/api/settings")]);
-  if (!auth.token()) return; // a 401 already sent us to sign-in
+  if (!auth.hasSession()) return; // the session ended meanwhile: sign-in is showing
   store.me = me.status === "fulfilled" ? me.value : { email: claims.email || "", business: null };
   store.settings = settings.status === "fulfilled" ? settings.value : null;
   setTimeZone(store.me.business?.time_zone);

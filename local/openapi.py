@@ -34,6 +34,7 @@ JSON_FUNCTIONS = (
     "functions.send_link.handler",
     "functions.session_actions.handler",
     "functions.settings.handler",
+    "functions.team.handler",
     "functions.webhooks.handler",
     "functions.provider_webhooks.handler",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from reschedule_dispatch import providers
 from reschedule_dispatch.adapters.demo_provider import DemoProvider
 from reschedule_dispatch.adapters.dynamodb_businesses import DynamoBusinessDirectory
+from reschedule_dispatch.adapters.dynamodb_team import DynamoTeam
 from reschedule_dispatch.domain.business import (
     Business,
     BusinessSettings,
@@ -28,6 +30,7 @@ from reschedule_dispatch.domain.scheduling import (
     Technician,
     WorkingHours,
 )
+from reschedule_dispatch.domain.team import TeamMember
 
 
 def _e164(value: str) -> str:
@@ -166,6 +169,11 @@ class ProviderData:
 KeepInProvider = Callable[[ProviderKind, ProviderData], ProviderConnection]
 
 
+# When the seeded teams were "invited": the seed has no clock, and nothing reads it but the
+# Team tab.
+SEEDED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def load(
     seed: Seed, app_table: Any, provider_table: Any, keep: KeepInProvider | None = None
 ) -> None:
@@ -178,6 +186,16 @@ def load(
     directory = DynamoBusinessDirectory(app_table)
     provider = DemoProvider(provider_table)
     built = [(b.provider, _domain_objects(b)) for b in seed.businesses]
+    # Each business's dispatchers are its team (its admins: they run it); their accounts
+    # are the local user pool's (local/identities.py).
+    members = [
+        (b.id, TeamMember(email=d.email, role="admin", added_at=SEEDED_AT, added_by="seed"))
+        for b in seed.businesses
+        for d in b.dispatchers
+    ]
+    team = DynamoTeam(app_table)
+    for business_id, member in members:
+        team.add(business_id, member)
     for kind, (business, technicians, blocked_times, customers, appointments) in built:
         if kind != "demo" and keep is not None:
             data = ProviderData(business, technicians, blocked_times, customers, appointments)

@@ -25,6 +25,7 @@ from local.demo_data import demo_seed
 from local.dev_auth import DevTokens
 from local.dev_clock import DevClock
 from local.gateway import LocalGateway, dated_by
+from local.identities import PoolAccounts, provision_user_pool
 from local.lambda_runtime import LocalLambdaRuntime
 from local.provider_fakes import ProviderFakes
 from local.provider_faults import FaultPlan, FaultyProvider
@@ -140,6 +141,13 @@ class LocalStack:
         # After the cold starts, which set each function's template environment: the console
         # the notifications link to is this one, not CloudFront's.
         os.environ["CONSOLE_URL"] = f"{base}/console/"
+        # The accounts: moto's Cognito pool, made from the template's; the seeded dispatchers
+        # run their businesses (admins). The team function finds the pool by its id.
+        cognito = boto3.client("cognito-idp")
+        accounts = PoolAccounts(cognito, provision_user_pool(template, cognito))
+        for email, claims in seed.dispatchers().items():
+            accounts.add(email, {"custom:role": "admin", **claims})
+        os.environ["USER_POOL_ID"] = accounts.pool_id
 
         # Fires due one-time schedules (moto never does); /dev/clock moves time through it.
         pump = self._pump = SchedulerPump(
@@ -163,7 +171,7 @@ class LocalStack:
         self.gateway = LocalGateway(
             template.routes(),
             runtime,
-            DevTokens(seed.dispatchers()),
+            DevTokens(accounts),
             sandboxes,
             self.faults,
             provider_events,

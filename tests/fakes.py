@@ -64,6 +64,7 @@ from reschedule_dispatch.domain.session import (
     TimelineEvent,
     can_move,
 )
+from reschedule_dispatch.domain.team import TeamMember
 from tests.builders import NOW
 
 Found = TypeVar("Found")
@@ -1050,3 +1051,66 @@ class FakeScheduleMirror:
         if appointment.status == "scheduled":
             mirrored.busy.setdefault(appointment.technician_id, {})[appointment.id] = appointment
         mirrored.appointments[appointment.id] = appointment
+
+
+class FakeTeam:
+    """The Team port in memory: one team per email, a business's number its own, and a
+    start that writes all of it or nothing."""
+
+    def __init__(self, businesses: FakeBusinesses | None = None) -> None:
+        self.businesses = businesses or FakeBusinesses()
+        self.teams: dict[str, dict[str, TeamMember]] = {}
+        self.team_of: dict[str, str] = {}  # email -> business id
+
+    def start_business(self, business: Business, admin: TeamMember) -> None:
+        if business.phone in self.businesses._phones:
+            raise Conflict(f"{business.phone} is another business's number already.")
+        if admin.email in self.team_of:
+            raise Conflict(f"{admin.email} is on a business's team already.")
+        if business.id in self.businesses._businesses:
+            raise Conflict("Try again: that business id was just taken.")
+        self.businesses.put(business)
+        self.teams.setdefault(business.id, {})[admin.email] = admin
+        self.team_of[admin.email] = business.id
+
+    def undo_start(self, business: Business, admin: TeamMember) -> None:
+        self.businesses._businesses.pop(business.id, None)
+        self.businesses._phones.pop(business.phone, None)
+        self.teams.pop(business.id, None)
+        self.team_of.pop(admin.email, None)
+
+    def add(self, business_id: str, member: TeamMember) -> None:
+        if member.email in self.team_of:
+            raise Conflict(f"{member.email} is on a business's team already.")
+        self.teams.setdefault(business_id, {})[member.email] = member
+        self.team_of[member.email] = business_id
+
+    def remove(self, business_id: str, email: str) -> TeamMember:
+        email = email.strip().lower()
+        member = self.teams.get(business_id, {}).pop(email, None)
+        if member is None:
+            raise NotFound(f"{email} is not on this business's team.")
+        self.team_of.pop(email, None)
+        return member
+
+    def members(self, business_id: str) -> list[TeamMember]:
+        return sorted(self.teams.get(business_id, {}).values(), key=lambda m: m.email)
+
+
+class FakeIdentities:
+    """The Identities port in memory: accounts by email, with their business and role."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, tuple[str, str]] = {}
+        self.refuse_next: Exception | None = None
+
+    def invite(self, email: str, business_id: str, role: str) -> None:
+        if self.refuse_next is not None:
+            error, self.refuse_next = self.refuse_next, None
+            raise error
+        if email in self.accounts:
+            raise Conflict(f"{email} has an account already.")
+        self.accounts[email] = (business_id, role)
+
+    def remove(self, email: str) -> None:
+        self.accounts.pop(email, None)

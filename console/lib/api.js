@@ -63,6 +63,7 @@ export function createApi({ baseUrl, token, onUnauthorized }) {
     get: (path, options) => request("GET", path, options),
     post: (path, body, options) => request("POST", path, { ...options, body }),
     put: (path, body, options) => request("PUT", path, { ...options, body }),
+    delete: (path, options) => request("DELETE", path, options),
   };
 }
 

@@ -8,12 +8,18 @@ export const store = {
   config: null,
   api: null,
   auth: null,
-  me: null, // {email, business: {id, name, phone, time_zone}}
+  me: null, // {email, role: "admin" | "dispatcher", business: {id, name, phone, time_zone}}
   settings: null, // null until loaded, or when the API has none for us
   inProgress: null, // the latest GET /api/sessions?view=in_progress
   suggestions: null, // the latest GET /api/suggestions
   events: new EventTarget(),
+  welcome: null, // the business's name, right after its sign-up: Settings greets its admin once
 };
+
+/** Whether the signed-in person is an admin of their business (changes settings and the team). */
+export function isAdmin() {
+  return store.me?.role === "admin";
+}
 
 function emit(name, detail) {
   store.events.dispatchEvent(new CustomEvent(name, { detail }));

@@ -3,9 +3,10 @@
 // 422 details land on the fields.
 
 import { fieldErrors } from "../lib/api.js";
-import { clear, h, icon, toast, uid } from "../lib/dom.js";
+import { clear, h, icon, toast } from "../lib/dom.js";
 import { formatClockSeconds, nowMs } from "../lib/format.js";
-import { store } from "../lib/store.js";
+import { errorSlot, showErrors } from "../lib/forms.js";
+import { isAdmin, store } from "../lib/store.js";
 
 const DRIVE_CHOICES = [15, 30, 45, 60];
 const LANGUAGES = [
@@ -42,6 +43,7 @@ const SLACK_EVENTS = [
 // cover at least the rest (domain/business.py quiet_hours_problem says the same).
 const LAWFUL_FROM = "08:00";
 const LAWFUL_UNTIL = "21:00";
+const NOT_SAVED = "The settings weren't saved.";
 
 export function render(view) {
   view.append(
@@ -52,6 +54,18 @@ export function render(view) {
       ),
     ),
   );
+  // Just signed up (views/signup.js): say what is next, once.
+  if (store.welcome) {
+    const welcome = welcomeNotice(store.welcome);
+    store.welcome = null;
+    view.append(welcome);
+    welcome.focus();
+  }
+  // Only an admin changes the business (the API answers 403 to anyone else): the others read.
+  if (!isAdmin()) {
+    view.append(h("p", { class: "notice info", id: "settings-read-only" },
+      "Only an admin can change settings. You can read them here; ask an admin of your business to change them."));
+  }
   const controller = new AbortController();
   // Its own request: a slow or failing provider never holds up the form below.
   view.append(providerCard(controller.signal));
@@ -69,6 +83,17 @@ export function render(view) {
       clear(holder).append(h("div", { class: "notice error", role: "alert" }, `Settings couldn't be loaded: ${failure.message}`));
     });
   return () => controller.abort();
+}
+
+function welcomeNotice(businessName) {
+  return h("section", { class: "notice success welcome", tabindex: "-1", "aria-labelledby": "welcome-title" },
+    h("h2", { id: "welcome-title" }, `Welcome: ${businessName} is ready, and you're its admin`),
+    h("p", {},
+      "Its rules start at the usual defaults. Check them below and save, then invite your dispatchers on the ",
+      h("a", { href: "#/team" }, "Team"),
+      " tab.",
+    ),
+  );
 }
 
 /** The business's scheduling provider and whether it answers now, with "Check again". */
@@ -342,11 +367,17 @@ function form(settings) {
     h("div", { class: "form-actions" }, save, status),
   );
   element.addEventListener("input", () => (status.textContent = ""));
+  if (!isAdmin()) {
+    // Read-only: every control disabled, no Save; the notice above says why.
+    for (const control of element.elements) /** @type {HTMLInputElement} */ (control).disabled = true;
+    element.setAttribute("aria-describedby", "settings-read-only");
+    save.parentElement.hidden = true;
+  }
 
   element.addEventListener("submit", async (event) => {
     event.preventDefault();
     const { body, errors } = read(element);
-    showErrors(errors, fields, summary);
+    showErrors(errors, fields, summary, { title: NOT_SAVED });
     if (Object.keys(errors).length) return;
     save.disabled = true;
     save.lastChild.textContent = "Saving…";
@@ -354,13 +385,13 @@ function form(settings) {
     try {
       const saved = await store.api.put("/api/settings", body);
       store.settings = saved;
-      showErrors({}, fields, summary);
+      showErrors({}, fields, summary, { title: NOT_SAVED });
       status.replaceChildren(icon("check", { size: 16 }), " Saved");
       toast("Settings saved.", { tone: "success", timeout: 3000 });
     } catch (failure) {
       const serverErrors = failure.status === 422 ? fieldErrors(failure) : {};
       if (!Object.keys(serverErrors).length) serverErrors._ = failure.message;
-      showErrors(serverErrors, fields, summary, failure.message);
+      showErrors(serverErrors, fields, summary, { title: NOT_SAVED, heading: failure.message });
     } finally {
       save.disabled = false;
       save.lastChild.textContent = "Save settings";
@@ -421,45 +452,6 @@ function read(form) {
     else if (code === "en") errors["templates.en"] = `Write the ${name} message.`;
   }
   return { body, errors };
-}
-
-function errorSlot(key, fields, input = null, label = "") {
-  const error = h("p", { class: "field-error", id: uid("error"), hidden: true });
-  fields[key] = { error, input, label, focus: () => input?.focus() };
-  return error;
-}
-
-function showErrors(errors, fields, summary, heading = null) {
-  const items = [];
-  for (const [key, field] of Object.entries(fields)) {
-    const message = errors[key];
-    field.error.hidden = !message;
-    field.error.replaceChildren(...(message ? [icon("alert", { size: 14 }), ` ${message}`] : []));
-    if (field.input) {
-      if (message) field.input.setAttribute("aria-invalid", "true");
-      else field.input.removeAttribute("aria-invalid");
-    }
-    if (message) items.push([key, message, field]);
-  }
-  // Errors the form has no field for (or none at all) go in the summary as text.
-  const loose = Object.entries(errors).filter(([key]) => !fields[key]).map(([, message]) => message);
-  if (!items.length && !loose.length) {
-    summary.hidden = true;
-    return;
-  }
-  summary.replaceChildren(
-    h("p", { class: "error-summary-title" }, "The settings weren't saved."),
-    heading ? h("p", {}, heading) : null,
-    h("ul", {},
-      items.map(([, message, field]) =>
-        h("li", {}, h("button", { type: "button", class: "button link", onclick: () => field.focus() },
-          field.label ? `${field.label}: ${message}` : message)),
-      ),
-      loose.filter((message) => message !== heading).map((message) => h("li", {}, message)),
-    ),
-  );
-  summary.hidden = false;
-  summary.focus();
 }
 
 function insertAtCursor(textarea, text) {

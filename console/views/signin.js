@@ -18,9 +18,27 @@ export function renderSignIn(container, { message, onSignedIn }) {
     ),
     error,
     auth.mode === "dev" ? devForm(error, onSignedIn) : hostedButton(error),
+    h("p", { class: "signin-alt" },
+      "New to Reschedule Dispatch? ",
+      h("button", { type: "button", class: "button link", onclick: () => startBusiness(container, onSignedIn) },
+        "Start a business"),
+    ),
   );
   container.append(h("div", { class: "signin-page" }, card));
   card.querySelector("input, button")?.focus();
+}
+
+/** The sign-up form (views/signup.js) in place of this card; its "Sign in" comes back. */
+async function startBusiness(container, onSignedIn) {
+  const { renderSignUp } = await import("./signup.js");
+  renderSignUp(container, {
+    onSignedIn,
+    onBack: () => {
+      document.title = "Sign in · Reschedule Dispatch";
+      container.replaceChildren();
+      renderSignIn(container, { message: "", onSignedIn });
+    },
+  });
 }
 
 function devForm(error, onSignedIn) {
@@ -43,7 +61,7 @@ function devForm(error, onSignedIn) {
       h("p", { class: "hint", id: "signin-email-hint" },
         "Local development sign-in: any seeded dispatcher (the ",
         h("code", {}, "make dev"),
-        " banner lists them), e.g. dana@northside.example or maria@bayside.example.",
+        " banner lists them), e.g. dana@northside.example or maria@bayside.example, or anyone who started a business or was invited to a team.",
       ),
     ),
     submit,

@@ -59,6 +59,7 @@ def me() -> MeOut:
     business = services.get_business(dispatcher.business_id)
     return MeOut(
         email=dispatcher.email,
+        role=dispatcher.role,
         business=BusinessOut(
             id=business.id, name=business.name, phone=business.phone, time_zone=business.time_zone
         ),

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reschedule_dispatch.api.http import current_dispatcher, dispatcher_route, json_resolver
 from reschedule_dispatch.api.models import SettingsBody
 from reschedule_dispatch.composition.console import SettingsServices
+from reschedule_dispatch.domain.team import may_change_the_business
 from reschedule_dispatch.logs import function_logger
 from reschedule_dispatch.tracing import function_tracer
 
@@ -29,9 +30,10 @@ def get_settings() -> SettingsBody:
     return SettingsBody.of(services.get_business(dispatcher.business_id).settings)
 
 
-@app.put("/api/settings", **dispatcher_route(HTTPStatus.NOT_FOUND))
+@app.put("/api/settings", **dispatcher_route(HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND))
 def put_settings(body: Annotated[SettingsBody, Body()]) -> SettingsBody:
     dispatcher = current_dispatcher(app.current_event)
+    may_change_the_business(dispatcher.role)
     saved = services.update_settings(dispatcher.business_id, body.model_dump(exclude_unset=True))
     logger.info("settings changed", extra={"business_id": dispatcher.business_id})
     return SettingsBody.of(saved)

@@ -59,6 +59,11 @@ PROVIDER_WEBHOOK_REASON = (
     "client state or HMAC signature) and rejects unverified ones with 401/403."
 )
 HEALTH_REASON = "Unauthenticated health check: a mock integration returning a static body."
+SIGN_UP_REASON = (
+    "Sign-up comes before any account: the handler validates the business, writes it only "
+    "with its admin's account, and the identity provider emails that admin (only the email's "
+    "owner can sign in); the WAF rate limit applies."
+)
 PREFLIGHT_REASON = (
     "CORS preflight (OPTIONS) requests never carry credentials (Fetch standard); these mock "
     "integrations only return the CORS headers, and every real method needs a Cognito token."
@@ -141,6 +146,23 @@ class Api(Construct):
             environment={"APP_TABLE_NAME": app_table.table_name},
         )
         app_table.grant_read_write_data(self.settings_function)
+
+        self.team_function = functions.function(
+            self,
+            "TeamFunction",
+            folder="team",
+            description="POST /api/signup, GET/POST /api/team, DELETE /api/team/{email}",
+            environment={
+                "APP_TABLE_NAME": app_table.table_name,
+                "USER_POOL_ID": user_pool.user_pool_id,
+            },
+        )
+        app_table.grant_read_write_data(self.team_function)
+        # Accounts are made and removed by the function, never by the person (the console's
+        # client cannot write a business or a role).
+        user_pool.grant(
+            self.team_function, "cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser"
+        )
 
         self.dispatcher_api_function = functions.function(
             self,
@@ -240,6 +262,7 @@ class Api(Construct):
         nag.acknowledge_table_indexes(self.webhooks_function, app_table)
         nag.acknowledge_table_indexes(self.session_actions_function, app_table)
         nag.acknowledge_table_indexes(self.settings_function, app_table)
+        nag.acknowledge_table_indexes(self.team_function, app_table)
 
         self.rest_api = self._rest_api()
         self._routes(user_pool)
@@ -350,7 +373,7 @@ class Api(Construct):
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=apigw.Cors.ALL_ORIGINS,
                 allow_headers=list(CORS_HEADERS),
-                allow_methods=["GET", "POST", "PUT"],
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
                 max_age=Duration.minutes(10),
             ),
         )
@@ -385,6 +408,13 @@ class Api(Construct):
         dismiss = suggestions.add_resource("{id}").add_resource("dismiss")
         dispatcher(dismiss, "POST", self.session_actions_function, "id")
         dispatcher(api_root.add_resource("provider"), "GET", self.dispatcher_api_function)
+        team = api_root.add_resource("team")
+        for verb in ("GET", "POST"):
+            dispatcher(team, verb, self.team_function)
+        dispatcher(team.add_resource("{email}"), "DELETE", self.team_function, "email")
+        # Sign-up: before there is an account, so no token; WAF's rate limit and the email the
+        # identity provider sends (only its owner can sign in) are what stand in front of it.
+        public(api_root.add_resource("signup"), "POST", self.team_function, SIGN_UP_REASON)
 
         # Customer link (bearer token in the path)
         link = api.root.add_resource("r").add_resource("{token}")

@@ -75,6 +75,14 @@ def test_every_screen_passes_axe_and_names_every_control(
     page.goto(f"{stack_url}/")
     page.get_by_label("Dispatcher email").wait_for()
     problems += audit(page, "sign-in")
+    page.get_by_role("button", name="Start a business").click()
+    expect(page.get_by_role("heading", level=1, name="Start a business")).to_be_visible()
+    problems += audit(page, "sign-up")
+    page.get_by_role("button", name="Start the business").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    problems += audit(page, "sign-up with errors")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Dispatcher email").wait_for()
 
     sign_in(page, stack_url)
     problems += audit(page, "reschedule, empty")
@@ -114,10 +122,14 @@ def test_every_screen_passes_axe_and_names_every_control(
     problems += audit(page, "dismiss confirmation")
     page.get_by_role("alertdialog").get_by_role("button", name="Keep it").click()
 
-    for tab in ("Schedule", "In progress", "History", "Settings"):
+    for tab in ("Schedule", "In progress", "History", "Settings", "Team"):
         open_tab(page, tab)
         page.locator(".loading").first.wait_for(state="detached")
         problems += audit(page, tab)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.locator(".team-invite .error-summary")).to_be_visible()
+    problems += audit(page, "team invitation with errors")
+    open_tab(page, "Settings")
     expect(page.locator(".provider-checked")).to_be_visible()  # the provider card, checked
     problems += audit(page, "Settings with the provider card")
     page.get_by_role("spinbutton", name="Link expires after").fill("0")
@@ -174,7 +186,7 @@ def test_keyboard_order_visible_focus_skip_link_and_drawer(dispatcher: Page, api
     # Tab goes through the page in reading order, and every stop shows its focus ring
     expected = ["Skip to content", "Reschedule Dispatch", "Sign out", "Reschedule", "Schedule"]
     expected += ["Suggested"]
-    expected += ["In progress", "History", "Settings"]
+    expected += ["In progress", "History", "Settings", "Team"]
     seen = []
     for _ in expected:
         page.keyboard.press("Tab")

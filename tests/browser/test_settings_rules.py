@@ -62,7 +62,7 @@ def test_every_rule_is_editable_and_quiet_hours_keep_the_laws_floor(
     expect(page.locator(".save-status")).to_contain_text("Saved")
     saved = api.get("/api/settings").json()
     assert saved["slot_minutes"] == 15
-    assert (saved["quiet_hours_start"], saved["quiet_hours_end"]) == ("20:00:00", "08:30:00")
+    assert (saved["quiet_hours_start"], saved["quiet_hours_end"]) == ("20:00", "08:30")
     assert saved["buffer_minutes"] == 10
     assert saved["max_openings"] == 8
     assert saved["drive_detour_factor"] == 1.5

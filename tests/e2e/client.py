@@ -100,6 +100,9 @@ class Console:
     def put(self, path: str, **kwargs: Any) -> requests.Response:
         return self._call("PUT", path, **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self._call("DELETE", path, **kwargs)
+
     def now(self) -> datetime:
         """What the product's clock says (the stack's, which the tests pin)."""
         return stack_now(self.url)

@@ -57,6 +57,13 @@ WEBHOOKS = {
     "POST /webhooks/twilio/inbound",
     "POST /webhooks/providers/{provider}",
 }
+# Routes whose success needs what generated data cannot make: a sign-up a new number, a real
+# zone and an unused email at once; a removal an email on the team. tests/e2e/test_team.py
+# walks both to 2xx; here they must still answer as documented.
+SUCCESS_ELSEWHERE = {
+    "POST /api/signup",
+    "DELETE /api/team/{email}",
+}
 
 
 @dataclass
@@ -199,7 +206,7 @@ def test_every_route_answers_generated_requests_as_documented(stack_url: str) ->
     assert sorted(run.sent) == sorted(labels), report
     assert sum(run.sent.values()) >= MIN_REQUESTS, report
     answered_2xx = {label for (label, status), _ in run.statuses.items() if status < 300}
-    assert answered_2xx == set(labels) - WEBHOOKS, report
+    assert answered_2xx == set(labels) - WEBHOOKS - SUCCESS_ELSEWHERE, report
 
 
 def test_the_coverage_phase_finds_nothing_on_any_route(stack_url: str, tmp_path: Path) -> None:

@@ -90,7 +90,8 @@ def test_another_business_sees_nothing_and_changes_nothing(
     ids = {"appointments": appointment["id"], "suggestions": suggested, "sessions": session["id"]}
     url = path.replace(
         "{id}", next(v for k, v in ids.items() if k in path) if "{id}" in path else ""
-    )
+    ).replace("{email}", NORTHSIDE)  # A's own dispatcher
+    team_before = northside.get("/api/team").json()
     # A's appointment, moved to a time of its own day (an override: rules are not the point)
     move = {
         "start": appointment["end"],
@@ -102,6 +103,7 @@ def test_another_business_sees_nothing_and_changes_nothing(
         "/api/messages/preview": {"appointment_id": appointment["id"]},
         # B saving its own current settings: the write must land on B, never on A
         "/api/settings": bayside.get("/api/settings").json(),
+        "/api/team": {"email": NORTHSIDE},  # B inviting A's dispatcher
         "/api/appointments/{id}/move": move,
         "/api/appointments/{id}/move/check": {k: move[k] for k in ("start", "technician_id")},
     }.get(path)
@@ -135,6 +137,13 @@ def test_another_business_sees_nothing_and_changes_nothing(
     elif path == "/api/suggestions":
         assert response.status_code == 200
         assert suggested not in [s["appointment_id"] for s in response.json()["suggestions"]]
+    elif path == "/api/team" and method == "GET":
+        assert response.status_code == 200  # B's own team, none of A's
+        assert NORTHSIDE not in [m["email"] for m in response.json()]
+    elif path == "/api/team":
+        assert response.status_code == 409, response.text  # on A's team: never on B's too
+    elif path == "/api/team/{email}":
+        assert response.status_code == 404, response.text  # not on B's team
     elif path == "/api/provider":
         assert response.status_code == 200  # B's own connection
         assert response.json()["name"] == "Demo scheduling (built in)"
@@ -154,5 +163,6 @@ def test_another_business_sees_nothing_and_changes_nothing(
     after = northside.session(session["id"])
     assert (after["status"], len(after["timeline"])) == (before["status"], len(before["timeline"]))
     assert northside.get("/api/settings").json() == settings_before
+    assert northside.get("/api/team").json() == team_before
     still = northside.get("/api/suggestions").json()["suggestions"]
     assert suggested in [s["appointment_id"] for s in still]

@@ -138,6 +138,7 @@ API_FUNCTIONS = {
     "send_link",
     "session_actions",
     "settings",
+    "team",
     "webhooks",
 }
 EXPECTED_FLOORS = {

@@ -35,6 +35,7 @@ from reschedule_dispatch.domain.errors import (
     DomainError,
     LinkGone,
     MessagingUnavailable,
+    NotAllowed,
     NotFound,
     ProviderError,
     ProviderRateLimited,
@@ -47,6 +48,7 @@ from reschedule_dispatch.domain.errors import (
     Unprocessable,
     WebhookRejected,
 )
+from reschedule_dispatch.domain.team import Role
 from reschedule_dispatch.texts import Text, text
 from reschedule_dispatch.web.pages import CONTENT_SECURITY_POLICY, closed_page
 
@@ -69,6 +71,7 @@ class ErrorAnswer:
 # so a subclass comes before its base.
 ANSWERS: tuple[tuple[type[DomainError], ErrorAnswer], ...] = (
     (NotFound, ErrorAnswer(HTTPStatus.NOT_FOUND, Text.PAGE_NOT_FOUND_TITLE, Text.PAGE_NOT_FOUND)),
+    (NotAllowed, ErrorAnswer(HTTPStatus.FORBIDDEN, Text.PAGE_ERROR_TITLE, Text.PAGE_ERROR)),
     # A provider's message, raised by moves: a customer's page says only that it failed.
     (
         AppointmentChanged,
@@ -174,7 +177,8 @@ ERROR_ANSWERS: dict[HTTPStatus, tuple[str, type[ErrorBody]]] = {
     HTTPStatus.BAD_REQUEST: ("The request body is not valid JSON.", ErrorBody),
     HTTPStatus.UNAUTHORIZED: ("No valid dispatcher token.", ErrorBody),
     HTTPStatus.FORBIDDEN: (
-        "The request is not signed by its sender (X-Twilio-Signature); nothing is recorded.",
+        "Not allowed, and nothing is recorded: a webhook not signed by its sender "
+        "(X-Twilio-Signature), or a change only an admin of the business may make.",
         ErrorBody,
     ),
     HTTPStatus.NOT_FOUND: ("Not found in the caller's business.", ErrorBody),
@@ -387,6 +391,8 @@ def _json(status: HTTPStatus, message: str) -> Response[dict[str, Any]]:
 class Dispatcher:
     business_id: str
     email: str
+    # An account made before roles existed has none: it may do what a dispatcher may.
+    role: Role = "dispatcher"
 
 
 def current_dispatcher(event: APIGatewayProxyEvent) -> Dispatcher:
@@ -396,7 +402,8 @@ def current_dispatcher(event: APIGatewayProxyEvent) -> Dispatcher:
     email = claims.get("email") or claims.get("cognito:username")
     if not business_id or not email:
         raise UnauthorizedError("Sign in as a dispatcher to use this API.")
-    return Dispatcher(business_id=str(business_id), email=str(email))
+    role: Role = "admin" if claims.get("custom:role") == "admin" else "dispatcher"
+    return Dispatcher(business_id=str(business_id), email=str(email), role=role)
 
 
 def public_base_url(event: APIGatewayProxyEvent, configured: str = "") -> str:

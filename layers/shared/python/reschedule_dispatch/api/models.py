@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -31,6 +35,7 @@ from reschedule_dispatch.domain.session import (
     SessionKind,
     TimelineEvent,
 )
+from reschedule_dispatch.domain.team import EMAIL_PATTERN, Role, TeamMember
 
 if TYPE_CHECKING:  # not loaded with the models: the openings engine is one route's (cold starts)
     from reschedule_dispatch.services.openings import AppointmentOpenings
@@ -101,7 +106,39 @@ class BusinessOut(BaseModel):
 
 class MeOut(BaseModel):
     email: str
+    role: Role = Field(
+        default="dispatcher", description="Only an admin changes settings and the team."
+    )
     business: BusinessOut
+
+
+# A wall-clock time of day in the business's zone, as "HH:MM": JSON Schema's `time` format
+# is RFC 3339's, which needs an offset a time of day in "the customer's zone" cannot have.
+CLOCK_TIME = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+
+
+def _clock_text(value: object) -> object:
+    """Only "HH:MM" (or with seconds): pydantic would also read a number of seconds or an
+    offset, which a wall-clock time in the customer's zone has no use for."""
+    if isinstance(value, time) and value.tzinfo is None:
+        return value
+    if not isinstance(value, str) or not re.fullmatch(CLOCK_TIME, value):
+        raise ValueError('a time of day as "HH:MM", e.g. "21:00"')
+    return value
+
+
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock_text),
+    PlainSerializer(lambda moment: moment.strftime("%H:%M"), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
+            "examples": ["21:00"],
+        }
+    ),
+]
 
 
 class SettingsBody(BaseModel):
@@ -133,11 +170,11 @@ class SettingsBody(BaseModel):
     drive_detour_factor: float = Field(
         default=1.3, ge=1.0, le=3.0, description="Road distance ÷ straight-line distance."
     )
-    quiet_hours_start: time | None = Field(
+    quiet_hours_start: ClockTime | None = Field(
         default=time(21, 0),
         description="No texts from this time (the customer's zone); null with the end: off.",
     )
-    quiet_hours_end: time | None = Field(
+    quiet_hours_end: ClockTime | None = Field(
         default=time(8, 0), description="…until this time the next morning."
     )
     slack_channel: str | None = Field(
@@ -581,3 +618,26 @@ class ScheduleOut(BaseModel):
                 for s in schedule.appointments
             ],
         )
+
+
+class TeamMemberOut(BaseModel):
+    email: str
+    role: Role
+    added_at: AwareDatetime
+    added_by: str = Field(description='Who invited them; "sign-up" for the business\'s founder.')
+
+    @classmethod
+    def of(cls, member: TeamMember) -> TeamMemberOut:
+        return cls.model_validate(member.model_dump())
+
+
+class InviteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    role: Role = "dispatcher"
+
+
+class SignedUp(BaseModel):
+    business: BusinessOut
+    admin_email: str = Field(description="Where the sign-in instructions were sent.")

@@ -13,6 +13,7 @@ from reschedule_dispatch.composition.settings import (
     DispatcherEnv,
     MoveEnv,
     SessionActionsEnv,
+    TeamEnv,
 )
 
 if TYPE_CHECKING:  # each route's service loads with its first request (the openings engine...)
@@ -35,6 +36,12 @@ if TYPE_CHECKING:  # each route's service loads with its first request (the open
         CancelSession,
         ListSessions,
         ResendLink,
+    )
+    from reschedule_dispatch.services.team import (
+        InviteToTeam,
+        ListTeam,
+        RemoveFromTeam,
+        SignUpBusiness,
     )
 
 
@@ -199,3 +206,41 @@ class SessionActions(FunctionServices[SessionActionsEnv]):
         from reschedule_dispatch.services.provider_events import DismissSuggestion
 
         return DismissSuggestion(suggestions=parts.suggestions(self.deps, self.env))
+
+
+class TeamServices(FunctionServices[TeamEnv]):
+    environment = TeamEnv
+
+    @cached_property
+    def sign_up(self) -> SignUpBusiness:
+        from reschedule_dispatch.services.team import SignUpBusiness
+
+        return SignUpBusiness(
+            team=parts.team(self.deps, self.env),
+            identities=self.deps.identities(self.env),
+            clock=self.clock,
+        )
+
+    @cached_property
+    def list_team(self) -> ListTeam:
+        from reschedule_dispatch.services.team import ListTeam
+
+        return ListTeam(team=parts.team(self.deps, self.env))
+
+    @cached_property
+    def invite(self) -> InviteToTeam:
+        from reschedule_dispatch.services.team import InviteToTeam
+
+        return InviteToTeam(
+            team=parts.team(self.deps, self.env),
+            identities=self.deps.identities(self.env),
+            clock=self.clock,
+        )
+
+    @cached_property
+    def remove(self) -> RemoveFromTeam:
+        from reschedule_dispatch.services.team import RemoveFromTeam
+
+        return RemoveFromTeam(
+            team=parts.team(self.deps, self.env), identities=self.deps.identities(self.env)
+        )

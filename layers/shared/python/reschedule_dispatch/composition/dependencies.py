@@ -26,6 +26,7 @@ from reschedule_dispatch.composition.settings import (
     EmailEnv,
     ProviderEnv,
     SlackEnv,
+    TeamEnv,
     TwilioEnv,
 )
 from reschedule_dispatch.domain.business import BusinessSettings
@@ -40,6 +41,7 @@ from reschedule_dispatch.domain.travel import TravelTime, travel_from_settings
 
 if TYPE_CHECKING:
     from reschedule_dispatch.adapters.amazon_location import AmazonLocationTravelTime
+    from reschedule_dispatch.adapters.cognito_identities import CognitoIdentities
     from reschedule_dispatch.services.schedule_mirror import MirroredSchedule
 
 SECRET_MAX_AGE_SECONDS = 300
@@ -121,6 +123,11 @@ class Dependencies:
 
         bot_token = str(self.secret(env.slack_secret_arn)["bot_token"])
         return SlackNotifier(bot_token, api_base_url=env.slack_api_base_url)
+
+    def identities(self, env: TeamEnv) -> CognitoIdentities:
+        from reschedule_dispatch.adapters.cognito_identities import CognitoIdentities
+
+        return CognitoIdentities(self.client("cognito-idp"), env.user_pool_id)
 
     # Businesses and their schedules
 

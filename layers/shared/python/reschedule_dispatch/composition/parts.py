@@ -27,6 +27,7 @@ from reschedule_dispatch.domain.guessing import GuessLimit
 from reschedule_dispatch.domain.ports import SchedulingProvider
 
 if TYPE_CHECKING:
+    from reschedule_dispatch.adapters.dynamodb_team import DynamoTeam
     from reschedule_dispatch.services.business_settings import GetBusiness
     from reschedule_dispatch.services.dispatcher_move import CheckMove
     from reschedule_dispatch.services.lifecycle import Compensate, FinalizeReschedule
@@ -40,6 +41,12 @@ _Schedules = TypeVar("_Schedules", bound=OneTimeSchedules)
 
 def sessions(deps: Dependencies, env: AppEnv) -> DynamoSessionRepository:
     return DynamoSessionRepository(deps.table(env.app_table_name))
+
+
+def team(deps: Dependencies, env: AppEnv) -> DynamoTeam:
+    from reschedule_dispatch.adapters.dynamodb_team import DynamoTeam
+
+    return DynamoTeam(deps.table(env.app_table_name))
 
 
 def contacts(deps: Dependencies, env: AppEnv) -> DynamoContacts:

@@ -39,6 +39,12 @@ class SlackEnv(EnvSettings):
     console_url: str = ""  # where notifications link to
 
 
+class TeamEnv(AppEnv):
+    """Sign-up and the team: the user pool whose accounts carry each person's business."""
+
+    user_pool_id: str
+
+
 class CompensateEnv(AppEnv, SlackEnv):
     pass
 

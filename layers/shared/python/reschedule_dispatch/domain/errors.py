@@ -13,6 +13,10 @@ class NotFound(DomainError):
     """The thing does not exist, or belongs to another business (never say which)."""
 
 
+class NotAllowed(DomainError):
+    """The person is signed in, but their role does not let them do this (an admin's)."""
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (e.g. a closed session)."""
 

@@ -27,6 +27,7 @@ from reschedule_dispatch.domain.session import (
     SessionStatus,
     TimelineEvent,
 )
+from reschedule_dispatch.domain.team import Role, TeamMember
 
 
 class Clock(Protocol):
@@ -510,4 +511,43 @@ class ConfirmWorkflow(Protocol):
     def state(self, session: RescheduleSession) -> WorkflowState:
         """The current confirm attempt's workflow: running, or ended (however: finished,
         failed, timed out, aborted, or never started)."""
+        ...
+
+
+class Team(Protocol):
+    """The business's own record of its team; an email is on one business's team at most."""
+
+    def start_business(self, business: Business, admin: TeamMember) -> None:
+        """The business, its number and its first admin, all or nothing. Conflict naming what
+        is taken: the phone number (another business's) or the email (on another team)."""
+        ...
+
+    def undo_start(self, business: Business, admin: TeamMember) -> None:
+        """Takes back what `start_business` wrote (the identity provider refused the admin)."""
+        ...
+
+    def add(self, business_id: str, member: TeamMember) -> None:
+        """Conflict when the email is on a team already (this one or another)."""
+        ...
+
+    def remove(self, business_id: str, email: str) -> TeamMember:
+        """NotFound when the email is not on this business's team."""
+        ...
+
+    def members(self, business_id: str) -> list[TeamMember]:
+        """By email."""
+        ...
+
+
+class Identities(Protocol):
+    """The people's accounts (Cognito in AWS): whose sign-in token names which business and
+    role."""
+
+    def invite(self, email: str, business_id: str, role: Role) -> None:
+        """An account for `email` on the business; the provider emails them how to sign in.
+        Conflict when an account with that email exists already."""
+        ...
+
+    def remove(self, email: str) -> None:
+        """The account gone (signed-in tokens stop at their expiry); nothing if none."""
         ...
