@@ -449,3 +449,14 @@ def test_a_customer_with_no_number_is_not_texted_but_may_be_emailed(world):
     )
     assert sent.session.status is SessionStatus.LINK_SENT
     assert world.sms.sent == []
+
+
+def test_a_customer_with_no_name_is_greeted_without_a_gap(world):
+    olivia = world.provider.get_customer("acme", "cust-1")
+    world.provider.put_customer(olivia.model_copy(update={"name": ""}))
+    world.change_business(templates={"en": "Hi {customer_first_name}, pick a new time:"})
+
+    world.send_link()("acme", DISPATCHER, "appt-1", None, BASE)
+
+    [text] = world.sms.sent
+    assert text.body.startswith("Hi, pick a new time:")

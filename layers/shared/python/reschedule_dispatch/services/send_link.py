@@ -72,6 +72,8 @@ def link_message(
 ) -> str:
     """The SMS text before its link: the dispatcher's words, or the business's template."""
     template = message if message and message.strip() else business.settings.template_for(language)
+    if not customer.first_name:  # no name (read from a calendar event): "Hi," not "Hi ,"
+        template = template.replace(" {customer_first_name}", "{customer_first_name}")
     return render_template(
         template,
         {  # what Text.LINK_SMS declares (texts/ids.py); tests/unit/texts holds them equal
