@@ -195,8 +195,10 @@ export function createAuth(config) {
     const data = await response.json().catch(() => ({}));
     if (session !== current) return session ? "renewed" : "ended"; // signed out or adopted meanwhile
     // 400 invalid_grant: the sign-in has ended (expired, revoked, used up). 5xx, 429: try later.
-    if (response.status >= 500 || response.status === 429) return "unavailable";
-    if (!response.ok || !data.id_token) return "ended";
+    // Only the token endpoint's own refusal ends the session; anything else in the way (a
+    // WAF's 403, a captive portal's page) is "try later", never a sign-out mid-task.
+    if (response.status === 400 && data.error === "invalid_grant") return "ended";
+    if (!response.ok || !data.id_token) return "unavailable";
     if (decodeClaims(data.id_token)?.sub !== decodeClaims(current.idToken)?.sub) return "ended";
     const next = sessionFrom(data, current.refreshToken);
     keep(next);

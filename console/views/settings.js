@@ -33,7 +33,7 @@ const NUMBERS = {
   horizon_days: { min: 1, max: 60, step: 1, unit: "days", label: "Openings up to" },
   max_openings: { min: 1, max: 50, step: 1, unit: "openings", label: "Openings shown" },
   drive_speed_kmh: { min: 5, max: 150, step: 1, unit: "km/h", label: "Average driving speed" },
-  drive_detour_factor: { min: 1, max: 3, step: 0.1, unit: "×", label: "Roads vs. straight line" },
+  drive_detour_factor: { min: 1, max: 3, step: 0.01, unit: "×", label: "Roads vs. straight line" },
 };
 const SLACK_EVENTS = [
   ["completed", "Completed reschedules"],

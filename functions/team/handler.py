@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -84,7 +85,10 @@ def invite(request: Annotated[InviteBody, Body()]) -> Response[TeamMemberOut]:
 )
 def remove(email: Email) -> TeamMemberOut:
     dispatcher = current_dispatcher(app.current_event)
-    removed = services.remove(dispatcher.business_id, dispatcher.email, dispatcher.role, email)
+    # API Gateway hands the path segment on as sent: "ana%40acme.example" is ana@acme.example.
+    removed = services.remove(
+        dispatcher.business_id, dispatcher.email, dispatcher.role, unquote(email)
+    )
     return TeamMemberOut.of(removed)
 
 

@@ -117,8 +117,8 @@ class Auth(Construct):
             read_attributes=cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True, fullname=True)
             .with_custom_attributes(BUSINESS_ID_ATTRIBUTE, ROLE_ATTRIBUTE),
-            write_attributes=cognito.ClientAttributes().with_standard_attributes(
-                email=True, fullname=True
-            ),
+            # Their name only: an email changed by its owner would leave an account the
+            # team's removal (by email) no longer finds, still carrying its business.
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
         )
         return self.console_client

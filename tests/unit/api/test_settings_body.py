@@ -46,7 +46,7 @@ def test_the_defaults_round_trip_unchanged():
         ("buffer_minutes", 121, "less than or equal to 120"),
         ("horizon_days", 0, "greater than or equal to 1"),
         ("max_openings", 51, "less than or equal to 50"),
-        ("drive_speed_kmh", 0, "greater than 0"),
+        ("drive_speed_kmh", 4, "greater than or equal to 5"),
         ("drive_detour_factor", 0.9, "greater than or equal to 1"),
         ("slack_channel", "not a channel!", "should match pattern"),
         ("slack_events", ["completed", "lost"], "'completed' or 'failed'"),

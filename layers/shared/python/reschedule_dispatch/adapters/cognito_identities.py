@@ -38,10 +38,24 @@ class CognitoIdentities:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code == "UsernameExistsException":
+                if self._is(email, business_id, role):
+                    return  # our own retried request got there first: the same account
                 raise Conflict(f"{email} has an account already.") from None
             if code == "InvalidParameterException":  # an address Cognito will not take
                 raise Unprocessable(f"{email} cannot be an account's email address.") from None
             raise
+
+    def _is(self, email: str, business_id: str, role: Role) -> bool:
+        """Whether the account for `email` is on this business with this role."""
+        try:
+            user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
+        except ClientError:
+            return False
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        return (
+            attributes.get(BUSINESS_ATTRIBUTE) == business_id
+            and attributes.get(ROLE_ATTRIBUTE) == role
+        )
 
     def remove(self, email: str) -> None:
         try:

@@ -165,7 +165,7 @@ class SettingsBody(BaseModel):
     horizon_days: int = Field(default=14, ge=1, le=60, description="How far ahead openings go.")
     max_openings: int = Field(default=12, ge=1, le=50, description="Openings a customer sees.")
     drive_speed_kmh: float = Field(
-        default=40.0, gt=0, le=150, description="Average driving speed, for drive times."
+        default=40.0, ge=5, le=150, description="Average driving speed, for drive times."
     )
     drive_detour_factor: float = Field(
         default=1.3, ge=1.0, le=3.0, description="Road distance ÷ straight-line distance."
@@ -477,6 +477,9 @@ class ProviderStatusOut(BaseModel):
     state: Literal["connected", "unauthorized", "unavailable"]
     technicians: int = Field(description="Technicians the provider answered with.")
     detail: str = Field(description="What went wrong, when it is not connected.")
+    account: str | None = Field(
+        default=None, description="Who connected it from Settings (their email), if known."
+    )
 
 
 # --- A dispatcher's direct move (issue 9) ------------------------------------------------
@@ -641,3 +644,18 @@ class InviteBody(BaseModel):
 class SignedUp(BaseModel):
     business: BusinessOut
     admin_email: str = Field(description="Where the sign-in instructions were sent.")
+
+
+# --- Connecting a calendar from Settings (issue 18) ---------------------------------------
+
+
+class ConnectionStartOut(BaseModel):
+    authorization_url: str = Field(
+        description="The provider's consent page: send the admin's browser there. Its state "
+        "is single use and lasts 10 minutes."
+    )
+
+
+class DisconnectedOut(BaseModel):
+    kind: str
+    disconnected: bool = Field(description="Always true: every read asks to connect again.")

@@ -219,8 +219,11 @@ def read_event(entry: CalendarEntry, ours: Ours) -> EventAppointment | None:
         return None
     description = plain_text(entry.description)
     attendee = _customer_attendee(entry, ours)
+    # An online meeting's numbers are its conference's, wherever they are written; a dial-in
+    # line is one in any event ("Zoom … +1 646 558 8656,,8123#" in the location too).
     numbered = "" if entry.online_meeting else _without_dial_ins(description)
-    phone, phone_in = _phone(entry.location, numbered, ours)
+    located = "" if entry.online_meeting else _without_dial_ins(entry.location or "")
+    phone, phone_in = _phone(located, numbered, ours)
     address = _address(entry, ours)
     reasons = [
         *([f"attendee {attendee.email}"] if attendee else []),
