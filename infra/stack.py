@@ -83,6 +83,10 @@ class RescheduleDispatchStack(Stack):
             confirm.watchdog_function,
             console_url=str(self.node.try_get_context("consoleUrl") or ""),
         )
+        # Where a connection from Settings returns the admin (the same cycle as above).
+        api.connections_function.add_environment(
+            "CONSOLE_URL", str(self.node.try_get_context("consoleUrl") or "")
+        )
 
         outputs = {
             "ConsoleUrl": console.url,

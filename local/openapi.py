@@ -35,6 +35,7 @@ JSON_FUNCTIONS = (
     "functions.session_actions.handler",
     "functions.settings.handler",
     "functions.team.handler",
+    "functions.connections.handler",
     "functions.webhooks.handler",
     "functions.provider_webhooks.handler",
 )

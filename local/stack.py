@@ -7,6 +7,7 @@ gateway for the template's routes, the Twilio sandbox, a scheduler pump and demo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -104,6 +105,11 @@ class LocalStack:
                 "TWILIO_API_BASE_URL": f"{base}/twilio",
                 "SENDGRID_API_BASE_URL": f"{base}/sendgrid",
                 "SLACK_API_BASE_URL": f"{base}/slack",
+                # Connecting from Settings reaches the Google fake's consent page and token
+                # endpoint (local/fakes/google_calendar.py).
+                "GOOGLE_AUTHORIZE_URL": f"{base}/fakes/google/o/oauth2/v2/auth",
+                "GOOGLE_TOKEN_URL": f"{base}/fakes/google/token",
+                "GOOGLE_CALENDAR_API_URL": f"{base}/fakes/google/calendar/v3",
                 "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
                 "POWERTOOLS_METRICS_DISABLED": "true",  # keep the console readable
             }
@@ -125,6 +131,17 @@ class LocalStack:
         dynamodb = boto3.resource("dynamodb")
         # Google Calendar, Outlook and ServiceTitan fakes keep the businesses seeded on them.
         self.providers = ProviderFakes(base, clock.now)
+        # The product's own OAuth registration at each fake (AWS: the stack's secret).
+        google = self.providers.by_kind["google_calendar"]
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=os.environ["OAUTH_APPS_SECRET_ARN"],
+            SecretString=json.dumps(
+                {
+                    "google_calendar_client_id": google.client_id,  # type: ignore[attr-defined]
+                    "google_calendar_client_secret": google.client_secret,  # type: ignore[attr-defined]
+                }
+            ),
+        )
         load(
             seed,
             dynamodb.Table(os.environ["APP_TABLE_NAME"]),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import itertools
 import json
 from collections import Counter
@@ -27,6 +28,14 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.connections import (
+    ConnectionRefused,
+    OAuthClient,
+    OAuthProvider,
+    PendingConnection,
+    Tokens,
+    s256,
+)
 from reschedule_dispatch.domain.errors import (
     AppointmentChanged,
     Conflict,
@@ -437,7 +446,11 @@ class FakeBusinesses:
         return list(self._businesses.values())
 
     def connected(self) -> list[Business]:
-        return [b for b in self._businesses.values() if b.provider.kind != "demo"]
+        return [
+            b
+            for b in self._businesses.values()
+            if b.provider.kind != "demo" and not b.provider.disconnected
+        ]
 
 
 # --- contacts, suggestions, provider events, guesses ----------------------------------------
@@ -1114,3 +1127,71 @@ class FakeIdentities:
 
     def remove(self, email: str) -> None:
         self.accounts.pop(email, None)
+
+
+# --- connecting from Settings (services/connections.py) -----------------------------------
+
+
+class FakePendingConnections:
+    """The PendingConnections port (adapters/oauth_connections.DynamoPendingConnections)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, PendingConnection] = {}
+
+    def put(self, pending: PendingConnection) -> None:
+        assert pending.state not in self.items
+        self.items[pending.state] = pending
+
+    def take(self, state: str) -> PendingConnection | None:
+        found = self.items.get(state)
+        if found is None:
+            return None
+        self.items[state] = dataclasses.replace(found, used=True)
+        return found
+
+
+class FakeProviderSecrets:
+    """The ProviderSecrets port (adapters/oauth_connections.SecretsManagerProviderSecrets):
+    live secrets by ARN, and those scheduled for deletion."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, str]] = {}
+        self.deleted: set[str] = set()
+
+    def save(self, business_id: str, kind: str, value: dict[str, str]) -> str:
+        arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:reschedule-dispatch/providers/{business_id}/{kind}"
+        self.deleted.discard(arn)
+        self.values[arn] = dict(value)
+        return arn
+
+    def read(self, arn: str) -> dict[str, str] | None:
+        return None if arn in self.deleted else self.values.get(arn)
+
+    def delete(self, arn: str) -> None:
+        if arn in self.values:
+            self.deleted.add(arn)
+
+
+class FakeTokenExchange:
+    """The TokenExchange port: codes it was told about, each single use, checked against
+    the verifier's S256 challenge as a provider does."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, tuple[str, str | None]] = {}  # code: (challenge, account)
+        self.exchanged: list[str] = []
+
+    def issue(self, challenge: str, account: str | None = "owner@calendar.example") -> str:
+        code = f"code-{len(self.codes) + 1}"
+        self.codes[code] = (challenge, account)
+        return code
+
+    def exchange(
+        self, provider: OAuthProvider, client: OAuthClient, code: str, pending: PendingConnection
+    ) -> Tokens:
+        issued = self.codes.pop(code, None)
+        if issued is None or s256(pending.code_verifier) != issued[0]:
+            raise ConnectionRefused(
+                "code_refused", "The provider refused the sign-in: start again from Settings."
+            )
+        self.exchanged.append(code)
+        return Tokens(refresh_token=f"refresh-{code}", account=issued[1])

@@ -8,6 +8,8 @@ signatures, so none of those has an API Gateway authorizer.
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
@@ -21,7 +23,7 @@ from constructs import Construct
 
 from infra import nag
 from infra.capabilities.expiry import Expiry
-from infra.capabilities.providers import grant_provider_secrets
+from infra.capabilities.providers import grant_provider_secret_writes, grant_provider_secrets
 from infra.lambda_factory import LambdaFactory, live_alias
 
 STAGE_NAME = "prod"
@@ -63,6 +65,12 @@ SIGN_UP_REASON = (
     "Sign-up comes before any account: the handler validates the business, writes it only "
     "with its admin's account, and the identity provider emails that admin (only the email's "
     "owner can sign in); the WAF rate limit applies."
+)
+OAUTH_CALLBACK_REASON = (
+    "The OAuth redirect target: the provider sends the admin's browser back here without "
+    "our token. The single-use state (random, 10 minutes, bound to the business and admin) "
+    "and the PKCE verifier kept server-side authenticate the request; an unknown, used or "
+    "expired state writes nothing."
 )
 PREFLIGHT_REASON = (
     "CORS preflight (OPTIONS) requests never carry credentials (Fetch standard); these mock "
@@ -158,6 +166,7 @@ class Api(Construct):
             },
         )
         app_table.grant_read_write_data(self.team_function)
+        self._connections(functions, app_table, public_base_url)
         # Accounts are made and removed by the function, never by the person (the console's
         # client cannot write a business or a role).
         user_pool.grant(
@@ -263,10 +272,53 @@ class Api(Construct):
         nag.acknowledge_table_indexes(self.session_actions_function, app_table)
         nag.acknowledge_table_indexes(self.settings_function, app_table)
         nag.acknowledge_table_indexes(self.team_function, app_table)
+        nag.acknowledge_table_indexes(self.connections_function, app_table)
 
         self.rest_api = self._rest_api()
         self._routes(user_pool)
         self.web_acl = self._web_acl()
+
+    def _connections(
+        self, functions: LambdaFactory, app_table: dynamodb.ITable, public_base_url: str
+    ) -> None:
+        """The connections function, the product's OAuth registrations (a secret the stack
+        creates; operators put each provider's client id and secret in it), and the rights
+        to write each business's provider secret under the providers' prefix."""
+        self.oauth_apps_secret = secretsmanager.Secret(
+            self,
+            "OAuthAppsSecret",
+            description="Reschedule Dispatch's OAuth registrations: google_calendar_client_id, "
+            "google_calendar_client_secret",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(
+                    {"google_calendar_client_id": "replace-with-client-id"}
+                ),
+                generate_string_key="google_calendar_client_secret",
+                exclude_punctuation=True,
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        nag.acknowledge(
+            self.oauth_apps_secret,
+            "SMG4",
+            "Third-party credential: Google issues the OAuth client secret and only its "
+            "console can rotate it; operators rotate it there and update the secret.",
+        )
+        self.connections_function = functions.function(
+            self,
+            "ConnectionsFunction",
+            folder="connections",
+            description="POST /api/connections/{kind}/start, GET callback, DELETE: OAuth connect",
+            environment={
+                "APP_TABLE_NAME": app_table.table_name,
+                "OAUTH_APPS_SECRET_ARN": self.oauth_apps_secret.secret_arn,
+                "PUBLIC_BASE_URL": public_base_url,
+            },
+        )
+        app_table.grant_read_write_data(self.connections_function)
+        self.oauth_apps_secret.grant_read(self.connections_function)
+        grant_provider_secrets(self.connections_function)
+        grant_provider_secret_writes(self.connections_function)
 
     @property
     def url(self) -> str:
@@ -415,6 +467,18 @@ class Api(Construct):
         # Sign-up: before there is an account, so no token; WAF's rate limit and the email the
         # identity provider sends (only its owner can sign in) are what stand in front of it.
         public(api_root.add_resource("signup"), "POST", self.team_function, SIGN_UP_REASON)
+        # Connecting the business's calendar from Settings (OAuth 2 with PKCE): an admin
+        # starts and disconnects; the provider sends the browser back to the callback.
+        connections = api_root.add_resource("connections")
+        dispatcher(connections, "DELETE", self.connections_function)
+        start = connections.add_resource("{kind}").add_resource("start")
+        dispatcher(start, "POST", self.connections_function, "kind")
+        public(
+            connections.add_resource("callback"),
+            "GET",
+            self.connections_function,
+            OAUTH_CALLBACK_REASON,
+        )
 
         # Customer link (bearer token in the path)
         link = api.root.add_resource("r").add_resource("{token}")

@@ -52,6 +52,27 @@ def grant_provider_secrets(function: lambda_.IFunction) -> None:
     )
 
 
+def grant_provider_secret_writes(function: lambda_.IFunction) -> None:
+    """Let function create, update, restore and (recoverably) delete the businesses'
+    provider credentials: connecting and disconnecting from Settings."""
+    arn = Stack.of(function).format_arn(
+        service="secretsmanager",
+        resource="secret",
+        resource_name=f"{PROVIDER_SECRETS_PREFIX}*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    iam.Grant.add_to_principal(
+        grantee=function,
+        actions=[
+            "secretsmanager:CreateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:RestoreSecret",
+            "secretsmanager:DeleteSecret",
+        ],
+        resource_arns=[arn],
+    )
+
+
 def grant_provider_job(
     function: lambda_.IFunction, app_table: dynamodb.ITable, provider_table: dynamodb.ITable
 ) -> None:

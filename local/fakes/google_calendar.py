@@ -5,6 +5,12 @@ Point the adapter at it with `api_base_url = {url}{prefix}/calendar/v3` and
 
 * `POST /token` — the refresh-token grant; access tokens expire after `token_lifetime`;
   a wrong client is 401 invalid_client, a wrong or revoked refresh token 400 invalid_grant.
+  And the authorization code grant: the code single use and expiring (`code_lifetime`, on
+  the fake's clock), `redirect_uri` the one it was issued for, `code_verifier` checked
+  against the S256 `code_challenge`; it answers a new refresh token and an ID token.
+* `GET /o/oauth2/v2/auth` — the consent page (client_id, redirect_uri, response_type=code,
+  scope, state, code_challenge, code_challenge_method=S256); Allow redirects back with
+  `code` and the same `state`, Deny with `error=access_denied`.
 * `GET  /calendars/{calendarId}/events` — timeMin/timeMax (overlap), singleEvents,
   orderBy=startTime (needs singleEvents), privateExtendedProperty (name=value, repeatable),
   q (summary, description, location and attendees), showDeleted, maxResults/pageToken
@@ -36,7 +42,10 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import hashlib
 import hmac
+import html
+import json
 import re
 import secrets
 import threading
@@ -46,6 +55,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
@@ -129,6 +139,7 @@ class GoogleCalendarFake(Sandbox):
         refresh_token: str,
         prefix: str = "/google",
         token_lifetime: int = 3600,
+        code_lifetime: int = 300,
         page_size: int = 250,
         push_changes: bool = False,
         clock: Callable[[], datetime] = real_now,
@@ -137,6 +148,10 @@ class GoogleCalendarFake(Sandbox):
         self.client_id, self.client_secret = client_id, client_secret
         self.refresh_token: str | None = refresh_token
         self.tokens = AccessTokens(token_lifetime)
+        self.code_lifetime = timedelta(seconds=code_lifetime)
+        # Codes the consent page issued: what each was issued for, until used or expired.
+        self._codes: dict[str, dict[str, Any]] = {}
+        self.granted_refresh_tokens: set[str] = set()  # from authorization codes
         self.page_size = page_size
         self.faults = Faults()
         # On: every write pushes to the calendar's channels, as Google does (the local
@@ -252,6 +267,8 @@ class GoogleCalendarFake(Sandbox):
     def _dispatch(self, request: Request, path: str) -> Response:
         if path == self.prefix + "/token" and request.method == "POST":
             return self._token(request)
+        if path == self.prefix + "/o/oauth2/v2/auth" and request.method in {"GET", "POST"}:
+            return self._consent(request)
         api = self.prefix + API
         if not path.startswith(api + "/"):
             raise _not_found()
@@ -264,17 +281,122 @@ class GoogleCalendarFake(Sandbox):
                     return route.handler(request, match)
         raise _not_found()
 
+    def _consent(self, request: Request) -> Response:
+        """The consent page: GET shows it, POST is the person's answer."""
+        args = request.args if request.method == "GET" else request.form
+        fields = {
+            name: args.get(name, "")
+            for name in (
+                "client_id",
+                "redirect_uri",
+                "response_type",
+                "scope",
+                "state",
+                "code_challenge",
+                "code_challenge_method",
+                "access_type",
+                "prompt",
+            )
+        }
+        problem = (
+            "The OAuth client was not found."
+            if fields["client_id"] != self.client_id
+            else "Missing redirect_uri."
+            if not fields["redirect_uri"].startswith(("http://", "https://"))
+            else "Unsupported response_type."
+            if fields["response_type"] != "code"
+            else "code_challenge_method must be S256."
+            if fields["code_challenge_method"] != "S256" or not fields["code_challenge"]
+            else None
+        )
+        if problem:  # as Google: an error page, never a redirect to an unchecked address
+            return Response(
+                f"<!doctype html><title>Error 400</title><h1>Access blocked</h1><p>{problem}</p>",
+                status=400,
+                content_type="text/html",
+            )
+        if request.method == "GET":
+            hidden = "".join(
+                f'<input type="hidden" name="{k}" value="{html.escape(v)}">'
+                for k, v in fields.items()
+            )
+            page = (
+                '<!doctype html><html lang="en"><title>Sign in - Google Accounts (local)</title>'
+                "<h1>Reschedule Dispatch wants to access your Google Account</h1>"
+                f"<p>It asks for: {html.escape(fields['scope'])}</p>"
+                f'<form method="post">{hidden}'
+                '<label>Account <input name="email" value="owner@calendar.example"></label>'
+                '<button name="decision" value="deny">Cancel</button>'
+                '<button name="decision" value="allow">Allow</button></form></html>'
+            )
+            return Response(page, status=200, content_type="text/html")
+        back = fields["redirect_uri"]
+        separator = "&" if "?" in back else "?"
+        if request.form.get("decision") != "allow":
+            query = urlencode({"error": "access_denied", "state": fields["state"]})
+            return Response(status=302, headers={"Location": f"{back}{separator}{query}"})
+        code = "4/" + secrets.token_urlsafe(32)
+        with self._lock:
+            self._codes[code] = {
+                **fields,
+                "email": request.form.get("email") or "owner@calendar.example",
+                "expires": self.clock() + self.code_lifetime,
+            }
+        query = urlencode({"code": code, "scope": fields["scope"], "state": fields["state"]})
+        return Response(status=302, headers={"Location": f"{back}{separator}{query}"})
+
+    def _authorization_code(self, form: Any) -> Response:
+        with self._lock:
+            issued = self._codes.pop(form.get("code", ""), None)  # single use
+        if issued is None or self.clock() >= issued["expires"]:
+            raise OAuthError(400, "invalid_grant", "Malformed auth code.")
+        if form.get("redirect_uri") != issued["redirect_uri"]:
+            raise OAuthError(400, "redirect_uri_mismatch", "Bad Request")
+        verifier = form.get("code_verifier", "")
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        if not verifier or not hmac.compare_digest(challenge, issued["code_challenge"]):
+            raise OAuthError(400, "invalid_grant", "Invalid code verifier.")
+        refresh_token = "1//" + secrets.token_urlsafe(30)
+        with self._lock:
+            self.granted_refresh_tokens.add(refresh_token)
+        claims = {
+            "iss": "https://accounts.google.com",
+            "aud": self.client_id,
+            "email": issued["email"],
+        }
+        id_token = ".".join(
+            base64.urlsafe_b64encode(part).rstrip(b"=").decode()
+            for part in (b'{"alg":"none"}', json.dumps(claims).encode(), b"local")
+        )
+        body = {
+            "access_token": self.tokens.issue("ya29."),
+            "expires_in": self.tokens.lifetime,
+            "refresh_token": refresh_token,
+            "id_token": id_token,
+            "scope": issued["scope"],
+            "token_type": "Bearer",
+        }
+        return json_response(body, 200)
+
     def _token(self, request: Request) -> Response:
         form = request.form
-        if form.get("grant_type") != "refresh_token":
+        if form.get("grant_type") not in {"refresh_token", "authorization_code"}:
             raise OAuthError(400, "unsupported_grant_type", "Invalid grant_type.")
         if form.get("client_id") != self.client_id or not hmac.compare_digest(
             form.get("client_secret", ""), self.client_secret
         ):
             raise OAuthError(401, "invalid_client", "The OAuth client was not found.")
-        if self.refresh_token is None or not hmac.compare_digest(
-            form.get("refresh_token", ""), self.refresh_token
-        ):
+        if form.get("grant_type") == "authorization_code":
+            return self._authorization_code(form)
+        given = form.get("refresh_token", "")
+        known = given in self.granted_refresh_tokens or (
+            self.refresh_token is not None and hmac.compare_digest(given, self.refresh_token)
+        )
+        if not known:
             raise OAuthError(400, "invalid_grant", "Token has been expired or revoked.")
         body = {
             "access_token": self.tokens.issue("ya29."),
@@ -424,6 +546,8 @@ class GoogleCalendarFake(Sandbox):
     # -- storage ----------------------------------------------------------------------------
 
     def _calendar(self, calendar_id: str) -> _Calendar:
+        if calendar_id == "primary":  # the signed-in account's own calendar
+            return self._calendars.setdefault(calendar_id, _Calendar("UTC"))
         calendar = self._calendars.get(calendar_id)
         if calendar is None:
             raise _not_found()

@@ -58,11 +58,16 @@ WEBHOOKS = {
     "POST /webhooks/providers/{provider}",
 }
 # Routes whose success needs what generated data cannot make: a sign-up a new number, a real
-# zone and an unused email at once; a removal an email on the team. tests/e2e/test_team.py
-# walks both to 2xx; here they must still answer as documented.
+# zone and an unused email at once; a removal an email on the team (tests/e2e/test_team.py);
+# a connection a provider's consent and its state, a disconnection a connected provider
+# (tests/e2e/test_connections.py). Those walk them to 2xx; here they must still answer as
+# documented.
 SUCCESS_ELSEWHERE = {
     "POST /api/signup",
     "DELETE /api/team/{email}",
+    "POST /api/connections/{kind}/start",
+    "GET /api/connections/callback",
+    "DELETE /api/connections",
 }
 
 

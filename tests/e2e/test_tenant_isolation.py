@@ -88,9 +88,11 @@ def test_another_business_sees_nothing_and_changes_nothing(
     timeline_before = _timeline_sessions(northside, appointment["id"])
 
     ids = {"appointments": appointment["id"], "suggestions": suggested, "sessions": session["id"]}
-    url = path.replace(
-        "{id}", next(v for k, v in ids.items() if k in path) if "{id}" in path else ""
-    ).replace("{email}", NORTHSIDE)  # A's own dispatcher
+    url = (
+        path.replace("{id}", next(v for k, v in ids.items() if k in path) if "{id}" in path else "")
+        .replace("{email}", NORTHSIDE)
+        .replace("{kind}", "google_calendar")
+    )  # A's own dispatcher
     team_before = northside.get("/api/team").json()
     # A's appointment, moved to a time of its own day (an override: rules are not the point)
     move = {
@@ -147,6 +149,12 @@ def test_another_business_sees_nothing_and_changes_nothing(
     elif path == "/api/provider":
         assert response.status_code == 200  # B's own connection
         assert response.json()["name"] == "Demo scheduling (built in)"
+    elif path == "/api/connections/{kind}/start":
+        # B starts connecting its own business (the state is bound to B and B's admin)
+        assert response.status_code == 200, response.text
+        assert "state=" in response.json()["authorization_url"]
+    elif path == "/api/connections":
+        assert response.status_code == 409, response.text  # B's own: nothing connected
     else:
         pytest.fail(f"{method} {path} is a new dispatcher route: say what isolation means for it")
 

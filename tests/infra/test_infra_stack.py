@@ -56,6 +56,12 @@ EXPECTED_FUNCTIONS: dict[tuple[str, str], set[str]] = {
     },
     ("functions/settings", "handler.lambda_handler"): {"APP_TABLE_NAME"},
     ("functions/team", "handler.lambda_handler"): {"APP_TABLE_NAME", "USER_POOL_ID"},
+    ("functions/connections", "handler.lambda_handler"): {
+        "APP_TABLE_NAME",
+        "OAUTH_APPS_SECRET_ARN",
+        "PUBLIC_BASE_URL",
+        "CONSOLE_URL",
+    },
     ("functions/confirm", "hold.lambda_handler"): {"APP_TABLE_NAME"},
     ("functions/confirm", "check.lambda_handler"): TABLES,
     ("functions/confirm", "move.lambda_handler"): TABLES,
@@ -316,6 +322,7 @@ def test_public_base_url_comes_from_context():
         "functions/session_actions",
         "functions/webhooks",
         "functions/provider_webhooks",
+        "functions/connections",  # the OAuth callback's address
     }
 
 
@@ -379,6 +386,9 @@ def test_api_routes_and_their_authorization(synthesized):
         ("GET", "/api/team"): ("COGNITO_USER_POOLS", "team"),
         ("POST", "/api/team"): ("COGNITO_USER_POOLS", "team"),
         ("DELETE", "/api/team/{email}"): ("COGNITO_USER_POOLS", "team"),
+        ("POST", "/api/connections/{kind}/start"): ("COGNITO_USER_POOLS", "connections"),
+        ("DELETE", "/api/connections"): ("COGNITO_USER_POOLS", "connections"),
+        ("GET", "/api/connections/callback"): ("NONE", "connections"),
         ("POST", "/api/sessions"): ("COGNITO_USER_POOLS", "send_link"),
         ("GET", "/api/sessions"): ("COGNITO_USER_POOLS", "dispatcher_api"),
         ("GET", "/api/sessions/{id}"): ("COGNITO_USER_POOLS", "dispatcher_api"),
@@ -785,6 +795,20 @@ def provider_secret_readers(resources: Resources) -> dict[tuple[str, str], list[
         for statement in function_statements(resources, *key):
             arn = json.dumps(statement["Resource"])
             if "reschedule-dispatch/providers/" in arn:
+                if key[0] == "functions/connections" and as_list(statement["Action"]) != [
+                    "secretsmanager:GetSecretValue"
+                ]:
+                    # connecting and disconnecting from Settings: read and write (CDK merges
+                    # the two grants on the one resource)
+                    assert sorted(as_list(statement["Action"])) == [
+                        "secretsmanager:CreateSecret",
+                        "secretsmanager:DeleteSecret",
+                        "secretsmanager:GetSecretValue",
+                        "secretsmanager:PutSecretValue",
+                        "secretsmanager:RestoreSecret",
+                    ]
+                    readers.setdefault(key, []).append(arn)
+                    continue
                 assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
                 readers.setdefault(key, []).append(arn)
     return readers
@@ -805,6 +829,8 @@ def test_provider_secrets_readers(synthesized):
         ("functions/confirm", "move.lambda_handler"),
         ("functions/provider_channels", "handler.lambda_handler"),
         ("functions/schedule_sync", "handler.lambda_handler"),
+        # reads a reconnected business's secret; writes it (grant_provider_secret_writes)
+        ("functions/connections", "handler.lambda_handler"),
     }
     for arns in readers.values():
         assert len(arns) == 1

@@ -132,6 +132,7 @@ def test_a_handler_whose_resolver_validates_is_measured_against_the_api_floor() 
 
 # The JSON API's functions: their resolver validates (api.http.json_resolver).
 API_FUNCTIONS = {
+    "connections",
     "dispatcher_api",
     "dispatcher_move",
     "provider_webhooks",

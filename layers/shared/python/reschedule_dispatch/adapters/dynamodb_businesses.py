@@ -64,6 +64,8 @@ class DynamoBusinessDirectory:
             Attr("sk").eq("PROFILE")
             & Attr("provider.kind").ne("demo")
             & Attr("provider.kind").exists()
+            # disconnected from Settings: nothing to read until connected again
+            & (Attr("provider.disconnected").not_exists() | Attr("provider.disconnected").eq(False))
         )
         return [
             Business.model_validate(from_item(item))

@@ -54,6 +54,10 @@ class ProviderConnections:
 
     def __call__(self, business: Business) -> SchedulingProvider:
         connection = business.provider
+        if connection.disconnected:
+            raise ProviderUnauthorized(
+                f"{connection.name} was disconnected: an admin connects it again in Settings."
+            )
         try:
             registered = providers.provider(connection.kind)
         except ValueError:

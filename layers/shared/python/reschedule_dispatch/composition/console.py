@@ -10,6 +10,7 @@ from reschedule_dispatch.composition import parts
 from reschedule_dispatch.composition.family import FunctionServices
 from reschedule_dispatch.composition.settings import (
     AppEnv,
+    ConnectionsEnv,
     DispatcherEnv,
     MoveEnv,
     SessionActionsEnv,
@@ -21,6 +22,12 @@ if TYPE_CHECKING:  # each route's service loads with its first request (the open
         CheckProviderConnection,
         GetBusiness,
         UpdateSettings,
+    )
+    from reschedule_dispatch.services.connections import (
+        Disconnect,
+        FinishConnection,
+        OAuthApps,
+        StartConnection,
     )
     from reschedule_dispatch.services.dispatcher_move import CheckMove, MoveByDispatcher
     from reschedule_dispatch.services.openings import DispatcherOpenings
@@ -243,4 +250,74 @@ class TeamServices(FunctionServices[TeamEnv]):
 
         return RemoveFromTeam(
             team=parts.team(self.deps, self.env), identities=self.deps.identities(self.env)
+        )
+
+
+class ConnectionServices(FunctionServices[ConnectionsEnv]):
+    """Connecting the business's calendar from Settings (OAuth), and disconnecting it."""
+
+    environment = ConnectionsEnv
+
+    @cached_property
+    def apps(self) -> OAuthApps:
+        from reschedule_dispatch.domain.connections import OAuthClient
+        from reschedule_dispatch.services.connections import OAuthApps
+
+        env = self.env
+
+        def client(kind: str) -> OAuthClient:
+            registered = self.deps.secret(env.oauth_apps_secret_arn)
+            return OAuthClient(
+                str(registered.get(f"{kind}_client_id", "")),
+                str(registered.get(f"{kind}_client_secret", "")),
+            )
+
+        endpoints = {}
+        if env.google_authorize_url and env.google_token_url:
+            endpoints["google_calendar"] = (env.google_authorize_url, env.google_token_url)
+        fresh: dict[str, dict[str, str]] = {"google_calendar": {}}
+        if env.google_token_url:
+            fresh["google_calendar"]["token_url"] = env.google_token_url
+        if env.google_calendar_api_url:
+            fresh["google_calendar"]["api_base_url"] = env.google_calendar_api_url
+        return OAuthApps(clients=client, endpoints=endpoints, fresh_options=fresh)
+
+    @cached_property
+    def _pending(self):  # type: ignore[no-untyped-def]
+        from reschedule_dispatch.adapters.oauth_connections import DynamoPendingConnections
+
+        return DynamoPendingConnections(self.deps.table(self.env.app_table_name))
+
+    @cached_property
+    def _secrets(self):  # type: ignore[no-untyped-def]
+        from reschedule_dispatch.adapters.oauth_connections import SecretsManagerProviderSecrets
+
+        return SecretsManagerProviderSecrets(self.deps.client("secretsmanager"))
+
+    @cached_property
+    def start(self) -> StartConnection:
+        from reschedule_dispatch.services.connections import StartConnection
+
+        return StartConnection(pending=self._pending, apps=self.apps, clock=self.clock)
+
+    @cached_property
+    def finish(self) -> FinishConnection:
+        from reschedule_dispatch.adapters.oauth_connections import HttpTokenExchange
+        from reschedule_dispatch.services.connections import FinishConnection
+
+        return FinishConnection(
+            pending=self._pending,
+            apps=self.apps,
+            exchange=HttpTokenExchange(),
+            secrets=self._secrets,
+            businesses=self.deps.businesses(self.env.app_table_name),
+            clock=self.clock,
+        )
+
+    @cached_property
+    def disconnect(self) -> Disconnect:
+        from reschedule_dispatch.services.connections import Disconnect
+
+        return Disconnect(
+            secrets=self._secrets, businesses=self.deps.businesses(self.env.app_table_name)
         )

@@ -45,6 +45,19 @@ class TeamEnv(AppEnv):
     user_pool_id: str
 
 
+class ConnectionsEnv(AppEnv):
+    """Connecting from Settings: the product's OAuth registrations (a secret of the stack,
+    `{"google_calendar_client_id", "google_calendar_client_secret"}`), where the browser returns, and
+    the provider endpoints (unset in AWS: the real ones; locally the fakes')."""
+
+    oauth_apps_secret_arn: str
+    console_url: str = ""
+    public_base_url: str = ""
+    google_authorize_url: str | None = None
+    google_token_url: str | None = None
+    google_calendar_api_url: str | None = None
+
+
 class CompensateEnv(AppEnv, SlackEnv):
     pass
 

@@ -112,6 +112,12 @@ class ProviderConnection(BaseModel):
     kind: ProviderKind = Field(default="demo", description="A registered provider's kind.")
     secret_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:secretsmanager:")
     options: dict[str, Any] = Field(default_factory=dict)
+    # Who consented when it was connected from Settings (OAuth): "connected as ...".
+    account: str | None = Field(default=None, max_length=320)
+    # An admin disconnected it: the kind and options stay (reconnecting keeps the crew), the
+    # credentials are gone, and every call answers "connect it again" (never another
+    # provider's data).
+    disconnected: bool = False
 
     @property
     def name(self) -> str:
@@ -125,6 +131,10 @@ class ProviderConnection(BaseModel):
 
     @model_validator(mode="after")
     def _credentials_when_needed(self) -> ProviderConnection:
+        if self.disconnected:
+            if self.secret_arn:
+                raise ValueError("a disconnected connection keeps no credentials")
+            return self
         if providers.provider(self.kind).credentials and not self.secret_arn:
             raise ValueError(f"{self.name} needs the ARN of its credentials secret")
         return self

@@ -12,6 +12,12 @@ from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from reschedule_dispatch.domain.business import Business
+from reschedule_dispatch.domain.connections import (
+    OAuthClient,
+    OAuthProvider,
+    PendingConnection,
+    Tokens,
+)
 from reschedule_dispatch.domain.mirror import MirrorState, ScheduleSnapshot
 from reschedule_dispatch.domain.provider_events import Suggestion, WebhookOutcome, WebhookRequest
 from reschedule_dispatch.domain.scheduling import (
@@ -551,3 +557,39 @@ class Identities(Protocol):
     def remove(self, email: str) -> None:
         """The account gone (signed-in tokens stop at their expiry); nothing if none."""
         ...
+
+
+class PendingConnections(Protocol):
+    """Started OAuth connections by `state` (domain/connections.py)."""
+
+    def put(self, pending: PendingConnection) -> None: ...
+
+    def take(self, state: str) -> PendingConnection | None:
+        """The pending connection, marked used in the same write: None when the state is
+        unknown; `used=True` on what it answers when it had been taken before (a replay)."""
+        ...
+
+
+class ProviderSecrets(Protocol):
+    """Each business's provider credentials (Secrets Manager in AWS)."""
+
+    def save(self, business_id: str, kind: str, value: dict[str, str]) -> str:
+        """Created, or replaced when it exists; its ARN."""
+        ...
+
+    def read(self, arn: str) -> dict[str, str] | None:
+        """Its JSON; None when it is gone."""
+        ...
+
+    def delete(self, arn: str) -> None:
+        """Scheduled for deletion (recoverable for the recovery window)."""
+        ...
+
+
+class TokenExchange(Protocol):
+    """A provider's token endpoint: an authorization code and its PKCE verifier for tokens;
+    ConnectionRefused when the provider refuses the code (expired, used, wrong verifier)."""
+
+    def exchange(
+        self, provider: OAuthProvider, client: OAuthClient, code: str, pending: PendingConnection
+    ) -> Tokens: ...

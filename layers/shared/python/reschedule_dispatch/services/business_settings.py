@@ -57,6 +57,7 @@ class ProviderStatus:
     state: Literal["connected", "unauthorized", "unavailable"]
     technicians: int = 0
     detail: str = ""
+    account: str | None = None  # who connected it from Settings
 
 
 class CheckProviderConnection:
@@ -69,7 +70,9 @@ class CheckProviderConnection:
 
     def __call__(self, business_id: str) -> ProviderStatus:
         connection = self._businesses.get(business_id, fresh=True).provider
-        found = ProviderStatus(connection.kind, connection.name, "connected")
+        found = ProviderStatus(
+            connection.kind, connection.name, "connected", account=connection.account
+        )
         try:
             technicians = self._provider.technicians(business_id)
         except ProviderUnauthorized as error:
