@@ -65,6 +65,7 @@ def grant_provider_secret_writes(function: lambda_.IFunction) -> None:
         grantee=function,
         actions=[
             "secretsmanager:CreateSecret",
+            "secretsmanager:DescribeSecret",  # is it scheduled for deletion? (a reconnect)
             "secretsmanager:PutSecretValue",
             "secretsmanager:RestoreSecret",
             "secretsmanager:DeleteSecret",

@@ -803,6 +803,7 @@ def provider_secret_readers(resources: Resources) -> dict[tuple[str, str], list[
                     assert sorted(as_list(statement["Action"])) == [
                         "secretsmanager:CreateSecret",
                         "secretsmanager:DeleteSecret",
+                        "secretsmanager:DescribeSecret",
                         "secretsmanager:GetSecretValue",
                         "secretsmanager:PutSecretValue",
                         "secretsmanager:RestoreSecret",

@@ -224,3 +224,18 @@ def test_a_disconnected_business_can_connect_again(world):
     connection = world.businesses.get("acme").provider
     assert not connection.disconnected
     assert world.secrets.read(connection.secret_arn) is not None
+
+
+def test_a_connection_whose_business_cannot_be_recorded_leaves_no_secret_behind(world):
+    # Given a consent approved, and the business's record refusing the write
+    code, state = world.consent()
+
+    def refuse(business_id, change):
+        raise Conflict("The business was being changed by someone else. Try again.")
+
+    world.businesses.update = refuse
+
+    # When the callback finishes, it fails, and the secret it made is scheduled for deletion
+    with pytest.raises(Conflict):
+        world.finish(state, code, None)
+    assert set(world.secrets.values) == world.secrets.deleted

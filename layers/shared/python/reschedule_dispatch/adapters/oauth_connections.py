@@ -103,11 +103,13 @@ class SecretsManagerProviderSecrets:
             )
             return str(created["ARN"])
         except ClientError as error:
+            # It exists, perhaps scheduled for deletion by a disconnect (AWS answers that
+            # InvalidRequestException, some emulators ResourceExistsException): restore it.
             code = error.response["Error"]["Code"]
-            if code == "InvalidRequestException":  # scheduled for deletion by a disconnect
-                self._client.restore_secret(SecretId=name)
-            elif code != "ResourceExistsException":
+            if code not in {"InvalidRequestException", "ResourceExistsException"}:
                 raise
+            if "DeletedDate" in self._client.describe_secret(SecretId=name):
+                self._client.restore_secret(SecretId=name)
         return str(self._client.put_secret_value(SecretId=name, SecretString=body)["ARN"])
 
     def read(self, arn: str) -> dict[str, str] | None:
@@ -131,7 +133,11 @@ class SecretsManagerProviderSecrets:
                 ForceDeleteWithoutRecovery=False,
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            # Gone, or already scheduled for deletion (InvalidRequestException): done either way.
+            if error.response["Error"]["Code"] not in {
+                "ResourceNotFoundException",
+                "InvalidRequestException",
+            }:
                 raise
 
 

@@ -149,7 +149,12 @@ class FinishConnection:
             )
             return stored.model_copy(update={"provider": connection})
 
-        self._businesses.update(business.id, connect)
+        try:
+            self._businesses.update(business.id, connect)
+        except BaseException:
+            if arn != previous.secret_arn:  # a secret made for this connection: not left behind
+                self._secrets.delete(arn)
+            raise
         if previous.secret_arn and previous.secret_arn != arn:  # one secret per business
             self._secrets.delete(previous.secret_arn)
         return Connected(business.id, pending.kind, tokens.account)
