@@ -62,6 +62,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.clock import real_now
 from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver, push_later
+from local.fakes.recurrence import occurrences
 from local.sandbox_base import Sandbox, json_response
 
 API = "/calendar/v3"
@@ -641,26 +642,14 @@ def _occurrences(recurrence: list[str], first: datetime) -> list[datetime]:
     count = int(rule["COUNT"]) if "COUNT" in rule else None
     until = _until(rule["UNTIL"], first) if "UNTIL" in rule else first + SERIES_HORIZON
     days = [WEEKDAYS.index(d[-2:]) for d in rule.get("BYDAY", "").split(",") if d]
-    starts: list[datetime] = []
-    period = 0
-    while count is None or len(starts) < count:
-        if frequency == "DAILY":
-            candidates = [first + timedelta(days=period * interval)]
-        else:
-            week = first + timedelta(weeks=period * interval)
-            monday = week - timedelta(days=week.weekday())
-            weekdays = sorted(days) if days else [first.weekday()]
-            candidates = [monday + timedelta(days=d) for d in weekdays]
-        # Aware datetimes in one zone add and compare by wall clock: 9:00 stays 9:00
-        # across a change of offset, as a recurring event's instances do.
-        for candidate in candidates:
-            if candidate < first:
-                continue
-            if candidate > until or (count is not None and len(starts) >= count):
-                return starts
-            starts.append(candidate)
-        period += 1
-    return starts
+    return occurrences(
+        first,
+        weekly=frequency == "WEEKLY",
+        interval=interval,
+        weekdays=days,
+        until=until,
+        count=count,
+    )
 
 
 def _until(text: str, first: datetime) -> datetime:

@@ -51,6 +51,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.clock import real_now
 from local.fakes import AccessTokens, Delivery, Faults, bearer, deliver, push_later
+from local.fakes.recurrence import occurrences
 from local.sandbox_base import Sandbox, json_response
 
 API = "/v1.0"
@@ -549,24 +550,15 @@ def _pattern_days(recurrence: dict[str, Any], first: date) -> list[date]:
         if range_.get("type") == "endDate"
         else begin + SERIES_HORIZON
     )
-    weekdays = sorted(DAYS_OF_WEEK.index(d.lower()) for d in pattern.get("daysOfWeek") or [])
-    days: list[date] = []
-    period = 0
-    while count is None or len(days) < count:
-        if kind == "daily":
-            candidates = [begin + timedelta(days=period * interval)]
-        else:
-            week = begin + timedelta(weeks=period * interval)
-            monday = week - timedelta(days=week.weekday())
-            candidates = [monday + timedelta(days=d) for d in weekdays or [begin.weekday()]]
-        for day in candidates:
-            if day < begin:
-                continue
-            if day > last or (count is not None and len(days) >= count):
-                return days
-            days.append(day)
-        period += 1
-    return days
+    weekdays = [DAYS_OF_WEEK.index(d.lower()) for d in pattern.get("daysOfWeek") or []]
+    return occurrences(
+        begin,
+        weekly=kind == "weekly",
+        interval=interval,
+        weekdays=weekdays,
+        until=last,
+        count=count,
+    )
 
 
 def _patched(event: Event, changes: Event) -> Event:

@@ -576,11 +576,10 @@ def test_an_event_with_no_customer_at_all_is_blocked_time(summary, location, des
     ["Zoom +1 646 558 8656,,8123456789#", "Dial-in: +1 646 558 8656, meeting ID 812 3456"],
 )
 def test_a_dial_in_in_the_location_is_never_the_customers_number(location):
-    read = read_event(entry(summary="Catch-up", location=location), OURS)
-    assert read is None or read.customer.phone != "+16465588656"
+    # Nothing else names a customer: the event is the technician's blocked time
+    assert read_event(entry(summary="Catch-up", location=location), OURS) is None
 
 
 def test_an_online_meetings_location_numbers_are_its_conferences():
     located = entry(summary="Call", location="+1 312 555 0142", online_meeting=True)
-    read = read_event(located, OURS)
-    assert read is None or read.customer.phone == ""
+    assert read_event(located, OURS) is None
