@@ -23,6 +23,7 @@ from reschedule_dispatch.api.http import (
     error_answers,
     html_response,
     json_resolver,
+    private_response,
     public_base_url,
 )
 from reschedule_dispatch.api.models import ConnectionStartOut, DisconnectedOut
@@ -94,15 +95,8 @@ def callback() -> Response[str]:
     metrics.add_metric(name="ConnectionsMade", unit=MetricUnit.Count, value=1)
     logger.info("connected", extra={"business_id": connected.business_id, "kind": connected.kind})
     location = _settings_url(connection="connected", kind=connected.kind)
-    return Response(
-        HTTPStatus.SEE_OTHER,
-        "text/plain",
-        "Connected.",
-        headers={
-            "Location": location,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-        },
+    return private_response(
+        HTTPStatus.SEE_OTHER, "Connected.", "text/plain", {"Location": location}
     )
 
 

@@ -147,3 +147,6 @@ def test_a_removed_account_can_be_invited_again_and_removing_twice_is_fine(ident
     identities.remove("ana@acme.example")
     identities.remove("ana@acme.example")
     identities.invite("ana@acme.example", "b-1", "dispatcher")
+
+    with pytest.raises(Conflict):  # the new account is there: a second one clashes
+        identities.invite("ana@acme.example", "b-2", "admin")

@@ -93,7 +93,7 @@ def test_an_admin_connects_google_calendar_through_its_consent_page(stack_url):
     assert _reason(replay) == "used_state"
     assert admin.get("/api/provider").json()["state"] == "connected"
 
-    # A dispatcher may not disconnect; the admin does, and the business says so
+    # The admin disconnects, and the business says so
     assert admin.delete("/api/connections").status_code == 200
     gone = admin.get("/api/provider").json()
     assert (gone["kind"], gone["state"]) == ("google_calendar", "unauthorized")

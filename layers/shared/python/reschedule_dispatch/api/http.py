@@ -391,8 +391,7 @@ def _json(status: HTTPStatus, message: str) -> Response[dict[str, Any]]:
 class Dispatcher:
     business_id: str
     email: str
-    # An account made before roles existed has none: it may do what a dispatcher may.
-    role: Role = "dispatcher"
+    role: Role
 
 
 def current_dispatcher(event: APIGatewayProxyEvent) -> Dispatcher:
@@ -402,6 +401,7 @@ def current_dispatcher(event: APIGatewayProxyEvent) -> Dispatcher:
     email = claims.get("email") or claims.get("cognito:username")
     if not business_id or not email:
         raise UnauthorizedError("Sign in as a dispatcher to use this API.")
+    # An account made before roles existed has none: it may do what a dispatcher may.
     role: Role = "admin" if claims.get("custom:role") == "admin" else "dispatcher"
     return Dispatcher(business_id=str(business_id), email=str(email), role=role)
 

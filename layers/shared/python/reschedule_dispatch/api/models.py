@@ -134,7 +134,7 @@ ClockTime = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
+            "pattern": CLOCK_TIME,
             "examples": ["21:00"],
         }
     ),
@@ -207,8 +207,7 @@ class SettingsBody(BaseModel):
 
     @model_validator(mode="after")
     def _both_quiet_hours_or_neither(self) -> SettingsBody:
-        # One of the two sent alone is checked against the other's stored value by the
-        # settings model; here both must be sent together to change them.
+        # One alone could not be checked against the law's floor: they change together.
         sent = {"quiet_hours_start", "quiet_hours_end"} & self.model_fields_set
         if len(sent) == 1:
             raise ValueError("send quiet_hours_start and quiet_hours_end together")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reschedule_dispatch import providers
 from reschedule_dispatch.domain.business import Business, ProviderConnection
 from reschedule_dispatch.domain.connections import (
     ConnectionRefused,
@@ -170,7 +171,8 @@ class Disconnect:
     def __call__(self, business_id: str, role: Role) -> ProviderConnection:
         may_change_the_business(role)
         connection = self._businesses.get(business_id, fresh=True).provider
-        if connection.kind == "demo" or connection.disconnected:
+        # The built-in demo schedule has no credentials: nothing to disconnect
+        if not providers.provider(connection.kind).credentials or connection.disconnected:
             raise Conflict("No calendar is connected.")
 
         def disconnect(stored: Business) -> Business:
